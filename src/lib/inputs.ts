@@ -1,0 +1,258 @@
+// One typed input layer. Names, descriptions, defaults and `required` come from action.yml
+// (via the generated manifest); the spec here gives each input a kind. Every input a spec
+// reads must be declared in action.yml and every declared input must be in the spec.
+import * as core from '@actions/core';
+import { UserError } from './errors.js';
+import { addSecret } from './log.js';
+import { getManifest } from './manifest.js';
+
+interface Base {
+  secret?: boolean;
+  /** An empty value means "not set" (undefined) instead of an error. */
+  optional?: boolean;
+}
+export interface StringKind extends Base {
+  kind: 'string';
+  pattern?: RegExp;
+  hint?: string;
+}
+export interface TextKind extends Base {
+  kind: 'text';
+}
+export interface BooleanKind extends Base {
+  kind: 'boolean';
+}
+export interface IntegerKind extends Base {
+  kind: 'integer';
+  min?: number;
+  max?: number;
+}
+export interface ListKind extends Base {
+  kind: 'list';
+}
+export interface SizeKind extends Base {
+  kind: 'size';
+  min?: number;
+  max?: number;
+}
+export interface DurationKind extends Base {
+  kind: 'duration';
+  min?: number;
+  max?: number;
+}
+export interface EnumKind<V extends string = string> extends Base {
+  kind: 'enum';
+  values: readonly V[];
+}
+export type InputKind = StringKind | TextKind | BooleanKind | IntegerKind | ListKind | SizeKind | DurationKind | EnumKind;
+export type InputSpec = Record<string, InputKind>;
+
+export const input = {
+  /** A single-line string, optionally checked against a pattern. */
+  string: (o: Omit<StringKind, 'kind'> = {}): StringKind => ({ kind: 'string', ...o }),
+  /** Free text kept as written (YAML blobs, commands, multiline values). */
+  text: (o: Omit<TextKind, 'kind'> = {}): TextKind => ({ kind: 'text', ...o }),
+  boolean: (): BooleanKind => ({ kind: 'boolean' }),
+  integer: <O extends Omit<IntegerKind, 'kind'>>(o: O = {} as O): IntegerKind & O => ({ kind: 'integer', ...o }),
+  /** Newline- or comma-separated values, `#` comments and blank lines ignored. */
+  list: (): ListKind => ({ kind: 'list' }),
+  /** A byte size: 512MiB, 5GB, 1048576. */
+  size: <O extends Omit<SizeKind, 'kind'>>(o: O = {} as O): SizeKind & O => ({ kind: 'size', ...o }),
+  /** A duration in milliseconds: 30m, 1h30m, 45s, 500ms (a bare number is seconds). */
+  duration: <O extends Omit<DurationKind, 'kind'>>(o: O = {} as O): DurationKind & O => ({ kind: 'duration', ...o }),
+  enum: <const V extends string>(values: readonly V[], o: Omit<EnumKind<V>, 'kind' | 'values'> = {}): EnumKind<V> => ({ kind: 'enum', values, ...o }),
+};
+
+type Camel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+type Value<K> = K extends BooleanKind
+  ? boolean
+  : K extends IntegerKind | SizeKind | DurationKind
+    ? number
+    : K extends ListKind
+      ? string[]
+      : K extends EnumKind<infer V>
+        ? V
+        : string;
+type ValueOf<K> = K extends { optional: true } ? Value<K> | undefined : Value<K>;
+export type Inputs<S extends InputSpec> = { [K in keyof S & string as Camel<K>]: ValueOf<S[K]> };
+
+export function camelCase(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+// ------------------------------------------------------------------ parsers
+
+export interface ListEntry {
+  value: string;
+  /** 1-based line in the input text. */
+  line: number;
+}
+
+/** Splits a list on newlines and commas, dropping `#` comments and blanks; keeps line numbers. */
+export function listEntries(text: string): ListEntry[] {
+  const out: ListEntry[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const hash = raw.search(/(^|\s)#/);
+    const line = hash >= 0 ? raw.slice(0, hash) : raw;
+    for (const part of line.split(',')) {
+      const value = part.trim();
+      if (value) out.push({ value, line: i + 1 });
+    }
+  });
+  return out;
+}
+
+export function parseList(text: string): string[] {
+  return listEntries(text).map((e) => e.value);
+}
+
+export function parseBoolean(text: string): boolean | undefined {
+  if (['true', 'True', 'TRUE'].includes(text)) return true;
+  if (['false', 'False', 'FALSE'].includes(text)) return false;
+  return undefined;
+}
+
+export function parseInteger(text: string): number | undefined {
+  if (!/^[+-]?\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  '': 1, b: 1,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4,
+  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
+  ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4,
+};
+
+/** "512MiB" → 536870912. KB/MB/GB are decimal, KiB/MiB/GiB (and bare K/M/G) binary. */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[m[2].toLowerCase()];
+  if (unit === undefined) return undefined;
+  const n = Math.round(Number(m[1]) * unit);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "1h30m" → 5400000 ms; a bare number is seconds. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(t)) return undefined;
+  let total = 0;
+  for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) total += Number(m[1]) * DURATION_UNITS[m[2]];
+  return Math.round(total);
+}
+
+const EXPECTED: Record<string, string> = {
+  boolean: 'true or false',
+  integer: 'a whole number',
+  size: 'a size such as 512MiB',
+  duration: 'a duration such as 30m',
+  enum: 'one of the listed values',
+};
+
+function describe(value: string, secret: boolean | undefined): string {
+  return secret ? 'the value' : JSON.stringify(value);
+}
+
+/** Parses one raw value; returns the value or throws a message (without the input name). */
+export function parseValue(kind: InputKind, raw: string): unknown {
+  if (kind.optional && raw.trim() === '') return undefined;
+  if (raw.trim() === '' && !['string', 'text', 'list'].includes(kind.kind)) throw `is empty (expected ${EXPECTED[kind.kind]})`;
+  const shown = describe(raw, kind.secret);
+  const range = (n: number, min: number | undefined, max: number | undefined, fmt: (n: number) => string) => {
+    if (min !== undefined && n < min) throw `${shown} is below the minimum ${fmt(min)}`;
+    if (max !== undefined && n > max) throw `${shown} is above the maximum ${fmt(max)}`;
+    return n;
+  };
+  switch (kind.kind) {
+    case 'string':
+      if (kind.pattern && raw !== '' && !kind.pattern.test(raw)) throw `${shown} is not valid${kind.hint ? ` (${kind.hint})` : ''}`;
+      return raw;
+    case 'text':
+      return raw;
+    case 'boolean': {
+      const b = parseBoolean(raw);
+      if (b === undefined) throw `${shown} is not a boolean (use true or false)`;
+      return b;
+    }
+    case 'integer': {
+      const n = parseInteger(raw);
+      if (n === undefined) throw `${shown} is not a whole number`;
+      return range(n, kind.min, kind.max, String);
+    }
+    case 'list':
+      return parseList(raw);
+    case 'size': {
+      const n = parseSize(raw);
+      if (n === undefined) throw `${shown} is not a size (use e.g. 512MiB, 5GB or a number of bytes)`;
+      return range(n, kind.min, kind.max, (v) => `${v} bytes`);
+    }
+    case 'duration': {
+      const n = parseDuration(raw);
+      if (n === undefined) throw `${shown} is not a duration (use e.g. 30m, 1h30m, 45s)`;
+      return range(n, kind.min, kind.max, (v) => `${v}ms`);
+    }
+    case 'enum': {
+      const v = kind.values.find((x) => x.toLowerCase() === raw.toLowerCase());
+      if (v === undefined) throw `${shown} is not one of ${kind.values.join(', ')}`;
+      return v;
+    }
+  }
+}
+
+function envName(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+}
+
+/** Checks a spec against its action.yml; returns the differences (empty when in step). */
+export function specDrift(action: string, spec: InputSpec): string[] {
+  const declared = Object.keys(getManifest(action).inputs);
+  const read = Object.keys(spec);
+  return [
+    ...read.filter((k) => !declared.includes(k)).map((k) => `input "${k}" is read but not declared in actions/${action}/action.yml`),
+    ...declared.filter((k) => !read.includes(k)).map((k) => `input "${k}" is declared in actions/${action}/action.yml but never read`),
+  ];
+}
+
+function rawInput(name: string, kind: InputKind, def: string | undefined): string {
+  const value = core.getInput(name, { trimWhitespace: kind.kind !== 'text' });
+  if (value === '' && process.env[envName(name)] === undefined && def !== undefined) return kind.kind === 'text' ? def : def.trim();
+  return value;
+}
+
+/** Reads and validates every input of an action; all problems are reported at once. */
+export function readInputs<S extends InputSpec>(action: string, spec: S): Inputs<S> {
+  const manifest = getManifest(action);
+  const drift = specDrift(action, spec);
+  if (drift.length) throw new Error(`internal: ${drift.join('; ')}`);
+
+  // Secrets first: nothing may be logged before they are registered.
+  for (const [name, kind] of Object.entries(spec)) {
+    if (kind.secret) addSecret(rawInput(name, kind, manifest.inputs[name].default));
+  }
+
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, kind] of Object.entries(spec)) {
+    const decl = manifest.inputs[name];
+    const raw = rawInput(name, kind, decl.default);
+    if (raw.trim() === '' && decl.required) {
+      problems.push(`input "${name}" is required: ${decl.description}`);
+      continue;
+    }
+    try {
+      out[camelCase(name)] = parseValue(kind, raw);
+    } catch (msg) {
+      if (typeof msg !== 'string') throw msg;
+      problems.push(`input "${name}": ${msg}`);
+    }
+  }
+  if (problems.length) throw new UserError(problems.join('\n'));
+  return out as Inputs<S>;
+}

@@ -1,0 +1,117 @@
+// run(main, post): reads inputs, dispatches the phase, passes state from main to post,
+// sets outputs and turns errors into `::error::` lines and exit codes.
+import * as core from '@actions/core';
+import { isUserError, errorMessage, UserError } from './errors.js';
+import { readInputs, type InputSpec, type Inputs } from './inputs.js';
+import { configureLog, debug, error, summary } from './log.js';
+import { getManifest } from './manifest.js';
+
+export type Phase = 'main' | 'post';
+
+export interface ActionContext<I> {
+  inputs: I;
+  setOutput(name: string, value: string | number | boolean): void;
+  saveState(name: string, value: string): void;
+  getState(name: string): string;
+}
+
+export interface ActionDefinition<S extends InputSpec = InputSpec> {
+  name: string;
+  inputs: S;
+  main(ctx: ActionContext<Inputs<S>>): Promise<void>;
+  post?(ctx: ActionContext<Inputs<S>>): Promise<void>;
+}
+
+export function defineAction<S extends InputSpec>(def: ActionDefinition<S>): ActionDefinition<S> {
+  return def;
+}
+
+/** Where outputs and state go: the runner's files, or the CLI's memory. */
+export interface Host {
+  setOutput(name: string, value: string): void;
+  saveState(name: string, value: string): void;
+  getState(name: string): string;
+}
+
+export const actionsHost: Host = {
+  setOutput: (name, value) => core.setOutput(name, value),
+  saveState: (name, value) => core.saveState(name, value),
+  getState: (name) => core.getState(name),
+};
+
+export class MemoryHost implements Host {
+  readonly outputs: Record<string, string> = {};
+  readonly state: Record<string, string> = {};
+  setOutput(name: string, value: string): void {
+    this.outputs[name] = value;
+  }
+  saveState(name: string, value: string): void {
+    this.state[name] = value;
+  }
+  getState(name: string): string {
+    return this.state[name] ?? '';
+  }
+}
+
+/** The exact text of a thrown value as shown to the user. */
+export function reportError(err: unknown): void {
+  if (isUserError(err)) {
+    for (const line of err.message.split('\n')) error(line);
+    return;
+  }
+  error(errorMessage(err));
+  const stack = err instanceof Error ? err.stack : undefined;
+  if (stack) debug(stack);
+}
+
+/** Runs one phase of an action; returns the exit code (also set on process.exitCode). */
+export async function runAction<S extends InputSpec>(def: ActionDefinition<S>, phase: Phase, host: Host = actionsHost): Promise<number> {
+  const manifest = getManifest(def.name);
+  let code = 0;
+  try {
+    if (phase === 'post' && !def.post) return 0;
+    let inputs: Inputs<S>;
+    try {
+      inputs = readInputs(def.name, def.inputs);
+    } catch (err) {
+      // main already reported bad inputs; post has nothing to clean up then.
+      if (phase === 'post' && isUserError(err)) {
+        debug(`post: inputs not usable (${errorMessage(err)}), nothing to clean up`);
+        return 0;
+      }
+      throw err;
+    }
+    const ctx: ActionContext<Inputs<S>> = {
+      inputs,
+      setOutput(name, value) {
+        if (!(name in manifest.outputs)) throw new Error(`internal: output "${name}" is not declared in actions/${def.name}/action.yml`);
+        host.setOutput(name, String(value));
+      },
+      saveState: (name, value) => host.saveState(name, value),
+      getState: (name) => host.getState(name),
+    };
+    if (phase === 'main') await def.main(ctx);
+    else await def.post!(ctx);
+  } catch (err) {
+    reportError(err);
+    code = 1;
+  } finally {
+    try {
+      await summary.flush();
+    } catch (err) {
+      error(`could not write the job summary: ${errorMessage(err)}`);
+      code = 1;
+    }
+  }
+  if (code) process.exitCode = code;
+  return code;
+}
+
+/** For actions whose engine has not landed yet: fail honestly once inputs are validated. */
+export function notImplemented(action: string, issue?: number): never {
+  throw new UserError(
+    `${action} is not implemented in this version of Airlift yet${issue ? ` (tracked as issue #${issue})` : ''}; its inputs were read and validated, and nothing was changed`,
+  );
+}
+
+export { configureLog };
