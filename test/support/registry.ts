@@ -82,7 +82,7 @@ ${authYaml}`;
     }, { alive: () => proc.alive });
   } catch (err) {
     await tokenServer?.stop();
-    throw new Error(`${(err as Error).message}\n${proc.log().slice(-2000)}`);
+    throw new Error(`${(err as Error).message}\n${proc.log().slice(-2000)}`, { cause: err });
   }
   return {
     host: `127.0.0.1:${port}`,

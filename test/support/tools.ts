@@ -7,7 +7,7 @@ const cache = new Map<string, boolean>();
 
 export function hasTool(cmd: string): boolean {
   if (!cache.has(cmd)) {
-    let ok = false;
+    let ok: boolean;
     try {
       execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
       ok = true;
