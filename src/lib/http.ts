@@ -1,0 +1,94 @@
+// A small HTTP(S) client over node:http: streamed bodies both ways, keep-alive agents per
+// scheme and TLS mode, timeouts, no automatic redirects (callers decide what to forward).
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers?: Record<string, string>;
+  /** A buffer, or a stream (its length should be set in headers when known). */
+  body?: Buffer | Readable;
+  /** Skip TLS certificate verification (insecure registries). */
+  insecure?: boolean;
+  /** Idle socket timeout in ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+  url: URL;
+}
+
+const agents = new Map<string, HttpAgent | HttpsAgent>();
+
+function agentFor(url: URL, insecure: boolean): HttpAgent | HttpsAgent {
+  const key = `${url.protocol}${insecure ? ':insecure' : ''}`;
+  let a = agents.get(key);
+  if (!a) {
+    a = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: !insecure }) : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    agents.set(key, a);
+  }
+  return a;
+}
+
+/** Closes idle keep-alive sockets (lets a CLI process exit promptly). */
+export function closeAgents(): void {
+  for (const a of agents.values()) a.destroy();
+  agents.clear();
+}
+
+export function httpSend(req: HttpRequest): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const fn = req.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const r = fn(req.url, { method: req.method, headers: req.headers, agent: agentFor(req.url, req.insecure ?? false), signal: req.signal }, (res) => {
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
+    });
+    r.setTimeout(req.timeoutMs ?? 120_000, () => r.destroy(Object.assign(new Error(`timeout after ${req.timeoutMs ?? 120_000}ms: ${req.method} ${req.url.host}${req.url.pathname}`), { code: 'ETIMEDOUT' })));
+    r.on('error', reject);
+    const body = req.body;
+    if (body === undefined) r.end();
+    else if (Buffer.isBuffer(body)) r.end(body);
+    else if (body.destroyed) {
+      // It failed before we got to send it (e.g. its digest check failed while we waited).
+      r.destroy(body.errored ?? new Error('request body stream was closed before it was sent'));
+    } else {
+      body.on('error', (err) => r.destroy(err));
+      body.pipe(r);
+    }
+  });
+}
+
+/** Reads a (small) response body fully; bounded so a misbehaving server cannot exhaust memory. */
+export async function readBody(res: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    n += (c as Buffer).length;
+    if (n > limit) {
+      res.destroy();
+      throw new Error(`response body larger than ${limit} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Drains and discards a response body so its socket can be reused. */
+export function discard(res: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    res.on('end', resolve);
+    res.on('error', () => resolve());
+    res.on('close', resolve);
+    res.resume();
+  });
+}
+
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,313 @@
+// The copy engine: source → one or more targets, byte for byte. One Copier per run shares
+// what it learns: each blob is fetched once and then mounted or found by HEAD wherever else it
+// is needed; manifests go up only after every blob they reference is in place, children
+// before the index, so a failed run never leaves a tag pointing at missing content.
+import { Transform, type Readable } from 'node:stream';
+import { Semaphore } from '../concurrency.js';
+import { UserError } from '../errors.js';
+import { backoffDelay, isRetryable, sleep } from '../retry.js';
+import type { Digest } from '../registry/digest.js';
+import { fanOut } from './fanout.js';
+import { filterIndex, parseManifest, platformString, type Descriptor, type Manifest, type Platform } from './manifest.js';
+import type { ImageSource, ImageTarget } from './transport.js';
+
+export type TargetStatus = 'copied' | 'skipped' | 'failed' | 'would-copy';
+
+export interface TargetResult {
+  target: string;
+  status: TargetStatus;
+  error?: unknown;
+}
+
+export interface CopyResult {
+  source: string;
+  /** digest of what was (or would be) written: the source's, or the filtered index's */
+  digest?: Digest;
+  platforms: string[];
+  /** bytes fetched from the source for this image */
+  bytes: number;
+  seconds: number;
+  targets: TargetResult[];
+  /** set when the source itself could not be read (every target then failed) */
+  sourceError?: unknown;
+}
+
+export interface CopierOptions {
+  blobConcurrency?: number;
+  /** attempts per blob and target (the first included) */
+  attempts?: number;
+  onBytes?: (n: number) => void;
+  random?: () => number;
+}
+
+export interface CopyOptions {
+  platforms?: Platform[];
+  dryRun?: boolean;
+}
+
+interface ImagePlan {
+  top: Manifest;
+  children: Manifest[];
+  blobs: Descriptor[];
+  platforms: string[];
+}
+
+export class Copier {
+  private readonly sem: Semaphore;
+  /** `${store}|${repository}|${digest}` known present */
+  private readonly present = new Set<string>();
+  /** `${store}|${digest}` → repositories of that store known to hold it */
+  private readonly holders = new Map<string, Set<string>>();
+  /** `${store}|${digest}` → a transfer in progress */
+  private readonly inflight = new Map<string, Promise<void>>();
+  readonly stats = { blobsFetched: 0, blobsMounted: 0, blobsFound: 0, bytesFetched: 0 };
+
+  constructor(private readonly opts: CopierOptions = {}) {
+    this.sem = new Semaphore(opts.blobConcurrency ?? 8);
+  }
+
+  async copy(source: ImageSource, targets: ImageTarget[], opts: CopyOptions = {}): Promise<CopyResult> {
+    const started = Date.now();
+    const result: CopyResult = { source: source.name, platforms: [], bytes: 0, seconds: 0, targets: [] };
+    const done = () => ({ ...result, seconds: (Date.now() - started) / 1000 });
+    const failAll = (err: unknown) => {
+      result.sourceError = err;
+      result.targets = targets.map((t) => ({ target: t.name, status: 'failed', error: err }));
+      return done();
+    };
+
+    // 1. Cheap check first: HEAD both sides; identical digests need nothing more.
+    let remaining = [...targets];
+    const existing = new Map<ImageTarget, Digest | undefined>();
+    const targetErrors = new Map<ImageTarget, unknown>();
+    await Promise.all(remaining.map(async (t) => existing.set(t, await t.topDigest().catch((e: unknown) => (targetErrors.set(t, e), undefined)))));
+    let srcDigest: Digest | undefined;
+    try {
+      srcDigest = opts.platforms ? undefined : await source.headTop();
+    } catch (err) {
+      return failAll(err);
+    }
+    const settle = (digest: Digest) => {
+      result.digest = digest;
+      for (const t of remaining) {
+        if (targetErrors.has(t)) result.targets.push({ target: t.name, status: 'failed', error: targetErrors.get(t) });
+        else if (existing.get(t) === digest) result.targets.push({ target: t.name, status: 'skipped' });
+      }
+      remaining = remaining.filter((t) => !targetErrors.has(t) && existing.get(t) !== digest);
+    };
+    if (srcDigest) {
+      settle(srcDigest);
+      if (remaining.length === 0) return done();
+    }
+
+    // 2. Read the source: top manifest, platform filter, children, the blobs they need.
+    let plan: ImagePlan;
+    try {
+      plan = await this.plan(source, opts.platforms);
+    } catch (err) {
+      return failAll(err);
+    }
+    result.platforms = plan.platforms;
+    if (!srcDigest || plan.top.digest !== srcDigest) {
+      result.targets = [];
+      remaining = [...targets];
+      settle(plan.top.digest);
+    }
+    if (remaining.length === 0) return done();
+    if (opts.dryRun) {
+      for (const t of remaining) result.targets.push({ target: t.name, status: 'would-copy' });
+      return done();
+    }
+
+    // 3. Blobs, each fetched once for every target that lacks it.
+    const failed = new Map<ImageTarget, unknown>();
+    await Promise.all(
+      plan.blobs.map(async (b) => {
+        const live = remaining.filter((t) => !failed.has(t));
+        if (live.length === 0) return;
+        const errs = await this.ensureBlob(b, source, live, (n) => (result.bytes += n));
+        for (const [t, e] of errs) if (!failed.has(t)) failed.set(t, e);
+      }),
+    );
+
+    // 4. Manifests: children by digest, then the top one under the tag.
+    await Promise.all(
+      remaining.map(async (t) => {
+        if (failed.has(t)) {
+          result.targets.push({ target: t.name, status: 'failed', error: failed.get(t) });
+          return;
+        }
+        try {
+          for (const child of plan.children) await t.putManifest(child, false);
+          await t.putManifest(plan.top, true);
+          result.targets.push({ target: t.name, status: 'copied' });
+        } catch (err) {
+          result.targets.push({ target: t.name, status: 'failed', error: err });
+        }
+      }),
+    );
+    return done();
+  }
+
+  private async plan(source: ImageSource, platforms: Platform[] | undefined): Promise<ImagePlan> {
+    let top = await source.top();
+    const parsed = parseManifest(top, source.name);
+    const children: Manifest[] = [];
+    const blobs = new Map<Digest, Descriptor>();
+    const names: string[] = [];
+    const addImage = (m: Manifest, what: string) => {
+      const p = parseManifest(m, what);
+      if (p.kind !== 'image') throw new UserError(`${what}: nested indexes are not supported`);
+      for (const d of [p.config, ...p.layers]) {
+        if (d.urls?.length && d.mediaType.includes('foreign')) continue; // non-distributable layers stay where they are
+        blobs.set(d.digest, d);
+      }
+    };
+    if (parsed.kind === 'index') {
+      let entries = parsed.manifests;
+      if (platforms) {
+        const f = filterIndex(top, platforms);
+        if (f.kept.length === 0)
+          throw new UserError(`${source.name}: none of its platforms (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}) matches ${platforms.map(platformString).join(', ')}`);
+        top = f.manifest;
+        entries = f.kept;
+      }
+      for (const d of entries) {
+        const child = await source.manifest(d);
+        addImage(child, `${source.name}@${d.digest}`);
+        children.push(child);
+        names.push(platformString(d.platform));
+      }
+    } else {
+      addImage(top, source.name);
+      const config = await source.blob(parsed.config);
+      const chunks: Buffer[] = [];
+      for await (const c of config) chunks.push(c as Buffer);
+      const cfg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Platform>;
+      names.push(cfg.os && cfg.architecture ? platformString(cfg as Platform) : 'unknown');
+    }
+    return { top, children, blobs: [...blobs.values()], platforms: names };
+  }
+
+  private key(t: ImageTarget, digest: Digest): string {
+    return `${t.store}|${t.location?.repository ?? ''}|${digest}`;
+  }
+
+  private markPresent(t: ImageTarget, digest: Digest): void {
+    this.present.add(this.key(t, digest));
+    if (t.location) {
+      const hk = `${t.store}|${digest}`;
+      let set = this.holders.get(hk);
+      if (!set) this.holders.set(hk, (set = new Set()));
+      set.add(t.location.repository);
+    }
+  }
+
+  /** Present already, found by HEAD, or mounted from a repository of the same registry. */
+  private async satisfy(t: ImageTarget, d: Descriptor, source: ImageSource): Promise<boolean> {
+    if (this.present.has(this.key(t, d.digest))) return true;
+    const sk = `${t.store}|${d.digest}`;
+    const pending = this.inflight.get(sk);
+    if (pending) {
+      await pending.catch(() => undefined);
+      if (this.present.has(this.key(t, d.digest))) return true;
+    }
+    if (t.mountBlob && t.location) {
+      const candidates = new Set<string>(this.holders.get(sk) ?? []);
+      if (source.location && `docker://${source.location.registry}` === t.store) candidates.add(source.location.repository);
+      candidates.delete(t.location.repository);
+      for (const from of [...candidates].slice(0, 2)) {
+        if (await t.mountBlob(d, from)) {
+          this.stats.blobsMounted++;
+          this.markPresent(t, d.digest);
+          return true;
+        }
+      }
+    }
+    if (await t.hasBlob(d)) {
+      this.stats.blobsFound++;
+      this.markPresent(t, d.digest);
+      return true;
+    }
+    return false;
+  }
+
+  /** Makes one blob present in every target; returns the targets that failed, with why. */
+  private ensureBlob(d: Descriptor, source: ImageSource, targets: ImageTarget[], onBytes: (n: number) => void): Promise<Map<ImageTarget, unknown>> {
+    return this.sem.run(async () => {
+      const errors = new Map<ImageTarget, unknown>();
+      const need: ImageTarget[] = [];
+      await Promise.all(
+        targets.map(async (t) => {
+          try {
+            if (!(await this.satisfy(t, d, source))) need.push(t);
+          } catch (err) {
+            errors.set(t, err);
+          }
+        }),
+      );
+      if (need.length === 0) return errors;
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const stores = [...new Set(need.map((t) => `${t.store}|${d.digest}`))];
+      for (const s of stores) this.inflight.set(s, gate);
+      try {
+        for (const [t, e] of await this.transfer(d, source, need, onBytes)) errors.set(t, e);
+      } finally {
+        for (const s of stores) if (this.inflight.get(s) === gate) this.inflight.delete(s);
+        release();
+      }
+      return errors;
+    });
+  }
+
+  /** Fetches a blob once and streams it to every target; failed targets get fresh attempts. */
+  private async transfer(d: Descriptor, source: ImageSource, targets: ImageTarget[], onBytes: (n: number) => void): Promise<Map<ImageTarget, unknown>> {
+    const attempts = this.opts.attempts ?? 5;
+    const errors = new Map<ImageTarget, unknown>();
+    let pending = targets;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      let src: Readable;
+      try {
+        src = await source.blob(d);
+      } catch (err) {
+        if (attempt >= attempts || !isRetryable(err)) {
+          for (const t of pending) errors.set(t, err);
+          break;
+        }
+        await sleep(backoffDelay(attempt, 250, 10_000, this.opts.random ?? Math.random));
+        continue;
+      }
+      this.stats.blobsFetched++;
+      // Count with a transform, not a 'data' listener: a listener would start the flow before
+      // the upload has attached its pipe.
+      const counted = src.pipe(
+        new Transform({
+          transform: (c: Buffer, _e, cb) => {
+            this.stats.bytesFetched += c.length;
+            onBytes(c.length);
+            this.opts.onBytes?.(c.length);
+            cb(null, c);
+          },
+        }),
+      );
+      src.on('error', (err) => counted.destroy(err));
+      // Its consumer may not be attached yet when it fails; the consumer sees `errored`.
+      counted.on('error', () => undefined);
+      counted.on('close', () => {
+        if (!src.readableEnded) src.destroy();
+      });
+      const results = await fanOut(counted, pending.map((t) => (body: Readable) => t.putBlob(d, body)));
+      const next: ImageTarget[] = [];
+      results.forEach((err, i) => {
+        const t = pending[i];
+        if (err === undefined) this.markPresent(t, d.digest);
+        else if (attempt < attempts && isRetryable(err)) next.push(t);
+        else errors.set(t, err);
+      });
+      pending = next;
+      if (pending.length) await sleep(backoffDelay(attempt, 250, 10_000, this.opts.random ?? Math.random));
+    }
+    return errors;
+  }
+}
