@@ -10,7 +10,7 @@ export const modules = {
 /* harmony export */ });
 /* harmony import */ var _actions_index_js__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(79);
 /* harmony import */ var _lib_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1662);
-/* harmony import */ var _lib_log_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1154);
+/* harmony import */ var _lib_log_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1025);
 /* harmony import */ var _generated_actions_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(662);
 // `airlift demo`: the main job on embedded defaults, no network and no accounts.
 // For now it checks that every action's embedded defaults pass its input validation and shows

@@ -1,6 +1,6 @@
 // Exponential backoff with full jitter; honours Retry-After; retries only what is retryable;
 // bounded both in attempts and in total time.
-import { HttpError } from './errors.js';
+import { HttpError, UserError } from './errors.js';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -37,6 +37,7 @@ export function isRetryableStatus(status: number): boolean {
 
 export function isRetryable(err: unknown): boolean {
   if (err instanceof RetryableError) return true;
+  if (err instanceof UserError) return false;
   if (err instanceof HttpError) return isRetryableStatus(err.status);
   if (!(err instanceof Error)) return false;
   const code = (err as { code?: string }).code;

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { isUserError, errorMessage, UserError } from './errors.js';
 import { readInputs, type InputSpec, type Inputs } from './inputs.js';
 import { configureLog, debug, error, summary } from './log.js';
+import { closeAgents } from './http.js';
 import { getManifest } from './manifest.js';
 
 export type Phase = 'main' | 'post';
@@ -96,6 +97,7 @@ export async function runAction<S extends InputSpec>(def: ActionDefinition<S>, p
     reportError(err);
     code = 1;
   } finally {
+    closeAgents();
     try {
       await summary.flush();
     } catch (err) {

@@ -1,5 +1,16 @@
+// sync-images: copy an image list between registries, every platform, digests preserved.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { UserError } from '../../lib/errors.js';
+import { formatBytes } from '../../lib/format.js';
+import { RegistryPool } from '../../lib/image/open.js';
+import { parsePlatform } from '../../lib/image/manifest.js';
 import { input } from '../../lib/inputs.js';
-import { defineAction, notImplemented } from '../../lib/run.js';
+import { info, summary, warning } from '../../lib/log.js';
+import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
+import { defineAction } from '../../lib/run.js';
+import { buildPlan, loadImageList, parseShard } from '../../lib/sync/plan.js';
+import { runSync } from '../../lib/sync/run.js';
 
 export default defineAction({
   name: 'sync-images',
@@ -18,7 +29,58 @@ export default defineAction({
     'insecure-registries': input.list(),
     'output-dir': input.string(),
   },
-  async main() {
-    notImplemented('sync-images', 3);
+  async main({ inputs, setOutput }) {
+    const auth = parseRegistryAuth(inputs.registryAuth);
+    const platforms = inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all') ? undefined : inputs.platforms.map((p) => wrapInput('platforms', () => parsePlatform(p)));
+    const items = buildPlan(loadImageList(inputs.images), {
+      sourceRegistry: inputs.sourceRegistry,
+      targets: inputs.target,
+      stripPrefix: inputs.stripPrefix,
+      shard: parseShard(inputs.shard),
+    });
+    const used = new Set(items.flatMap((i) => [i.source.registry, ...i.targets.map((t) => t.registry)]));
+    for (const a of auth) if (!used.has(a.registry)) warning(`registry-auth names ${a.registry}, which no image of this run uses`);
+    info(`sync-images: ${items.length} images → ${items.reduce((n, i) => n + i.targets.length, 0)} targets${platforms ? ` (platforms ${inputs.platforms.join(', ')})` : ' (every platform)'}${inputs.dryRun ? ', dry run' : ''}`);
+
+    const pool = new RegistryPool({ credentials: credentialChain(auth), insecureRegistries: inputs.insecureRegistries });
+    const report = await runSync({ items, pool, concurrency: inputs.concurrency, blobConcurrency: inputs.blobConcurrency, platforms, dryRun: inputs.dryRun, failFast: inputs.failFast });
+
+    const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));
+    await mkdir(dir, { recursive: true });
+    const files = { missing: join(dir, 'missing-source.txt'), failed: join(dir, 'failed-push.txt'), report: join(dir, 'sync-report.json') };
+    await writeFile(files.missing, report.missingSource.map((s) => `${s}\n`).join(''));
+    await writeFile(files.failed, report.failedPush.map((s) => `${s}\n`).join(''));
+    await writeFile(files.report, JSON.stringify({ ...report, entries: report.entries }, null, 2) + '\n');
+
+    setOutput('synced', report.synced);
+    setOutput('skipped', report.skipped);
+    setOutput('failed', report.failed);
+    setOutput('missing-source', files.missing);
+    setOutput('failed-push', files.failed);
+    setOutput('report', files.report);
+
+    summary.heading(`sync-images: ${report.synced} synced, ${report.skipped} up to date, ${report.failed} failed`);
+    const rows = report.entries.slice(0, 200).map((e) => [e.source, e.result, e.platforms.join(', '), formatBytes(e.bytes), `${e.seconds}s`, e.digest?.slice(0, 19) ?? '']);
+    summary.table(['image', 'result', 'platforms', 'fetched', 'time', 'digest'], rows);
+    if (report.entries.length > 200) summary.text(`… and ${report.entries.length - 200} more images: see ${files.report}`);
+    summary.text(`Blobs: ${report.blobsFetched} fetched (${formatBytes(report.bytes)}), ${report.blobsMounted} mounted, ${report.blobsFound} already present.`);
+
+    if (report.failed > 0) {
+      const first = report.entries.find((e) => e.result !== 'synced' && e.result !== 'skipped' && e.result !== 'would-sync');
+      const why = first?.error ?? first?.targets.find((t) => t.error)?.error ?? first?.result;
+      throw new UserError(
+        `${report.failed} of ${items.length} images failed (${report.missingSource.length} with an unavailable source); first: ${first ? `${first.source}: ${why}` : '?'}. Lists to retry: ${files.missing}, ${files.failed}`,
+      );
+    }
+    if (!inputs.dryRun) info(`sync-images: done; every digest matches its source${platforms ? ' (filtered indexes are new digests)' : ''}`);
   },
 });
+
+function wrapInput<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`input "${name}": ${err.message}`);
+    throw err;
+  }
+}

@@ -3,7 +3,7 @@
 // (exact bytes, verified), blobs (HEAD, verified streaming GET, mount, upload), tag listing.
 // Every call goes through the retry layer; stream uploads are retried by their callers.
 import type { Readable } from 'node:stream';
-import { HttpError } from '../errors.js';
+import { HttpError, UserError } from '../errors.js';
 import { closeAgents, discard, header, httpSend, readBody, type HttpResponse } from '../http.js';
 import { debug } from '../log.js';
 import { retry, RetryableError, type RetryOptions } from '../retry.js';
@@ -47,6 +47,7 @@ export class RegistryClient {
   private ready?: Promise<void>;
   private readonly tokens = new Map<string, Promise<Token>>();
   private credentials?: Promise<Credentials | undefined>;
+  private unreachable?: { error: Error; until: number };
 
   constructor(readonly registry: string, private readonly opts: ClientOptions = {}) {
     this.insecure = isLoopback(registry) || (opts.insecureRegistries ?? []).includes(registry);
@@ -66,6 +67,9 @@ export class RegistryClient {
 
   /** GET /v2/: picks the scheme and learns the auth challenge. */
   private ping(): Promise<void> {
+    // An unreachable registry (after retries) fails fast for a while instead of being retried
+    // again by every request of the run.
+    if (!this.ready && this.unreachable && this.unreachable.until > Date.now()) return Promise.reject(this.unreachable.error);
     return (this.ready ??= retry(async () => {
       const host = apiHost(this.registry);
       const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
@@ -92,8 +96,14 @@ export class RegistryClient {
         return;
       }
       throw lastErr;
-    }, this.retryOpts(`registry ${this.registry}`)).catch((err) => {
+    }, this.retryOpts(`registry ${this.registry}`)).catch((err: unknown) => {
       this.ready = undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code && !(err instanceof HttpError)) {
+        const error = new UserError(`registry ${this.registry} is unreachable (${code}: ${(err as Error).message})`, { cause: err });
+        this.unreachable = { error, until: Date.now() + 30_000 };
+        throw error;
+      }
       throw err;
     }));
   }

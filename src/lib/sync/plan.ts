@@ -1,0 +1,190 @@
+// The image list of sync-images: a plain list (one reference per line, # comments) or YAML
+// mapping each source to one or more targets with optional tag renames; target prefixes,
+// strip-prefix, shards. Every error names the input, the file and the line.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { UserError } from '../errors.js';
+import { listEntries } from '../inputs.js';
+import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, type Reference } from '../registry/reference.js';
+
+export interface SyncItem {
+  source: Reference;
+  targets: Reference[];
+  /** where it was written: `images line 3` or `images file list.txt line 3` */
+  where: string;
+}
+
+export interface ImageListText {
+  text: string;
+  /** the file it came from, when the input named a file */
+  file?: string;
+}
+
+/** `images` is inline text or the path of a file holding it. */
+export function loadImageList(raw: string, cwd = process.cwd(), inputName = 'images'): ImageListText {
+  const trimmed = raw.trim();
+  if (!trimmed) throw new UserError(`input "${inputName}" is empty: give image references (one per line) or the path of a file holding them`);
+  if (!trimmed.includes('\n')) {
+    const path = resolve(cwd, trimmed);
+    if (existsSync(path) && statSync(path).isFile()) return { text: readFileSync(path, 'utf8'), file: trimmed };
+    if (/\.(txt|list|lst|ya?ml)$/i.test(trimmed) || /^\.{0,2}\//.test(trimmed)) throw new UserError(`input "${inputName}": file ${trimmed} was not found`);
+    if (!/[:@/]/.test(trimmed)) throw new UserError(`input "${inputName}": there is no file named ${trimmed} (for the image ${trimmed}:latest, write the tag)`);
+  }
+  return { text: raw };
+}
+
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function parseShard(s: string, inputName = 'shard'): Shard | undefined {
+  if (!s) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(s.trim());
+  if (!m) throw new UserError(`input "${inputName}": "${s}" is not i/n (e.g. 2/4)`);
+  const index = Number(m[1]);
+  const count = Number(m[2]);
+  if (count < 1 || index < 1 || index > count) throw new UserError(`input "${inputName}": "${s}" is out of range (i must be from 1 to n, and n at least 1)`);
+  return { index, count };
+}
+
+/** Stable shard of an image: the same image always lands in the same shard for a given n. */
+export function shardOf(source: Reference, count: number): number {
+  const h = createHash('sha256').update(formatReference(source)).digest();
+  return (h.readUInt32BE(0) % count) + 1;
+}
+
+export interface PlanOptions {
+  sourceRegistry?: string;
+  /** registry/namespace prefixes */
+  targets: string[];
+  stripPrefix?: string;
+  shard?: Shard;
+  inputName?: string;
+}
+
+function parseTargetPrefix(p: string): { registry: string; namespace: string } {
+  const clean = p.trim().replace(/^docker:\/\//, '').replace(/\/+$/, '');
+  const [first, ...rest] = clean.split('/');
+  if (!first || !looksLikeRegistry(first)) throw new UserError(`input "target": "${p}" must start with a registry host (e.g. registry.example.com/namespace)`);
+  for (const c of rest) if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(c)) throw new UserError(`input "target": "${p}": "${c}" is not a valid repository component${/[A-Z]/.test(c) ? ' (repository names are lower-case)' : ''}`);
+  return { registry: normaliseRegistry(first), namespace: rest.join('/') };
+}
+
+function mapTarget(source: Reference, prefix: { registry: string; namespace: string }, stripPrefix: string | undefined, where: string, tag?: string): Reference {
+  const full = `${source.registry}/${source.repository}`;
+  let path = source.repository;
+  if (stripPrefix) {
+    const sp = stripPrefix.replace(/\/+$/, '');
+    if (full.startsWith(`${sp}/`)) path = full.slice(sp.length + 1);
+    else if (source.repository.startsWith(`${sp}/`)) path = source.repository.slice(sp.length + 1);
+    else throw new UserError(`${where}: ${full} does not start with strip-prefix "${stripPrefix}"`);
+  }
+  const repository = prefix.namespace ? `${prefix.namespace}/${path}` : path;
+  return { registry: prefix.registry, repository, ...(tag ?? source.tag ? { tag: tag ?? source.tag } : {}), ...(!tag && source.digest ? { digest: source.digest } : {}) };
+}
+
+function ref(s: string, where: string, defaultRegistry?: string): Reference {
+  try {
+    return parseReference(s, { defaultRegistry });
+  } catch (err) {
+    if (err instanceof ReferenceError) throw new UserError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Parses the list (plain or YAML) into items: each source with the targets it goes to. */
+export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
+  const inputName = opts.inputName ?? 'images';
+  const at = (line: number) => (list.file ? `${inputName} file ${list.file} line ${line}` : `${inputName} line ${line}`);
+  const prefixes = opts.targets.map(parseTargetPrefix);
+  const defaultRegistry = opts.sourceRegistry ? normaliseRegistry(opts.sourceRegistry.replace(/^https?:\/\//, '').replace(/\/+$/, '')) : undefined;
+  const items: SyncItem[] = [];
+
+  const withPrefixes = (source: Reference, where: string, tags?: string[]) => {
+    if (prefixes.length === 0) throw new UserError(`${where}: no target for ${formatReference(source)}: set the "target" input (or map the image to targets in YAML)`);
+    return prefixes.flatMap((p) => (tags?.length ? tags : [undefined]).map((t) => mapTarget(source, p, opts.stripPrefix, where, t)));
+  };
+
+  const counter = new LineCounter();
+  // failsafe: every scalar is a string, so tags like 1.0 stay "1.0", not the number 1
+  const doc = parseDocument(list.text, { lineCounter: counter, uniqueKeys: false, schema: 'failsafe' });
+  const lineOf = (n: YamlNode | null | undefined) => (n?.range ? counter.linePos(n.range[0]).line : 1);
+  const yamlStructured = doc.errors.length === 0 && (isMap(doc.contents) || (isSeq(doc.contents) && doc.contents.items.some((i) => isMap(i))));
+
+  if (!yamlStructured) {
+    for (const e of listEntries(list.text)) {
+      const where = at(e.line);
+      const source = ref(e.value, where, defaultRegistry);
+      items.push({ source, targets: withPrefixes(source, where), where });
+    }
+  } else if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      const keyNode = pair.key as YamlNode;
+      const where = at(lineOf(keyNode));
+      const source = ref(String(isScalar(keyNode) ? keyNode.value : keyNode), where, defaultRegistry);
+      items.push({ source, targets: yamlTargets(pair.value as YamlNode | null, source, where, withPrefixes, lineOf, at), where });
+    }
+  } else if (isSeq(doc.contents)) {
+    for (const node of doc.contents.items) {
+      const where = at(lineOf(node as YamlNode));
+      if (!isMap(node)) throw new UserError(`${where}: expected an entry with "source" and "targets"`);
+      const obj = node.toJSON() as Record<string, unknown>;
+      const unknown = Object.keys(obj).filter((k) => !['source', 'target', 'targets', 'tags'].includes(k));
+      if (unknown.length) throw new UserError(`${where}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} (use source, targets, tags)`);
+      if (typeof obj.source !== 'string') throw new UserError(`${where}: "source" must be an image reference`);
+      const source = ref(obj.source, where, defaultRegistry);
+      const tags = obj.tags === undefined ? undefined : ([] as unknown[]).concat(obj.tags).map(String);
+      const explicit = obj.targets ?? obj.target;
+      const targets = explicit === undefined ? withPrefixes(source, where, tags) : ([] as unknown[]).concat(explicit).map((t) => ref(String(t), where));
+      items.push({ source, targets, where });
+    }
+  }
+
+  // Same source listed twice: merge. Two sources writing one target: refuse.
+  const merged = new Map<string, SyncItem>();
+  const writers = new Map<string, string>();
+  for (const it of items) {
+    const key = formatReference(it.source);
+    const into = merged.get(key) ?? merged.set(key, { ...it, targets: [] }).get(key)!;
+    for (const t of it.targets) {
+      const tk = formatReference(t);
+      const prev = writers.get(tk);
+      if (prev && prev !== key) throw new UserError(`${it.where}: ${tk} is also the target of ${prev}; one target, one source`);
+      writers.set(tk, key);
+      if (!into.targets.some((x) => formatReference(x) === tk)) into.targets.push(t);
+    }
+  }
+  let out = [...merged.values()];
+  if (out.length === 0) throw new UserError(`input "${inputName}" lists no images${list.file ? ` (file ${list.file})` : ''}`);
+  if (opts.shard) out = out.filter((it) => shardOf(it.source, opts.shard!.count) === opts.shard!.index);
+  return out;
+}
+
+function yamlTargets(
+  value: YamlNode | null,
+  source: Reference,
+  where: string,
+  withPrefixes: (s: Reference, where: string, tags?: string[]) => Reference[],
+  lineOf: (n: YamlNode | null | undefined) => number,
+  at: (line: number) => string,
+): Reference[] {
+  if (value === null || (isScalar(value) && ['', '~', 'null'].includes(String(value.value ?? '')))) return withPrefixes(source, where);
+  const nodes: YamlNode[] = isSeq(value) ? (value.items as YamlNode[]) : [value];
+  const out: Reference[] = [];
+  const renames: string[] = [];
+  for (const n of nodes) {
+    const w = at(lineOf(n));
+    if (!isScalar(n)) throw new UserError(`${w}: targets must be image references or ":tag" renames`);
+    const s = String(n.value).trim();
+    if (s.startsWith(':')) renames.push(s.slice(1));
+    else out.push(ref(s, w));
+  }
+  if (renames.length) {
+    for (const t of renames) if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(t)) throw new UserError(`${where}: ":${t}" is not a valid tag`);
+    out.push(...withPrefixes(source, where, renames));
+  }
+  return out;
+}

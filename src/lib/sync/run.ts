@@ -1,0 +1,104 @@
+// Runs a sync plan: images copied in parallel (bounded), blobs shared across the whole run,
+// results classified for the report and the successors of miss_image.txt/miss_push_image.txt.
+import { mapLimit } from '../concurrency.js';
+import { errorMessage } from '../errors.js';
+import { Copier, type CopyResult } from '../image/copy.js';
+import { openSource, openTarget, type RegistryPool } from '../image/open.js';
+import type { Platform } from '../image/manifest.js';
+import { Progress, warning } from '../log.js';
+import { formatReference } from '../registry/reference.js';
+import type { SyncItem } from './plan.js';
+
+export type ImageResult = 'synced' | 'skipped' | 'failed' | 'missing-source' | 'would-sync' | 'not-attempted';
+
+export interface ReportEntry {
+  source: string;
+  result: ImageResult;
+  digest?: string;
+  platforms: string[];
+  bytes: number;
+  seconds: number;
+  targets: { target: string; result: string; error?: string }[];
+  error?: string;
+}
+
+export interface SyncReport {
+  entries: ReportEntry[];
+  synced: number;
+  skipped: number;
+  failed: number;
+  /** sources whose pull failed (not found, denied, unreachable): one per line, usable as images */
+  missingSource: string[];
+  /** sources with at least one target that failed: one per line, usable as images */
+  failedPush: string[];
+  bytes: number;
+  blobsFetched: number;
+  blobsMounted: number;
+  blobsFound: number;
+}
+
+export interface SyncOptions {
+  items: SyncItem[];
+  pool: RegistryPool;
+  concurrency: number;
+  blobConcurrency: number;
+  platforms?: Platform[];
+  dryRun?: boolean;
+  failFast?: boolean;
+  progressIntervalMs?: number;
+}
+
+function classify(item: SyncItem, r: CopyResult): ReportEntry {
+  const targets = r.targets.map((t) => ({ target: t.target, result: t.status, ...(t.error !== undefined ? { error: errorMessage(t.error) } : {}) }));
+  let result: ImageResult;
+  // Any pull-side failure (not found, denied, unreachable) is a missing source, as in miss_image.txt.
+  if (r.sourceError !== undefined) result = 'missing-source';
+  else if (r.targets.some((t) => t.status === 'failed')) result = 'failed';
+  else if (r.targets.every((t) => t.status === 'skipped')) result = 'skipped';
+  else if (r.targets.some((t) => t.status === 'would-copy')) result = 'would-sync';
+  else result = 'synced';
+  return {
+    source: formatReference(item.source),
+    result,
+    digest: r.digest,
+    platforms: r.platforms,
+    bytes: r.bytes,
+    seconds: Math.round(r.seconds * 1000) / 1000,
+    targets,
+    ...(r.sourceError !== undefined ? { error: errorMessage(r.sourceError) } : {}),
+  };
+}
+
+export async function runSync(opts: SyncOptions): Promise<SyncReport> {
+  const progress = new Progress({ label: opts.dryRun ? 'sync (dry run)' : 'sync', totalItems: opts.items.length, itemName: 'images', intervalMs: opts.progressIntervalMs });
+  const copier = new Copier({ blobConcurrency: opts.blobConcurrency, onBytes: (n) => progress.add({ bytes: n }) });
+  let stop = false;
+  const entries = await mapLimit(opts.items, opts.concurrency, async (item): Promise<ReportEntry> => {
+    if (stop) return { source: formatReference(item.source), result: 'not-attempted', platforms: [], bytes: 0, seconds: 0, targets: [] };
+    const source = openSource({ transport: 'docker', ref: item.source }, opts.pool);
+    const targets = item.targets.map((t) => openTarget({ transport: 'docker', ref: t }, opts.pool));
+    const r = await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun });
+    const entry = classify(item, r);
+    progress.add({ items: 1 });
+    if (entry.result === 'missing-source' || entry.result === 'failed') {
+      const why = entry.error ?? entry.targets.filter((t) => t.error).map((t) => `${t.target}: ${t.error}`).join('; ');
+      warning(`${entry.source}: ${entry.result === 'missing-source' ? 'source unavailable' : 'failed'}: ${why}`);
+      if (opts.failFast) stop = true;
+    }
+    return entry;
+  });
+  progress.done();
+  const count = (r: ImageResult) => entries.filter((e) => e.result === r).length;
+  return {
+    entries,
+    synced: count('synced'),
+    skipped: count('skipped'),
+    failed: count('failed') + count('missing-source') + count('not-attempted'),
+    missingSource: entries.filter((e) => e.result === 'missing-source').map((e) => e.source),
+    failedPush: entries.filter((e) => e.result === 'failed' || e.result === 'not-attempted').map((e) => e.source),
+    bytes: copier.stats.bytesFetched,
+    blobsFetched: copier.stats.blobsFetched,
+    blobsMounted: copier.stats.blobsMounted,
+    blobsFound: copier.stats.blobsFound,
+  };
+}

@@ -1,0 +1,148 @@
+// sync-images as a user runs it (the CLI, a child process), against real registries;
+// skopeo checks the results.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRegistry, type Registry } from '../support/registry.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
+import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
+import { workDir } from '../support/proc.js';
+import { needs } from '../support/tools.js';
+import { runCli, startCli } from '../support/cli.js';
+
+const skip = needs('docker-registry', 'skopeo');
+
+async function catalog(reg: Registry): Promise<string[]> {
+  return ((await (await fetch(`${reg.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories;
+}
+
+describe('sync-images', { skip }, () => {
+  let fx: Fixture;
+  let src: Registry;
+  before(async () => {
+    fx = await buildOciFixture(workDir('fx'), { images: ['app', 'db', 'web', 'api'], baseLayerBytes: 512 * 1024, appLayerBytes: 256 * 1024 });
+    src = await startRegistry();
+    pushFixture(fx, { host: src.host }, { namespace: 'release' });
+  });
+  after(() => src.stop());
+
+  test('a list with a missing image: the rest sync with identical digests; the miss is listed; a re-run only HEADs', async () => {
+    const dst = await startRegistry();
+    const proxy = await startFaultProxy(src.url);
+    const out = workDir('out');
+    const list = join(out, 'oem-images-lists');
+    writeFileSync(list, '# release 1.0.0\nrelease/app:1.0.0\nrelease/db:1.0.0\nrelease/missing:9.9\nrelease/web:1.0.0\n');
+    try {
+      const args = ['sync-images', '--images', list, '--source-registry', proxy.host, '--target', `${dst.host}/mirror`, '--output-dir', out];
+      const first = await runCli(args);
+      assert.equal(first.code, 1, first.stderr);
+      assert.deepEqual([first.outputs.synced, first.outputs.skipped, first.outputs.failed], ['3', '0', '1']);
+      assert.equal(readFileSync(first.outputs['missing-source'], 'utf8'), `${proxy.host}/release/missing:9.9\n`);
+      assert.equal(readFileSync(first.outputs['failed-push'], 'utf8'), '');
+      assert.match(first.stderr, /error: 1 of 4 images failed \(1 with an unavailable source\)/);
+      const report = JSON.parse(readFileSync(first.outputs.report, 'utf8'));
+      const app = report.entries.find((e: { source: string }) => e.source.endsWith('release/app:1.0.0'));
+      assert.deepEqual(app.platforms, ['linux/amd64', 'linux/arm64']);
+      assert.equal(app.digest, fx.images[0].index.digest);
+      assert.ok(app.bytes > 0);
+      for (const [i, name] of ['app', 'db', 'web'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/mirror/release/${name}:1.0.0`)), fx.images[i].index.digest);
+      assert.match(first.stderr, /sync-images: 3 synced, 0 up to date, 1 failed/);
+
+      // the missing-source file feeds straight back as images; the synced ones are only HEADed
+      await proxy.resetStats();
+      writeFileSync(list, 'release/app:1.0.0\nrelease/db:1.0.0\nrelease/web:1.0.0\n');
+      const second = await runCli(args);
+      assert.equal(second.code, 0, second.stderr);
+      assert.deepEqual([second.outputs.synced, second.outputs.skipped, second.outputs.failed], ['0', '3', '0']);
+      const log = (await proxy.stats()).log;
+      assert.equal(log.filter((l) => l.method === 'GET' && l.path.includes('/blobs/')).length, 0, 'zero blob GETs');
+      assert.equal(log.filter((l) => l.method === 'GET' && l.path.includes('/manifests/')).length, 0, 'zero manifest GETs');
+    } finally {
+      await proxy.stop();
+      await dst.stop();
+    }
+  });
+
+  test('wrong target credentials: a clear 401 naming the registry; the password appears nowhere', { skip: needs('htpasswd') }, async () => {
+    const dst = await startRegistry({ auth: 'htpasswd' });
+    try {
+      const r = await runCli(['sync-images', '--images', `${src.host}/release/app:1.0.0`, '--target', dst.host, '--registry-auth', `${dst.host}: { username: airlift, password: Wr0ng-Pa55word }`, '--output-dir', workDir('o')]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`registry ${dst.host.replace(/\./g, '\\.')}: authentication failed for release/app:1.0.0 \\(401\\); check registry-auth for ${dst.host.replace(/\./g, '\\.')}`));
+      assert.ok(!(r.stdout + r.stderr).includes('Wr0ng-Pa55word'));
+      assert.equal(readFileSync(r.outputs['failed-push'], 'utf8'), `${src.host}/release/app:1.0.0\n`);
+    } finally {
+      await dst.stop();
+    }
+  });
+
+  test('credentials from env vars (registry-auth), token-auth source, basic-auth targets, platform filter', { skip: needs('htpasswd', 'openssl') }, async () => {
+    const tsrc = await startRegistry({ auth: 'token' });
+    const dst = await startRegistry({ auth: 'htpasswd' });
+    try {
+      pushFixture({ ...fx, images: fx.images.slice(3) }, { host: tsrc.host, username: 'airlift', password: tsrc.users.airlift }, { namespace: 'release' });
+      const auth = `${tsrc.host}: { username-env: SRC_USER, password-env: SRC_PASS }\n${dst.host}: { username: airlift, password-env: DST_PASS }\nunused.example: { username: u, password: p }\n`;
+      const r = await runCli(
+        ['sync-images', '--images', `${tsrc.host}/release/api:1.0.0`, '--target', `${dst.host}/arm`, '--platforms', 'linux/arm64', '--registry-auth', auth, '--output-dir', workDir('o'), '--json'],
+        { SRC_USER: 'airlift', SRC_PASS: tsrc.users.airlift, DST_PASS: dst.users.airlift },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.stdout).synced, '1');
+      assert.match(r.stderr, /warning: registry-auth names unused.example, which no image of this run uses/);
+      const idx = JSON.parse(inspectRaw(`${dst.host}/arm/release/api:1.0.0`, { username: 'airlift', password: dst.users.airlift }));
+      assert.deepEqual(idx.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture), ['arm64']);
+      assert.ok(!(r.stdout + r.stderr).includes(tsrc.users.airlift));
+    } finally {
+      await tsrc.stop();
+      await dst.stop();
+    }
+  });
+
+  test('kill -9 in the middle of a run, then a re-run completes with the right digests', async () => {
+    const dst = await startRegistry();
+    const proxy = await startFaultProxy(src.url, { rules: [{ match: { path: '/blobs/', method: 'GET' }, action: 'slow', bytesPerSecond: 256 * 1024 }] });
+    try {
+      const args = ['sync-images', '--images', ['app', 'db', 'web', 'api'].map((n) => `${proxy.host}/release/${n}:1.0.0`).join('\n'), '--target', dst.host, '--output-dir', workDir('o')];
+      const run = startCli(args);
+      // wait until blobs are flowing, then kill it hard
+      for (let i = 0; i < 400; i++) {
+        const s = await proxy.stats();
+        if (s.log.filter((l) => l.path.includes('/blobs/')).length >= 3) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      run.child.kill('SIGKILL');
+      const killed = await run.done;
+      assert.equal(killed.signal, 'SIGKILL');
+      await proxy.setRules([]);
+      const again = await runCli(args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(Number(again.outputs.synced) + Number(again.outputs.skipped), 4);
+      for (const [i, name] of ['app', 'db', 'web', 'api'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/release/${name}:1.0.0`)), fx.images[i].index.digest);
+    } finally {
+      await proxy.stop();
+      await dst.stop();
+    }
+  });
+
+  test('dry run copies nothing; shards split the work', async () => {
+    const dst = await startRegistry();
+    try {
+      const images = ['app', 'db', 'web', 'api'].map((n) => `${src.host}/release/${n}:1.0.0`).join('\n');
+      const dry = await runCli(['sync-images', '--images', images, '--target', dst.host, '--dry-run', '--output-dir', workDir('o')]);
+      assert.equal(dry.code, 0, dry.stderr);
+      assert.deepEqual(await catalog(dst), []);
+      const s1 = await runCli(['sync-images', '--images', images, '--target', dst.host, '--shard', '1/2', '--output-dir', workDir('o')]);
+      const s2 = await runCli(['sync-images', '--images', images, '--target', dst.host, '--shard', '2/2', '--output-dir', workDir('o')]);
+      assert.equal(s1.code, 0);
+      assert.equal(s2.code, 0);
+      assert.equal(Number(s1.outputs.synced) + Number(s2.outputs.synced), 4);
+      assert.equal((await catalog(dst)).length, 4);
+      const bad = await runCli(['sync-images', '--images', images, '--target', dst.host, '--shard', '3/2']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /input "shard": "3\/2" is out of range/);
+    } finally {
+      await dst.stop();
+    }
+  });
+});

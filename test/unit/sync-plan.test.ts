@@ -1,0 +1,92 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPlan, loadImageList, parseShard, shardOf } from '../../src/lib/sync/plan.js';
+import { formatReference, parseReference } from '../../src/lib/registry/reference.js';
+
+const fmt = (items: ReturnType<typeof buildPlan>) => items.map((i) => [formatReference(i.source), i.targets.map(formatReference)]);
+
+describe('references', () => {
+  test('normalisation: docker.io/library, ports, tag@digest', () => {
+    const d = 'sha256:' + 'a'.repeat(64);
+    assert.deepEqual(parseReference('nginx:1.25'), { registry: 'docker.io', repository: 'library/nginx', tag: '1.25' });
+    assert.deepEqual(parseReference('127.0.0.1:5000/app'), { registry: '127.0.0.1:5000', repository: 'app' });
+    assert.deepEqual(parseReference(`localhost/a/b:v1@${d}`), { registry: 'localhost', repository: 'a/b', tag: 'v1', digest: d });
+    assert.deepEqual(parseReference('index.docker.io/bitnami/redis:7'), { registry: 'docker.io', repository: 'bitnami/redis', tag: '7' });
+    assert.deepEqual(parseReference('release/app:1', { defaultRegistry: 'harbor.example' }), { registry: 'harbor.example', repository: 'release/app', tag: '1' });
+  });
+
+  test('invalid references say why', () => {
+    assert.throws(() => parseReference('harbor.x/Rel/app:1'), /"harbor.x\/Rel\/app:1" is not a valid image reference \(repository names are lower-case\)/);
+    assert.throws(() => parseReference('a/b@sha256:abc'), /is not a digest/);
+    assert.throws(() => parseReference('a/b:-x'), /is not a valid tag/);
+    assert.throws(() => parseReference('a//b'), /empty component/);
+    assert.throws(() => parseReference('a b'), /white space/);
+  });
+});
+
+describe('sync plan', () => {
+  test('plain list, source-registry for bare lines, target prefix keeps the path', () => {
+    const text = '# release images\nrelease/app:1\nharbor.example/release/db:2   # db\n\n';
+    assert.deepEqual(fmt(buildPlan({ text }, { sourceRegistry: 'harbor.example', targets: ['cargo.example/caicloud', '127.0.0.1:5000'] })), [
+      ['harbor.example/release/app:1', ['cargo.example/caicloud/release/app:1', '127.0.0.1:5000/release/app:1']],
+      ['harbor.example/release/db:2', ['cargo.example/caicloud/release/db:2', '127.0.0.1:5000/release/db:2']],
+    ]);
+  });
+
+  test('strip-prefix', () => {
+    assert.deepEqual(fmt(buildPlan({ text: 'harbor.example/release/app:1' }, { targets: ['cargo.example/caicloud'], stripPrefix: 'harbor.example/release' })), [['harbor.example/release/app:1', ['cargo.example/caicloud/app:1']]]);
+    assert.throws(() => buildPlan({ text: 'x\nharbor.example/other/app:1' }, { targets: ['c.example'], stripPrefix: 'harbor.example/release' }), /images line 1: docker.io\/library\/x does not start with strip-prefix/);
+  });
+
+  test('YAML mapping: explicit targets, tag renames, null → target prefixes', () => {
+    const text = 'harbor.example/release/app:1.0:\n  - cargo.example/x/app:1.0\n  - ":stable"\nharbor.example/release/db:2: cargo.example/x/db:2\nharbor.example/release/web:3: ~\n';
+    assert.deepEqual(fmt(buildPlan({ text }, { targets: ['mirror.example/m'] })), [
+      ['harbor.example/release/app:1.0', ['cargo.example/x/app:1.0', 'mirror.example/m/release/app:stable']],
+      ['harbor.example/release/db:2', ['cargo.example/x/db:2']],
+      ['harbor.example/release/web:3', ['mirror.example/m/release/web:3']],
+    ]);
+  });
+
+  test('YAML list of entries with tags', () => {
+    const text = '- source: harbor.example/release/app:1.0\n  tags: [1.0, latest]\n- source: harbor.example/release/db:2\n  targets: cargo.example/db:2\n';
+    assert.deepEqual(fmt(buildPlan({ text }, { targets: ['m.example'] })), [
+      ['harbor.example/release/app:1.0', ['m.example/release/app:1.0', 'm.example/release/app:latest']],
+      ['harbor.example/release/db:2', ['cargo.example/db:2']],
+    ]);
+  });
+
+  test('errors name the input, the file and the line', () => {
+    assert.throws(() => buildPlan({ text: 'a/b:1\n\nharbor.x/Rel/app:1\n' }, { targets: ['c.example'] }), /^UserError: images line 3: "harbor.x\/Rel\/app:1" is not a valid image reference \(repository names are lower-case\)$/m);
+    assert.throws(() => buildPlan({ text: 'a/b:1\nb/c:Bad Tag\n', file: 'oem-images-lists' }, { targets: ['c.example'] }), /images file oem-images-lists line 2:/);
+    assert.throws(() => buildPlan({ text: 'a:1:\n  - q/Bad:1\n' }, { targets: [] }), /images line 2: "q\/Bad:1"/);
+    assert.throws(() => buildPlan({ text: '# nothing\n' }, { targets: ['c.example'] }), /input "images" lists no images/);
+    assert.throws(() => buildPlan({ text: 'a/b:1' }, { targets: [] }), /images line 1: no target for docker.io\/a\/b:1: set the "target" input/);
+    assert.throws(() => buildPlan({ text: 'a/b:1' }, { targets: ['notahost/ns'] }), /input "target": "notahost\/ns" must start with a registry host/);
+    assert.throws(() => buildPlan({ text: 'a.example/x:1: c.example/y:1\nb.example/x:1: c.example/y:1\n' }, { targets: [] }), /images line 2: c.example\/y:1 is also the target of a.example\/x:1/);
+  });
+
+  test('shards split the list stably and completely', () => {
+    assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
+    assert.throws(() => parseShard('5/4'), /input "shard": "5\/4" is out of range/);
+    assert.throws(() => parseShard('0/4'), /out of range/);
+    const text = Array.from({ length: 40 }, (_, i) => `r.example/img${i}:1`).join('\n');
+    const all = buildPlan({ text }, { targets: ['t.example'] }).map((i) => formatReference(i.source));
+    const parts = [1, 2, 3].map((index) => buildPlan({ text }, { targets: ['t.example'], shard: { index, count: 3 } }).map((i) => formatReference(i.source)));
+    assert.deepEqual(parts.flat().sort(), [...all].sort());
+    assert.ok(parts.every((p) => p.length > 0));
+    assert.equal(shardOf(parseReference('r.example/img7:1'), 3), shardOf(parseReference('r.example/img7:1'), 3));
+  });
+
+  test('images: inline text or a file; a missing file is an error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plan-'));
+    writeFileSync(join(dir, 'oem-images-lists'), 'a/b:1\n');
+    assert.deepEqual(loadImageList('oem-images-lists', dir), { text: 'a/b:1\n', file: 'oem-images-lists' });
+    assert.deepEqual(loadImageList('a/b:1', dir), { text: 'a/b:1' });
+    assert.throws(() => loadImageList('images.txt', dir), /input "images": file images.txt was not found/);
+    assert.throws(() => loadImageList('oem-list', dir), /there is no file named oem-list/);
+    assert.throws(() => loadImageList('  \n ', dir), /input "images" is empty/);
+  });
+});
