@@ -642,6 +642,8 @@ class RegistryClient {
     tokens = new Map();
     credentials;
     unreachable;
+    /** set once the registry refused a monolithic PUT: later uploads go in chunks directly */
+    chunkedOnly = false;
     constructor(registry, opts = {}) {
         this.registry = registry;
         this.opts = opts;
@@ -889,9 +891,9 @@ class RegistryClient {
         }, this.retryOpts(`PUT ${repo}:${ref}`));
     }
     /** Tags of a repository, following `Link` pagination. */
-    async listTags(repo) {
+    async listTags(repo, pageSize = 1000) {
         const tags = [];
-        let path = `/v2/${repo}/tags/list?n=1000`;
+        let path = `/v2/${repo}/tags/list?n=${pageSize}`;
         while (path) {
             const p = path;
             const page = await retry(async () => {
@@ -974,6 +976,8 @@ class RegistryClient {
      * a fresh stream of the same bytes. Not retried here: the caller restarts from the source.
      */
     async uploadBlob(repo, digest, size, body, reopen) {
+        if (this.chunkedOnly)
+            return this.uploadChunked(repo, digest, size, body);
         const loc = await this.startUpload(repo);
         const url = new URL(loc, this.base);
         const res = await this.send({
@@ -989,6 +993,7 @@ class RegistryClient {
         if ([405, 413, 416].includes(res.status) && reopen) {
             await (0,http/* discard */.vf)(res.body);
             body.destroy();
+            this.chunkedOnly = true;
             (0,log/* debug */.Yz)(`registry ${this.registry}: monolithic upload refused (${res.status}); uploading in chunks`);
             return this.uploadChunked(repo, digest, size, await reopen());
         }
@@ -1324,8 +1329,8 @@ class RegistryTarget {
     mountBlob(desc, from) {
         return this.client.mountBlob(this.ref.repository, desc.digest, from);
     }
-    putBlob(desc, body) {
-        return this.client.uploadBlob(this.ref.repository, desc.digest, desc.size, body);
+    putBlob(desc, body, reopen) {
+        return this.client.uploadBlob(this.ref.repository, desc.digest, desc.size, body, reopen);
     }
     async putManifest(m, top) {
         await this.client.putManifest(this.ref.repository, top ? referenceTarget(this.ref) : m.digest, m.bytes, m.mediaType);
@@ -1902,7 +1907,7 @@ class Copier {
                 if (!src.readableEnded)
                     src.destroy();
             });
-            const results = await fanOut(counted, pending.map((t) => (body) => t.putBlob(d, body)));
+            const results = await fanOut(counted, pending.map((t) => (body) => t.putBlob(d, body, () => source.blob(d))));
             const next = [];
             results.forEach((err, i) => {
                 const t = pending[i];

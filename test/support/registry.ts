@@ -26,6 +26,10 @@ export interface RegistryOptions {
   users?: Record<string, string>;
   /** token mode: anonymous clients get pull access */
   anonymousPull?: boolean;
+  /** answer with relative Location headers (http.relativeurls) */
+  relativeUrls?: boolean;
+  /** token lifetime in seconds (token mode) */
+  tokenExpiresIn?: number;
 }
 
 const SERVICE = 'airlift-test-registry';
@@ -50,7 +54,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     const tport = await freePort();
     tokenUrl = `http://127.0.0.1:${tport}/token`;
     const script = fileURLToPath(new URL('./servers/token-server.mjs', import.meta.url));
-    tokenServer = new ServerProcess('token-server', process.execPath, [script, '--port', String(tport), '--key', join(dir, 'key.pem'), '--cert', join(dir, 'cert.pem'), '--issuer', ISSUER, '--service', SERVICE, '--users', join(dir, 'users.json'), ...(opts.anonymousPull ? ['--anonymous-pull'] : [])], { logDir: dir });
+    tokenServer = new ServerProcess('token-server', process.execPath, [script, '--port', String(tport), '--key', join(dir, 'key.pem'), '--cert', join(dir, 'cert.pem'), '--issuer', ISSUER, '--service', SERVICE, '--users', join(dir, 'users.json'), ...(opts.anonymousPull ? ['--anonymous-pull'] : []), ...(opts.tokenExpiresIn ? ['--expires-in', String(opts.tokenExpiresIn)] : [])], { logDir: dir });
     await waitFor('token server', async () => (await fetch(`http://127.0.0.1:${tport}/stats`)).ok, { alive: () => tokenServer!.alive });
     authYaml = `auth:\n  token:\n    realm: ${tokenUrl}\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n    rootcertbundle: ${join(dir, 'cert.pem')}\n`;
   }
@@ -71,6 +75,7 @@ storage:
 http:
   addr: 127.0.0.1:${port}
   secret: airlift-test-${port}
+  relativeurls: ${opts.relativeUrls ? 'true' : 'false'}
 ${authYaml}`;
   writeFileSync(join(dir, 'config.yml'), config);
   const proc = new ServerProcess('registry', 'docker-registry', ['serve', join(dir, 'config.yml')], { logDir: dir });

@@ -297,7 +297,7 @@ export class Copier {
       counted.on('close', () => {
         if (!src.readableEnded) src.destroy();
       });
-      const results = await fanOut(counted, pending.map((t) => (body: Readable) => t.putBlob(d, body)));
+      const results = await fanOut(counted, pending.map((t) => (body: Readable) => t.putBlob(d, body, () => source.blob(d))));
       const next: ImageTarget[] = [];
       results.forEach((err, i) => {
         const t = pending[i];

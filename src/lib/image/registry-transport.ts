@@ -47,8 +47,8 @@ export class RegistryTarget implements ImageTarget {
   mountBlob(desc: Descriptor, from: string) {
     return this.client.mountBlob(this.ref.repository, desc.digest, from);
   }
-  putBlob(desc: Descriptor, body: Readable) {
-    return this.client.uploadBlob(this.ref.repository, desc.digest, desc.size, body);
+  putBlob(desc: Descriptor, body: Readable, reopen?: () => Promise<Readable>) {
+    return this.client.uploadBlob(this.ref.repository, desc.digest, desc.size, body, reopen);
   }
   async putManifest(m: Manifest, top: boolean) {
     await this.client.putManifest(this.ref.repository, top ? referenceTarget(this.ref) : m.digest, m.bytes, m.mediaType);

@@ -31,7 +31,8 @@ export interface ImageTarget {
   topDigest(): Promise<Digest | undefined>;
   hasBlob(desc: Descriptor): Promise<boolean>;
   mountBlob?(desc: Descriptor, fromRepository: string): Promise<boolean>;
-  putBlob(desc: Descriptor, body: Readable): Promise<void>;
+  /** `reopen` gives a fresh stream of the same bytes, for a target that must start over. */
+  putBlob(desc: Descriptor, body: Readable, reopen?: () => Promise<Readable>): Promise<void>;
   /** Children by digest; the top one (`top: true`) also under the target's tag. */
   putManifest(m: Manifest, top: boolean): Promise<void>;
 }

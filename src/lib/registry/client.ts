@@ -48,6 +48,8 @@ export class RegistryClient {
   private readonly tokens = new Map<string, Promise<Token>>();
   private credentials?: Promise<Credentials | undefined>;
   private unreachable?: { error: Error; until: number };
+  /** set once the registry refused a monolithic PUT: later uploads go in chunks directly */
+  private chunkedOnly = false;
 
   constructor(readonly registry: string, private readonly opts: ClientOptions = {}) {
     this.insecure = isLoopback(registry) || (opts.insecureRegistries ?? []).includes(registry);
@@ -280,9 +282,9 @@ export class RegistryClient {
   }
 
   /** Tags of a repository, following `Link` pagination. */
-  async listTags(repo: string): Promise<string[]> {
+  async listTags(repo: string, pageSize = 1000): Promise<string[]> {
     const tags: string[] = [];
-    let path: string | undefined = `/v2/${repo}/tags/list?n=1000`;
+    let path: string | undefined = `/v2/${repo}/tags/list?n=${pageSize}`;
     while (path) {
       const p: string = path;
       const page = await retry(async () => {
@@ -364,6 +366,7 @@ export class RegistryClient {
    * a fresh stream of the same bytes. Not retried here: the caller restarts from the source.
    */
   async uploadBlob(repo: string, digest: Digest, size: number, body: Readable, reopen?: () => Promise<Readable>): Promise<void> {
+    if (this.chunkedOnly) return this.uploadChunked(repo, digest, size, body);
     const loc = await this.startUpload(repo);
     const url = new URL(loc, this.base);
     const res = await this.send({
@@ -378,6 +381,7 @@ export class RegistryClient {
     if ([405, 413, 416].includes(res.status) && reopen) {
       await discard(res.body);
       body.destroy();
+      this.chunkedOnly = true;
       debug(`registry ${this.registry}: monolithic upload refused (${res.status}); uploading in chunks`);
       return this.uploadChunked(repo, digest, size, await reopen());
     }

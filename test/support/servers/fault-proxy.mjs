@@ -138,9 +138,13 @@ createServer((req, res) => {
       record(req, fault, fault.status ?? 500, latency);
       const headers = { 'content-type': 'text/plain', connection: 'close' };
       if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+      // Read the whole request first, as a server would, so the client sees the status and
+      // not a broken pipe.
       req.resume();
-      res.writeHead(fault.status ?? 500, headers);
-      res.end(fault.body ?? `injected ${fault.status ?? 500}`);
+      req.on('end', () => {
+        res.writeHead(fault.status ?? 500, headers);
+        res.end(fault.body ?? `injected ${fault.status ?? 500}`);
+      });
       return;
     }
     const up = httpRequest(
