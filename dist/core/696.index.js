@@ -301,14 +301,17 @@ class DigestVerifier extends external_node_stream_.Transform {
     expected;
     expectedSize;
     what;
+    onBytes;
     hash;
     n = 0;
     held;
-    constructor(expected, expectedSize, what) {
+    /** onBytes: called with each chunk's size as it passes (progress, accounting). */
+    constructor(expected, expectedSize, what, onBytes) {
         super();
         this.expected = expected;
         this.expectedSize = expectedSize;
         this.what = what;
+        this.onBytes = onBytes;
         this.hash = (0,external_node_crypto_.createHash)(digestAlgorithm(expected));
     }
     get bytes() {
@@ -321,6 +324,7 @@ class DigestVerifier extends external_node_stream_.Transform {
             return;
         }
         this.hash.update(chunk);
+        this.onBytes?.(chunk.length);
         const prev = this.held;
         this.held = chunk;
         cb(null, prev);
@@ -923,16 +927,21 @@ class RegistryClient {
         }, this.retryOpts(`HEAD blob ${digest.slice(0, 19)}`));
     }
     /** A verified stream of a blob: it errors (before ending) if the bytes do not match. */
-    async getBlob(repo, digest, size) {
+    async getBlob(repo, digest, size, onBytes) {
         const res = await retry(async () => {
             const r = await this.send({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [RegistryClient.scope(repo, ['pull'])], redirects: true });
             if (r.status !== 200)
                 return this.fail(r, `${repo}@${digest}`);
             return r;
         }, this.retryOpts(`GET blob ${digest.slice(0, 19)}`));
-        const verifier = new DigestVerifier(digest, size, `${this.registry}/${repo}@${digest}`);
+        const verifier = new DigestVerifier(digest, size, `${this.registry}/${repo}@${digest}`, onBytes);
         res.body.on('error', (err) => verifier.destroy(err));
         res.body.on('aborted', () => verifier.destroy(Object.assign(new Error(`${this.registry}/${repo}@${digest}: connection closed mid-blob`), { code: 'ECONNRESET' })));
+        // A consumer that gives up closes the verifier: let the connection go too.
+        verifier.on('close', () => {
+            if (!res.body.complete)
+                res.body.destroy();
+        });
         return res.body.pipe(verifier);
     }
     /** Cross-repository mount within this registry; true when the registry mounted it. */
@@ -1193,7 +1202,7 @@ class OciLayoutSource {
         const bytes = Buffer.concat(chunks);
         return { digest: desc.digest, mediaType: detectMediaType(bytes, desc.mediaType), bytes };
     }
-    async blob(desc) {
+    async blob(desc, onBytes) {
         const path = blobPath(this.dir, desc.digest);
         try {
             await (0,promises_.stat)(path);
@@ -1201,7 +1210,7 @@ class OciLayoutSource {
         catch {
             throw new NotFoundError(`${this.name} blob ${desc.digest}`);
         }
-        const verifier = new DigestVerifier(desc.digest, desc.size, `${this.name} blob ${desc.digest}`);
+        const verifier = new DigestVerifier(desc.digest, desc.size, `${this.name} blob ${desc.digest}`, onBytes);
         const file = (0,external_node_fs_.createReadStream)(path, { highWaterMark: 1024 * 1024 });
         file.on('error', (err) => verifier.destroy(err));
         return file.pipe(verifier);
@@ -1303,8 +1312,8 @@ class RegistrySource {
         const m = await this.client.getManifest(this.ref.repository, desc.digest);
         return { digest: m.digest, mediaType: detectMediaType(m.bytes, m.mediaType || desc.mediaType), bytes: m.bytes };
     }
-    blob(desc) {
-        return this.client.getBlob(this.ref.repository, desc.digest, desc.size);
+    blob(desc, onBytes) {
+        return this.client.getBlob(this.ref.repository, desc.digest, desc.size, onBytes);
     }
 }
 class RegistryTarget {
@@ -1639,11 +1648,6 @@ async function fanOut(src, sinks) {
 }
 
 ;// CONCATENATED MODULE: ./src/lib/image/copy.ts
-// The copy engine: source → one or more targets, byte for byte. One Copier per run shares
-// what it learns: each blob is fetched once and then mounted or found by HEAD wherever else it
-// is needed; manifests go up only after every blob they reference is in place, children
-// before the index, so a failed run never leaves a tag pointing at missing content.
-
 
 
 
@@ -1878,7 +1882,11 @@ class Copier {
         for (let attempt = 1; pending.length > 0; attempt++) {
             let src;
             try {
-                src = await source.blob(d);
+                src = await source.blob(d, (n) => {
+                    this.stats.bytesFetched += n;
+                    onBytes(n);
+                    this.opts.onBytes?.(n);
+                });
             }
             catch (err) {
                 if (attempt >= attempts || !isRetryable(err)) {
@@ -1890,24 +1898,9 @@ class Copier {
                 continue;
             }
             this.stats.blobsFetched++;
-            // Count with a transform, not a 'data' listener: a listener would start the flow before
-            // the upload has attached its pipe.
-            const counted = src.pipe(new external_node_stream_.Transform({
-                transform: (c, _e, cb) => {
-                    this.stats.bytesFetched += c.length;
-                    onBytes(c.length);
-                    this.opts.onBytes?.(c.length);
-                    cb(null, c);
-                },
-            }));
-            src.on('error', (err) => counted.destroy(err));
             // Its consumer may not be attached yet when it fails; the consumer sees `errored`.
-            counted.on('error', () => undefined);
-            counted.on('close', () => {
-                if (!src.readableEnded)
-                    src.destroy();
-            });
-            const results = await fanOut(counted, pending.map((t) => (body) => t.putBlob(d, body, () => source.blob(d))));
+            src.on('error', () => undefined);
+            const results = await fanOut(src, pending.map((t) => (body) => t.putBlob(d, body, () => source.blob(d))));
             const next = [];
             results.forEach((err, i) => {
                 const t = pending[i];

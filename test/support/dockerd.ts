@@ -30,7 +30,7 @@ export async function startDockerd(opts: { insecureRegistries?: string[] } = {})
   const proc = new ServerProcess('dockerd', 'dockerd', args, { logDir: dir });
   // DOCKER_BUILDKIT=0: the classic builder, since buildx is not packaged here.
   const env = { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(dir, 'client-config') };
-  const docker = (a: string[], input?: string | Buffer) => execFileSync('docker', a, { env, input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const docker = (a: string[], input?: string | Buffer) => execFileSync('docker', a, { env, input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   try {
     await waitFor('dockerd', async () => {
       try {

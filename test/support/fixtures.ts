@@ -28,6 +28,8 @@ export interface FixtureOptions {
   appLayers?: number;
   /** fraction (0..1) of each layer's content that is compressible text rather than random bytes */
   compressible?: number;
+  /** gzip level of the layers (default 6) */
+  gzipLevel?: number;
 }
 
 export interface Descriptor {
@@ -96,7 +98,7 @@ async function writeBlob(dir: string, data: Buffer): Promise<Descriptor & { medi
 }
 
 /** Builds a gzip layer holding one file; returns its descriptor and diff_id. */
-async function writeLayer(dir: string, seed: string, bytes: number, compressible: number): Promise<{ desc: Descriptor; diffId: string }> {
+async function writeLayer(dir: string, seed: string, bytes: number, compressible: number, level = 6): Promise<{ desc: Descriptor; diffId: string }> {
   const tmp = join(dir, 'blobs', `.tmp-${createHash('sha1').update(seed).digest('hex')}`);
   const uncompressed = hashing();
   const compressed = hashing();
@@ -107,7 +109,7 @@ async function writeLayer(dir: string, seed: string, bytes: number, compressible
     await tar.addFile({ name: `data/${seed.replace(/[^a-z0-9]+/gi, '-')}.bin`, size: bytes, mode: 0o644 }, randomStream(seed, bytes, compressible));
     await tar.finish();
   })();
-  await Promise.all([writing, pipeline(tarOut, uncompressed.stream, createGzip({ level: 6 }), compressed.stream, createWriteStream(tmp))]);
+  await Promise.all([writing, pipeline(tarOut, uncompressed.stream, createGzip({ level }), compressed.stream, createWriteStream(tmp))]);
   const digest = compressed.digest();
   const final = join(dir, 'blobs', 'sha256', digest.slice(7));
   if (existsSync(final)) rmSync(tmp);
@@ -139,7 +141,7 @@ export async function buildOciFixture(dir: string, opts: FixtureOptions): Promis
 
   const bases = new Map<string, { desc: Descriptor; diffId: string }>();
   for (const p of platforms) {
-    const base = await writeLayer(dir, `base:${seed}:${p}`, baseBytes, compressible);
+    const base = await writeLayer(dir, `base:${seed}:${p}`, baseBytes, compressible, opts.gzipLevel);
     bases.set(p, base);
   }
 
@@ -148,7 +150,7 @@ export async function buildOciFixture(dir: string, opts: FixtureOptions): Promis
     const manifests: FixtureImage['manifests'] = [];
     for (const p of platforms) {
       const layers = [bases.get(p)!];
-      for (let i = 0; i < appLayers; i++) layers.push(await writeLayer(dir, `app:${seed}:${name}:${tag}:${p}:${i}`, appBytes, compressible));
+      for (let i = 0; i < appLayers; i++) layers.push(await writeLayer(dir, `app:${seed}:${name}:${tag}:${p}:${i}`, appBytes, compressible, opts.gzipLevel));
       const platform = parsePlatform(p);
       const config = {
         ...platform,

@@ -2,7 +2,7 @@
 // what it learns: each blob is fetched once and then mounted or found by HEAD wherever else it
 // is needed; manifests go up only after every blob they reference is in place, children
 // before the index, so a failed run never leaves a tag pointing at missing content.
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { Semaphore } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { backoffDelay, isRetryable, sleep } from '../retry.js';
@@ -269,7 +269,11 @@ export class Copier {
     for (let attempt = 1; pending.length > 0; attempt++) {
       let src: Readable;
       try {
-        src = await source.blob(d);
+        src = await source.blob(d, (n) => {
+          this.stats.bytesFetched += n;
+          onBytes(n);
+          this.opts.onBytes?.(n);
+        });
       } catch (err) {
         if (attempt >= attempts || !isRetryable(err)) {
           for (const t of pending) errors.set(t, err);
@@ -279,25 +283,9 @@ export class Copier {
         continue;
       }
       this.stats.blobsFetched++;
-      // Count with a transform, not a 'data' listener: a listener would start the flow before
-      // the upload has attached its pipe.
-      const counted = src.pipe(
-        new Transform({
-          transform: (c: Buffer, _e, cb) => {
-            this.stats.bytesFetched += c.length;
-            onBytes(c.length);
-            this.opts.onBytes?.(c.length);
-            cb(null, c);
-          },
-        }),
-      );
-      src.on('error', (err) => counted.destroy(err));
       // Its consumer may not be attached yet when it fails; the consumer sees `errored`.
-      counted.on('error', () => undefined);
-      counted.on('close', () => {
-        if (!src.readableEnded) src.destroy();
-      });
-      const results = await fanOut(counted, pending.map((t) => (body: Readable) => t.putBlob(d, body, () => source.blob(d))));
+      src.on('error', () => undefined);
+      const results = await fanOut(src, pending.map((t) => (body: Readable) => t.putBlob(d, body, () => source.blob(d))));
       const next: ImageTarget[] = [];
       results.forEach((err, i) => {
         const t = pending[i];

@@ -68,14 +68,14 @@ export class OciLayoutSource implements ImageSource {
     const bytes = Buffer.concat(chunks);
     return { digest: desc.digest, mediaType: detectMediaType(bytes, desc.mediaType), bytes };
   }
-  async blob(desc: Descriptor): Promise<Readable> {
+  async blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
     const path = blobPath(this.dir, desc.digest);
     try {
       await stat(path);
     } catch {
       throw new NotFoundError(`${this.name} blob ${desc.digest}`);
     }
-    const verifier = new DigestVerifier(desc.digest, desc.size, `${this.name} blob ${desc.digest}`);
+    const verifier = new DigestVerifier(desc.digest, desc.size, `${this.name} blob ${desc.digest}`, onBytes);
     const file = createReadStream(path, { highWaterMark: 1024 * 1024 });
     file.on('error', (err) => verifier.destroy(err));
     return file.pipe(verifier);

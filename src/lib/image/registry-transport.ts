@@ -24,8 +24,8 @@ export class RegistrySource implements ImageSource {
     const m = await this.client.getManifest(this.ref.repository, desc.digest);
     return { digest: m.digest, mediaType: detectMediaType(m.bytes, m.mediaType || desc.mediaType), bytes: m.bytes };
   }
-  blob(desc: Descriptor): Promise<Readable> {
-    return this.client.getBlob(this.ref.repository, desc.digest, desc.size);
+  blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
+    return this.client.getBlob(this.ref.repository, desc.digest, desc.size, onBytes);
   }
 }
 

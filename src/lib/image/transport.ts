@@ -20,7 +20,7 @@ export interface ImageSource {
   top(): Promise<Manifest>;
   manifest(desc: Descriptor): Promise<Manifest>;
   /** A stream that errors (before it ends) unless the bytes match the descriptor. */
-  blob(desc: Descriptor): Promise<Readable>;
+  blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable>;
 }
 
 export interface ImageTarget {

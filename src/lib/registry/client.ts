@@ -314,15 +314,19 @@ export class RegistryClient {
   }
 
   /** A verified stream of a blob: it errors (before ending) if the bytes do not match. */
-  async getBlob(repo: string, digest: Digest, size?: number): Promise<Readable> {
+  async getBlob(repo: string, digest: Digest, size?: number, onBytes?: (n: number) => void): Promise<Readable> {
     const res = await retry(async () => {
       const r = await this.send({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [RegistryClient.scope(repo, ['pull'])], redirects: true });
       if (r.status !== 200) return this.fail(r, `${repo}@${digest}`);
       return r;
     }, this.retryOpts(`GET blob ${digest.slice(0, 19)}`));
-    const verifier = new DigestVerifier(digest, size, `${this.registry}/${repo}@${digest}`);
+    const verifier = new DigestVerifier(digest, size, `${this.registry}/${repo}@${digest}`, onBytes);
     res.body.on('error', (err) => verifier.destroy(err));
     res.body.on('aborted', () => verifier.destroy(Object.assign(new Error(`${this.registry}/${repo}@${digest}: connection closed mid-blob`), { code: 'ECONNRESET' })));
+    // A consumer that gives up closes the verifier: let the connection go too.
+    verifier.on('close', () => {
+      if (!res.body.complete) res.body.destroy();
+    });
     return res.body.pipe(verifier);
   }
 

@@ -40,7 +40,8 @@ export class DigestVerifier extends Transform {
   private readonly hash: Hash;
   private n = 0;
   private held?: Buffer;
-  constructor(private readonly expected: Digest, private readonly expectedSize: number | undefined, private readonly what: string) {
+  /** onBytes: called with each chunk's size as it passes (progress, accounting). */
+  constructor(private readonly expected: Digest, private readonly expectedSize: number | undefined, private readonly what: string, private readonly onBytes?: (n: number) => void) {
     super();
     this.hash = createHash(digestAlgorithm(expected));
   }
@@ -54,6 +55,7 @@ export class DigestVerifier extends Transform {
       return;
     }
     this.hash.update(chunk);
+    this.onBytes?.(chunk.length);
     const prev = this.held;
     this.held = chunk;
     cb(null, prev);

@@ -1,0 +1,43 @@
+// Shared by the benchmarks: timing with peak RSS (GNU time), medians, ratio lines.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+export interface Sample {
+  seconds: number;
+  maxRssMb: number;
+  code: number;
+  stderr: string;
+}
+
+/** Runs a command under /usr/bin/time: wall seconds and peak RSS of the process tree's largest member. */
+export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Sample {
+  const out = join(tmpdir(), `bench-time-${process.pid}.txt`);
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const kb = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
+  rmSync(out, { force: true });
+  return { seconds, maxRssMb: kb / 1024, code: r.status ?? -1, stderr: r.stderr ?? '' };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function fmt(n: number, digits = 2): string {
+  return n.toFixed(digits);
+}
+
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+}
+
+export function must(s: Sample, what: string): Sample {
+  if (s.code !== 0) throw new Error(`${what} failed (exit ${s.code}): ${s.stderr.slice(-2000)}`);
+  return s;
+}
