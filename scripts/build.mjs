@@ -1,7 +1,8 @@
 // npm run build: regenerate the action manifest, bundle everything into one shared minified
 // bundle (dist/core), write the tiny per-action entries, then smoke-run every bundle.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { minify } from 'terser';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeGenerated } from './gen-manifest.mjs';
@@ -24,6 +25,12 @@ try {
 } catch {
   console.error('build: ncc failed; dist/ was left as it was');
   process.exit(1);
+}
+// ncc minifies the entry but not the lazily loaded chunks: minify those too.
+for (const f of readdirSync(staging).filter((f) => /^\d+\.index\.js$/.test(f))) {
+  const path = join(staging, f);
+  const out = await minify(readFileSync(path, 'utf8'), { module: true, compress: { passes: 1 }, mangle: true, format: { comments: false } });
+  writeFileSync(path, out.code);
 }
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });

@@ -1,9 +1,8 @@
 // One typed input layer. Names, descriptions, defaults and `required` come from action.yml
 // (via the generated manifest); the spec here gives each input a kind. Every input a spec
 // reads must be declared in action.yml and every declared input must be in the spec.
-import * as core from '@actions/core';
 import { UserError } from './errors.js';
-import { addSecret } from './log.js';
+import { addSecret, runnerCore } from './log.js';
 import { getManifest } from './manifest.js';
 
 interface Base {
@@ -220,8 +219,16 @@ export function specDrift(action: string, spec: InputSpec): string[] {
   ];
 }
 
+/** Under a runner through @actions/core (so tools that stub it work); in the CLI from INPUT_*. */
+function getInput(name: string, trim: boolean): string {
+  const core = runnerCore();
+  if (core) return core.getInput(name, { trimWhitespace: trim });
+  const v = process.env[envName(name)] ?? '';
+  return trim ? v.trim() : v;
+}
+
 function rawInput(name: string, kind: InputKind, def: string | undefined): string {
-  const value = core.getInput(name, { trimWhitespace: kind.kind !== 'text' });
+  const value = getInput(name, kind.kind !== 'text');
   if (value === '' && process.env[envName(name)] === undefined && def !== undefined) return kind.kind === 'text' ? def : def.trim();
   return value;
 }

@@ -1,8 +1,24 @@
 // Logging for actions and the CLI: secrets redacted everywhere, groups, progress lines,
 // job-summary tables. Under a runner it speaks workflow commands; in the CLI, plain text
 // on stderr (stdout is kept for outputs).
-import * as core from '@actions/core';
+import type * as Core from '@actions/core';
 import { formatBytes, formatDuration, markdownTable, textTable } from './format.js';
+
+// @actions/core (and the HTTP client it pulls in) is loaded only when running under a runner:
+// the CLI never needs it and starts faster without it.
+let core!: typeof Core;
+
+/** The runner's toolkit, once useActionsRunner() has loaded it. */
+export function runnerCore(): typeof Core | undefined {
+  return core;
+}
+
+/** Switches logging to workflow commands; loads @actions/core. */
+export async function useActionsRunner(): Promise<void> {
+  core ??= await import('@actions/core');
+  configureLog({ mode: 'actions' });
+  for (const s of secrets) core.setSecret(s);
+}
 
 export type LogMode = 'actions' | 'cli';
 
@@ -13,15 +29,16 @@ interface LogState {
 }
 
 const state: LogState = {
-  mode: 'actions',
+  mode: 'cli',
   debug: process.env.RUNNER_DEBUG === '1' || process.env.ACTIONS_STEP_DEBUG === 'true',
-  write: (line) => process.stdout.write(line + '\n'),
+  write: (line) => process.stderr.write(line + '\n'),
 };
 
 const secrets = new Set<string>();
 
 export function configureLog(opts: { mode?: LogMode; debug?: boolean; write?: (line: string) => void }): void {
   if (opts.mode) {
+    if (opts.mode === 'actions' && !core) throw new Error('internal: call useActionsRunner() to log for a runner');
     state.mode = opts.mode;
     state.write = opts.mode === 'cli' ? (line) => process.stderr.write(line + '\n') : (line) => process.stdout.write(line + '\n');
   }
@@ -83,8 +100,8 @@ export interface Annotation {
 }
 
 /** Annotation properties with only the keys that are set, so `::error::` stays bare. */
-function props(where: Annotation): core.AnnotationProperties | undefined {
-  const p: core.AnnotationProperties = {};
+function props(where: Annotation): Core.AnnotationProperties | undefined {
+  const p: Core.AnnotationProperties = {};
   if (where.file) p.file = where.file;
   if (where.line) p.startLine = where.line;
   if (where.title) p.title = where.title;

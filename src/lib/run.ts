@@ -1,9 +1,8 @@
 // run(main, post): reads inputs, dispatches the phase, passes state from main to post,
 // sets outputs and turns errors into `::error::` lines and exit codes.
-import * as core from '@actions/core';
 import { isUserError, errorMessage, UserError } from './errors.js';
 import { readInputs, type InputSpec, type Inputs } from './inputs.js';
-import { configureLog, debug, error, summary } from './log.js';
+import { configureLog, debug, error, runnerCore, summary } from './log.js';
 import { closeAgents } from './http.js';
 import { getManifest } from './manifest.js';
 
@@ -34,10 +33,11 @@ export interface Host {
   getState(name: string): string;
 }
 
+/** Outputs and state through the runner's files (after useActionsRunner()). */
 export const actionsHost: Host = {
-  setOutput: (name, value) => core.setOutput(name, value),
-  saveState: (name, value) => core.saveState(name, value),
-  getState: (name) => core.getState(name),
+  setOutput: (name, value) => runnerCore()!.setOutput(name, value),
+  saveState: (name, value) => runnerCore()!.saveState(name, value),
+  getState: (name) => runnerCore()!.getState(name),
 };
 
 export class MemoryHost implements Host {
