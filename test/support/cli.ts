@@ -12,7 +12,8 @@ export interface CliRun {
   outputs: Record<string, string>;
 }
 
-function cleanEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** The environment without runner and INPUT_ variables, plus `extra`. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('INPUT_') && !k.startsWith('GITHUB_') && k !== 'RUNNER_TEMP') env[k] = v;
   return { ...env, AIRLIFT_PROGRESS_INTERVAL_MS: '1000', ...extra };
