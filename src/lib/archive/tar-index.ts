@@ -1,0 +1,141 @@
+// Reads a tar file's table of contents (ustar, pax and GNU long names) without extracting it,
+// so entries can be streamed by offset. Names are checked for safety: absolute paths, `..`
+// components and links pointing outside the root are refused, naming the entry.
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+
+export interface TarEntryInfo {
+  name: string;
+  type: 'file' | 'directory' | 'symlink' | 'hardlink' | 'other';
+  size: number;
+  /** byte offset of the entry's data in the file */
+  offset: number;
+  mode: number;
+  linkname?: string;
+}
+
+function octal(buf: Buffer, off: number, len: number): number {
+  // GNU base-256 for large numbers
+  if (buf[off] & 0x80) {
+    let n = 0;
+    for (let i = off + 1; i < off + len; i++) n = n * 256 + buf[i];
+    return n;
+  }
+  const s = buf.toString('ascii', off, off + len).replace(/\0.*$/, '').trim();
+  return s ? parseInt(s, 8) : 0;
+}
+
+function str(buf: Buffer, off: number, len: number): string {
+  const end = buf.indexOf(0, off);
+  return buf.toString('utf8', off, end >= 0 && end < off + len ? end : off + len);
+}
+
+function parsePax(body: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  while (i < body.length) {
+    const sp = body.indexOf(0x20, i);
+    if (sp < 0) break;
+    const len = Number(body.toString('ascii', i, sp));
+    if (!len) break;
+    const rec = body.toString('utf8', sp + 1, i + len - 1);
+    const eq = rec.indexOf('=');
+    if (eq > 0) out[rec.slice(0, eq)] = rec.slice(eq + 1);
+    i += len;
+  }
+  return out;
+}
+
+/** Refuses names that would escape the extraction root. */
+export function checkEntryName(name: string, what: string): string {
+  const clean = name.replace(/^\.\/+/, '');
+  if (clean.startsWith('/') || /^[A-Za-z]:/.test(clean)) throw new UserError(`${what}: entry "${name}" has an absolute path`);
+  if (clean.split('/').includes('..')) throw new UserError(`${what}: entry "${name}" contains ".." and would escape the archive's root`);
+  return clean;
+}
+
+export function checkLinkTarget(entry: string, target: string, type: 'symlink' | 'hardlink', what: string): void {
+  const resolved = type === 'hardlink' ? posix.normalize(target) : posix.normalize(posix.join(posix.dirname(entry), target));
+  if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) throw new UserError(`${what}: ${type} "${entry}" points outside the archive's root ("${target}")`);
+}
+
+export class TarIndex {
+  readonly entries = new Map<string, TarEntryInfo>();
+  private constructor(readonly file: string) {}
+
+  static async open(file: string, what = file): Promise<TarIndex> {
+    const idx = new TarIndex(file);
+    const fh = await open(file, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      const header = Buffer.alloc(512);
+      let pos = 0;
+      let pax: Record<string, string> = {};
+      let longName: string | undefined;
+      let longLink: string | undefined;
+      while (pos + 512 <= size) {
+        await fh.read(header, 0, 512, pos);
+        if (header.every((b) => b === 0)) break;
+        const sum = header.reduce((a, b, i) => a + (i >= 148 && i < 156 ? 32 : b), 0);
+        if (sum !== octal(header, 148, 8)) throw new UserError(`${what}: not a tar archive, or corrupt at byte ${pos} (header checksum mismatch)`);
+        const flag = String.fromCharCode(header[156] || 48);
+        const entrySize = octal(header, 124, 12);
+        const dataAt = pos + 512;
+        const next = dataAt + Math.ceil(entrySize / 512) * 512;
+        if (next > size) throw new UserError(`${what}: truncated (entry at byte ${pos} needs ${entrySize} bytes)`);
+        if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
+          const body = Buffer.alloc(entrySize);
+          await fh.read(body, 0, entrySize, dataAt);
+          if (flag === 'x') pax = parsePax(body);
+          else if (flag === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
+          else if (flag === 'K') longLink = body.toString('utf8').replace(/\0.*$/s, '');
+          pos = next;
+          continue;
+        }
+        const prefix = header.toString('ascii', 257, 263) === 'ustar\0' || header.toString('ascii', 257, 263) === 'ustar ' ? str(header, 345, 155) : '';
+        let name = pax.path ?? longName ?? (prefix ? `${prefix}/${str(header, 0, 100)}` : str(header, 0, 100));
+        const linkname = pax.linkpath ?? longLink ?? str(header, 157, 100);
+        const realSize = pax.size ? Number(pax.size) : entrySize;
+        pax = {};
+        longName = longLink = undefined;
+        const type = flag === '0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'symlink' : flag === '1' ? 'hardlink' : 'other';
+        name = checkEntryName(name, what).replace(/\/+$/, '');
+        if (type === 'symlink' || type === 'hardlink') checkLinkTarget(name, linkname, type, what);
+        if (name) idx.entries.set(name, { name, type, size: realSize, offset: dataAt, mode: octal(header, 100, 8), ...(linkname ? { linkname } : {}) });
+        pos = dataAt + Math.ceil(realSize / 512) * 512;
+      }
+    } finally {
+      await fh.close();
+    }
+    return idx;
+  }
+
+  has(name: string): boolean {
+    return this.entries.has(name.replace(/^\.\/+/, ''));
+  }
+
+  get(name: string): TarEntryInfo | undefined {
+    let e = this.entries.get(name.replace(/^\.\/+/, ''));
+    for (let hops = 0; e?.type === 'hardlink' && hops < 8; hops++) e = this.entries.get(e.linkname!);
+    for (let hops = 0; e?.type === 'symlink' && hops < 8; hops++) e = this.entries.get(posix.normalize(posix.join(posix.dirname(e.name), e.linkname!)));
+    return e;
+  }
+
+  stream(name: string): Readable {
+    const e = this.get(name);
+    if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
+    if (e.size === 0) return createReadStream(this.file, { start: 1, end: 0 });
+    return createReadStream(this.file, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1024 * 1024 });
+  }
+
+  async read(name: string, limit = 64 * 1024 * 1024): Promise<Buffer> {
+    const e = this.get(name);
+    if (e && e.size > limit) throw new UserError(`${this.file}: "${name}" is larger than ${limit} bytes`);
+    const chunks: Buffer[] = [];
+    for await (const c of this.stream(name)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+}
