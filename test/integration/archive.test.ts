@@ -59,7 +59,7 @@ describe('archive writers', { skip: needs('docker-registry', 'skopeo', 'tar') },
       d = await startDockerd();
       execFileSync('docker', ['load', '-i', file], { env: d.env, stdio: 'pipe' });
       for (const [i, name] of ['app', 'db'].entries()) {
-        const info = JSON.parse(d.docker(['image', 'inspect', `${src.host}/release/${name}:1.0.0`]))[0];
+        const info: { RootFS: { Layers: string[] }; Architecture: string; RepoTags: string[] } = JSON.parse(d.docker(['image', 'inspect', `${src.host}/release/${name}:1.0.0`]))[0];
         const cfg = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--override-arch', 'amd64', `oci:${fx.dir}:${fx.images[i].ref}`], { encoding: 'utf8' }));
         assert.deepEqual(info.RootFS.Layers, cfg.rootfs.diff_ids);
         assert.equal(info.Architecture, 'amd64');

@@ -131,6 +131,20 @@ export class TarIndex {
     return createReadStream(this.file, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1024 * 1024 });
   }
 
+  /** The first `n` bytes of an entry (to sniff compression), without reading the rest. */
+  async head(name: string, n: number): Promise<Buffer> {
+    const e = this.get(name);
+    if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
+    const fh = await open(this.file, 'r');
+    try {
+      const b = Buffer.alloc(Math.min(n, e.size));
+      await fh.read(b, 0, b.length, e.offset);
+      return b;
+    } finally {
+      await fh.close();
+    }
+  }
+
   async read(name: string, limit = 64 * 1024 * 1024): Promise<Buffer> {
     const e = this.get(name);
     if (e && e.size > limit) throw new UserError(`${this.file}: "${name}" is larger than ${limit} bytes`);

@@ -65,7 +65,7 @@ export interface PlanOptions {
   inputName?: string;
 }
 
-function parseTargetPrefix(p: string): { registry: string; namespace: string } {
+export function parseTargetPrefix(p: string): { registry: string; namespace: string } {
   const clean = p.trim().replace(/^docker:\/\//, '').replace(/\/+$/, '');
   const [first, ...rest] = clean.split('/');
   if (!first || !looksLikeRegistry(first)) throw new UserError(`input "target": "${p}" must start with a registry host (e.g. registry.example.com/namespace)`);
@@ -73,7 +73,7 @@ function parseTargetPrefix(p: string): { registry: string; namespace: string } {
   return { registry: normaliseRegistry(first), namespace: rest.join('/') };
 }
 
-function mapTarget(source: Reference, prefix: { registry: string; namespace: string }, stripPrefix: string | undefined, where: string, tag?: string): Reference {
+export function mapTarget(source: Reference, prefix: { registry: string; namespace: string }, stripPrefix: string | undefined, where: string, tag?: string): Reference {
   const full = `${source.registry}/${source.repository}`;
   let path = source.repository;
   if (stripPrefix) {

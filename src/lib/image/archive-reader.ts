@@ -1,0 +1,184 @@
+// Reads docker-archive and oci-archive files (and gzip- or xz-compressed ones) as image
+// sources, without a daemon: ours and current `docker save` output (an OCI layout with
+// index.json), and legacy `docker save` archives (manifest.json only), for which an OCI
+// manifest is made from the config and layer files (uncompressed layers keep their diff_id
+// as digest; nothing is recompressed).
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { spawn } from 'node:child_process';
+import { TarIndex } from '../archive/tar-index.js';
+import { UserError } from '../errors.js';
+import { packageFor } from '../exec.js';
+import { DigestVerifier, digestOf, type Digest } from '../registry/digest.js';
+import { NotFoundError } from '../registry/errors.js';
+import { MEDIA } from '../registry/media-types.js';
+import { IMAGE_NAME } from './archive-writer.js';
+import { detectMediaType, type Descriptor, type Manifest } from './manifest.js';
+import { REF_NAME } from './oci-layout.js';
+import type { ImageSource } from './transport.js';
+
+export interface ArchivedImage {
+  /** registry/repo:tag as recorded in the archive, when it records one */
+  name?: string;
+  source: ImageSource;
+}
+
+async function magic(file: string): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const b = Buffer.alloc(6);
+    await fh.read(b, 0, 6, 0);
+    return b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Decompresses gzip/xz input into a temporary tar (random access needs a plain tar). */
+async function plainTar(file: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const m = await magic(file);
+  const gz = m[0] === 0x1f && m[1] === 0x8b;
+  const xz = m.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (!gz && !xz) return { path: file, cleanup: async () => undefined };
+  const dir = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-archive-'));
+  const path = join(dir, 'archive.tar');
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  try {
+    if (gz) await pipeline(createReadStream(file), createGunzip(), createWriteStream(path));
+    else {
+      const child = spawn('xz', ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      const exited = new Promise<number>((resolve, reject) => {
+        child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new UserError(`${file} is xz-compressed and "xz" was not found (apt-get install ${packageFor('xz')})`) : err));
+        child.on('close', (code) => resolve(code ?? 1));
+      });
+      await pipeline(child.stdout, createWriteStream(path));
+      if ((await exited) !== 0) throw new UserError(`${file}: xz could not decompress it: ${stderr.trim().slice(0, 300)}`);
+    }
+  } catch (err) {
+    await cleanup();
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${file}: could not decompress it (${(err as Error).message})`);
+  }
+  return { path, cleanup };
+}
+
+/** An image inside an archive: blobs are tar entries, by digest or by the paths recorded. */
+class ArchiveImageSource implements ImageSource {
+  constructor(
+    readonly name: string,
+    private readonly tar: TarIndex,
+    private readonly topDesc: Descriptor,
+    /** digest → entry path, for archives that do not store blobs by digest */
+    private readonly paths = new Map<Digest, string>(),
+    /** manifests made up for legacy archives */
+    private readonly made = new Map<Digest, Manifest>(),
+  ) {}
+  private path(d: Digest): string {
+    return this.paths.get(d) ?? `blobs/${d.replace(':', '/')}`;
+  }
+  async headTop() {
+    return this.topDesc.digest;
+  }
+  top() {
+    return this.manifest(this.topDesc);
+  }
+  async manifest(desc: Descriptor): Promise<Manifest> {
+    const made = this.made.get(desc.digest);
+    if (made) return made;
+    const chunks: Buffer[] = [];
+    for await (const c of await this.blob(desc)) chunks.push(c as Buffer);
+    const bytes = Buffer.concat(chunks);
+    return { digest: desc.digest, mediaType: detectMediaType(bytes, desc.mediaType), bytes };
+  }
+  async blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
+    const path = this.path(desc.digest);
+    if (!this.tar.get(path)) throw new NotFoundError(`${this.name}: ${path} (blob ${desc.digest})`);
+    const v = new DigestVerifier(desc.digest, desc.size, `${this.name}: ${path}`, onBytes);
+    const s = this.tar.stream(path);
+    s.on('error', (err) => v.destroy(err));
+    return s.pipe(v);
+  }
+}
+
+async function sha256Of(stream: Readable): Promise<{ digest: Digest; size: number }> {
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const c of stream) {
+    h.update(c as Buffer);
+    size += (c as Buffer).length;
+  }
+  return { digest: `sha256:${h.digest('hex')}`, size };
+}
+
+export class ArchiveReader {
+  private constructor(readonly file: string, private readonly tar: TarIndex, private readonly cleanup: () => Promise<void>) {}
+
+  static async open(file: string): Promise<ArchiveReader> {
+    const { path, cleanup } = await plainTar(file);
+    try {
+      return new ArchiveReader(file, await TarIndex.open(path, file), cleanup);
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.cleanup();
+  }
+
+  async images(): Promise<ArchivedImage[]> {
+    if (this.tar.has('index.json')) {
+      const index = JSON.parse((await this.tar.read('index.json')).toString('utf8')) as { manifests?: Descriptor[] };
+      const entries = index.manifests ?? [];
+      if (entries.length) {
+        // docker save writes one entry per tag, possibly the same digest under several names
+        return entries.map((d) => {
+          const name = d.annotations?.[IMAGE_NAME] ?? d.annotations?.[REF_NAME];
+          return { name, source: new ArchiveImageSource(`${this.file}${name ? `:${name}` : ''}`, this.tar, d) };
+        });
+      }
+    }
+    if (this.tar.has('manifest.json')) return this.legacyImages();
+    throw new UserError(`${this.file} is neither an OCI archive (no index.json) nor a docker archive (no manifest.json)`);
+  }
+
+  private async legacyImages(): Promise<ArchivedImage[]> {
+    const entries = JSON.parse((await this.tar.read('manifest.json')).toString('utf8')) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+    const out: ArchivedImage[] = [];
+    for (const e of entries) {
+      const paths = new Map<Digest, string>();
+      const configBytes = await this.tar.read(e.Config);
+      const config = JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
+      const configDesc: Descriptor = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(configBytes), size: configBytes.length };
+      paths.set(configDesc.digest, e.Config);
+      const layers: Descriptor[] = [];
+      for (const [i, path] of e.Layers.entries()) {
+        const info = this.tar.get(path);
+        if (!info) throw new UserError(`${this.file}: manifest.json names layer ${path}, which is not in the archive`);
+        const head = await this.tar.head(path, 6);
+        const gz = head[0] === 0x1f && head[1] === 0x8b;
+        const diffId = config.rootfs?.diff_ids?.[i];
+        let digest: Digest;
+        if (!gz && diffId) digest = diffId;
+        else digest = (await sha256Of(this.tar.stream(path))).digest;
+        layers.push({ mediaType: gz ? 'application/vnd.oci.image.layer.v1.tar+gzip' : 'application/vnd.oci.image.layer.v1.tar', digest, size: info.size });
+        paths.set(digest, path);
+      }
+      const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: configDesc, layers }));
+      const m: Manifest = { digest: digestOf(bytes), mediaType: MEDIA.ociManifest, bytes };
+      const made = new Map([[m.digest, m]]);
+      const tags = e.RepoTags?.length ? e.RepoTags : [undefined];
+      for (const name of tags) out.push({ name, source: new ArchiveImageSource(`${this.file}${name ? `:${name}` : ''}`, this.tar, { mediaType: m.mediaType, digest: m.digest, size: bytes.length }, paths, made) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,57 @@
+// Import without a daemon: the images of an archive pushed into a registry under a target
+// prefix, digests kept, blobs already present skipped; checksums verified first.
+import { existsSync } from 'node:fs';
+import { verifySha256Sums } from '../archive/checksums.js';
+import { UserError } from '../errors.js';
+import { info } from '../log.js';
+import { formatReference, parseReference, ReferenceError } from '../registry/reference.js';
+import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
+import { ArchiveReader } from './archive-reader.js';
+import { Copier, type CopyResult } from './copy.js';
+import { openTarget, type RegistryPool } from './open.js';
+
+export interface ImportOptions {
+  file: string;
+  /** registry/namespace prefix the image references are rewritten onto */
+  target: string;
+  pool: RegistryPool;
+  blobConcurrency?: number;
+}
+
+export interface ImportedImage {
+  name: string;
+  target: string;
+  result: CopyResult;
+}
+
+export async function importArchive(opts: ImportOptions): Promise<ImportedImage[]> {
+  if (!existsSync(opts.file)) throw new UserError(`archive ${opts.file} was not found`);
+  const sidecar = `${opts.file}.sha256`;
+  if (existsSync(sidecar)) info(`verified ${await verifySha256Sums(sidecar)} checksum(s) from ${sidecar}`);
+  const prefix = parseTargetPrefix(opts.target);
+  const reader = await ArchiveReader.open(opts.file);
+  try {
+    const images = await reader.images();
+    const plan = images.map((img, i) => {
+      if (!img.name) throw new UserError(`${opts.file}: image ${i + 1} records no name (repository:tag), so it cannot be placed under ${opts.target}`);
+      let src;
+      try {
+        src = parseReference(img.name);
+      } catch (err) {
+        if (err instanceof ReferenceError) throw new UserError(`${opts.file}: ${err.message}`);
+        throw err;
+      }
+      const target = mapTarget(src, prefix, undefined, opts.file);
+      return { img, name: img.name, target };
+    });
+    const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 4 });
+    const out: ImportedImage[] = [];
+    for (const p of plan) {
+      const result = await copier.copy(p.img.source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)]);
+      out.push({ name: p.name, target: formatReference(p.target), result });
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
+}
