@@ -1,5 +1,20 @@
+// pack-offline: image archives for air-gapped sites (pack), and daemonless import at the site.
+import { mkdir } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { UserError } from '../../lib/errors.js';
+import { formatBytes } from '../../lib/format.js';
+import { importArchive } from '../../lib/image/import.js';
+import { parsePlatform } from '../../lib/image/manifest.js';
+import { RegistryPool } from '../../lib/image/open.js';
 import { input } from '../../lib/inputs.js';
-import { defineAction, notImplemented } from '../../lib/run.js';
+import { info, summary } from '../../lib/log.js';
+import { packImages, type PackFormat } from '../../lib/offline/pack.js';
+import { uploadArtifact } from '../../lib/offline/artifact.js';
+import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
+import { defineAction } from '../../lib/run.js';
+import { loadImageList, parseImageLines } from '../../lib/sync/plan.js';
+
+const EXT: Record<PackFormat, string> = { 'docker-archive': '.tar', 'oci-archive': '.tar', oci: '' };
 
 export default defineAction({
   name: 'pack-offline',
@@ -22,7 +37,58 @@ export default defineAction({
     'registry-auth': input.text({ secret: true }),
     'insecure-registries': input.list(),
   },
-  async main() {
-    notImplemented('pack-offline', 4);
+  async main({ inputs, setOutput }) {
+    const pool = new RegistryPool({ credentials: credentialChain(parseRegistryAuth(inputs.registryAuth)), insecureRegistries: inputs.insecureRegistries });
+
+    if (inputs.mode === 'import') {
+      if (!inputs.archive) throw new UserError('input "archive" is required in import mode: the archive or bundle to import');
+      if (!inputs.target) throw new UserError('input "target" is required in import mode: the registry/namespace to push to');
+      const res = await importArchive({ file: resolve(inputs.archive), target: inputs.target, pool });
+      const failed = res.filter((r) => r.result.targets[0]?.status === 'failed' || r.result.sourceError !== undefined);
+      summary.heading(`pack-offline import: ${res.length - failed.length} of ${res.length} images into ${inputs.target}`);
+      summary.table(['image', 'pushed as', 'result', 'digest'], res.map((r) => [r.name, r.target, r.result.targets[0]?.status ?? 'failed', r.result.digest?.slice(0, 19) ?? '']));
+      setOutput('imported', res.filter((r) => !failed.includes(r)).map((r) => r.target).join('\n'));
+      if (failed.length) throw new UserError(`${failed.length} of ${res.length} images failed to import; first: ${failed[0].name}: ${String(failed[0].result.targets[0]?.error ?? failed[0].result.sourceError)}`);
+      return;
+    }
+
+    if (inputs.spec) throw new UserError('input "spec": bundle specs (bundle.yaml) are not implemented in this version yet; use images + format for an image archive');
+    if (!inputs.images.trim()) throw new UserError('input "images" (or "spec") is required in pack mode: the images to put in the archive');
+    const refs = parseImageLines(loadImageList(inputs.images)).map((l) => l.source);
+    const platform = inputs.format === 'docker-archive' ? wrap('platform', () => parsePlatform(inputs.platform)) : undefined;
+    const dir = resolve(inputs.outputDir);
+    await mkdir(dir, { recursive: true });
+    const defaultName = inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
+    let output = join(dir, inputs.output || `${defaultName}${EXT[inputs.format]}`);
+    if (inputs.compression === 'gzip' && inputs.format !== 'oci' && !output.endsWith('.gz')) output += '.gz';
+    if (inputs.compression === 'gzip' && inputs.format === 'oci') throw new UserError('input "compression": gzip applies to archive formats, not to an oci directory');
+
+    info(`pack-offline: ${refs.length} images → ${inputs.format} ${output}${platform ? ` (${inputs.platform})` : ' (every platform)'}`);
+    const res = await packImages({ images: refs, format: inputs.format, platform, output, compression: inputs.compression, splitSize: inputs.splitSize, pool, version: inputs.version });
+    const whole = res.files[res.files.length - 1];
+    setOutput('bundle', res.output);
+    setOutput('sha256', inputs.format === 'oci' ? '' : whole.sha256);
+    setOutput('size', inputs.format === 'oci' ? res.files.reduce((n, f) => n + f.size, 0) : whole.size);
+    setOutput('manifest', res.manifest);
+
+    summary.heading(`pack-offline: ${inputs.format}${res.files.length > 1 && inputs.format !== 'oci' ? `, ${res.files.length - 1} parts` : ''}`);
+    summary.table(['image', 'platforms', 'digest', 'fetched'], res.images.map((i) => [i.name, i.platforms.join(', '), i.digest.slice(0, 19), formatBytes(i.bytes)]));
+    if (inputs.format !== 'oci') summary.table(['file', 'size', 'sha256'], res.files.map((f) => [f.path, formatBytes(f.size), f.sha256]));
+    if (res.files.length > 1 && inputs.format !== 'oci') summary.text(`Join the parts with: cat ${basename(output)}.part-* > ${basename(output)} && sha256sum -c ${basename(output)}.sha256 --ignore-missing`);
+
+    if (inputs.uploadArtifact) {
+      const files = inputs.format === 'oci' ? [res.output] : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
+      const id = await uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined);
+      setOutput('artifact-id', id);
+    }
   },
 });
+
+function wrap<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`input "${name}": ${err.message}`);
+    throw err;
+  }
+}

@@ -12,11 +12,11 @@ import { UserError } from '../errors.js';
 import { digestHex, type Digest } from '../registry/digest.js';
 import { isIndexType, MEDIA } from '../registry/media-types.js';
 import { parseManifest, platformString, type Descriptor, type Manifest, type Platform } from './manifest.js';
-import { REF_NAME } from './oci-layout.js';
+import { IMAGE_NAME, REF_NAME } from './oci-layout.js';
 import type { ImageTarget } from './transport.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
-export const IMAGE_NAME = 'io.containerd.image.name';
+export { IMAGE_NAME };
 
 interface DockerEntry {
   Config: string;
@@ -44,6 +44,8 @@ export class ArchiveWriter {
   private readonly index: Descriptor[] = [];
   private readonly docker: DockerEntry[] = [];
   private readonly images: ArchiveResult['images'] = [];
+  /** image names in the order their targets were made: indexes follow it, not completion order */
+  private readonly order: string[] = [];
   private failed?: unknown;
   private readonly done: Promise<void>;
 
@@ -99,6 +101,8 @@ export class ArchiveWriter {
   /** The ImageTarget for one image of the archive, under `name` (registry/repo:tag). */
   target(name: string, tag: string): ImageTarget {
     const children = new Map<Digest, Manifest>();
+    const seq = this.order.length;
+    this.order.push(name);
     return {
       name: `${this.format}:${this.path}:${name}`,
       store: `archive:${this.path}`,
@@ -112,17 +116,17 @@ export class ArchiveWriter {
           children.set(m.digest, m);
           return;
         }
-        await this.record(name, tag, m, children);
+        await this.record(name, tag, m, children, seq);
       },
     };
   }
 
-  private async record(name: string, tag: string, top: Manifest, children: Map<Digest, Manifest>): Promise<void> {
+  private async record(name: string, tag: string, top: Manifest, children: Map<Digest, Manifest>, seq: number): Promise<void> {
     const parsed = parseManifest(top, name);
     if (this.format === 'oci-archive') {
-      this.index.push({ mediaType: top.mediaType, digest: top.digest, size: top.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: tag } });
+      this.index[seq] = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: tag } };
       const platforms = parsed.kind === 'index' ? parsed.manifests.map((d) => platformString(d.platform)) : [];
-      this.images.push({ name, digest: top.digest, platforms });
+      this.images[seq] = { name, digest: top.digest, platforms };
       return;
     }
     // docker-archive: one image manifest per image (docker load takes one platform).
@@ -136,9 +140,9 @@ export class ArchiveWriter {
     }
     const img = parseManifest(image, name);
     if (img.kind !== 'image') throw new UserError(`${name}: nested indexes are not supported`);
-    this.docker.push({ Config: blobPath(img.config.digest), RepoTags: [name], Layers: img.layers.map((l) => blobPath(l.digest)) });
-    this.index.push({ mediaType: image.mediaType, digest: image.digest, size: image.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: tag }, ...(platform ? { platform } : {}) });
-    this.images.push({ name, digest: image.digest, platforms: platform ? [platformString(platform)] : [] });
+    this.docker[seq] = { Config: blobPath(img.config.digest), RepoTags: [name], Layers: img.layers.map((l) => blobPath(l.digest)) };
+    this.index[seq] = { mediaType: image.mediaType, digest: image.digest, size: image.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: tag }, ...(platform ? { platform } : {}) };
+    this.images[seq] = { name, digest: image.digest, platforms: platform ? [platformString(platform)] : [] };
   }
 
   /** Writes the indexes, closes the tar and moves the file into place. */
@@ -147,8 +151,9 @@ export class ArchiveWriter {
       await this.serial(async () => {
         const add = async (name: string, data: string) => this.tar.addFile({ name, size: Buffer.byteLength(data) }, Buffer.from(data));
         await add('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-        await add('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: this.index }));
-        if (this.format === 'docker-archive') await add('manifest.json', JSON.stringify(this.docker));
+        const present = <T>(xs: T[]) => xs.filter((x) => x !== undefined);
+        await add('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: present(this.index) }));
+        if (this.format === 'docker-archive') await add('manifest.json', JSON.stringify(present(this.docker)));
         await this.tar.finish();
       });
       await this.done;
@@ -157,7 +162,7 @@ export class ArchiveWriter {
       await this.abort();
       throw err;
     }
-    return { file: this.path, size: this.size, sha256: this.hash.digest('hex'), images: this.images };
+    return { file: this.path, size: this.size, sha256: this.hash.digest('hex'), images: this.images.filter((x) => x !== undefined) };
   }
 
   /** Stops writing and removes the partial file. */

@@ -14,6 +14,7 @@ import { detectMediaType, type Descriptor, type Manifest } from './manifest.js';
 import type { ImageSource, ImageTarget } from './transport.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
+export const IMAGE_NAME = 'io.containerd.image.name';
 
 interface LayoutIndex {
   schemaVersion: 2;
@@ -86,9 +87,14 @@ export class OciLayoutTarget implements ImageTarget {
   readonly name: string;
   readonly store: string;
   private ready?: Promise<void>;
-  constructor(private readonly dir: string, private readonly tag?: string) {
+  /** imageName (registry/repo:tag) keeps several images with the same tag apart in one layout. */
+  constructor(private readonly dir: string, private readonly tag?: string, private readonly imageName?: string) {
     this.name = `oci:${dir}${tag ? `:${tag}` : ''}`;
     this.store = `oci:${dir}`;
+  }
+  private matches(e: Descriptor): boolean {
+    if (this.imageName && e.annotations?.[IMAGE_NAME] !== this.imageName) return false;
+    return this.tag ? e.annotations?.[REF_NAME] === this.tag : true;
   }
   private init(): Promise<void> {
     return (this.ready ??= (async () => {
@@ -101,7 +107,7 @@ export class OciLayoutTarget implements ImageTarget {
   }
   async topDigest() {
     const index = await readIndex(this.dir);
-    return index?.manifests.find((m) => (this.tag ? m.annotations?.[REF_NAME] === this.tag : true))?.digest;
+    return index?.manifests.find((m) => this.matches(m))?.digest;
   }
   async hasBlob(desc: Descriptor) {
     try {
@@ -132,8 +138,8 @@ export class OciLayoutTarget implements ImageTarget {
     await serialized(this.dir, async () => {
       const index = (await readIndex(this.dir)) ?? { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [] };
       const desc: Descriptor = { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
-      if (this.tag) desc.annotations = { [REF_NAME]: this.tag };
-      index.manifests = index.manifests.filter((e) => (this.tag ? e.annotations?.[REF_NAME] !== this.tag : e.digest !== m.digest));
+      if (this.tag) desc.annotations = { [REF_NAME]: this.tag, ...(this.imageName ? { [IMAGE_NAME]: this.imageName } : {}) };
+      index.manifests = index.manifests.filter((e) => (this.tag ? !this.matches(e) : e.digest !== m.digest));
       index.manifests.push(desc);
       const tmp = join(this.dir, `index.json.${process.pid}.tmp`);
       await writeFile(tmp, JSON.stringify(index));

@@ -95,6 +95,15 @@ function ref(s: string, where: string, defaultRegistry?: string): Reference {
   }
 }
 
+/** A plain image list: one reference per line, each with where it was written. */
+export function parseImageLines(list: ImageListText, opts: { inputName?: string; defaultRegistry?: string } = {}): { source: Reference; where: string }[] {
+  const inputName = opts.inputName ?? 'images';
+  return listEntries(list.text).map((e) => {
+    const where = list.file ? `${inputName} file ${list.file} line ${e.line}` : `${inputName} line ${e.line}`;
+    return { source: ref(e.value, where, opts.defaultRegistry), where };
+  });
+}
+
 /** Parses the list (plain or YAML) into items: each source with the targets it goes to. */
 export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   const inputName = opts.inputName ?? 'images';
@@ -115,11 +124,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   const yamlStructured = doc.errors.length === 0 && (isMap(doc.contents) || (isSeq(doc.contents) && doc.contents.items.some((i) => isMap(i))));
 
   if (!yamlStructured) {
-    for (const e of listEntries(list.text)) {
-      const where = at(e.line);
-      const source = ref(e.value, where, defaultRegistry);
-      items.push({ source, targets: withPrefixes(source, where), where });
-    }
+    for (const { source, where } of parseImageLines(list, { inputName, defaultRegistry })) items.push({ source, targets: withPrefixes(source, where), where });
   } else if (isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
       const keyNode = pair.key as YamlNode;

@@ -1,0 +1,147 @@
+// Packs images into one archive (docker-archive, oci-archive) or an OCI layout directory,
+// straight from their registries: layers as fetched, each blob once. Writes the checksum
+// list (sha256sum -c) and a manifest (files with size and sha256, images with digest and
+// platforms); optionally splits the archive into parts.
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { formatSha256Sums, sha256File } from '../archive/checksums.js';
+import { splitFile } from '../archive/split.js';
+import { mapLimit } from '../concurrency.js';
+import { UserError, errorMessage } from '../errors.js';
+import { ArchiveWriter, type ArchiveFormat } from '../image/archive-writer.js';
+import { Copier } from '../image/copy.js';
+import { platformString, type Platform } from '../image/manifest.js';
+import { OciLayoutTarget } from '../image/oci-layout.js';
+import { openSource, type RegistryPool } from '../image/open.js';
+import type { ImageTarget } from '../image/transport.js';
+import { Progress } from '../log.js';
+import { formatReference, type Reference } from '../registry/reference.js';
+
+export type PackFormat = ArchiveFormat | 'oci';
+
+export interface PackedFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface PackedImage {
+  name: string;
+  digest: string;
+  platforms: string[];
+  bytes: number;
+}
+
+export interface PackResult {
+  /** the archive, its first part when split, or the layout directory */
+  output: string;
+  files: PackedFile[];
+  images: PackedImage[];
+  checksums: string;
+  manifest: string;
+}
+
+export interface PackOptions {
+  images: Reference[];
+  format: PackFormat;
+  /** docker-archive: the one platform written per image */
+  platform?: Platform;
+  /** archive file or layout directory */
+  output: string;
+  compression?: 'none' | 'gzip';
+  splitSize?: number;
+  pool: RegistryPool;
+  concurrency?: number;
+  blobConcurrency?: number;
+  name?: string;
+  version?: string;
+}
+
+async function layoutFiles(dir: string, base = dir): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await layoutFiles(p, base)));
+    else if (e.name !== 'SHA256SUMS' && e.name !== 'manifest.json') out.push(p.slice(base.length + 1));
+  }
+  return out.sort();
+}
+
+export async function packImages(opts: PackOptions): Promise<PackResult> {
+  if (opts.images.length === 0) throw new UserError('no images to pack');
+  if (opts.format === 'docker-archive' && !opts.platform) throw new UserError('a docker-archive holds one platform per image: set platform (e.g. linux/amd64)');
+  const writer = opts.format === 'oci' ? undefined : new ArchiveWriter(opts.output, opts.format, opts.compression ?? 'none');
+  const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
+  const progress = new Progress({ label: 'pack', totalItems: opts.images.length, itemName: 'images' });
+  const images: PackedImage[] = [];
+  try {
+    await mapLimit(opts.images, opts.concurrency ?? 4, async (ref) => {
+      const name = formatReference(ref);
+      const tag = ref.tag ?? ref.digest?.slice(7, 19) ?? 'latest';
+      const target: ImageTarget = writer ? writer.target(name, tag) : new OciLayoutTarget(opts.output, tag, name);
+      const r = await copier.copy(openSource({ transport: 'docker', ref }, opts.pool), [target], {
+        platforms: opts.format === 'docker-archive' ? [opts.platform!] : undefined,
+      });
+      const t = r.targets[0];
+      if (r.sourceError !== undefined) throw new UserError(`${name}: cannot be read: ${errorMessage(r.sourceError)}`);
+      if (t.status === 'failed') throw new UserError(`${name}: ${errorMessage(t.error)}`);
+      images.push({ name, digest: r.digest ?? '', platforms: r.platforms, bytes: r.bytes });
+      progress.add({ items: 1, bytes: r.bytes });
+    });
+  } catch (err) {
+    await writer?.abort();
+    throw err;
+  }
+  progress.done();
+  images.sort((a, b) => opts.images.findIndex((r) => formatReference(r) === a.name) - opts.images.findIndex((r) => formatReference(r) === b.name));
+
+  let files: PackedFile[];
+  let output = opts.output;
+  let dir: string;
+  let checksums: string;
+  if (writer) {
+    const res = await writer.finish();
+    // the archive records what it holds: for a docker-archive, the platform's image manifest
+    for (const img of images) {
+      const held = res.images.find((i) => i.name === img.name);
+      if (held) Object.assign(img, { digest: held.digest, platforms: held.platforms.length ? held.platforms : img.platforms });
+    }
+    dir = dirname(opts.output);
+    files = [{ path: basename(res.file), size: res.size, sha256: res.sha256 }];
+    if (opts.splitSize && res.size > opts.splitSize) {
+      const parts = await splitFile(res.file, opts.splitSize, { removeOriginal: true });
+      files = [...parts.map((p) => ({ path: basename(p.path), size: p.size, sha256: p.sha256 })), ...files];
+      output = parts[0].path;
+    }
+    checksums = `${opts.output}.sha256`;
+    // the whole archive's checksum is listed too: after `cat <file>.part-* > <file>` it verifies
+    await writeFile(checksums, formatSha256Sums(files.map((f) => ({ file: f.path, sha256: f.sha256 }))));
+  } else {
+    dir = opts.output;
+    files = [];
+    for (const f of await layoutFiles(dir)) {
+      const p = join(dir, f);
+      const hex = f.startsWith('blobs/sha256/') ? basename(f) : await sha256File(p);
+      files.push({ path: f, size: (await stat(p)).size, sha256: hex });
+    }
+    checksums = join(dir, 'SHA256SUMS');
+    await writeFile(checksums, formatSha256Sums(files.map((f) => ({ file: f.path, sha256: f.sha256 }))));
+  }
+  const manifest = writer ? `${opts.output}.manifest.json` : join(dir, 'manifest.json');
+  await writeFile(
+    manifest,
+    JSON.stringify(
+      {
+        ...(opts.name ? { name: opts.name } : {}),
+        ...(opts.version ? { version: opts.version } : {}),
+        format: opts.format,
+        ...(opts.format === 'docker-archive' ? { platform: platformString(opts.platform) } : {}),
+        files,
+        images: images.map((i) => ({ name: i.name, digest: i.digest, platforms: i.platforms })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  return { output, files, images, checksums, manifest };
+}

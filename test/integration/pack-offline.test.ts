@@ -1,0 +1,106 @@
+// pack-offline as a user runs it (the CLI), checked with sha256sum, tar and skopeo.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { startRegistry, type Registry } from '../support/registry.js';
+import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
+import { workDir } from '../support/proc.js';
+import { needs } from '../support/tools.js';
+import { runCli } from '../support/cli.js';
+
+describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum') }, () => {
+  let fx: Fixture;
+  let src: Registry;
+  let images: string;
+  before(async () => {
+    fx = await buildOciFixture(workDir('fx'), { images: ['app', 'db'], baseLayerBytes: 1536 * 1024 });
+    src = await startRegistry();
+    pushFixture(fx, { host: src.host }, { namespace: 'release' });
+    images = `${src.host}/release/app:1.0.0\n${src.host}/release/db:1.0.0\n`;
+  });
+  after(() => src.stop());
+
+  test('docker-archive for one platform: outputs, sha256sum -c, manifest with digests', async () => {
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--images', images, '--platform', 'linux/arm64', '--output-dir', out, '--version', '2.0.0']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.outputs.bundle, join(out, 'images-arm64-2.0.0.tar'));
+    assert.equal(r.outputs.sha256, sha256(readFileSync(r.outputs.bundle)).slice(7));
+    assert.equal(Number(r.outputs.size), readFileSync(r.outputs.bundle).length);
+    execFileSync('sha256sum', ['-c', `${basename(r.outputs.bundle)}.sha256`], { cwd: out, stdio: 'pipe' });
+    const m = JSON.parse(readFileSync(r.outputs.manifest, 'utf8'));
+    assert.deepEqual(m.images.map((i: { name: string; digest: string; platforms: string[] }) => [i.name, i.digest, i.platforms]), [
+      [`${src.host}/release/app:1.0.0`, fx.images[0].manifests[1].digest, ['linux/arm64']],
+      [`${src.host}/release/db:1.0.0`, fx.images[1].manifests[1].digest, ['linux/arm64']],
+    ]);
+    const cfg = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${r.outputs.bundle}:${src.host}/release/app:1.0.0`], { encoding: 'utf8' }));
+    assert.equal(cfg.architecture, 'arm64');
+  });
+
+  test('oci-archive, gzip, split into parts: join, verify, import into an empty registry with identical digests', async () => {
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--images', images, '--format', 'oci-archive', '--compression', 'gzip', '--split-size', '1MiB', '--output', 'bundle.tar', '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.outputs.bundle, join(out, 'bundle.tar.gz.part-000'));
+    const parts = readdirSync(out).filter((f) => f.startsWith('bundle.tar.gz.part-')).sort();
+    assert.ok(parts.length >= 2, parts.join(' '));
+    assert.equal(existsSync(join(out, 'bundle.tar.gz')), false, 'the whole file is replaced by its parts');
+    execFileSync('sha256sum', ['-c', '--ignore-missing', 'bundle.tar.gz.sha256'], { cwd: out, stdio: 'pipe' });
+    execFileSync('sh', ['-c', 'cat bundle.tar.gz.part-* > bundle.tar.gz && sha256sum -c bundle.tar.gz.sha256'], { cwd: out, stdio: 'pipe' });
+    assert.match(r.stderr, /Join the parts with: cat bundle.tar.gz.part-\* > bundle.tar.gz/);
+
+    const dst = await startRegistry();
+    try {
+      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'bundle.tar.gz'), '--target', `${dst.host}/site`]);
+      assert.equal(imp.code, 0, imp.stderr);
+      assert.deepEqual(imp.outputs.imported.split('\n'), [`${dst.host}/site/release/app:1.0.0`, `${dst.host}/site/release/db:1.0.0`]);
+      for (const [i, n] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${n}:1.0.0`)), fx.images[i].index.digest);
+    } finally {
+      await dst.stop();
+    }
+  });
+
+  test('oci directory: SHA256SUMS verifies with sha256sum -c, skopeo reads every platform', async () => {
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--images', `${src.host}/release/db:1.0.0`, '--format', 'oci', '--output', 'layout', '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: r.outputs.bundle, stdio: 'pipe' });
+    assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `oci:${r.outputs.bundle}:1.0.0`])), fx.images[1].index.digest);
+    assert.equal(dirname(r.outputs.manifest), r.outputs.bundle);
+  });
+
+  test('a tampered archive is refused at import, naming the file; nothing is pushed', async () => {
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--images', images, '--format', 'oci-archive', '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    execFileSync('sh', ['-c', `printf 'X' | dd of=${r.outputs.bundle} bs=1 seek=3000 conv=notrunc status=none`]);
+    const dst = await startRegistry();
+    try {
+      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', dst.host]);
+      assert.equal(imp.code, 1);
+      assert.match(imp.stderr, /checksum mismatch: images.tar has sha256 [a-f0-9]{64}, images.tar.sha256 says [a-f0-9]{64}; the file was changed or damaged, nothing was imported/);
+      assert.deepEqual(((await (await fetch(`${dst.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories, []);
+    } finally {
+      await dst.stop();
+    }
+  });
+
+  test('clear errors: missing inputs per mode, bad platform, artifacts outside Actions, specs not yet', async () => {
+    const out = workDir('out');
+    const cases: [string[], RegExp][] = [
+      [['--mode', 'import', '--target', 'r.example'], /input "archive" is required in import mode/],
+      [['--mode', 'import', '--archive', '/nope.tar', '--target', 'r.example'], /archive \/nope.tar was not found/],
+      [['--images', images, '--platform', 'amd64'], /input "platform": "amd64" is not a platform/],
+      [['--images', images, '--output-dir', out, '--upload-artifact'], /input "upload-artifact": artifacts can only be uploaded inside a GitHub Actions job/],
+      [['--spec', 'bundle.yaml'], /input "spec": bundle specs \(bundle.yaml\) are not implemented in this version yet/],
+      [[], /input "images" \(or "spec"\) is required in pack mode/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli(['pack-offline', ...args]);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+});
