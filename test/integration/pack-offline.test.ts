@@ -87,14 +87,14 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 
-  test('clear errors: missing inputs per mode, bad platform, artifacts outside Actions, specs not yet', async () => {
+  test('clear errors: missing inputs per mode, bad platform, artifacts outside Actions, a missing spec', async () => {
     const out = workDir('out');
     const cases: [string[], RegExp][] = [
       [['--mode', 'import', '--target', 'r.example'], /input "archive" is required in import mode/],
       [['--mode', 'import', '--archive', '/nope.tar', '--target', 'r.example'], /archive \/nope.tar was not found/],
       [['--images', images, '--platform', 'amd64'], /input "platform": "amd64" is not a platform/],
       [['--images', images, '--output-dir', out, '--upload-artifact'], /input "upload-artifact": artifacts can only be uploaded inside a GitHub Actions job/],
-      [['--spec', 'bundle.yaml'], /input "spec": bundle specs \(bundle.yaml\) are not implemented in this version yet/],
+      [['--spec', 'no-such-bundle.yaml'], /input "spec": no-such-bundle.yaml was not found/],
       [[], /input "images" \(or "spec"\) is required in pack mode/],
     ];
     for (const [args, re] of cases) {

@@ -8,7 +8,9 @@ import { parsePlatform } from '../../lib/image/manifest.js';
 import { RegistryPool } from '../../lib/image/open.js';
 import { input } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
+import { buildBundle } from '../../lib/offline/bundle.js';
 import { packImages, type PackFormat } from '../../lib/offline/pack.js';
+import { loadSpec } from '../../lib/offline/spec.js';
 import { uploadArtifact } from '../../lib/offline/artifact.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { defineAction } from '../../lib/run.js';
@@ -52,7 +54,24 @@ export default defineAction({
       return;
     }
 
-    if (inputs.spec) throw new UserError('input "spec": bundle specs (bundle.yaml) are not implemented in this version yet; use images + format for an image archive');
+    if (inputs.spec) {
+      const spec = loadSpec(inputs.spec, inputs.version || undefined);
+      info(`pack-offline: bundle ${spec.name} ${spec.version} (${spec.layout}): ${spec.images.length} images, ${spec.charts.length} charts, ${spec.compose.length} compose folders, ${spec.files.length} file sets`);
+      const res = await buildBundle(spec, { outputDir: resolve(inputs.outputDir), pool, compression: inputs.compression, splitSize: inputs.splitSize });
+      setOutput('bundle', res.bundle);
+      setOutput('sha256', res.sha256);
+      setOutput('size', res.size);
+      setOutput('manifest', res.manifest);
+      summary.heading(`pack-offline: ${basename(res.file)} (${formatBytes(res.size)}${res.parts.length ? `, ${res.parts.length} parts` : ''})`);
+      summary.table(['component', 'path', 'size'], res.components.map((c) => [c.kind, c.path, formatBytes(c.size)]));
+      if (res.images.length) summary.table(['image', 'platforms', 'digest'], res.images.map((i) => [i.name, i.platforms.join(', '), i.digest.slice(0, 19)]));
+      summary.text(`sha256 ${res.sha256}${res.parts.length ? `; join the parts with: cat ${basename(res.file)}.part-* > ${basename(res.file)}` : ''}`);
+      if (inputs.uploadArtifact) {
+        const files = [...(res.parts.length ? res.parts : [res.file]), `${res.file}.sha256`, res.manifest];
+        setOutput('artifact-id', await uploadArtifact(inputs.artifactName || basename(res.file), files, resolve(inputs.outputDir), inputs.retentionDays || undefined));
+      }
+      return;
+    }
     if (!inputs.images.trim()) throw new UserError('input "images" (or "spec") is required in pack mode: the images to put in the archive');
     const refs = parseImageLines(loadImageList(inputs.images)).map((l) => l.source);
     const platform = inputs.format === 'docker-archive' ? wrap('platform', () => parsePlatform(inputs.platform)) : undefined;

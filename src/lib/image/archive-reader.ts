@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -81,8 +82,10 @@ class ArchiveImageSource implements ImageSource {
     /** manifests made up for legacy archives */
     private readonly made = new Map<Digest, Manifest>(),
   ) {}
+  /** a layout stored under a directory of the tar (a bundle's images/oci/) */
+  prefix = '';
   private path(d: Digest): string {
-    return this.paths.get(d) ?? `blobs/${d.replace(':', '/')}`;
+    return this.paths.get(d) ?? `${this.prefix}blobs/${d.replace(':', '/')}`;
   }
   async headTop() {
     return this.topDesc.digest;
@@ -119,7 +122,58 @@ async function sha256Of(stream: Readable): Promise<{ digest: Digest; size: numbe
 }
 
 export class ArchiveReader {
-  private constructor(readonly file: string, private readonly tar: TarIndex, private readonly cleanup: () => Promise<void>) {}
+  private readonly nestedReaders: ArchiveReader[] = [];
+  private constructor(readonly file: string, private readonly tar: TarIndex, private readonly cleanup: () => Promise<void>, private readonly prefix = '') {}
+
+  /** A bundle (ours) carries SHA256SUMS and manifest.json at its root or one directory down. */
+  bundleRoot(): string | undefined {
+    for (const name of this.tar.entries.keys()) {
+      const m = /^(?:([^/]+)\/)?SHA256SUMS$/.exec(name);
+      if (m && this.tar.has(`${m[1] ? `${m[1]}/` : ''}manifest.json`)) return m[1] ? `${m[1]}/` : '';
+    }
+    return undefined;
+  }
+
+  /** Checks every file SHA256SUMS lists, before anything is read for real; names the first mismatch. */
+  async verifyBundle(root: string): Promise<number> {
+    const { parseSha256Sums } = await import('../archive/checksums.js');
+    const list = parseSha256Sums((await this.tar.read(`${root}SHA256SUMS`)).toString('utf8'), `${this.file}: ${root}SHA256SUMS`);
+    for (const e of list) {
+      const name = `${root}${e.file}`;
+      if (!this.tar.get(name)) throw new UserError(`${this.file}: ${e.file} is listed in SHA256SUMS but missing from the bundle`);
+      const actual = createHash('sha256');
+      for await (const c of this.tar.stream(name)) actual.update(c as Buffer);
+      const hex = actual.digest('hex');
+      if (hex !== e.sha256) throw new UserError(`${this.file}: checksum mismatch: ${e.file} has sha256 ${hex}, SHA256SUMS says ${e.sha256}; the bundle was changed or damaged, nothing was imported`);
+    }
+    return list.length;
+  }
+
+  /** The images of a bundle: its image archives (and OCI layout), read in place or unpacked. */
+  async bundleImages(root: string): Promise<ArchivedImage[]> {
+    const out: ArchivedImage[] = [];
+    if (this.tar.has(`${root}images/oci/index.json`)) {
+      const layout = new ArchiveReader(this.file, this.tar, async () => undefined, `${root}images/oci/`);
+      out.push(...(await layout.images()));
+    }
+    const isImageArchive = (n: string) => n.startsWith(root) && (/^images\/[^/]+\.tar(\.gz|\.xz)?$/.test(n.slice(root.length)) || /^[^/]+-image\.tar(\.gz)?$/.test(n.slice(root.length)));
+    const archives = [...this.tar.entries.keys()].filter(isImageArchive).sort();
+    for (const name of archives) {
+      const dir = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-nested-'));
+      const path = join(dir, basename(name));
+      await pipeline(this.tar.stream(name), createWriteStream(path));
+      const nested = await ArchiveReader.open(path);
+      const cleanupNested = nested.cleanup;
+      (nested as unknown as { cleanup: () => Promise<void> }).cleanup = async () => {
+        await cleanupNested();
+        await rm(dir, { recursive: true, force: true });
+      };
+      this.nestedReaders.push(nested);
+      out.push(...(await nested.images()));
+    }
+    if (out.length === 0) throw new UserError(`${this.file}: the bundle holds no images`);
+    return out;
+  }
 
   static async open(file: string): Promise<ArchiveReader> {
     const { path, cleanup } = await plainTar(file);
@@ -132,18 +186,21 @@ export class ArchiveReader {
   }
 
   async close(): Promise<void> {
+    for (const n of this.nestedReaders) await n.close();
     await this.cleanup();
   }
 
   async images(): Promise<ArchivedImage[]> {
-    if (this.tar.has('index.json')) {
-      const index = JSON.parse((await this.tar.read('index.json')).toString('utf8')) as { manifests?: Descriptor[] };
+    if (this.tar.has(`${this.prefix}index.json`)) {
+      const index = JSON.parse((await this.tar.read(`${this.prefix}index.json`)).toString('utf8')) as { manifests?: Descriptor[] };
       const entries = index.manifests ?? [];
       if (entries.length) {
         // docker save writes one entry per tag, possibly the same digest under several names
         return entries.map((d) => {
           const name = d.annotations?.[IMAGE_NAME] ?? d.annotations?.[REF_NAME];
-          return { name, source: new ArchiveImageSource(`${this.file}${name ? `:${name}` : ''}`, this.tar, d) };
+          const source = new ArchiveImageSource(`${this.file}${name ? `:${name}` : ''}`, this.tar, d);
+          source.prefix = this.prefix;
+          return { name, source };
         });
       }
     }

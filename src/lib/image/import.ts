@@ -31,7 +31,12 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
   const prefix = parseTargetPrefix(opts.target);
   const reader = await ArchiveReader.open(opts.file);
   try {
-    const images = await reader.images();
+    const root = reader.bundleRoot();
+    let images;
+    if (root !== undefined) {
+      info(`${opts.file} is a bundle: verified ${await reader.verifyBundle(root)} checksums from ${root}SHA256SUMS`);
+      images = await reader.bundleImages(root);
+    } else images = await reader.images();
     const plan = images.map((img, i) => {
       if (!img.name) throw new UserError(`${opts.file}: image ${i + 1} records no name (repository:tag), so it cannot be placed under ${opts.target}`);
       let src;

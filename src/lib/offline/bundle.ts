@@ -1,0 +1,177 @@
+// Builds an offline bundle from a spec. release: <name>-<version>.tar holding
+// <name>-<version>/{images,charts,compose,files}/ + manifest.json + SHA256SUMS. plugin:
+// compass-plugins-<name>-<version>.tar.gz holding one image archive per image
+// (compass-plugins-<name>-<image>-<version>-image.tar.gz), the plugin yaml, manifest.json and
+// SHA256SUMS. The plugin yaml is checked first: spec.version equals the bundle version, and
+// every image it names is in the bundle.
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { formatSha256Sums, sha256File } from '../archive/checksums.js';
+import { splitFile } from '../archive/split.js';
+import { UserError } from '../errors.js';
+import { platformString } from '../image/manifest.js';
+import type { RegistryPool } from '../image/open.js';
+import { info } from '../log.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+import { packageChart, packageCompose, tarDirectory, walk } from './components.js';
+import { packImages, type PackedImage } from './pack.js';
+import type { BundleSpec } from './spec.js';
+
+export interface BundleComponent {
+  kind: 'images' | 'chart' | 'compose' | 'files' | 'plugin-yaml';
+  path: string;
+  size: number;
+}
+
+export interface BundleResult {
+  /** the bundle, or its first part when split */
+  bundle: string;
+  file: string;
+  size: number;
+  sha256: string;
+  manifest: string;
+  components: BundleComponent[];
+  images: PackedImage[];
+  parts: string[];
+}
+
+export interface BundleOptions {
+  outputDir: string;
+  pool: RegistryPool;
+  compression?: 'none' | 'gzip';
+  splitSize?: number;
+}
+
+/** Checks the plugin yaml against the bundle: version, and the images it names. */
+export async function checkPluginYaml(spec: BundleSpec): Promise<void> {
+  const file = spec.pluginYaml!;
+  const docs = parseAllDocuments(await readFile(file, 'utf8'));
+  const versions: string[] = [];
+  const images: string[] = [];
+  const visit = (v: unknown, key?: string) => {
+    if (Array.isArray(v)) v.forEach((x) => visit(x, key));
+    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, k);
+    else if (key === 'image' && typeof v === 'string') images.push(v);
+  };
+  for (const d of docs) {
+    if (d.errors.length) throw new UserError(`${file}: not valid YAML: ${d.errors[0].message.split('\n')[0]}`);
+    const j = d.toJSON() as { spec?: { version?: unknown } } | null;
+    if (j?.spec?.version !== undefined) versions.push(String(j.spec.version));
+    visit(j);
+  }
+  if (versions.length === 0) throw new UserError(`${file}: spec.version is missing (it must equal the bundle version ${spec.version})`);
+  for (const v of versions) if (v !== spec.version) throw new UserError(`${file}: spec.version is ${v}, but the bundle version is ${spec.version}`);
+  const have = new Set(spec.images.map(formatReference));
+  for (const img of images) {
+    let norm: string;
+    try {
+      norm = formatReference(parseReference(img));
+    } catch {
+      throw new UserError(`${file}: image "${img}" is not a valid reference`);
+    }
+    if (!have.has(norm)) throw new UserError(`${file} names image ${img}, which is not among the bundle's images`);
+  }
+}
+
+async function finishTree(root: string, extra: Record<string, unknown>): Promise<{ files: { path: string; size: number; sha256: string }[] }> {
+  const files: { path: string; size: number; sha256: string }[] = [];
+  for (const e of await walk(root)) if (e.type === 'file') files.push({ path: e.rel, size: e.size, sha256: await sha256File(e.abs) });
+  await writeFile(join(root, 'manifest.json'), JSON.stringify({ ...extra, files }, null, 2) + '\n');
+  const all = [...files, { path: 'manifest.json', size: 0, sha256: await sha256File(join(root, 'manifest.json')) }];
+  await writeFile(join(root, 'SHA256SUMS'), formatSha256Sums(all.map((f) => ({ file: f.path, sha256: f.sha256 }))));
+  return { files };
+}
+
+async function dropSidecars(archive: string): Promise<void> {
+  await rm(`${archive}.sha256`, { force: true });
+  await rm(`${archive}.manifest.json`, { force: true });
+}
+
+export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promise<BundleResult> {
+  if (spec.layout === 'plugin') await checkPluginYaml(spec);
+  await mkdir(opts.outputDir, { recursive: true });
+  const rootName = spec.layout === 'release' ? `${spec.name}-${spec.version}` : `compass-plugins-${spec.name}-${spec.version}`;
+  const staging = join(opts.outputDir, `.${rootName}.staging-${process.pid}`);
+  const root = spec.layout === 'release' ? join(staging, rootName) : staging;
+  const components: BundleComponent[] = [];
+  const images: PackedImage[] = [];
+  const gzipOuter = spec.layout === 'plugin' || opts.compression === 'gzip';
+  const out = join(opts.outputDir, `${rootName}.tar${gzipOuter ? '.gz' : ''}`);
+  await rm(staging, { recursive: true, force: true });
+  try {
+    await mkdir(root, { recursive: true });
+    const size = async (p: string) => (await stat(p)).size;
+    const imageMeta: { name: string; digest: string; platforms: string[]; archive: string }[] = [];
+
+    if (spec.layout === 'release') {
+      if (spec.images.length) {
+        await mkdir(join(root, 'images'), { recursive: true });
+        const target = spec.format === 'oci' ? join(root, 'images', 'oci') : join(root, 'images', 'images.tar');
+        info(`bundle: ${spec.images.length} images → images/${basename(target)}`);
+        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: target, pool: opts.pool, name: spec.name, version: spec.version });
+        if (spec.format === 'oci') {
+          await rm(join(target, 'SHA256SUMS'), { force: true });
+          await rm(join(target, 'manifest.json'), { force: true });
+        } else await dropSidecars(target);
+        images.push(...res.images);
+        for (const i of res.images) imageMeta.push({ ...i, archive: `images/${basename(target)}` });
+        components.push({ kind: 'images', path: `images/${basename(target)}`, size: spec.format === 'oci' ? res.files.reduce((n, f) => n + f.size, 0) : await size(target) });
+      }
+      if (spec.charts.length) await mkdir(join(root, 'charts'), { recursive: true });
+      for (const c of spec.charts) {
+        const ch = await packageChart(c.path, join(root, 'charts'), c.imageRegistry);
+        components.push({ kind: 'chart', path: `charts/${basename(ch.file)}`, size: await size(ch.file) });
+      }
+      const composeMeta: { file: string; images: string[] }[] = [];
+      if (spec.compose.length) await mkdir(join(root, 'compose'), { recursive: true });
+      for (const c of spec.compose) {
+        const file = join(root, 'compose', spec.compose.length === 1 ? `${spec.name}-docker-compose.tar.gz` : `${spec.name}-${basename(c.path)}-docker-compose.tar.gz`);
+        const refs = await packageCompose(c.path, file);
+        composeMeta.push({ file: `compose/${basename(file)}`, images: refs });
+        components.push({ kind: 'compose', path: `compose/${basename(file)}`, size: await size(file) });
+      }
+      for (const f of spec.files) {
+        const dest = join(root, 'files', f.to ?? basename(f.path));
+        await mkdir(join(dest, '..'), { recursive: true });
+        await cp(f.path, dest, { recursive: true, preserveTimestamps: false, verbatimSymlinks: true });
+        components.push({ kind: 'files', path: `files/${f.to ?? basename(f.path)}`, size: (await walk(dest).catch(() => [])).reduce((n, e) => n + e.size, 0) || (await size(dest)) });
+      }
+      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta });
+    } else {
+      for (const ref of spec.images) {
+        const image = ref.repository.split('/').pop()!;
+        const file = join(root, `compass-plugins-${spec.name}-${image}-${spec.version}-image.tar.gz`);
+        const res = await packImages({ images: [ref], format: spec.format, platform: spec.platform, output: file, compression: 'gzip', pool: opts.pool });
+        await dropSidecars(file);
+        images.push(...res.images);
+        for (const i of res.images) imageMeta.push({ ...i, archive: basename(file) });
+        components.push({ kind: 'images', path: basename(file), size: await size(file) });
+      }
+      await cp(spec.pluginYaml!, join(root, basename(spec.pluginYaml!)));
+      components.push({ kind: 'plugin-yaml', path: basename(spec.pluginYaml!), size: await size(spec.pluginYaml!) });
+      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, platform: platformString(spec.platform), images: imageMeta });
+    }
+
+    await tarDirectory(staging, '', out, { gzip: gzipOuter });
+  } catch (err) {
+    await rm(out, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
+    throw err;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  const sha256 = await sha256File(out);
+  const total = (await stat(out)).size;
+  const manifest = `${out}.manifest.json`;
+  let parts: string[] = [];
+  const sums = [{ file: basename(out), sha256 }];
+  if (opts.splitSize && total > opts.splitSize) {
+    const p = await splitFile(out, opts.splitSize, { removeOriginal: true });
+    parts = p.map((x) => x.path);
+    sums.unshift(...p.map((x) => ({ file: basename(x.path), sha256: x.sha256 })));
+  }
+  await writeFile(`${out}.sha256`, formatSha256Sums(sums));
+  await writeFile(manifest, JSON.stringify({ name: spec.name, version: spec.version, layout: spec.layout, bundle: basename(out), size: total, sha256, parts: parts.map((p) => basename(p)), components, images: images.map((i) => ({ name: i.name, digest: i.digest, platforms: i.platforms })) }, null, 2) + '\n');
+  return { bundle: parts[0] ?? out, file: out, size: total, sha256, manifest, components, images, parts };
+}

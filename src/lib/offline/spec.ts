@@ -1,0 +1,118 @@
+// bundle.yaml: one offline package. Every error names the file and the key.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { UserError } from '../errors.js';
+import { parsePlatform, type Platform } from '../image/manifest.js';
+import { listEntries } from '../inputs.js';
+import { parseReference, ReferenceError, type Reference } from '../registry/reference.js';
+import type { PackFormat } from './pack.js';
+
+export interface BundleSpec {
+  file: string;
+  name: string;
+  version: string;
+  layout: 'release' | 'plugin';
+  images: Reference[];
+  platform: Platform;
+  format: PackFormat;
+  charts: { path: string; imageRegistry?: string }[];
+  compose: { path: string }[];
+  files: { path: string; to?: string }[];
+  pluginYaml?: string;
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+export function loadSpec(path: string, versionOverride?: string): BundleSpec {
+  const file = resolve(path);
+  if (!existsSync(file)) throw new UserError(`input "spec": ${path} was not found`);
+  const base = dirname(file);
+  let doc: Record<string, unknown>;
+  try {
+    doc = parse(readFileSync(file, 'utf8'), { schema: 'failsafe' }) as Record<string, unknown>;
+  } catch (err) {
+    throw new UserError(`${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`${path}: expected a map with name, version and components`);
+  const at = (key: string) => `${path}: ${key}`;
+  const known = ['name', 'version', 'layout', 'images', 'charts', 'compose', 'files', 'plugin'];
+  const unknown = Object.keys(doc).filter((k) => !known.includes(k));
+  if (unknown.length) throw new UserError(`${path}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} (use ${known.join(', ')})`);
+
+  const name = String(doc.name ?? '');
+  if (!NAME.test(name)) throw new UserError(`${at('name')} must be lower-case letters, digits, ".", "_" or "-" (got "${name}")`);
+  const version = versionOverride || String(doc.version ?? '');
+  if (!VERSION.test(version)) throw new UserError(`${at('version')} is missing or not a version (got "${version}"); set it in the spec or with the version input`);
+  const layout = String(doc.layout ?? 'release');
+  if (layout !== 'release' && layout !== 'plugin') throw new UserError(`${at('layout')} must be release or plugin (got "${layout}")`);
+
+  // images: a list, or { list | file, platform, format }
+  let images: Reference[] = [];
+  let platform = parsePlatform('linux/amd64');
+  let format: PackFormat = 'docker-archive';
+  const imgs = doc.images;
+  const refs = (values: { value: string; line: number }[], where: string) =>
+    values.map((v) => {
+      try {
+        return parseReference(v.value);
+      } catch (err) {
+        if (err instanceof ReferenceError) throw new UserError(`${where} line ${v.line}: ${err.message}`);
+        throw err;
+      }
+    });
+  if (Array.isArray(imgs)) images = refs(imgs.map((v, i) => ({ value: String(v), line: i + 1 })), at('images'));
+  else if (imgs && typeof imgs === 'object') {
+    const o = imgs as Record<string, unknown>;
+    const bad = Object.keys(o).filter((k) => !['list', 'file', 'platform', 'format'].includes(k));
+    if (bad.length) throw new UserError(`${at('images')}: unknown key ${bad.map((k) => `"${k}"`).join(', ')} (use list, file, platform, format)`);
+    if (Array.isArray(o.list)) images = refs(o.list.map((v, i) => ({ value: String(v), line: i + 1 })), at('images.list'));
+    if (o.file !== undefined) {
+      const f = resolve(base, String(o.file));
+      if (!existsSync(f)) throw new UserError(`${at('images.file')}: ${String(o.file)} was not found`);
+      images.push(...refs(listEntries(readFileSync(f, 'utf8')), `${path}: images.file ${String(o.file)}`));
+    }
+    if (o.platform !== undefined) {
+      try {
+        platform = parsePlatform(String(o.platform));
+      } catch (err) {
+        throw new UserError(`${at('images.platform')}: ${(err as Error).message}`);
+      }
+    }
+    if (o.format !== undefined) {
+      if (!['docker-archive', 'oci-archive', 'oci'].includes(String(o.format))) throw new UserError(`${at('images.format')} must be docker-archive, oci-archive or oci`);
+      format = String(o.format) as PackFormat;
+    }
+  } else if (imgs !== undefined) throw new UserError(`${at('images')} must be a list of references or a map with list/file, platform, format`);
+
+  const pathList = (key: string, extra: string[] = []) => {
+    const v = doc[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) throw new UserError(`${at(key)} must be a list`);
+    return v.map((item, i) => {
+      const o = typeof item === 'string' ? { path: item } : (item as Record<string, unknown>);
+      const bad = Object.keys(o).filter((k) => !['path', ...extra].includes(k));
+      if (bad.length) throw new UserError(`${at(`${key}[${i}]`)}: unknown key ${bad.map((k) => `"${k}"`).join(', ')}`);
+      const p = resolve(base, String(o.path ?? ''));
+      if (!o.path || !existsSync(p)) throw new UserError(`${at(`${key}[${i}]`)}: ${String(o.path ?? '(no path)')} was not found`);
+      return { ...o, path: p } as { path: string } & Record<string, unknown>;
+    });
+  };
+  const charts = pathList('charts', ['imageRegistry']).map((c) => {
+    if (!statSync(c.path).isDirectory()) throw new UserError(`${path}: charts: ${c.path} is not a chart directory`);
+    return { path: c.path, ...(c.imageRegistry ? { imageRegistry: String(c.imageRegistry) } : {}) };
+  });
+  const compose = pathList('compose').map((c) => ({ path: c.path }));
+  const files = pathList('files', ['to']).map((f) => ({ path: f.path, ...(f.to ? { to: String(f.to) } : {}) }));
+  let pluginYaml: string | undefined;
+  if (doc.plugin !== undefined) {
+    const p = doc.plugin as Record<string, unknown>;
+    const y = resolve(base, String(p?.yaml ?? ''));
+    if (!p?.yaml || !existsSync(y)) throw new UserError(`${at('plugin.yaml')}: ${String(p?.yaml ?? '(missing)')} was not found`);
+    pluginYaml = y;
+  }
+  if (layout === 'plugin' && !pluginYaml) throw new UserError(`${path}: layout plugin needs plugin.yaml (the plugin's yaml)`);
+  if (layout === 'plugin' && format === 'oci') throw new UserError(`${at('images.format')}: the plugin layout stores one archive per image (docker-archive or oci-archive)`);
+  return { file, name, version, layout: layout as 'release' | 'plugin', images, platform, format, charts, compose, files, pluginYaml };
+}

