@@ -104,3 +104,23 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 });
+
+describe('pack-offline on a full disk', { skip: needs('docker-registry', 'skopeo') }, () => {
+  test('ENOSPC while writing: a clear error, and no partial archive left behind', async () => {
+    const fx = await buildOciFixture(workDir('fx'), { images: ['app'] });
+    const src = await startRegistry();
+    try {
+      pushFixture(fx, { host: src.host });
+      const out = workDir('full');
+      // the archive is written to <name>.partial first: make that /dev/full, a device whose
+      // every write fails with ENOSPC, as a full disk does
+      (await import('node:fs')).symlinkSync('/dev/full', join(out, 'images.tar.partial'));
+      const r = await runCli(['pack-offline', '--images', `${src.host}/app:1.0.0`, '--format', 'oci-archive', '--output-dir', out]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /images\.tar: the disk is full \(.*ENOSPC.*\); the partial archive was removed/);
+      assert.deepEqual(readdirSync(out), []);
+    } finally {
+      await src.stop();
+    }
+  });
+});

@@ -16,6 +16,9 @@ import { IMAGE_NAME, REF_NAME } from './oci-layout.js';
 import type { ImageTarget } from './transport.js';
 
 export type ArchiveFormat = 'docker-archive' | 'oci-archive';
+
+/** Writing failed for want of space; the partial output is removed. */
+export class DiskFullError extends UserError {}
 export { IMAGE_NAME };
 
 interface DockerEntry {
@@ -65,20 +68,29 @@ export class ArchiveWriter {
     this.done = new Promise((resolve, reject) => {
       this.file.on('finish', resolve);
       this.file.on('error', (err: NodeJS.ErrnoException) => {
-        this.failed = err;
-        reject(err.code === 'ENOSPC' ? new UserError(`${path}: the disk is full (${err.message}); the partial archive was removed`) : err);
+        this.failed = this.translate(err);
+        reject(this.failed);
       });
     });
     this.done.catch(() => undefined);
     this.tar = new TarWriter(entry);
   }
 
+  private translate(err: unknown): unknown {
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') return new DiskFullError(`${this.path}: the disk is full (${(err as Error).message}); the partial archive was removed`);
+    return err;
+  }
+
   /** Entries go into the tar one at a time. */
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.lock.then(() => {
-      if (this.failed) throw this.failed;
-      return fn();
-    });
+    const next = this.lock
+      .then(() => {
+        if (this.failed) throw this.failed;
+        return fn();
+      })
+      .catch((err: unknown) => {
+        throw this.translate(err);
+      });
     this.lock = next.catch(() => undefined);
     return next;
   }

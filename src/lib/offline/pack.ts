@@ -8,7 +8,7 @@ import { formatSha256Sums, sha256File } from '../archive/checksums.js';
 import { splitFile } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError, errorMessage } from '../errors.js';
-import { ArchiveWriter, type ArchiveFormat } from '../image/archive-writer.js';
+import { ArchiveWriter, DiskFullError, type ArchiveFormat } from '../image/archive-writer.js';
 import { Copier } from '../image/copy.js';
 import { platformString, type Platform } from '../image/manifest.js';
 import { OciLayoutTarget } from '../image/oci-layout.js';
@@ -84,7 +84,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
       });
       const t = r.targets[0];
       if (r.sourceError !== undefined) throw new UserError(`${name}: cannot be read: ${errorMessage(r.sourceError)}`);
-      if (t.status === 'failed') throw new UserError(`${name}: ${errorMessage(t.error)}`);
+      if (t.status === 'failed') throw t.error instanceof DiskFullError ? t.error : new UserError(`${name}: ${errorMessage(t.error)}`);
       images.push({ name, digest: r.digest ?? '', platforms: r.platforms, bytes: r.bytes });
       progress.add({ items: 1, bytes: r.bytes });
     });
