@@ -14,6 +14,8 @@ export interface Sample {
 /** Runs a command under /usr/bin/time: wall seconds and peak RSS of the process tree's largest member. */
 export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Sample {
   const out = join(tmpdir(), `bench-time-${process.pid}.txt`);
+  // flush what earlier steps wrote, so no tool pays for another's write-back
+  spawnSync('sync');
   const start = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -40,4 +42,14 @@ export function arg(name: string, def: string): string {
 export function must(s: Sample, what: string): Sample {
   if (s.code !== 0) throw new Error(`${what} failed (exit ${s.code}): ${s.stderr.slice(-2000)}`);
   return s;
+}
+
+export const BENCH_IMAGES = ['app', 'api', 'web', 'worker', 'db', 'cache', 'gateway', 'console'];
+
+/** The benchmark fixture: 8 images × 2 platforms, ~186 MB of unique gzip layers, a shared base. */
+export async function benchFixture() {
+  const { buildOciFixture } = await import('../test/support/fixtures.js');
+  const { workDir } = await import('../test/support/proc.js');
+  process.stderr.write('building the fixture (8 images × 2 platforms, shared base layer)…\n');
+  return buildOciFixture(workDir('bench-fx'), { images: BENCH_IMAGES, baseLayerBytes: 20 * 1024 * 1024, appLayerBytes: 4400 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
 }

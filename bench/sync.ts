@@ -10,7 +10,7 @@ import { startDockerd } from '../test/support/dockerd.js';
 import { buildOciFixture, pushFixture, type Fixture } from '../test/support/fixtures.js';
 import { workDir } from '../test/support/proc.js';
 import { hasTool, isRoot } from '../test/support/tools.js';
-import { arg, fmt, median, must, timed, type Sample } from './common.js';
+import { arg, BENCH_IMAGES, benchFixture, fmt, median, must, timed, type Sample } from './common.js';
 
 const runs = Number(arg('runs', '3'));
 const bigMb = Number(arg('big-layer-mb', '0'));
@@ -18,7 +18,7 @@ const root = join(import.meta.dirname, '..');
 const cli = join(root, 'dist', 'cli.js');
 if (!existsSync(cli)) throw new Error('run npm run build first (the benchmark runs dist/cli.js, as users do)');
 
-const IMAGES = ['app', 'api', 'web', 'worker', 'db', 'cache', 'gateway', 'console'];
+const IMAGES = BENCH_IMAGES;
 
 function airlift(src: Registry, dst: Registry, fx: Fixture, out: string): Sample {
   const list = join(out, 'images.txt');
@@ -44,9 +44,7 @@ function dockerLoop(env: NodeJS.ProcessEnv, src: Registry, dst: Registry, fx: Fi
 }
 
 async function main() {
-  const fxDir = workDir('bench-fx');
-  process.stderr.write('building the fixture (8 images × 2 platforms, shared base layer)…\n');
-  const fx = await buildOciFixture(fxDir, { images: IMAGES, baseLayerBytes: 20 * 1024 * 1024, appLayerBytes: 4400 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
+  const fx = await benchFixture();
   const total = [...fx.blobs.values()].reduce((a, b) => a + b, 0);
   const src = await startRegistry();
   pushFixture(fx, { host: src.host }, { namespace: 'release' });

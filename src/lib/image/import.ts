@@ -2,6 +2,7 @@
 // prefix, digests kept, blobs already present skipped; checksums verified first.
 import { existsSync } from 'node:fs';
 import { verifySha256Sums } from '../archive/checksums.js';
+import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { info } from '../log.js';
 import { formatReference, parseReference, ReferenceError } from '../registry/reference.js';
@@ -15,6 +16,7 @@ export interface ImportOptions {
   /** registry/namespace prefix the image references are rewritten onto */
   target: string;
   pool: RegistryPool;
+  concurrency?: number;
   blobConcurrency?: number;
 }
 
@@ -49,13 +51,12 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
       const target = mapTarget(src, prefix, undefined, opts.file);
       return { img, name: img.name, target };
     });
-    const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 4 });
-    const out: ImportedImage[] = [];
-    for (const p of plan) {
-      const result = await copier.copy(p.img.source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)]);
-      out.push({ name: p.name, target: formatReference(p.target), result });
-    }
-    return out;
+    const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
+    return await mapLimit(plan, opts.concurrency ?? 4, async (p) => ({
+      name: p.name,
+      target: formatReference(p.target),
+      result: await copier.copy(p.img.source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)]),
+    }));
   } finally {
     await reader.close();
   }
