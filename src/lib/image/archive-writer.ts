@@ -35,7 +35,6 @@ export interface ArchiveResult {
 }
 
 const blobPath = (d: Digest) => `blobs/sha256/${digestHex(d)}`;
-const READ_AHEAD = 2 * 1024 * 1024;
 
 export class ArchiveWriter {
   private readonly tmp: string;
@@ -101,16 +100,7 @@ export class ArchiveWriter {
   }
 
   async writeBlob(desc: Descriptor, body: Readable | Buffer): Promise<void> {
-    // Blobs go into the tar one at a time; meanwhile a waiting blob reads ahead into a bounded
-    // buffer (READ_AHEAD bytes, whatever its size), so fetches overlap the writing.
-    if (!Buffer.isBuffer(body)) {
-      const ahead = new PassThrough({ highWaterMark: READ_AHEAD });
-      body.on('error', (err) => ahead.destroy(err));
-      body = body.pipe(ahead);
-    }
-    const src = body;
     await this.serial(async () => {
-      body = src;
       if (this.written.has(desc.digest)) {
         if (!Buffer.isBuffer(body)) body.resume();
         return;
