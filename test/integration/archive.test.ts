@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type Registry } from '../support/registry.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { startDockerd, type Dockerd } from '../support/dockerd.js';
 import { buildOciFixture, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
@@ -79,6 +80,29 @@ describe('archive writers', { skip: needs('docker-registry', 'skopeo', 'tar') },
     const r = await new Copier().copy(openSource(parseImageRef(ref), new RegistryPool()), [w.target(ref, '1.0.0')]);
     assert.match(String(r.targets[0].error), /a docker-archive holds one platform per image, and 2 match \(linux\/amd64, linux\/arm64\); set platform/);
     await w.abort();
+  });
+
+  test('a blob cut off in transit is fetched again; the archive stays valid for skopeo', async () => {
+    const proxy = await startFaultProxy(src.url);
+    try {
+      const layer = fx.images[0].manifests[1].layers[1].digest;
+      await proxy.setRules([
+        { match: { method: 'GET', path: `/blobs/${layer}`, times: 1 }, action: 'truncate', afterBytes: 5000 },
+        { match: { method: 'GET', path: '/blobs/', times: 1 }, action: 'reset' },
+      ]);
+      const file = join(workDir('fault'), 'x.tar');
+      const w = new ArchiveWriter(file, 'oci-archive');
+      const ref = `${proxy.host}/release/app:1.0.0`;
+      const r = await new Copier().copy(openSource(parseImageRef(ref), new RegistryPool()), [w.target(ref, '1.0.0')]);
+      assert.equal(r.targets[0].status, 'copied', String(r.targets[0].error));
+      await w.finish();
+      assert.equal((await proxy.stats()).faults.truncate, 1);
+      assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${file}:1.0.0`])), fx.images[0].index.digest);
+      // skopeo verifies every blob while it copies
+      execFileSync('skopeo', ['copy', '--all', '--quiet', `oci-archive:${file}:1.0.0`, `oci:${workDir('fault-out')}:x`]);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   test('oci-archive: every platform, the same index digest; skopeo copies out of it', async () => {

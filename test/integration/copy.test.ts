@@ -85,6 +85,21 @@ describe('copy engine', { skip }, () => {
     }
   });
 
+  test('a single-platform image is checked against the platform filter too', async () => {
+    const pool = new RegistryPool();
+    const child = `${src.host}/release/app@${fx.images[0].manifests[0].digest}`;
+    const dst = await startRegistry();
+    try {
+      const ok = await new Copier().copy(openSource(parseImageRef(child), pool), [openTarget(parseImageRef(`${dst.host}/single/app:amd64`), pool)], { platforms: [parsePlatform('linux/amd64')] });
+      assert.equal(ok.targets[0].status, 'copied', String(ok.targets[0].error));
+      assert.deepEqual(ok.platforms, ['linux/amd64']);
+      const bad = await new Copier().copy(openSource(parseImageRef(child), pool), [openTarget(parseImageRef(`${dst.host}/single/app:arm64`), pool)], { platforms: [parsePlatform('linux/arm64')] });
+      assert.match(String(bad.sourceError), /is a single-platform image for linux\/amd64, which matches none of linux\/arm64/);
+    } finally {
+      await dst.stop();
+    }
+  });
+
   test('fan-out: one fetch, three registries (basic and token auth among them)', { skip: needs('htpasswd', 'openssl') }, async () => {
     const a = await startRegistry();
     const b = await startRegistry({ auth: 'htpasswd' });

@@ -105,6 +105,8 @@ export function tarPadding(size: number): Buffer {
   return Buffer.alloc(rem === 0 ? 0 : 512 - rem);
 }
 
+const ZEROS = Buffer.alloc(64 * 1024);
+
 /** Two zero blocks end an archive. */
 export const TAR_END = Buffer.alloc(1024);
 
@@ -146,21 +148,32 @@ export class TarWriter {
     await this.write(tarHeader({ name, type: 'symlink', linkname: target, mode: 0o777 }));
   }
 
-  /** Adds a file whose size is known up front; the source must deliver exactly that many bytes. */
+  /**
+   * Adds a file whose size is known up front; the source must deliver exactly that many bytes.
+   * If the source fails part-way, the rest of the entry is zero-filled so the archive stays
+   * well-formed, and the error is rethrown: writing the same name again later replaces it (the
+   * last entry of a name wins on extraction).
+   */
   async addFile(entry: TarEntry & { size: number }, source: Buffer | Readable | AsyncIterable<Buffer>): Promise<void> {
+    if (Buffer.isBuffer(source) && source.length !== entry.size) throw new Error(`tar: ${entry.name}: got ${source.length} bytes, expected ${entry.size}`);
     await this.write(tarHeader({ ...entry, type: 'file' }));
     let n = 0;
-    if (Buffer.isBuffer(source)) {
-      n = source.length;
-      if (n !== entry.size) throw new Error(`tar: ${entry.name}: got ${n} bytes, expected ${entry.size}`);
-      await this.write(source);
-    } else {
-      for await (const chunk of source as AsyncIterable<Buffer>) {
-        n += chunk.length;
-        if (n > entry.size) throw new Error(`tar: ${entry.name}: more than the expected ${entry.size} bytes`);
-        await this.write(chunk);
+    try {
+      if (Buffer.isBuffer(source)) {
+        await this.write(source);
+        n = source.length;
+      } else {
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          if (n + chunk.length > entry.size) throw new Error(`tar: ${entry.name}: more than the expected ${entry.size} bytes`);
+          await this.write(chunk);
+          n += chunk.length;
+        }
+        if (n !== entry.size) throw new Error(`tar: ${entry.name}: got ${n} bytes, expected ${entry.size}`);
       }
-      if (n !== entry.size) throw new Error(`tar: ${entry.name}: got ${n} bytes, expected ${entry.size}`);
+    } catch (err) {
+      for (let left = entry.size - n; left > 0; left -= ZEROS.length) await this.write(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left));
+      await this.write(tarPadding(entry.size));
+      throw err;
     }
     await this.write(tarPadding(entry.size));
   }

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { backoffDelay, isRetryable, sleep } from '../retry.js';
 import type { Digest } from '../registry/digest.js';
 import { fanOut } from './fanout.js';
-import { filterIndex, parseManifest, platformString, type Descriptor, type Manifest, type Platform } from './manifest.js';
+import { filterIndex, parseManifest, platformMatches, platformString, type Descriptor, type Manifest, type Platform } from './manifest.js';
 import type { ImageSource, ImageTarget } from './transport.js';
 
 export type TargetStatus = 'copied' | 'skipped' | 'failed' | 'would-copy';
@@ -184,7 +184,10 @@ export class Copier {
       const chunks: Buffer[] = [];
       for await (const c of config) chunks.push(c as Buffer);
       const cfg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Platform>;
-      names.push(cfg.os && cfg.architecture ? platformString(cfg as Platform) : 'unknown');
+      const own = cfg.os && cfg.architecture ? (cfg as Platform) : undefined;
+      if (platforms && !platforms.some((p) => platformMatches(own, p)))
+        throw new UserError(`${source.name} is a single-platform image for ${platformString(own)}, which matches none of ${platforms.map(platformString).join(', ')}`);
+      names.push(own ? platformString(own) : 'unknown');
     }
     return { top, children, blobs: [...blobs.values()], platforms: names };
   }
