@@ -62,7 +62,7 @@ describe('cli', () => {
   test('a bad input value exits 1 and names the input', async () => {
     const a = io();
     assert.equal(await cli(['upload-oss', '--source', 'x', '--destination', 'ftp://host/x'], a.io), 1);
-    assert.match(a.err.join('\n'), /error: input "destination": "ftp:\/\/host\/x" is not valid \(oss:\/\/bucket\/prefix/);
+    assert.match(a.err.join('\n'), /error: input "destination": unknown scheme "ftp:\/\/" \(use oss:\/\/, s3:\/\/, https:\/\/, http:\/\/ or file:\/\/\)/);
   });
 
   test('INPUT_ environment variables are honoured', async () => {

@@ -1,11 +1,27 @@
-import { input } from '../../lib/inputs.js';
-import { defineAction, notImplemented } from '../../lib/run.js';
+// upload-oss: release files to S3(-compatible) stores, an HTTP endpoint or a directory:
+// multipart, parallel, resumable, checksum-verified. (oss:// lands with the OSS backend.)
+import { rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { formatBytes } from '../../lib/format.js';
+import { input, listEntries } from '../../lib/inputs.js';
+import { info, summary } from '../../lib/log.js';
+import { listCheckpoints } from '../../lib/storage/checkpoint.js';
+import { S3Storage } from '../../lib/storage/s3.js';
+import { defineAction } from '../../lib/run.js';
+import { expandDestination, openStorage } from '../../lib/storage/open.js';
+import { selectFiles } from '../../lib/storage/select.js';
+import { uploadAll } from '../../lib/storage/upload.js';
+
+function tagFromRef(): string | undefined {
+  const ref = process.env.GITHUB_REF ?? '';
+  return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
+}
 
 export default defineAction({
   name: 'upload-oss',
   inputs: {
     source: input.text(),
-    destination: input.string({ pattern: /^(oss|s3|https?|file):\/\/\S+$/, hint: 'oss://bucket/prefix, s3://bucket/prefix, https://url or file://dir' }),
+    destination: input.string({ pattern: /^[a-z0-9+]+:\/\/\S+$/, hint: 'oss://bucket/prefix, s3://bucket/prefix, https://url or file://dir' }),
     version: input.string(),
     tag: input.string(),
     endpoint: input.string(),
@@ -28,10 +44,53 @@ export default defineAction({
     'security-token': input.string({ secret: true }),
     token: input.string({ secret: true }),
   },
-  async main() {
-    notImplemented('upload-oss', 6);
+  async main({ inputs, setOutput }) {
+    const destination = expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() });
+    const storage = openStorage(destination, { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token }, {
+      endpoint: inputs.endpoint || undefined,
+      region: inputs.region || undefined,
+      method: inputs.httpMethod,
+    });
+    const files = await selectFiles(listEntries(inputs.source));
+    const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
+    info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${destination}${inputs.dryRun ? ' (dry run)' : ''}`);
+    const objects = await uploadAll(files, storage, {
+      concurrency: inputs.concurrency,
+      partSize: inputs.partSize,
+      partConcurrency: inputs.partConcurrency,
+      skipUnchanged: inputs.skipUnchanged,
+      verify: inputs.checksum,
+      dryRun: inputs.dryRun,
+      resume: inputs.resume,
+      stateDir,
+      contentType: inputs.contentType,
+      cacheControl: inputs.cacheControl,
+      acl: inputs.acl,
+    });
+    const uploaded = objects.filter((o) => o.status === 'uploaded');
+    if (inputs.manifest) {
+      await writeFile(inputs.manifest, JSON.stringify({ destination, objects: objects.map((o) => ({ url: o.url, key: o.key, size: o.size, sha256: o.sha256, status: o.status })) }, null, 2) + '\n');
+      setOutput('manifest', resolve(inputs.manifest));
+    }
+    setOutput('urls', objects.map((o) => o.url).join('\n'));
+    setOutput('uploaded', uploaded.length);
+    setOutput('skipped', objects.filter((o) => o.status === 'skipped').length);
+    setOutput('bytes', uploaded.reduce((n, o) => n + o.size, 0));
+    summary.heading(`upload-oss: ${uploaded.length} uploaded, ${objects.filter((o) => o.status === 'skipped').length} unchanged → ${destination}`);
+    summary.table(['object', 'size', 'result', 'verified'], objects.map((o) => [o.url, formatBytes(o.size), o.status, o.verified ?? '']));
   },
-  async post() {
-    // Nothing to abort yet: multipart abort on cancel lands with the action itself.
+  // With resume on, an unfinished multipart upload is kept for the next run to continue; with it
+  // off, whatever a failed or cancelled run left behind is aborted here.
+  async post({ inputs }) {
+    if (inputs.resume || inputs.dryRun) return;
+    const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
+    const left = await listCheckpoints(stateDir);
+    if (left.length === 0) return;
+    const storage = openStorage(expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() }), { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token }, { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined });
+    for (const c of left) {
+      if (storage instanceof S3Storage) await storage.abortRecorded(c.url, c.uploadId);
+      await rm(c.file, { force: true });
+      info(`upload-oss: aborted the unfinished upload of ${c.url}`);
+    }
   },
 });

@@ -1,0 +1,61 @@
+// http(s)://upload-url: each file PUT (or POSTed) to <url>/<key> with a bearer token (the
+// UPLOAD_URL/UPLOAD_TOKEN convention) and its sha256 in X-Checksum-Sha256; a server that
+// answers with a sha256 (JSON or header) is held to it.
+import { UserError } from '../errors.js';
+import { header, httpSend, readBody } from '../http.js';
+import { HttpError } from '../errors.js';
+import { retry } from '../retry.js';
+import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
+
+export class HttpStorage implements Storage {
+  constructor(readonly base: string, private readonly token: string | undefined, private readonly method: 'PUT' | 'POST') {}
+
+  url(key: string): string {
+    return `${this.base.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  private headers(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : {};
+  }
+
+  private shown(key: string): string {
+    const u = new URL(this.url(key));
+    return `${u.origin}${u.pathname}`;
+  }
+
+  async head(key: string): Promise<RemoteObject | undefined> {
+    const res = await retry(() => httpSend({ method: 'HEAD', url: new URL(this.url(key)), headers: this.headers() }));
+    res.body.resume();
+    if (res.status === 404 || res.status === 405) return undefined;
+    if (res.status >= 300) return undefined;
+    return { size: Number(header(res.headers, 'content-length') ?? -1), sha256: header(res.headers, 'x-checksum-sha256') };
+  }
+
+  async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
+    const url = new URL(this.url(file.key));
+    const res = await retry(async () => {
+      const body = opts.open();
+      body.on('data', (c: Buffer) => opts.onBytes?.(c.length));
+      const r = await httpSend({
+        method: this.method,
+        url,
+        body,
+        headers: { ...this.headers(), 'content-length': String(file.size), 'content-type': opts.contentType, 'x-checksum-sha256': file.sha256, ...(opts.cacheControl ? { 'cache-control': opts.cacheControl } : {}) },
+        timeoutMs: 300_000,
+      });
+      const text = (await readBody(r.body, 1024 * 1024)).toString('utf8');
+      if (r.status === 401 || r.status === 403) throw new UserError(`${this.shown(file.key)}: the server refused the upload (${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}); check the token`);
+      if (r.status >= 300) throw new HttpError(r.status, `${this.shown(file.key)}: the server answered ${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}`, r.headers);
+      return { status: r.status, text, sha: header(r.headers, 'x-checksum-sha256') };
+    });
+    let reported = res.sha;
+    try {
+      const j = JSON.parse(res.text) as { sha256?: string };
+      reported ??= j.sha256;
+    } catch {
+      // not JSON
+    }
+    if (reported && reported !== file.sha256) throw new UserError(`${this.shown(file.key)}: the server received sha256 ${reported}, expected ${file.sha256}`);
+    return { url: this.shown(file.key), verified: reported ? 'sha256 confirmed by the server' : `server answered ${res.status} (sha256 sent)`, partsSent: 1 };
+  }
+}

@@ -1,0 +1,37 @@
+// Hashing a local file once: sha256, md5, and the md5 of each part at a given part size.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { LocalFile } from './types.js';
+
+export async function describeFile(path: string, key: string, size: number, partSize: number): Promise<LocalFile> {
+  const sha = createHash('sha256');
+  const md5 = createHash('md5');
+  const partMd5s: string[] = [];
+  let part = createHash('md5');
+  let inPart = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+    let buf = chunk as Buffer;
+    sha.update(buf);
+    md5.update(buf);
+    while (buf.length) {
+      const take = Math.min(buf.length, partSize - inPart);
+      part.update(buf.subarray(0, take));
+      inPart += take;
+      buf = buf.subarray(take);
+      if (inPart === partSize) {
+        partMd5s.push(part.digest('hex'));
+        part = createHash('md5');
+        inPart = 0;
+      }
+    }
+  }
+  if (inPart > 0 || partMd5s.length === 0) partMd5s.push(part.digest('hex'));
+  return { path, key, size, sha256: sha.digest('hex'), md5: md5.digest('hex'), partMd5s, partSize };
+}
+
+/** The ETag S3 gives a multipart upload: md5 of the parts' binary md5s, dash, part count. */
+export function multipartEtag(partMd5s: string[]): string {
+  const h = createHash('md5');
+  for (const p of partMd5s) h.update(Buffer.from(p, 'hex'));
+  return `${h.digest('hex')}-${partMd5s.length}`;
+}

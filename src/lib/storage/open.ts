@@ -1,0 +1,51 @@
+// Destinations: oss://bucket/prefix, s3://bucket/prefix, http(s)://url, file://dir, with
+// {version} and {tag} placeholders.
+import { resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { addSecret } from '../log.js';
+import { FileStorage } from './file.js';
+import { HttpStorage } from './http.js';
+import { S3Storage } from './s3.js';
+import type { Storage } from './types.js';
+
+export interface Credentials {
+  accessKeyId?: string;
+  accessKeySecret?: string;
+  securityToken?: string;
+  token?: string;
+}
+
+export function expandDestination(dest: string, values: { version?: string; tag?: string }): string {
+  return dest.replace(/\{(version|tag)\}/g, (_m, name: 'version' | 'tag') => {
+    const v = values[name];
+    if (!v) throw new UserError(`input "destination" uses {${name}}, but no ${name} is set (input "${name}"${name === 'tag' ? ', or a tag in GITHUB_REF' : ''})`);
+    return v;
+  });
+}
+
+export function openStorage(dest: string, creds: Credentials, opts: { endpoint?: string; region?: string; method?: 'PUT' | 'POST' } = {}): Storage {
+  const m = /^([a-z0-9+]+):\/\/(.*)$/.exec(dest);
+  if (!m) throw new UserError(`input "destination": "${dest}" has no scheme (use oss://, s3://, https://, http:// or file://)`);
+  const [, scheme, rest] = m;
+  for (const s of [creds.accessKeySecret, creds.securityToken, creds.token]) addSecret(s);
+  switch (scheme) {
+    case 'file':
+      if (!rest) throw new UserError('input "destination": file:// needs a directory');
+      return new FileStorage(dest, resolve(rest));
+    case 's3': {
+      const [bucket, ...path] = rest.split('/');
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket ?? '')) throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid bucket name (s3://bucket/prefix)`);
+      const prefix = path.join('/').replace(/^\/+/, '');
+      const credentials = creds.accessKeyId && creds.accessKeySecret ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.accessKeySecret, ...(creds.securityToken ? { sessionToken: creds.securityToken } : {}) } : undefined;
+      if (creds.accessKeyId && !creds.accessKeySecret) throw new UserError('input "access-key-secret" is needed with access-key-id');
+      return new S3Storage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, { region: opts.region, endpoint: opts.endpoint, credentials });
+    }
+    case 'http':
+    case 'https':
+      return new HttpStorage(dest, creds.token, opts.method ?? 'PUT');
+    case 'oss':
+      throw new UserError('input "destination": oss:// uploads are not implemented in this version yet (s3://, https:// and file:// work; Aliyun OSS also answers on its S3-compatible endpoint)');
+    default:
+      throw new UserError(`input "destination": unknown scheme "${scheme}://" (use oss://, s3://, https://, http:// or file://)`);
+  }
+}

@@ -1,0 +1,213 @@
+// s3://bucket/prefix on AWS or an S3-compatible store (custom endpoint: path style, checksums
+// WHEN_REQUIRED). Small files: one PutObject with Content-MD5. Large files: our own multipart
+// upload (each part with Content-MD5, its ETag checked), checkpointed so a re-run resumes;
+// then HEAD: size, the multipart ETag, and the sha256 we stored in the object's metadata.
+import type { S3Client } from '@aws-sdk/client-s3';
+import { mapLimit } from '../concurrency.js';
+import { UserError } from '../errors.js';
+import { debug } from '../log.js';
+import { retry } from '../retry.js';
+import { createS3Client, type S3Options } from '../aws/s3.js';
+import { CheckpointFile } from './checkpoint.js';
+import { multipartEtag } from './local.js';
+import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
+
+const unquote = (s?: string) => s?.replace(/^"|"$/g, '');
+const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+
+interface AwsError {
+  name?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+export class S3Storage implements Storage {
+  private client?: Promise<S3Client>;
+  private readonly started = new Map<string, string>();
+
+  constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: S3Options) {}
+
+  private s3(): Promise<S3Client> {
+    // one attempt per SDK call: streamed bodies cannot be re-sent, so retries are ours
+    return (this.client ??= createS3Client(this.opts).then((c) => {
+      c.config.maxAttempts = async () => 1;
+      return c;
+    }));
+  }
+
+  private key(k: string): string {
+    return `${this.prefix}${k}`;
+  }
+
+  url(key: string): string {
+    return `s3://${this.bucket}/${this.key(key)}`;
+  }
+
+  /** AWS errors as user errors that name the bucket and key, never a credential. */
+  private explain(err: unknown, key: string, what: string): unknown {
+    const e = err as AwsError;
+    const status = e.$metadata?.httpStatusCode;
+    const code = e.name ?? e.Code;
+    if (code === 'NoSuchBucket') return new UserError(`${this.url(key)}: bucket ${this.bucket} does not exist`);
+    if (status === 403 || code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch' || code === 'Forbidden') {
+      // a HEAD has no body, so the SDK can only say "Unknown": show the status's name then
+      const shown = code && !['Unknown', 'UnknownError'].includes(code) ? code : 'Forbidden';
+      return new UserError(`${this.url(key)}: ${what} refused (${status ?? 403} ${shown}); check access-key-id/access-key-secret and the bucket policy`);
+    }
+    if (/Could not load credentials/i.test(e.message ?? '')) return new UserError(`${this.url(key)}: no credentials: set access-key-id and access-key-secret, or configure AWS credentials (e.g. aws-actions/configure-aws-credentials)`);
+    return err;
+  }
+
+  private retryable(err: unknown): boolean {
+    const e = err as AwsError & { code?: string };
+    const status = e.$metadata?.httpStatusCode;
+    return (status !== undefined && (status >= 500 || status === 429 || status === 408)) || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED'].includes(e.code ?? '') || e.name === 'TimeoutError' || e.name === 'RequestTimeout';
+  }
+
+  /** One cheap signed request first: a wrong secret or a missing bucket fails clearly, before any upload. */
+  async check(): Promise<void> {
+    const { HeadBucketCommand } = await import('@aws-sdk/client-s3');
+    try {
+      await retry(async () => (await this.s3()).send(new HeadBucketCommand({ Bucket: this.bucket })), { isRetryable: (e) => this.retryable(e) });
+    } catch (err) {
+      const e = err as AwsError;
+      if (e.$metadata?.httpStatusCode === 404 || e.name === 'NotFound') throw new UserError(`${this.url('')}: bucket ${this.bucket} does not exist`);
+      throw this.explain(err, '', 'access to the bucket');
+    }
+  }
+
+  async head(key: string): Promise<RemoteObject | undefined> {
+    const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
+    try {
+      const r = await retry(async () => (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) })), { isRetryable: (e) => this.retryable(e) });
+      return { size: r.ContentLength ?? 0, etag: unquote(r.ETag), sha256: r.Metadata?.sha256 };
+    } catch (err) {
+      const e = err as AwsError;
+      if (e.$metadata?.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchKey') return undefined;
+      throw this.explain(err, key, 'HEAD');
+    }
+  }
+
+  async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
+    const s3 = await import('@aws-sdk/client-s3');
+    const common = {
+      Bucket: this.bucket,
+      Key: this.key(file.key),
+      ContentType: opts.contentType,
+      ...(opts.cacheControl ? { CacheControl: opts.cacheControl } : {}),
+      ...(opts.acl ? { ACL: opts.acl as never } : {}),
+      Metadata: { sha256: file.sha256 },
+    };
+    let partsSent: number;
+    try {
+      if (file.size <= file.partSize) {
+        const r = await retry(
+          async () => {
+            const body = opts.open();
+            body.on('data', (c: Buffer) => opts.onBytes?.(c.length));
+            return (await this.s3()).send(new s3.PutObjectCommand({ ...common, Body: body, ContentLength: file.size, ContentMD5: b64(file.md5) }));
+          },
+          { isRetryable: (e) => this.retryable(e) },
+        );
+        partsSent = 1;
+        if (unquote(r.ETag) !== file.md5) throw new UserError(`${this.url(file.key)}: the store answered ETag ${unquote(r.ETag)}, expected the md5 ${file.md5}`);
+      } else {
+        partsSent = await this.multipart(file, opts, common);
+      }
+    } catch (err) {
+      throw this.explain(err, file.key, 'upload');
+    }
+    if (!opts.verify) return { url: this.url(file.key), verified: 'not checked (checksum: false)', partsSent };
+    // verify what is there now: size, ETag, and our sha256
+    const head = await this.head(file.key);
+    const wantEtag = file.size <= file.partSize ? file.md5 : multipartEtag(file.partMd5s);
+    if (!head) throw new UserError(`${this.url(file.key)}: uploaded, but a HEAD finds nothing there`);
+    if (head.size !== file.size) throw new UserError(`${this.url(file.key)}: stored ${head.size} bytes, expected ${file.size}`);
+    // S3 gives a multipart object md5-of-part-md5s-N; some compatible stores give the whole md5
+    const etagOk = head.etag === wantEtag || head.etag === file.md5;
+    if (head.etag && /^[a-f0-9]{32}(-\d+)?$/.test(head.etag) && !etagOk) throw new UserError(`${this.url(file.key)}: stored ETag ${head.etag}, expected ${wantEtag}: the object differs from the file`);
+    if (head.sha256 && head.sha256 !== file.sha256) throw new UserError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
+    return { url: this.url(file.key), verified: `size + ETag ${etagOk ? '(md5)' : '(not md5-based)'}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
+  }
+
+  private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>): Promise<number> {
+    const s3 = await import('@aws-sdk/client-s3');
+    const client = await this.s3();
+    const cp = new CheckpointFile(opts.stateDir, `s3\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`);
+    let state = opts.resume ? await cp.load() : undefined;
+    if (state) debug(`${this.url(file.key)}: resuming upload ${state.uploadId} with ${Object.keys(state.parts).length} parts done`);
+    else {
+      const created = await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) });
+      state = { url: this.url(file.key), uploadId: created.UploadId!, parts: {} };
+      await cp.save(state);
+    }
+    const st = state;
+    this.started.set(st.uploadId, file.key);
+    const count = Math.ceil(file.size / file.partSize);
+    const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !st.parts[n]);
+    let sent = 0;
+    try {
+      await mapLimit(todo, opts.partConcurrency, async (n) => {
+        const start = (n - 1) * file.partSize;
+        const end = Math.min(file.size, start + file.partSize);
+        const r = await retry(
+          async () => {
+            const body = opts.open(start, end - 1);
+            body.on('data', (c: Buffer) => opts.onBytes?.(c.length));
+            return client.send(new s3.UploadPartCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: end - start, ContentMD5: b64(file.partMd5s[n - 1]) }));
+          },
+          { isRetryable: (e) => this.retryable(e) },
+        );
+        if (unquote(r.ETag) !== file.partMd5s[n - 1]) throw new UserError(`${this.url(file.key)}: part ${n} stored with ETag ${unquote(r.ETag)}, expected its md5 ${file.partMd5s[n - 1]}`);
+        st.parts[n] = r.ETag!;
+        sent++;
+        await cp.save(st);
+      });
+      await retry(
+        () =>
+          client.send(
+            new s3.CompleteMultipartUploadCommand({
+              Bucket: this.bucket,
+              Key: this.key(file.key),
+              UploadId: st.uploadId,
+              MultipartUpload: { Parts: Array.from({ length: count }, (_, i) => ({ PartNumber: i + 1, ETag: st.parts[i + 1] })) },
+            }),
+          ),
+        { isRetryable: (e) => this.retryable(e) },
+      );
+    } catch (err) {
+      if (!opts.resume) {
+        await this.abort(st.uploadId, file.key);
+        await cp.remove();
+      }
+      throw err;
+    }
+    this.started.delete(st.uploadId);
+    await cp.remove();
+    return sent;
+  }
+
+  private async abort(uploadId: string, key: string): Promise<void> {
+    const s3 = await import('@aws-sdk/client-s3');
+    try {
+      await (await this.s3()).send(new s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(key), UploadId: uploadId }));
+    } catch (err) {
+      debug(`abort of ${this.url(key)} (${uploadId}) failed: ${(err as Error).message}`);
+    }
+    this.started.delete(uploadId);
+  }
+
+  async abortAll(): Promise<void> {
+    for (const [id, key] of [...this.started]) await this.abort(id, key);
+  }
+
+  /** Aborts an upload recorded by a checkpoint (the post step after a cancelled job). */
+  async abortRecorded(url: string, uploadId: string): Promise<void> {
+    const prefix = `s3://${this.bucket}/`;
+    if (!url.startsWith(prefix)) return;
+    const key = url.slice(prefix.length);
+    const s3 = await import('@aws-sdk/client-s3');
+    await (await this.s3()).send(new s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch((err: Error) => debug(`abort of ${url} failed: ${err.message}`));
+  }
+}

@@ -1,0 +1,54 @@
+// One interface for every upload destination: oss://, s3://, http(s)://, file://.
+import type { Readable } from 'node:stream';
+
+/** What we know of a local file before uploading it (one read pass). */
+export interface LocalFile {
+  path: string;
+  /** object key relative to the destination prefix */
+  key: string;
+  size: number;
+  sha256: string;
+  md5: string;
+  /** md5 of each part at the upload's part size (multipart ETag checks) */
+  partMd5s: string[];
+  partSize: number;
+}
+
+export interface RemoteObject {
+  size: number;
+  etag?: string;
+  sha256?: string;
+}
+
+export interface UploadOptions {
+  contentType: string;
+  cacheControl?: string;
+  acl?: string;
+  partConcurrency: number;
+  /** check the stored object after upload (HEAD: size, ETag, sha256) */
+  verify: boolean;
+  resume: boolean;
+  stateDir: string;
+  onBytes?: (n: number) => void;
+  open: (start?: number, end?: number) => Readable;
+}
+
+export interface UploadResult {
+  url: string;
+  /** how the upload was verified, for the summary */
+  verified: string;
+  /** parts sent in this run (resume sends only the missing ones) */
+  partsSent: number;
+}
+
+export interface Storage {
+  /** the destination as the user wrote it (no credentials) */
+  readonly base: string;
+  url(key: string): string;
+  /** a cheap request that fails clearly on wrong credentials or a missing bucket */
+  check?(): Promise<void>;
+  head(key: string): Promise<RemoteObject | undefined>;
+  upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult>;
+  /** aborts multipart uploads this process started and did not finish */
+  abortAll?(): Promise<void>;
+}
