@@ -263,3 +263,13 @@ export function readInputs<S extends InputSpec>(action: string, spec: S): Inputs
   if (problems.length) throw new UserError(problems.join('\n'));
   return out as Inputs<S>;
 }
+
+/** Runs a parse of an input's value, prefixing a user error with the input's name. */
+export function forInput<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`input "${name}": ${err.message}`);
+    throw err;
+  }
+}

@@ -6,7 +6,7 @@ import { formatBytes } from '../../lib/format.js';
 import { importArchive } from '../../lib/image/import.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
 import { RegistryPool } from '../../lib/image/open.js';
-import { input } from '../../lib/inputs.js';
+import { forInput, input } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { buildBundle } from '../../lib/offline/bundle.js';
 import { packImages, type PackFormat } from '../../lib/offline/pack.js';
@@ -74,7 +74,7 @@ export default defineAction({
     }
     if (!inputs.images.trim()) throw new UserError('input "images" (or "spec") is required in pack mode: the images to put in the archive');
     const refs = parseImageLines(loadImageList(inputs.images)).map((l) => l.source);
-    const platform = inputs.format === 'docker-archive' ? wrap('platform', () => parsePlatform(inputs.platform)) : undefined;
+    const platform = inputs.format === 'docker-archive' ? forInput('platform', () => parsePlatform(inputs.platform)) : undefined;
     const dir = resolve(inputs.outputDir);
     await mkdir(dir, { recursive: true });
     const defaultName = inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
@@ -103,11 +103,3 @@ export default defineAction({
   },
 });
 
-function wrap<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UserError) throw new UserError(`input "${name}": ${err.message}`);
-    throw err;
-  }
-}

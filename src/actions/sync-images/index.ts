@@ -5,7 +5,7 @@ import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { RegistryPool } from '../../lib/image/open.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
-import { input } from '../../lib/inputs.js';
+import { forInput, input } from '../../lib/inputs.js';
 import { info, summary, warning } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { defineAction } from '../../lib/run.js';
@@ -31,7 +31,7 @@ export default defineAction({
   },
   async main({ inputs, setOutput }) {
     const auth = parseRegistryAuth(inputs.registryAuth);
-    const platforms = inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all') ? undefined : inputs.platforms.map((p) => wrapInput('platforms', () => parsePlatform(p)));
+    const platforms = inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all') ? undefined : inputs.platforms.map((p) => forInput('platforms', () => parsePlatform(p)));
     const items = buildPlan(loadImageList(inputs.images), {
       sourceRegistry: inputs.sourceRegistry,
       targets: inputs.target,
@@ -76,11 +76,3 @@ export default defineAction({
   },
 });
 
-function wrapInput<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UserError) throw new UserError(`input "${name}": ${err.message}`);
-    throw err;
-  }
-}
