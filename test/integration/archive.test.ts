@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRegistry, type Registry } from '../support/registry.js';
+import { startRegistryWithFixture, type Registry } from '../support/registry.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { startDockerd, type Dockerd } from '../support/dockerd.js';
-import { buildOciFixture, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
+import { sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
@@ -23,9 +23,7 @@ describe('archive writers', { skip: needs('docker-registry', 'skopeo', 'tar') },
   let fx: Fixture;
   let src: Registry;
   before(async () => {
-    fx = await buildOciFixture(workDir('fx'), { images: ['app', 'db'] });
-    src = await startRegistry();
-    pushFixture(fx, { host: src.host }, { namespace: 'release' });
+    ({ fx, reg: src } = await startRegistryWithFixture({ images: ['app', 'db'] }));
   });
   after(() => src.stop());
 

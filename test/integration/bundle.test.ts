@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { startRegistry, type Registry } from '../support/registry.js';
-import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
+import { catalog, startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
+import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { runCli } from '../support/cli.js';
@@ -24,9 +24,7 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
   let src: Registry;
   let product: string;
   before(async () => {
-    fx = await buildOciFixture(workDir('fx'), { images: ['app', 'db'] });
-    src = await startRegistry();
-    pushFixture(fx, { host: src.host }, { namespace: 'release' });
+    ({ fx, reg: src } = await startRegistryWithFixture({ images: ['app', 'db'] }));
     product = workDir('product');
     write(join(product, 'charts/compass/Chart.yaml'), 'apiVersion: v2\nname: compass\nversion: 1.2.0\nappVersion: "1.2.0"\n');
     write(join(product, 'charts/compass/values.yaml'), '# registry for every image\nglobal:\n  imageRegistry: harbor.example.com  # rewritten for private mirrors\nreplicas: 2\n');
@@ -107,7 +105,7 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
       const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', tampered, '--target', dst.host]);
       assert.equal(imp.code, 1);
       assert.match(imp.stderr, /checksum mismatch: files\/installer\/install\.sh has sha256 [a-f0-9]{64}, SHA256SUMS says [a-f0-9]{64}; the bundle was changed or damaged, nothing was imported/);
-      assert.deepEqual(((await (await fetch(`${dst.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories, []);
+      assert.deepEqual(await catalog(dst), []);
     } finally {
       await dst.stop();
     }

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, createWriteStream, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRegistry, type Registry } from '../support/registry.js';
+import { catalog, startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
 import { startDockerd } from '../support/dockerd.js';
-import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
+import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
@@ -24,17 +24,11 @@ import { configureLog } from '../../src/lib/log.js';
 
 configureLog({ mode: 'cli', write: () => undefined });
 
-async function catalog(reg: Registry): Promise<string[]> {
-  return ((await (await fetch(`${reg.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories;
-}
-
 describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
   let fx: Fixture;
   let src: Registry;
   before(async () => {
-    fx = await buildOciFixture(workDir('fx'), { images: ['app', 'db'] });
-    src = await startRegistry();
-    pushFixture(fx, { host: src.host }, { namespace: 'release' });
+    ({ fx, reg: src } = await startRegistryWithFixture({ images: ['app', 'db'] }));
   });
   after(() => src.stop());
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { startRegistry, type Registry } from '../support/registry.js';
+import { catalog, startRegistry, type Registry } from '../support/registry.js';
 import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
@@ -81,7 +81,7 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
       const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', dst.host]);
       assert.equal(imp.code, 1);
       assert.match(imp.stderr, /checksum mismatch: images.tar has sha256 [a-f0-9]{64}, images.tar.sha256 says [a-f0-9]{64}; the file was changed or damaged, nothing was imported/);
-      assert.deepEqual(((await (await fetch(`${dst.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories, []);
+      assert.deepEqual(await catalog(dst), []);
     } finally {
       await dst.stop();
     }

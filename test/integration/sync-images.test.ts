@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRegistry, type Registry } from '../support/registry.js';
+import { catalog, startRegistry, type Registry } from '../support/registry.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
@@ -12,10 +12,6 @@ import { needs } from '../support/tools.js';
 import { runCli, startCli } from '../support/cli.js';
 
 const skip = needs('docker-registry', 'skopeo');
-
-async function catalog(reg: Registry): Promise<string[]> {
-  return ((await (await fetch(`${reg.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories;
-}
 
 describe('sync-images', { skip }, () => {
   let fx: Fixture;

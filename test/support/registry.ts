@@ -116,3 +116,17 @@ export async function fetchToken(reg: Registry, scope: string, user?: string): P
   if (!r.ok) throw new Error(`token: ${r.status}`);
   return ((await r.json()) as { token: string }).token;
 }
+
+/** The repositories a registry holds (its /v2/_catalog). */
+export async function catalog(reg: Registry): Promise<string[]> {
+  return ((await (await fetch(`${reg.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories;
+}
+
+/** A registry holding a fresh multi-arch fixture, pushed with skopeo under `namespace`. */
+export async function startRegistryWithFixture(fixture: import('./fixtures.js').FixtureOptions, namespace = 'release') {
+  const { buildOciFixture, pushFixture } = await import('./fixtures.js');
+  const fx = await buildOciFixture(workDir('fx'), fixture);
+  const reg = await startRegistry();
+  pushFixture(fx, { host: reg.host }, { namespace });
+  return { fx, reg };
+}
