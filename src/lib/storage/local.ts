@@ -1,32 +1,43 @@
 // Hashing a local file once: sha256, md5, and the md5 of each part at a given part size.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Crc64 } from './crc64.js';
 import type { LocalFile } from './types.js';
 
-export async function describeFile(path: string, key: string, size: number, partSize: number): Promise<LocalFile> {
+export async function describeFile(path: string, key: string, size: number, partSize: number, opts: { crc64?: boolean } = {}): Promise<LocalFile> {
   const sha = createHash('sha256');
   const md5 = createHash('md5');
   const partMd5s: string[] = [];
+  const crc = opts.crc64 ? new Crc64() : undefined;
+  const partCrcs: string[] = [];
+  let partCrc = opts.crc64 ? new Crc64() : undefined;
   let part = createHash('md5');
   let inPart = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
     let buf = chunk as Buffer;
     sha.update(buf);
     md5.update(buf);
+    crc?.update(buf);
     while (buf.length) {
       const take = Math.min(buf.length, partSize - inPart);
       part.update(buf.subarray(0, take));
+      partCrc?.update(buf.subarray(0, take));
       inPart += take;
       buf = buf.subarray(take);
       if (inPart === partSize) {
         partMd5s.push(part.digest('hex'));
+        if (partCrc) partCrcs.push(partCrc.digest());
         part = createHash('md5');
+        partCrc = opts.crc64 ? new Crc64() : undefined;
         inPart = 0;
       }
     }
   }
-  if (inPart > 0 || partMd5s.length === 0) partMd5s.push(part.digest('hex'));
-  return { path, key, size, sha256: sha.digest('hex'), md5: md5.digest('hex'), partMd5s, partSize };
+  if (inPart > 0 || partMd5s.length === 0) {
+    partMd5s.push(part.digest('hex'));
+    if (partCrc) partCrcs.push(partCrc.digest());
+  }
+  return { path, key, size, sha256: sha.digest('hex'), md5: md5.digest('hex'), partMd5s, partSize, ...(crc ? { crc64: crc.digest(), partCrc64s: partCrcs } : {}) };
 }
 
 /** The ETag S3 gives a multipart upload: md5 of the parts' binary md5s, dash, part count. */

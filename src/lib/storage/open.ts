@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { addSecret } from '../log.js';
 import { FileStorage } from './file.js';
 import { HttpStorage } from './http.js';
+import { OssStorage } from './oss.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';
 
@@ -43,8 +44,12 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
     case 'http':
     case 'https':
       return new HttpStorage(dest, creds.token, opts.method ?? 'PUT');
-    case 'oss':
-      throw new UserError('input "destination": oss:// uploads are not implemented in this version yet (s3://, https:// and file:// work; Aliyun OSS also answers on its S3-compatible endpoint)');
+    case 'oss': {
+      const [bucket, ...path] = rest.split('/');
+      if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket ?? '')) throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid OSS bucket name (oss://bucket/prefix)`);
+      const prefix = path.join('/').replace(/^\/+/, '');
+      return new OssStorage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, { endpoint: opts.endpoint, region: opts.region, accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken });
+    }
     default:
       throw new UserError(`input "destination": unknown scheme "${scheme}://" (use oss://, s3://, https://, http:// or file://)`);
   }

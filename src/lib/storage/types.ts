@@ -12,12 +12,16 @@ export interface LocalFile {
   /** md5 of each part at the upload's part size (multipart ETag checks) */
   partMd5s: string[];
   partSize: number;
+  /** CRC-64/ECMA of the file and of each part (OSS destinations) */
+  crc64?: string;
+  partCrc64s?: string[];
 }
 
 export interface RemoteObject {
   size: number;
   etag?: string;
   sha256?: string;
+  crc64?: string;
 }
 
 export interface UploadOptions {
@@ -44,6 +48,8 @@ export interface UploadResult {
 export interface Storage {
   /** the destination as the user wrote it (no credentials) */
   readonly base: string;
+  /** the files need CRC-64s (OSS checks uploads by CRC-64) */
+  readonly wantsCrc64?: boolean;
   url(key: string): string;
   /** a cheap request that fails clearly on wrong credentials or a missing bucket */
   check?(): Promise<void>;

@@ -4,7 +4,7 @@
 // headers keep working). Rules, set with PUT /__fault/rules (a JSON array), inject faults:
 //   { match: { method, path (regex), nth, times }, probability, action, ...params }
 //   action: reset | status (status, retryAfter, body) | latency (ms) | slow (bytesPerSecond)
-//           | truncate (afterBytes) | flip (offset)
+//           | truncate (afterBytes) | flip (offset) | flip-request (offset: a byte of the request body)
 // Latency rules add up and evaluation goes on; the first other rule that fires decides.
 // Dice are seeded (mulberry32), so a run with the same request order is reproducible.
 // GET /__fault/stats gives counts and the request log; POST /__fault/reset clears them.
@@ -78,7 +78,7 @@ function admin(req, res) {
     req.on('end', () => {
       try {
         rules = JSON.parse(body).map((r) => ({ ...r, _seen: 0, _applied: 0 }));
-        if (rules.some((r) => !['reset', 'status', 'latency', 'slow', 'truncate', 'flip'].includes(r.action))) throw new Error('unknown action');
+        if (rules.some((r) => !['reset', 'status', 'latency', 'slow', 'truncate', 'flip', 'flip-request'].includes(r.action))) throw new Error('unknown action');
         send(200, { rules: rules.length });
       } catch (e) {
         send(400, { error: String(e) });
@@ -166,7 +166,19 @@ createServer((req, res) => {
       if (!res.headersSent) res.writeHead(502, { connection: 'close' });
       res.end('upstream error');
     });
-    req.pipe(up);
+    if (fault?.action === 'flip-request') {
+      let seen = 0;
+      req.on('data', (chunk) => {
+        const off = (fault.offset ?? 0) - seen;
+        if (off >= 0 && off < chunk.length) {
+          chunk = Buffer.from(chunk);
+          chunk[off] ^= 0xff;
+        }
+        seen += chunk.length;
+        up.write(chunk);
+      });
+      req.on('end', () => up.end());
+    } else req.pipe(up);
   };
   if (latency > 0) setTimeout(go, latency);
   else go();

@@ -111,6 +111,8 @@ createServer(async (req, res) => {
     return error(res, 403, bad, bad === 'SignatureDoesNotMatch' ? 'The request signature we calculated does not match the signature you provided.' : 'Access denied');
   }
   if (!buckets.includes(bucket)) return error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist.', `<BucketName>${bucket}</BucketName>`);
+  const contentMd5 = req.headers['content-md5'];
+  if (typeof contentMd5 === 'string' && contentMd5 !== createHash('md5').update(body).digest('base64')) return error(res, 400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
   const q = url.searchParams;
   const m = req.method;
   if (m === 'POST' && q.has('uploads')) {

@@ -1,0 +1,203 @@
+// oss://bucket/prefix on Aliyun OSS (ali-oss, loaded lazily): `endpoint` or `region`, STS
+// tokens, path style for custom endpoints. Small files: one PUT. Large files: our own
+// multipart upload, checkpointed for resume. Every part and the whole object are checked
+// against the CRC-64 OSS returns (x-oss-hash-crc64ecma), which ali-oss itself never checks.
+import { mapLimit } from '../concurrency.js';
+import { UserError } from '../errors.js';
+import { debug } from '../log.js';
+import { retry, RetryableError } from '../retry.js';
+import { CheckpointFile } from './checkpoint.js';
+import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
+
+export interface OssOptions {
+  endpoint?: string;
+  region?: string;
+  accessKeyId?: string;
+  accessKeySecret?: string;
+  securityToken?: string;
+}
+
+interface OssError {
+  code?: string;
+  status?: number;
+  name?: string;
+  message?: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type OssClient = any;
+
+export class OssStorage implements Storage {
+  readonly wantsCrc64 = true;
+  private client?: Promise<OssClient>;
+  private readonly started = new Map<string, string>();
+
+  constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: OssOptions) {
+    if (!opts.accessKeyId || !opts.accessKeySecret) throw new UserError(`${base}: OSS needs access-key-id and access-key-secret (and security-token for STS credentials)`);
+    if (!opts.endpoint && !opts.region) throw new UserError(`${base}: set region (e.g. oss-cn-hangzhou) or endpoint`);
+  }
+
+  private oss(): Promise<OssClient> {
+    return (this.client ??= import('ali-oss').then((m) => {
+      const OSS = (m as unknown as { default?: unknown }).default ?? m;
+      const custom = this.opts.endpoint && !/\.aliyuncs\.com/.test(this.opts.endpoint);
+      return new (OSS as new (o: unknown) => OssClient)({
+        bucket: this.bucket,
+        accessKeyId: this.opts.accessKeyId,
+        accessKeySecret: this.opts.accessKeySecret,
+        ...(this.opts.securityToken ? { stsToken: this.opts.securityToken } : {}),
+        ...(this.opts.endpoint ? { endpoint: this.opts.endpoint, secure: this.opts.endpoint.startsWith('https:') } : { region: this.opts.region, secure: true }),
+        ...(this.opts.region ? { region: this.opts.region } : {}),
+        // custom endpoints (proxies, private deployments) get path-style addressing
+        ...(custom ? { sldEnable: true } : {}),
+        retryMax: 0,
+        timeout: 300_000,
+      });
+    }));
+  }
+
+  private key(k: string): string {
+    return `${this.prefix}${k}`;
+  }
+
+  url(key: string): string {
+    return `oss://${this.bucket}/${this.key(key)}`;
+  }
+
+  private explain(err: unknown, key: string, what: string): unknown {
+    const e = err as OssError;
+    if (e.code === 'NoSuchBucket') return new UserError(`${this.url(key)}: bucket ${this.bucket} does not exist`);
+    if (e.status === 403 || ['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'SecurityTokenExpired', 'InvalidSecurityToken'].includes(e.code ?? ''))
+      return new UserError(`${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''} and the bucket policy`);
+    return err;
+  }
+
+  private retryable(err: unknown): boolean {
+    if (err instanceof RetryableError) return true;
+    const e = err as OssError;
+    const s = e.status ?? 0;
+    return s === -1 || s === -2 || s >= 500 || s === 429 || s === 408 || /Timeout|ConnectionTimeout|RequestError|ResponseError/.test(`${e.name} ${e.code}`);
+  }
+
+  async check(): Promise<void> {
+    const c = await this.oss();
+    try {
+      await retry(() => c.head(this.key(`.airlift-credentials-check-${process.pid}`)), { isRetryable: (e) => this.retryable(e) });
+    } catch (err) {
+      const e = err as OssError;
+      if (e.status === 404 && e.code !== 'NoSuchBucket') return;
+      throw this.explain(err, '', 'access to the bucket');
+    }
+  }
+
+  async head(key: string): Promise<RemoteObject | undefined> {
+    const c = await this.oss();
+    try {
+      const r: OssClient = await retry(() => c.head(this.key(key)), { isRetryable: (e) => this.retryable(e) });
+      const h = r.res.headers as Record<string, string>;
+      return { size: Number(h['content-length'] ?? 0), etag: h.etag?.replace(/"/g, '').toLowerCase(), crc64: h['x-oss-hash-crc64ecma'], sha256: h['x-oss-meta-sha256'] };
+    } catch (err) {
+      if ((err as OssError).status === 404 && (err as OssError).code !== 'NoSuchBucket') return undefined;
+      throw this.explain(err, key, 'HEAD');
+    }
+  }
+
+  private headers(file: LocalFile, opts: UploadOptions): Record<string, string> {
+    return {
+      'Content-Type': opts.contentType,
+      'x-oss-meta-sha256': file.sha256,
+      ...(opts.cacheControl ? { 'Cache-Control': opts.cacheControl } : {}),
+      ...(opts.acl ? { 'x-oss-object-acl': opts.acl } : {}),
+    };
+  }
+
+  private checkCrc(got: string | undefined, want: string | undefined, what: string): void {
+    if (!want) return;
+    if (!got) throw new UserError(`${what}: OSS returned no x-oss-hash-crc64ecma to check`);
+    if (got !== want) throw new RetryableError(`${what}: CRC-64 mismatch (OSS stored ${got}, the file has ${want}): corrupted in transit`);
+  }
+
+  async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
+    const c = await this.oss();
+    let partsSent: number;
+    try {
+      if (file.size <= file.partSize) {
+        await retry(
+          async () => {
+            const body = opts.open();
+            body.on('data', (b: Buffer) => opts.onBytes?.(b.length));
+            const r = await c.putStream(this.key(file.key), body, { contentLength: file.size, headers: this.headers(file, opts) });
+            this.checkCrc(r.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
+          },
+          { isRetryable: (e) => this.retryable(e) },
+        );
+        partsSent = 1;
+      } else partsSent = await this.multipart(c, file, opts);
+    } catch (err) {
+      throw this.explain(err, file.key, 'upload');
+    }
+    if (!opts.verify) return { url: this.url(file.key), verified: 'CRC-64 per request (checksum: false skips the final HEAD)', partsSent };
+    const head = await this.head(file.key);
+    if (!head) throw new UserError(`${this.url(file.key)}: uploaded, but a HEAD finds nothing there`);
+    if (head.size !== file.size) throw new UserError(`${this.url(file.key)}: stored ${head.size} bytes, expected ${file.size}`);
+    if (head.crc64 !== file.crc64) throw new UserError(`${this.url(file.key)}: stored CRC-64 ${head.crc64}, the file has ${file.crc64}`);
+    if (head.sha256 && head.sha256 !== file.sha256) throw new UserError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
+    return { url: this.url(file.key), verified: 'size + CRC-64 (x-oss-hash-crc64ecma) + sha256 metadata', partsSent };
+  }
+
+  private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions): Promise<number> {
+    const name = this.key(file.key);
+    const cp = new CheckpointFile(opts.stateDir, `oss\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`);
+    let state = opts.resume ? await cp.load() : undefined;
+    if (state) debug(`${this.url(file.key)}: resuming upload ${state.uploadId} with ${Object.keys(state.parts).length} parts done`);
+    else {
+      const r: OssClient = await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) });
+      state = { url: this.url(file.key), uploadId: r.uploadId as string, parts: {} };
+      await cp.save(state);
+    }
+    const st = state;
+    this.started.set(st.uploadId, file.key);
+    const count = Math.ceil(file.size / file.partSize);
+    const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !st.parts[n]);
+    let sent = 0;
+    try {
+      await mapLimit(todo, opts.partConcurrency, async (n) => {
+        const start = (n - 1) * file.partSize;
+        const end = Math.min(file.size, start + file.partSize);
+        const r: OssClient = await retry(
+          async () => {
+            const res = await c.uploadPart(name, st.uploadId, n, file.path, start, end);
+            this.checkCrc(res.res.headers['x-oss-hash-crc64ecma'], file.partCrc64s?.[n - 1], `${this.url(file.key)} part ${n}`);
+            return res;
+          },
+          { isRetryable: (e) => this.retryable(e) },
+        );
+        opts.onBytes?.(end - start);
+        st.parts[n] = r.etag as string;
+        sent++;
+        await cp.save(st);
+      });
+      const done: OssClient = await retry(
+        () => c.completeMultipartUpload(name, st.uploadId, Array.from({ length: count }, (_, i) => ({ number: i + 1, etag: st.parts[i + 1] }))),
+        { isRetryable: (e) => this.retryable(e) },
+      );
+      this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
+    } catch (err) {
+      if (!opts.resume) {
+        await c.abortMultipartUpload(name, st.uploadId).catch((e: Error) => debug(`abort failed: ${e.message}`));
+        await cp.remove();
+      }
+      throw err;
+    }
+    this.started.delete(st.uploadId);
+    await cp.remove();
+    return sent;
+  }
+
+  /** Aborts an upload recorded by a checkpoint (the post step after a cancelled job). */
+  async abortRecorded(url: string, uploadId: string): Promise<void> {
+    const prefix = `oss://${this.bucket}/`;
+    if (!url.startsWith(prefix)) return;
+    await (await this.oss()).abortMultipartUpload(url.slice(prefix.length), uploadId).catch((e: Error) => debug(`abort of ${url} failed: ${e.message}`));
+  }
+}
