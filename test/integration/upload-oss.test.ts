@@ -56,6 +56,18 @@ describe('upload-oss → S3 (s3rver)', () => {
     assert.deepEqual([again.outputs.uploaded, again.outputs.skipped], ['0', '2']);
   });
 
+  test('multi-megabyte bodies stream completely (no byte may flow before the SDK reads it)', { timeout: 60_000 }, async () => {
+    const d = workDir('mb');
+    const mb = data(6 * 1024 * 1024 + 11, 9);
+    writeFileSync(join(d, 'six.bin'), mb);
+    const r = await runCli(['upload-oss', '--source', join(d, 'six.bin'), '--destination', 's3://release/mb', '--part-size', '8MiB', ...creds()]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha(stored('mb/six.bin')), sha(mb));
+    const m = await runCli(['upload-oss', '--source', join(d, 'six.bin'), '--destination', 's3://release/mb-parts', '--part-size', '2MiB', ...creds()]);
+    assert.equal(m.code, 0, m.stderr);
+    assert.equal(sha(stored('mb-parts/six.bin')), sha(mb));
+  });
+
   test('killed in the middle of a multipart upload, a re-run sends only the missing parts', async () => {
     const proxy = await startFaultProxy(s3.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 150 }] });
     try {

@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { header, httpSend, readBody } from '../http.js';
 import { HttpError } from '../errors.js';
 import { retry } from '../retry.js';
+import { counted } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
 export class HttpStorage implements Storage {
@@ -34,8 +35,7 @@ export class HttpStorage implements Storage {
   async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
     const url = new URL(this.url(file.key));
     const res = await retry(async () => {
-      const body = opts.open();
-      body.on('data', (c: Buffer) => opts.onBytes?.(c.length));
+      const body = counted(opts.open(), opts.onBytes);
       const r = await httpSend({
         method: this.method,
         url,

@@ -1,6 +1,7 @@
 // Hashing a local file once: sha256, md5, and the md5 of each part at a given part size.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Transform, type Readable } from 'node:stream';
 import { Crc64 } from './crc64.js';
 import type { LocalFile } from './types.js';
 
@@ -45,4 +46,20 @@ export function multipartEtag(partMd5s: string[]): string {
   const h = createHash('md5');
   for (const p of partMd5s) h.update(Buffer.from(p, 'hex'));
   return `${h.digest('hex')}-${partMd5s.length}`;
+}
+
+/**
+ * Counts bytes as a consumer reads them. (A 'data' listener would start the flow before the
+ * consumer, e.g. an SDK that pipes the body later, is attached, and bytes would be lost.)
+ */
+export function counted(src: Readable, onBytes?: (n: number) => void): Readable {
+  if (!onBytes) return src;
+  const t = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      onBytes(chunk.length);
+      cb(null, chunk);
+    },
+  });
+  src.on('error', (err) => t.destroy(err));
+  return src.pipe(t);
 }

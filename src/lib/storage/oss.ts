@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { debug } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
 import { CheckpointFile } from './checkpoint.js';
+import { counted } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
 export interface OssOptions {
@@ -124,8 +125,7 @@ export class OssStorage implements Storage {
       if (file.size <= file.partSize) {
         await retry(
           async () => {
-            const body = opts.open();
-            body.on('data', (b: Buffer) => opts.onBytes?.(b.length));
+            const body = counted(opts.open(), opts.onBytes);
             const r = await c.putStream(this.key(file.key), body, { contentLength: file.size, headers: this.headers(file, opts) });
             this.checkCrc(r.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
           },

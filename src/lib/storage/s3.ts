@@ -9,7 +9,7 @@ import { debug } from '../log.js';
 import { retry } from '../retry.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
 import { CheckpointFile } from './checkpoint.js';
-import { multipartEtag } from './local.js';
+import { counted, multipartEtag } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
 const unquote = (s?: string) => s?.replace(/^"|"$/g, '');
@@ -104,8 +104,7 @@ export class S3Storage implements Storage {
       if (file.size <= file.partSize) {
         const r = await retry(
           async () => {
-            const body = opts.open();
-            body.on('data', (c: Buffer) => opts.onBytes?.(c.length));
+            const body = counted(opts.open(), opts.onBytes);
             return (await this.s3()).send(new s3.PutObjectCommand({ ...common, Body: body, ContentLength: file.size, ContentMD5: b64(file.md5) }));
           },
           { isRetryable: (e) => this.retryable(e) },
@@ -153,8 +152,7 @@ export class S3Storage implements Storage {
         const end = Math.min(file.size, start + file.partSize);
         const r = await retry(
           async () => {
-            const body = opts.open(start, end - 1);
-            body.on('data', (c: Buffer) => opts.onBytes?.(c.length));
+            const body = counted(opts.open(start, end - 1), opts.onBytes);
             return client.send(new s3.UploadPartCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: end - start, ContentMD5: b64(file.partMd5s[n - 1]) }));
           },
           { isRetryable: (e) => this.retryable(e) },
