@@ -47,7 +47,8 @@ describe('upload-oss → S3 (s3rver)', () => {
     assert.equal(r.outputs.bytes, String(big.length + small.length));
     assert.equal(sha(stored('platform/1.2.0/compass-1.2.0.tar')), sha(big));
     assert.equal(sha(stored('platform/1.2.0/compass-1.2.0.tar.sha256')), sha(small));
-    assert.match(r.stderr, /size \+ ETag \(md5\) \+ sha256 metadata/);
+    assert.match(r.stderr, /size \+ ETag \(md5\) \+ sha256 metadata/); // the single-PUT object
+    assert.match(r.stderr, /compass-1\.2\.0\.tar\s+\S+ MB\s+uploaded\s+size( \+ ETag \(md5\))? \+ sha256 metadata/);
     const m = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
     assert.equal(m.objects[0].sha256, sha(big));
 

@@ -5,8 +5,14 @@ import { Transform, type Readable } from 'node:stream';
 import { Crc64 } from './crc64.js';
 import type { LocalFile } from './types.js';
 
-export async function describeFile(path: string, key: string, size: number, partSize: number, opts: { crc64?: boolean } = {}): Promise<LocalFile> {
+/**
+ * One pass over a file: sha256 always; md5 when it goes up in one request (Content-MD5, ETag);
+ * part md5s only when asked (comparing a multipart ETag without uploading); CRC-64s for OSS.
+ */
+export async function describeFile(path: string, key: string, size: number, partSize: number, opts: { crc64?: boolean; partMd5s?: boolean } = {}): Promise<LocalFile> {
   const sha = createHash('sha256');
+  const single = size <= partSize;
+  const wantParts = !single && (opts.partMd5s ?? false);
   const md5 = createHash('md5');
   const partMd5s: string[] = [];
   const crc = opts.crc64 ? new Crc64() : undefined;
@@ -17,16 +23,17 @@ export async function describeFile(path: string, key: string, size: number, part
   for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
     let buf = chunk as Buffer;
     sha.update(buf);
-    md5.update(buf);
+    if (single) md5.update(buf);
     crc?.update(buf);
+    if (!wantParts && !partCrc) continue;
     while (buf.length) {
       const take = Math.min(buf.length, partSize - inPart);
-      part.update(buf.subarray(0, take));
+      if (wantParts) part.update(buf.subarray(0, take));
       partCrc?.update(buf.subarray(0, take));
       inPart += take;
       buf = buf.subarray(take);
       if (inPart === partSize) {
-        partMd5s.push(part.digest('hex'));
+        if (wantParts) partMd5s.push(part.digest('hex'));
         if (partCrc) partCrcs.push(partCrc.digest());
         part = createHash('md5');
         partCrc = opts.crc64 ? new Crc64() : undefined;
@@ -34,11 +41,13 @@ export async function describeFile(path: string, key: string, size: number, part
       }
     }
   }
-  if (inPart > 0 || partMd5s.length === 0) {
-    partMd5s.push(part.digest('hex'));
+  if (inPart > 0 || (single && partMd5s.length === 0)) {
+    if (wantParts || single) partMd5s.push(single ? '' : part.digest('hex'));
     if (partCrc) partCrcs.push(partCrc.digest());
   }
-  return { path, key, size, sha256: sha.digest('hex'), md5: md5.digest('hex'), partMd5s, partSize, ...(crc ? { crc64: crc.digest(), partCrc64s: partCrcs } : {}) };
+  const md5hex = single ? md5.digest('hex') : undefined;
+  if (single) partMd5s[0] = md5hex!;
+  return { path, key, size, sha256: sha.digest('hex'), md5: md5hex, partMd5s: wantParts || single ? partMd5s : undefined, partSize, ...(crc ? { crc64: crc.digest(), partCrc64s: partCrcs } : {}) };
 }
 
 /** The ETag S3 gives a multipart upload: md5 of the parts' binary md5s, dash, part count. */
@@ -52,11 +61,12 @@ export function multipartEtag(partMd5s: string[]): string {
  * Counts bytes as a consumer reads them. (A 'data' listener would start the flow before the
  * consumer, e.g. an SDK that pipes the body later, is attached, and bytes would be lost.)
  */
-export function counted(src: Readable, onBytes?: (n: number) => void): Readable {
-  if (!onBytes) return src;
+export function counted(src: Readable, onBytes?: (n: number) => void, onChunk?: (chunk: Buffer) => void): Readable {
+  if (!onBytes && !onChunk) return src;
   const t = new Transform({
     transform(chunk: Buffer, _e, cb) {
-      onBytes(chunk.length);
+      onChunk?.(chunk);
+      onBytes?.(chunk.length);
       cb(null, chunk);
     },
   });

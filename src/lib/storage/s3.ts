@@ -2,11 +2,12 @@
 // WHEN_REQUIRED). Small files: one PutObject with Content-MD5. Large files: our own multipart
 // upload (each part with Content-MD5, its ETag checked), checkpointed so a re-run resumes;
 // then HEAD: size, the multipart ETag, and the sha256 we stored in the object's metadata.
+import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { debug } from '../log.js';
-import { retry } from '../retry.js';
+import { retry, RetryableError } from '../retry.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
 import { CheckpointFile } from './checkpoint.js';
 import { counted, multipartEtag } from './local.js';
@@ -25,6 +26,8 @@ interface AwsError {
 export class S3Storage implements Storage {
   private client?: Promise<S3Client>;
   private readonly started = new Map<string, string>();
+  /** key → the md5 of each part as stored (for the multipart ETag check) */
+  private readonly sentPartMd5s = new Map<string, string[]>();
 
   constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: S3Options) {}
 
@@ -60,6 +63,7 @@ export class S3Storage implements Storage {
   }
 
   private retryable(err: unknown): boolean {
+    if (err instanceof RetryableError) return true;
     const e = err as AwsError & { code?: string };
     const status = e.$metadata?.httpStatusCode;
     return (status !== undefined && (status >= 500 || status === 429 || status === 408)) || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED'].includes(e.code ?? '') || e.name === 'TimeoutError' || e.name === 'RequestTimeout';
@@ -105,7 +109,7 @@ export class S3Storage implements Storage {
         const r = await retry(
           async () => {
             const body = counted(opts.open(), opts.onBytes);
-            return (await this.s3()).send(new s3.PutObjectCommand({ ...common, Body: body, ContentLength: file.size, ContentMD5: b64(file.md5) }));
+            return (await this.s3()).send(new s3.PutObjectCommand({ ...common, Body: body, ContentLength: file.size, ContentMD5: b64(file.md5!) }));
           },
           { isRetryable: (e) => this.retryable(e) },
         );
@@ -120,14 +124,18 @@ export class S3Storage implements Storage {
     if (!opts.verify) return { url: this.url(file.key), verified: 'not checked (checksum: false)', partsSent };
     // verify what is there now: size, ETag, and our sha256
     const head = await this.head(file.key);
-    const wantEtag = file.size <= file.partSize ? file.md5 : multipartEtag(file.partMd5s);
+    const wantEtag = file.size <= file.partSize ? file.md5! : multipartEtag(this.sentPartMd5s.get(file.key) ?? file.partMd5s ?? []);
+    this.sentPartMd5s.delete(file.key);
     if (!head) throw new UserError(`${this.url(file.key)}: uploaded, but a HEAD finds nothing there`);
     if (head.size !== file.size) throw new UserError(`${this.url(file.key)}: stored ${head.size} bytes, expected ${file.size}`);
     // S3 gives a multipart object md5-of-part-md5s-N; some compatible stores give the whole md5
-    const etagOk = head.etag === wantEtag || head.etag === file.md5;
-    if (head.etag && /^[a-f0-9]{32}(-\d+)?$/.test(head.etag) && !etagOk) throw new UserError(`${this.url(file.key)}: stored ETag ${head.etag}, expected ${wantEtag}: the object differs from the file`);
+    const etagOk = head.etag === wantEtag || (file.md5 !== undefined && head.etag === file.md5);
+    // S3's ETag formats we can check: md5 (one request) and md5-of-part-md5s-N (multipart);
+    // a store that answers otherwise for a multipart object is checked by size and sha256 only
+    const checkable = head.etag !== undefined && (file.size <= file.partSize ? /^[a-f0-9]{32}$/.test(head.etag) : /^[a-f0-9]{32}-\d+$/.test(head.etag));
+    if (checkable && !etagOk) throw new UserError(`${this.url(file.key)}: stored ETag ${head.etag}, expected ${wantEtag}: the object differs from the file`);
     if (head.sha256 && head.sha256 !== file.sha256) throw new UserError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
-    return { url: this.url(file.key), verified: `size + ETag ${etagOk ? '(md5)' : '(not md5-based)'}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
+    return { url: this.url(file.key), verified: `size${etagOk ? ' + ETag (md5)' : ''}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
   }
 
   private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>): Promise<number> {
@@ -150,14 +158,19 @@ export class S3Storage implements Storage {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
         const start = (n - 1) * file.partSize;
         const end = Math.min(file.size, start + file.partSize);
+        // the part's md5 is computed as it streams (no second read of the file) and held
+        // against the ETag S3 computed from what it received; a mismatch re-sends the part
         const r = await retry(
           async () => {
-            const body = counted(opts.open(start, end - 1), opts.onBytes);
-            return client.send(new s3.UploadPartCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: end - start, ContentMD5: b64(file.partMd5s[n - 1]) }));
+            const md5 = createHash('md5');
+            const body = counted(opts.open(start, end - 1), (n2) => opts.onBytes?.(n2), (c) => md5.update(c));
+            const res = await client.send(new s3.UploadPartCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: end - start }));
+            const sent = md5.digest('hex');
+            if (unquote(res.ETag) !== sent) throw new RetryableError(`${this.url(file.key)}: part ${n} stored with ETag ${unquote(res.ETag)}, but ${sent} was sent: corrupted in transit`);
+            return res;
           },
           { isRetryable: (e) => this.retryable(e) },
         );
-        if (unquote(r.ETag) !== file.partMd5s[n - 1]) throw new UserError(`${this.url(file.key)}: part ${n} stored with ETag ${unquote(r.ETag)}, expected its md5 ${file.partMd5s[n - 1]}`);
         st.parts[n] = r.ETag!;
         sent++;
         await cp.save(st);
@@ -182,6 +195,7 @@ export class S3Storage implements Storage {
       throw err;
     }
     this.started.delete(st.uploadId);
+    this.sentPartMd5s.set(file.key, Array.from({ length: count }, (_, i) => unquote(st.parts[i + 1])!));
     await cp.remove();
     return sent;
   }

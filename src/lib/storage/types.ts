@@ -8,9 +8,10 @@ export interface LocalFile {
   key: string;
   size: number;
   sha256: string;
-  md5: string;
-  /** md5 of each part at the upload's part size (multipart ETag checks) */
-  partMd5s: string[];
+  /** md5 of the whole file, when it goes up in one request */
+  md5?: string;
+  /** md5 of each part, when computed up front (skip-unchanged on multipart objects) */
+  partMd5s?: string[];
   partSize: number;
   /** CRC-64/ECMA of the file and of each part (OSS destinations) */
   crc64?: string;

@@ -58,11 +58,11 @@ export async function uploadAll(files: SourceFile[], storage: Storage, opts: Upl
   const total = files.reduce((n, f) => n + f.size, 0);
   const progress = new Progress({ label: opts.dryRun ? 'upload (dry run)' : 'upload', totalItems: files.length, totalBytes: total, itemName: 'files' });
   const out = await mapLimit(files, opts.concurrency, async (f): Promise<UploadedObject> => {
-    const local = await describeFile(f.path, f.key, f.size, opts.partSize, { crc64: storage.wantsCrc64 });
+    const local = await describeFile(f.path, f.key, f.size, opts.partSize, { crc64: storage.wantsCrc64, partMd5s: opts.skipUnchanged });
     const base = { key: f.key, url: storage.url(f.key), size: f.size, sha256: local.sha256 };
     if (opts.skipUnchanged) {
       const remote = await storage.head(f.key);
-      const etag = f.size <= opts.partSize ? local.md5 : multipartEtag(local.partMd5s);
+      const etag = f.size <= opts.partSize ? local.md5 : multipartEtag(local.partMd5s ?? []);
       if (remote && remote.size === f.size && (remote.sha256 === local.sha256 || (!remote.sha256 && (remote.etag === etag || (!!remote.crc64 && remote.crc64 === local.crc64))))) {
         progress.add({ items: 1 });
         return { ...base, status: 'skipped' };
