@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startOssServer, type OssServer } from '../support/oss.js';
+import { seededBytes } from '../support/fixtures.js';
 import { workDir, pidAlive, tcpOpen } from '../support/proc.js';
 import { crc64 } from '../../src/lib/storage/crc64.js';
 
@@ -14,15 +15,7 @@ const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const OSS = require('ali-oss') as any;
 
-function data(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    b[i] = x >> 16;
-  }
-  return b;
-}
+const data = seededBytes;
 
 describe('OSS test server with ali-oss', () => {
   let oss: OssServer;

@@ -9,19 +9,12 @@ import { join } from 'node:path';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startOssServer, type OssServer } from '../support/oss.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { seededBytes } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { runCli, startCli } from '../support/cli.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-function data(n: number, seed: number): Buffer {
-  const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    b[i] = x >> 16;
-  }
-  return b;
-}
+const data = seededBytes;
 
 describe('upload-oss → S3 (s3rver)', () => {
   let s3: S3rver;

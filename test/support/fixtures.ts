@@ -213,3 +213,14 @@ export function inspectRaw(ref: string, creds?: { username: string; password: st
 export function sha256(data: string | Buffer): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
+
+/** Deterministic pseudo-random bytes (an LCG): test payloads that are the same every run. */
+export function seededBytes(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    b[i] = x >> 16;
+  }
+  return b;
+}

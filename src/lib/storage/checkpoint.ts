@@ -55,3 +55,45 @@ export class CheckpointFile {
     await rm(this.path, { force: true });
   }
 }
+
+export interface MultipartPlan {
+  cp: CheckpointFile;
+  state: Checkpoint;
+  /** part numbers still to send (1-based) */
+  todo: number[];
+  count: number;
+  /** byte range [start, end) of a part */
+  range(n: number): [number, number];
+}
+
+/**
+ * Where a multipart upload stands: resumed from its checkpoint, or begun with `create` (which
+ * returns the new upload id) and checkpointed at once.
+ */
+export async function planMultipart(
+  stateDir: string,
+  identity: string,
+  url: string,
+  size: number,
+  partSize: number,
+  resume: boolean,
+  create: () => Promise<string>,
+  log: (line: string) => void,
+): Promise<MultipartPlan> {
+  const cp = new CheckpointFile(stateDir, identity);
+  let state = resume ? await cp.load() : undefined;
+  if (state) log(`${url}: resuming upload ${state.uploadId} with ${Object.keys(state.parts).length} parts done`);
+  else {
+    state = { url, uploadId: await create(), parts: {} };
+    await cp.save(state);
+  }
+  const done = state.parts;
+  const count = Math.ceil(size / partSize);
+  return {
+    cp,
+    state,
+    count,
+    todo: Array.from({ length: count }, (_, i) => i + 1).filter((n) => !done[n]),
+    range: (n) => [(n - 1) * partSize, Math.min(size, n * partSize)],
+  };
+}

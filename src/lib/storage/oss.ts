@@ -6,7 +6,7 @@ import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { debug } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
-import { CheckpointFile } from './checkpoint.js';
+import { planMultipart } from './checkpoint.js';
 import { counted } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
@@ -147,23 +147,21 @@ export class OssStorage implements Storage {
 
   private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions): Promise<number> {
     const name = this.key(file.key);
-    const cp = new CheckpointFile(opts.stateDir, `oss\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`);
-    let state = opts.resume ? await cp.load() : undefined;
-    if (state) debug(`${this.url(file.key)}: resuming upload ${state.uploadId} with ${Object.keys(state.parts).length} parts done`);
-    else {
-      const r: OssClient = await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) });
-      state = { url: this.url(file.key), uploadId: r.uploadId as string, parts: {} };
-      await cp.save(state);
-    }
-    const st = state;
+    const { cp, state: st, todo, count, range } = await planMultipart(
+      opts.stateDir,
+      `oss\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
+      this.url(file.key),
+      file.size,
+      file.partSize,
+      opts.resume,
+      async () => ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
+      debug,
+    );
     this.started.set(st.uploadId, file.key);
-    const count = Math.ceil(file.size / file.partSize);
-    const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !st.parts[n]);
     let sent = 0;
     try {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
-        const start = (n - 1) * file.partSize;
-        const end = Math.min(file.size, start + file.partSize);
+        const [start, end] = range(n);
         const r: OssClient = await retry(
           async () => {
             const res = await c.uploadPart(name, st.uploadId, n, file.path, start, end);

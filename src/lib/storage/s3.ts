@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { debug } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
-import { CheckpointFile } from './checkpoint.js';
+import { planMultipart } from './checkpoint.js';
 import { counted, multipartEtag } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
@@ -141,23 +141,21 @@ export class S3Storage implements Storage {
   private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>): Promise<number> {
     const s3 = await import('@aws-sdk/client-s3');
     const client = await this.s3();
-    const cp = new CheckpointFile(opts.stateDir, `s3\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`);
-    let state = opts.resume ? await cp.load() : undefined;
-    if (state) debug(`${this.url(file.key)}: resuming upload ${state.uploadId} with ${Object.keys(state.parts).length} parts done`);
-    else {
-      const created = await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) });
-      state = { url: this.url(file.key), uploadId: created.UploadId!, parts: {} };
-      await cp.save(state);
-    }
-    const st = state;
+    const { cp, state: st, todo, count, range } = await planMultipart(
+      opts.stateDir,
+      `s3\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
+      this.url(file.key),
+      file.size,
+      file.partSize,
+      opts.resume,
+      async () => (await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) })).UploadId!,
+      debug,
+    );
     this.started.set(st.uploadId, file.key);
-    const count = Math.ceil(file.size / file.partSize);
-    const todo = Array.from({ length: count }, (_, i) => i + 1).filter((n) => !st.parts[n]);
     let sent = 0;
     try {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
-        const start = (n - 1) * file.partSize;
-        const end = Math.min(file.size, start + file.partSize);
+        const [start, end] = range(n);
         // the part's md5 is computed as it streams (no second read of the file) and held
         // against the ETag S3 computed from what it received; a mismatch re-sends the part
         const r = await retry(
