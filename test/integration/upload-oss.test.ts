@@ -3,7 +3,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
@@ -11,7 +12,7 @@ import { startOssServer, type OssServer } from '../support/oss.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { seededBytes } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
-import { runCli, startCli } from '../support/cli.js';
+import { cleanEnv, runCli, startCli } from '../support/cli.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const data = seededBytes;
@@ -238,5 +239,37 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
     assert.ok(!(r.stdout + r.stderr).includes('N0tTheOssSecret'));
     const missing = await runCli(['upload-oss', '--source', join(dir, 'plugins'), '--destination', 'oss://infra-release/x', '--endpoint', oss.endpoint]);
     assert.match(missing.stderr, /OSS needs access-key-id and access-key-secret/);
+  });
+});
+
+describe('upload-oss post step', () => {
+  test('with resume off, the post step aborts the multipart upload a killed run left behind', async () => {
+    const oss = await startOssServer({ buckets: ['infra-release'] });
+    const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 200 }] });
+    try {
+      const dir = workDir('post');
+      writeFileSync(join(dir, 'big.bin'), data(600_000, 21));
+      const state = workDir('post-state');
+      const inputs = ['--source', join(dir, 'big.bin'), '--destination', 'oss://infra-release/post', '--part-size', '100KiB', '--part-concurrency', '1', '--resume', 'false', '--state-dir', state, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret];
+      const run = startCli(['upload-oss', ...inputs, '--endpoint', proxy.url]);
+      const parts = async () => (await proxy.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
+      for (let i = 0; i < 400 && (await parts()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+      run.child.kill('SIGKILL');
+      await run.done;
+      const uploads = () => readdirSync(join(oss.dataDir, 'infra-release', 'uploads'));
+      assert.equal(uploads().length, 1, 'the killed run left an unfinished upload');
+      // the post step, as a runner runs it after a cancelled job: same inputs, its own process
+      const env: NodeJS.ProcessEnv = { ...cleanEnv() };
+      for (let i = 0; i < inputs.length; i += 2) env[`INPUT_${inputs[i].slice(2).toUpperCase()}`] = inputs[i + 1];
+      env['INPUT_ENDPOINT'] = oss.endpoint;
+      const post = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/actions/upload-oss/post.ts').then((m) => m.run())"], { env, encoding: 'utf8' });
+      assert.equal(post.status, 0, post.stdout + post.stderr);
+      assert.match(post.stdout, /upload-oss: aborted the unfinished upload of oss:\/\/infra-release\/post\/big\.bin/);
+      assert.deepEqual(uploads(), [], 'the server no longer holds the upload');
+      assert.deepEqual(readdirSync(state).filter((f) => f.endsWith('.json')), [], 'the checkpoint is gone');
+    } finally {
+      await proxy.stop();
+      await oss.stop();
+    }
   });
 });
