@@ -1,5 +1,13 @@
+// setup-buildx-qemu: QEMU binfmt handlers (image, host qemu-user-static, or none) and a buildx
+// builder with registry mirrors and insecure registries written into buildkitd.toml for you.
+import { join } from 'node:path';
+import { UserError } from '../../lib/errors.js';
+import { exec, which } from '../../lib/exec.js';
+import { buildkitdToml, buildxVersion, createBuilder, installBuildx, removeBuilder } from '../../lib/docker/buildx.js';
+import { ensureBinfmtMounted, hostPlatform, registerHostHandlers, runnablePlatforms } from '../../lib/docker/qemu.js';
 import { input } from '../../lib/inputs.js';
-import { defineAction, notImplemented } from '../../lib/run.js';
+import { info, summary, warning } from '../../lib/log.js';
+import { defineAction } from '../../lib/run.js';
 
 export default defineAction({
   name: 'setup-buildx-qemu',
@@ -18,10 +26,59 @@ export default defineAction({
     'insecure-registries': input.list(),
     cleanup: input.boolean(),
   },
-  async main() {
-    notImplemented('setup-buildx-qemu', 5);
+  async main({ inputs, setOutput, saveState }) {
+    const all = inputs.qemuPlatforms.length === 0 || inputs.qemuPlatforms.some((p) => p.toLowerCase() === 'all');
+    const wanted = all ? ('all' as const) : inputs.qemuPlatforms;
+    let mode: 'image' | 'host' | 'none' = 'none';
+    const already = await runnablePlatforms();
+    const satisfied = !all && inputs.qemuPlatforms.every((p) => p === hostPlatform() || already.includes(p));
+    if (inputs.qemuMode === 'host' || (inputs.qemuMode === 'auto' && !satisfied && !(await imageWorks(inputs.qemuImage)))) {
+      await ensureBinfmtMounted();
+      const added = await registerHostHandlers(wanted);
+      info(`QEMU (host qemu-user-static): ${added.length ? `registered ${added.join(', ')}` : 'handlers already registered'}`);
+      mode = 'host';
+    } else if (inputs.qemuMode === 'image' || (inputs.qemuMode === 'auto' && !satisfied)) {
+      await exec('docker', ['run', '--privileged', '--rm', inputs.qemuImage, '--install', all ? 'all' : inputs.qemuPlatforms.map((p) => p.split('/')[1]).join(',')]);
+      mode = 'image';
+    }
+    const platforms = await runnablePlatforms();
+    if (!all) for (const p of inputs.qemuPlatforms) if (p !== hostPlatform() && !platforms.includes(p) && inputs.qemuMode !== 'none') throw new UserError(`QEMU for ${p} is not registered after setup (qemu-mode ${mode}); runnable: ${platforms.join(', ')}`);
+    setOutput('qemu-mode', mode);
+    setOutput('platforms', platforms.join(','));
+
+    let version = await buildxVersion();
+    if (inputs.buildxUrl) {
+      info(`installing buildx ${inputs.buildxVersion || ''} from ${inputs.buildxUrl.replace(/\?.*$/, '')}`);
+      await installBuildx(inputs.buildxUrl);
+      version = await buildxVersion();
+      if (!version) throw new UserError('input "buildx-url": the installed binary does not answer `docker buildx version`');
+    }
+    setOutput('buildx-version', version ?? '');
+    if (!version) {
+      warning('docker buildx is not available: single-platform builds fall back to the classic builder; multi-platform builds need buildx (set buildx-url to install one)');
+      setOutput('builder', '');
+    } else {
+      const name = inputs.name || `airlift-${process.env.GITHUB_RUN_ID ?? process.pid}`;
+      const toml = buildkitdToml({ mirrors: inputs.registryMirrors, insecure: inputs.insecureRegistries, inline: inputs.buildkitdConfigInline });
+      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, use: inputs.use, toml, stateDir: join(process.env.RUNNER_TEMP ?? '.airlift', 'buildx') });
+      saveState('builder', name);
+      setOutput('builder', name);
+    }
+    summary.heading('setup-buildx-qemu');
+    summary.table(['qemu mode', 'platforms', 'buildx', 'builder'], [[mode, platforms.join(', '), version ?? 'not available', version ? inputs.name || '(generated)' : '']]);
   },
-  async post() {
-    // Nothing was created yet: the builder removal lands with the action itself.
+  async post({ inputs, getState }) {
+    const builder = getState('builder');
+    if (builder && inputs.cleanup) {
+      await removeBuilder(builder);
+      info(`removed builder ${builder}`);
+    }
   },
 });
+
+/** Whether the binfmt installer image can be used: docker present and the image runnable. */
+async function imageWorks(image: string): Promise<boolean> {
+  if (!(await which('docker'))) return false;
+  const r = await exec('docker', ['image', 'inspect', image], { stream: false, allowFailure: true }).catch(() => undefined);
+  return r?.code === 0;
+}
