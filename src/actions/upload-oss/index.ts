@@ -6,8 +6,6 @@ import { formatBytes } from '../../lib/format.js';
 import { input, listEntries } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { listCheckpoints } from '../../lib/storage/checkpoint.js';
-import { OssStorage } from '../../lib/storage/oss.js';
-import { S3Storage } from '../../lib/storage/s3.js';
 import { defineAction } from '../../lib/run.js';
 import { expandDestination, openStorage } from '../../lib/storage/open.js';
 import { selectFiles } from '../../lib/storage/select.js';
@@ -89,7 +87,7 @@ export default defineAction({
     if (left.length === 0) return;
     const storage = openStorage(expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() }), { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token }, { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined });
     for (const c of left) {
-      if (storage instanceof S3Storage || storage instanceof OssStorage) await storage.abortRecorded(c.url, c.uploadId);
+      await storage.abortRecorded?.(c.url, c.uploadId);
       await rm(c.file, { force: true });
       info(`upload-oss: aborted the unfinished upload of ${c.url}`);
     }

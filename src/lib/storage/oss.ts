@@ -31,7 +31,6 @@ type OssClient = any;
 export class OssStorage implements Storage {
   readonly wantsCrc64 = true;
   private client?: Promise<OssClient>;
-  private readonly started = new Map<string, string>();
 
   constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: OssOptions) {
     if (!opts.accessKeyId || !opts.accessKeySecret) throw new UserError(`${base}: OSS needs access-key-id and access-key-secret (and security-token for STS credentials)`);
@@ -157,7 +156,6 @@ export class OssStorage implements Storage {
       async () => ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
       debug,
     );
-    this.started.set(st.uploadId, file.key);
     let sent = 0;
     try {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
@@ -187,7 +185,6 @@ export class OssStorage implements Storage {
       }
       throw err;
     }
-    this.started.delete(st.uploadId);
     await cp.remove();
     return sent;
   }

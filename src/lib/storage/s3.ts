@@ -25,7 +25,6 @@ interface AwsError {
 
 export class S3Storage implements Storage {
   private client?: Promise<S3Client>;
-  private readonly started = new Map<string, string>();
   /** key → the md5 of each part as stored (for the multipart ETag check) */
   private readonly sentPartMd5s = new Map<string, string[]>();
 
@@ -151,7 +150,6 @@ export class S3Storage implements Storage {
       async () => (await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) })).UploadId!,
       debug,
     );
-    this.started.set(st.uploadId, file.key);
     let sent = 0;
     try {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
@@ -187,37 +185,30 @@ export class S3Storage implements Storage {
       );
     } catch (err) {
       if (!opts.resume) {
-        await this.abort(st.uploadId, file.key);
+        await this.abort(st.uploadId, this.key(file.key));
         await cp.remove();
       }
       throw err;
     }
-    this.started.delete(st.uploadId);
     this.sentPartMd5s.set(file.key, Array.from({ length: count }, (_, i) => unquote(st.parts[i + 1])!));
     await cp.remove();
     return sent;
   }
 
-  private async abort(uploadId: string, key: string): Promise<void> {
+  /** objectKey: the full key in the bucket (prefix included) */
+  private async abort(uploadId: string, objectKey: string): Promise<void> {
     const s3 = await import('@aws-sdk/client-s3');
     try {
-      await (await this.s3()).send(new s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(key), UploadId: uploadId }));
+      await (await this.s3()).send(new s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: objectKey, UploadId: uploadId }));
     } catch (err) {
-      debug(`abort of ${this.url(key)} (${uploadId}) failed: ${(err as Error).message}`);
+      debug(`abort of s3://${this.bucket}/${objectKey} (${uploadId}) failed: ${(err as Error).message}`);
     }
-    this.started.delete(uploadId);
-  }
-
-  async abortAll(): Promise<void> {
-    for (const [id, key] of [...this.started]) await this.abort(id, key);
   }
 
   /** Aborts an upload recorded by a checkpoint (the post step after a cancelled job). */
   async abortRecorded(url: string, uploadId: string): Promise<void> {
     const prefix = `s3://${this.bucket}/`;
-    if (!url.startsWith(prefix)) return;
-    const key = url.slice(prefix.length);
-    const s3 = await import('@aws-sdk/client-s3');
-    await (await this.s3()).send(new s3.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch((err: Error) => debug(`abort of ${url} failed: ${err.message}`));
+    if (url.startsWith(prefix)) await this.abort(uploadId, url.slice(prefix.length));
   }
+
 }

@@ -56,6 +56,6 @@ export interface Storage {
   check?(): Promise<void>;
   head(key: string): Promise<RemoteObject | undefined>;
   upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult>;
-  /** aborts multipart uploads this process started and did not finish */
-  abortAll?(): Promise<void>;
+  /** aborts a multipart upload a checkpoint recorded (the post step of a failed or cancelled run) */
+  abortRecorded?(url: string, uploadId: string): Promise<void>;
 }
