@@ -74,9 +74,10 @@ export async function checkPluginYaml(spec: BundleSpec): Promise<void> {
   }
 }
 
-async function finishTree(root: string, extra: Record<string, unknown>): Promise<{ files: { path: string; size: number; sha256: string }[] }> {
+/** manifest.json and SHA256SUMS for a bundle tree; `known` holds checksums already computed while writing. */
+async function finishTree(root: string, extra: Record<string, unknown>, known: Map<string, string>): Promise<{ files: { path: string; size: number; sha256: string }[] }> {
   const files: { path: string; size: number; sha256: string }[] = [];
-  for (const e of await walk(root)) if (e.type === 'file') files.push({ path: e.rel, size: e.size, sha256: await sha256File(e.abs) });
+  for (const e of await walk(root)) if (e.type === 'file') files.push({ path: e.rel, size: e.size, sha256: known.get(e.rel) ?? (await sha256File(e.abs)) });
   await writeFile(join(root, 'manifest.json'), JSON.stringify({ ...extra, files }, null, 2) + '\n');
   const all = [...files, { path: 'manifest.json', size: 0, sha256: await sha256File(join(root, 'manifest.json')) }];
   await writeFile(join(root, 'SHA256SUMS'), formatSha256Sums(all.map((f) => ({ file: f.path, sha256: f.sha256 }))));
@@ -99,10 +100,12 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
   const gzipOuter = spec.layout === 'plugin' || opts.compression === 'gzip';
   const out = join(opts.outputDir, `${rootName}.tar${gzipOuter ? '.gz' : ''}`);
   await rm(staging, { recursive: true, force: true });
+  let written: { sha256: string; size: number } | undefined;
   try {
     await mkdir(root, { recursive: true });
     const size = async (p: string) => (await stat(p)).size;
     const imageMeta: { name: string; digest: string; platforms: string[]; archive: string }[] = [];
+    const known = new Map<string, string>();
 
     if (spec.layout === 'release') {
       if (spec.images.length) {
@@ -115,6 +118,7 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
           await rm(join(target, 'manifest.json'), { force: true });
         } else await dropSidecars(target);
         images.push(...res.images);
+        for (const f of res.files) known.set(spec.format === 'oci' ? `images/oci/${f.path}` : `images/${f.path}`, f.sha256);
         for (const i of res.images) imageMeta.push({ ...i, archive: `images/${basename(target)}` });
         components.push({ kind: 'images', path: `images/${basename(target)}`, size: spec.format === 'oci' ? res.files.reduce((n, f) => n + f.size, 0) : await size(target) });
       }
@@ -137,7 +141,7 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
         await cp(f.path, dest, { recursive: true, preserveTimestamps: false, verbatimSymlinks: true });
         components.push({ kind: 'files', path: `files/${f.to ?? basename(f.path)}`, size: (await walk(dest).catch(() => [])).reduce((n, e) => n + e.size, 0) || (await size(dest)) });
       }
-      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta });
+      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta }, known);
     } else {
       for (const ref of spec.images) {
         const image = ref.repository.split('/').pop()!;
@@ -145,15 +149,17 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
         const res = await packImages({ images: [ref], format: spec.format, platform: spec.platform, output: file, compression: 'gzip', pool: opts.pool });
         await dropSidecars(file);
         images.push(...res.images);
+        for (const f of res.files) known.set(f.path, f.sha256);
         for (const i of res.images) imageMeta.push({ ...i, archive: basename(file) });
         components.push({ kind: 'images', path: basename(file), size: await size(file) });
       }
       await cp(spec.pluginYaml!, join(root, basename(spec.pluginYaml!)));
       components.push({ kind: 'plugin-yaml', path: basename(spec.pluginYaml!), size: await size(spec.pluginYaml!) });
-      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, platform: platformString(spec.platform), images: imageMeta });
+      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, platform: platformString(spec.platform), images: imageMeta }, known);
     }
 
-    await tarDirectory(staging, '', out, { gzip: gzipOuter });
+    // the outer gzip holds mostly compressed archives: a light level, and hashed as written
+    written = await tarDirectory(staging, '', out, { gzip: gzipOuter, gzipLevel: 1 });
   } catch (err) {
     await rm(out, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
@@ -161,8 +167,7 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  const sha256 = await sha256File(out);
-  const total = (await stat(out)).size;
+  const { sha256, size: total } = written!;
   const manifest = `${out}.manifest.json`;
   let parts: string[] = [];
   const sums = [{ file: basename(out), sha256 }];

@@ -1,6 +1,8 @@
 // Bundle components other than images: Helm charts packaged as `helm package` would, docker
 // compose folders as tarballs (with the images they reference), installer files with modes.
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { createGzip } from 'node:zlib';
@@ -37,15 +39,34 @@ export async function walk(root: string, ignore: (rel: string) => boolean = () =
 }
 
 /** Writes entries under `prefix/` into a tar (gzip-compressed when `gzip`), modes preserved. */
-export async function tarDirectory(root: string, prefix: string, out: string, opts: { gzip?: boolean; ignore?: (rel: string) => boolean; transform?: (rel: string, data: Buffer) => Buffer } = {}): Promise<void> {
+/**
+ * Writes entries under `prefix/` into a tar (gzip-compressed when `gzip`), modes preserved;
+ * returns the sha256 and size of the file written, hashed on the way out (no second read).
+ */
+export async function tarDirectory(
+  root: string,
+  prefix: string,
+  out: string,
+  opts: { gzip?: boolean; gzipLevel?: number; ignore?: (rel: string) => boolean; transform?: (rel: string, data: Buffer) => Buffer } = {},
+): Promise<{ sha256: string; size: number }> {
   const file = createWriteStream(out);
   const done = new Promise<void>((resolve, reject) => {
     file.on('finish', resolve);
     file.on('error', reject);
   });
-  const sink = opts.gzip ? createGzip({ level: 9 }) : undefined;
-  if (sink) sink.pipe(file);
-  const tar = new TarWriter(sink ?? file);
+  const hash = createHash('sha256');
+  let size = 0;
+  const hasher = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      size += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  hasher.pipe(file);
+  const sink = opts.gzip ? createGzip({ level: opts.gzipLevel ?? 9 }) : undefined;
+  if (sink) sink.pipe(hasher);
+  const tar = new TarWriter(sink ?? hasher);
   const name = (rel: string) => (prefix ? `${prefix}/${rel}` : rel);
   if (prefix) await tar.addDirectory(prefix);
   for (const e of await walk(root, opts.ignore)) {
@@ -59,6 +80,7 @@ export async function tarDirectory(root: string, prefix: string, out: string, op
   }
   await tar.finish();
   await done;
+  return { sha256: hash.digest('hex'), size };
 }
 
 const SEMVER = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
