@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
+import { tap } from '../streams.js';
 import { createGzip } from 'node:zlib';
 import { TarWriter } from '../archive/tar.js';
 import { UserError } from '../errors.js';
@@ -55,12 +56,9 @@ export class ArchiveWriter {
   constructor(readonly path: string, readonly format: ArchiveFormat, compression: 'none' | 'gzip' = 'none') {
     this.tmp = `${path}.partial`;
     this.file = createWriteStream(this.tmp);
-    const counter = new Transform({
-      transform: (chunk: Buffer, _e, cb) => {
-        this.hash.update(chunk);
-        this.size += chunk.length;
-        cb(null, chunk);
-      },
+    const counter = tap((chunk) => {
+      this.hash.update(chunk);
+      this.size += chunk.length;
     });
     const entry = new PassThrough({ highWaterMark: 1024 * 1024 });
     const chain = compression === 'gzip' ? entry.pipe(createGzip({ level: 6 })).pipe(counter) : entry.pipe(counter);

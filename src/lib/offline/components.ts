@@ -2,12 +2,12 @@
 // compose folders as tarballs (with the images they reference), installer files with modes.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { parse, parseDocument } from 'yaml';
 import { TarWriter } from '../archive/tar.js';
+import { tap } from '../streams.js';
 import { UserError } from '../errors.js';
 
 interface Walked {
@@ -56,12 +56,9 @@ export async function tarDirectory(
   });
   const hash = createHash('sha256');
   let size = 0;
-  const hasher = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
+  const hasher = tap((chunk) => {
+    hash.update(chunk);
+    size += chunk.length;
   });
   hasher.pipe(file);
   const sink = opts.gzip ? createGzip({ level: opts.gzipLevel ?? 9 }) : undefined;

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
+import { tap } from '../streams.js';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
@@ -34,12 +34,9 @@ export class FileStorage implements Storage {
     try {
       await pipeline(
         opts.open(),
-        new Transform({
-          transform(c: Buffer, _e, cb) {
-            h.update(c);
-            opts.onBytes?.(c.length);
-            cb(null, c);
-          },
+        tap((c) => {
+          h.update(c);
+          opts.onBytes?.(c.length);
         }),
         createWriteStream(tmp),
       );

@@ -1,7 +1,8 @@
 // Hashing a local file once: sha256, md5, and the md5 of each part at a given part size.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { tap } from '../streams.js';
 import { Crc64 } from './crc64.js';
 import type { LocalFile } from './types.js';
 
@@ -63,12 +64,9 @@ export function multipartEtag(partMd5s: string[]): string {
  */
 export function counted(src: Readable, onBytes?: (n: number) => void, onChunk?: (chunk: Buffer) => void): Readable {
   if (!onBytes && !onChunk) return src;
-  const t = new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      onChunk?.(chunk);
-      onBytes?.(chunk.length);
-      cb(null, chunk);
-    },
+  const t = tap((chunk) => {
+    onChunk?.(chunk);
+    onBytes?.(chunk.length);
   });
   src.on('error', (err) => t.destroy(err));
   return src.pipe(t);
