@@ -140,7 +140,7 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "registries": {
-        "description": "Inline list of image repositories, or a path to a registry.yaml naming per registry the repository and the env vars that hold its username and password.",
+        "description": "More repositories to push to: an inline list, or a registry.yaml (a list of {repository, username-env, password-env, insecure}) naming per registry the full repository path and the env vars that hold its username and password.",
         "required": false,
         "default": ""
       },
@@ -155,7 +155,7 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "tag-rules": {
-        "description": "Which tags to push (YAML or key=value lines): tag (the tag itself), version (the lower-cased version), special (a mapping such as 22.03: series), latest (auto: only for non-prereleases, true, false).",
+        "description": "Which tags to push (YAML, or key=value lines with special.<pattern>=tags): tag (true: the release tag itself), version (true: the version from its first digit, lower-cased: openEuler-22.03-LTS-SP1 -> 22.03-lts-sp1), special (version or tag pattern, * wildcards -> extra tags, e.g. \"openEuler-22.03-*: 22.03\"), latest (auto: only for non-prereleases; true; false).",
         "required": false,
         "default": ""
       },
@@ -200,12 +200,12 @@ export const manifests: Record<string, ActionManifest> = {
         "default": "linux/amd64"
       },
       "check": {
-        "description": "Command run inside the built image for every platform (through QEMU for foreign ones); a non-zero exit fails the step.",
+        "description": "Command run inside the built image for every platform (through QEMU for foreign ones) before anything is pushed: a shell command (/bin/sh -c), or a JSON array for images without a shell. A non-zero exit fails the step.",
         "required": false,
         "default": ""
       },
       "meta": {
-        "description": "Path to a meta.yml mapping tag to Dockerfile path: one image per entry is built and pushed in this step.",
+        "description": "Path to a meta.yml mapping tag ({tag} and {version} placeholders) to a Dockerfile path in the context: one image per entry is built, checked, pushed and saved in this step, in file order.",
         "required": false,
         "default": ""
       },
@@ -222,13 +222,13 @@ export const manifests: Record<string, ActionManifest> = {
     },
     "outputs": {
       "digest": {
-        "description": "Digest of the pushed image (the index for multi-platform builds)."
+        "description": "Digest of the pushed image (the index for multi-platform builds); with meta, one \"<tag> <digest>\" line per image."
       },
       "tags": {
         "description": "Tags that were applied, one per line."
       },
       "image-refs": {
-        "description": "Full image references that were pushed, one per line."
+        "description": "Full image references that were pushed, one per line (empty when push is false)."
       },
       "saved": {
         "description": "Path of the saved archive."

@@ -1,5 +1,24 @@
+// build-release-image: check the tag against git describe, derive the tags, build (buildx, or
+// the classic builder for one platform), run a check inside the image, push to every
+// registry and save for offline use.
+import { resolve } from 'node:path';
+import { buildxVersion } from '../../lib/docker/buildx.js';
+import { parseCache, resolveBuildFiles, resolveContext, validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
+import { parseCheck } from '../../lib/docker/check.js';
+import { hostPlatform } from '../../lib/docker/qemu.js';
+import { UserError } from '../../lib/errors.js';
+import { formatBytes } from '../../lib/format.js';
+import { RegistryPool } from '../../lib/image/open.js';
 import { input } from '../../lib/inputs.js';
-import { defineAction, notImplemented } from '../../lib/run.js';
+import { info, summary } from '../../lib/log.js';
+import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
+import { repositoryName } from '../../lib/registry/reference.js';
+import { verifyDescribe } from '../../lib/release/describe.js';
+import { loadMeta, ociLabels } from '../../lib/release/labels.js';
+import { checkPushAccess, release, type ImageJob } from '../../lib/release/pipeline.js';
+import { destinationAuth, loadDestinations } from '../../lib/release/registries.js';
+import { deriveTags, dockerTag, parseTagRules, releaseTag, versionTag } from '../../lib/release/tags.js';
+import { defineAction } from '../../lib/run.js';
 
 export default defineAction({
   name: 'build-release-image',
@@ -24,7 +43,84 @@ export default defineAction({
     'registry-auth': input.text({ secret: true }),
     'insecure-registries': input.list(),
   },
-  async main() {
-    notImplemented('build-release-image', 5);
+  async main({ inputs, setOutput }) {
+    // Everything that can be wrong with the inputs is found before anything is built.
+    const tag = releaseTag(inputs.tag);
+    const version = inputs.version.trim();
+    const rules = parseTagRules(inputs.tagRules);
+    const platforms = validatePlatforms(inputs.platforms, 'platforms');
+    const built = platforms.length ? platforms : [hostPlatform()];
+    let save: { path: string; platform: string } | undefined;
+    if (inputs.save.trim()) {
+      const platform = inputs.savePlatform.trim().toLowerCase() === 'all' ? 'all' : validatePlatforms([inputs.savePlatform], 'save-platform')[0];
+      if (platform !== 'all' && !built.includes(platform)) throw new UserError(`input "save-platform": ${platform} is not built (platforms: ${built.join(', ')}); save one of them, or "all" for an OCI archive`);
+      save = { path: resolve(inputs.save.trim()), platform };
+    }
+    const check = parseCheck(inputs.check);
+    const buildArgs = validateKeyValues(inputs.buildArgs, 'build-args', /^[A-Za-z_][A-Za-z0-9_]*$/);
+    validateKeyValues(inputs.labels, 'labels', /^[^\s=]+$/);
+    const destinations = loadDestinations(inputs.image, inputs.registries);
+    const credentials = credentialChain([...destinationAuth(destinations), ...parseRegistryAuth(inputs.registryAuth)]);
+    const insecure = [...inputs.insecureRegistries, ...destinations.filter((d) => d.insecure).map((d) => d.repository.registry)];
+    const pool = new RegistryPool({ credentials, insecureRegistries: insecure });
+    const cache = parseCache(inputs.cache, repositoryName(destinations[0].repository).replace(/[^\w.-]/g, '-'));
+
+    const jobs: ImageJob[] = [];
+    let context: string;
+    let reasons: Record<string, string> = {};
+    let prerelease = false;
+    if (inputs.meta.trim()) {
+      context = resolveContext(inputs.context);
+      if (/\{version\}/.test(inputs.meta) && !version) throw new UserError('input "meta" uses {version}: set version');
+      const entries = loadMeta(resolve(inputs.meta.trim()), { tag: dockerTag(tag, 'tag'), version: version ? versionTag(version) : '' });
+      for (const e of entries) jobs.push({ tags: [e.tag], dockerfile: resolveBuildFiles(inputs.context, e.dockerfile, `input "meta", tag ${e.tag}`).dockerfile });
+    } else {
+      const files = resolveBuildFiles(inputs.context, inputs.dockerfile);
+      context = files.context;
+      const d = deriveTags(tag, version, rules);
+      reasons = d.reasons;
+      prerelease = d.prerelease;
+      jobs.push({ tags: d.tags, dockerfile: files.dockerfile });
+    }
+    if (inputs.verifyDescribe) {
+      await verifyDescribe(context, tag);
+      info(`verify-describe: git describe is exactly ${tag}, the tree is clean`);
+    }
+    const buildx = await buildxVersion();
+    if (!buildx && platforms.length > 1)
+      throw new UserError(`input "platforms": building ${platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`);
+    if (inputs.push) {
+      await checkPushAccess(destinations, pool, credentials);
+      info(`push access to ${destinations.map((d) => repositoryName(d.repository)).join(', ')} confirmed`);
+    }
+    for (const [t, why] of Object.entries(reasons)) info(`tag ${t}: ${why}`);
+    const labels = await ociLabels({ dir: context, version: version || tag, extra: inputs.labels });
+
+    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, buildx: buildx !== undefined, pool, credentials });
+
+    const allTags = [...new Set(res.images.flatMap((i) => i.tags))];
+    setOutput('digest', res.images.length === 1 ? res.images[0].digest : res.images.map((i) => `${i.tags[0]} ${i.digest}`).join('\n'));
+    setOutput('tags', allTags.join('\n'));
+    setOutput('image-refs', res.images.flatMap((i) => i.refs).join('\n'));
+    setOutput('saved', res.saved?.file ?? '');
+    setOutput('saved-sha256', res.saved?.sha256 ?? '');
+    setOutput(
+      'metadata',
+      JSON.stringify({
+        builder: res.builder,
+        tag,
+        version,
+        prerelease,
+        labels,
+        images: res.images,
+        saved: res.saved ? { path: res.saved.file, sha256: res.saved.sha256, size: res.saved.size, format: save?.platform === 'all' ? 'oci-archive' : 'docker-archive' } : null,
+      }),
+    );
+    summary.heading(`build-release-image ${tag} (${res.builder} builder)`);
+    summary.table(
+      ['image', 'platforms', 'digest', 'check', 'pushed to'],
+      res.images.map((i) => [i.tags.join(', '), i.platforms.join(', '), i.digest.slice(0, 19), check ? `passed (${i.checked.length})` : 'none', i.pushed ? i.refs.join('\n') : 'not pushed']),
+    );
+    if (res.saved) summary.text(`saved ${res.saved.file} (${formatBytes(res.saved.size)}), sha256 ${res.saved.sha256}`);
   },
 });

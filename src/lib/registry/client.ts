@@ -360,6 +360,16 @@ export class RegistryClient {
     return loc;
   }
 
+  /**
+   * Whether pushing to `repo` is allowed, asked before anything is built: starts an upload
+   * (which needs push access) and cancels it again.
+   */
+  async checkPush(repo: string): Promise<void> {
+    const loc = await retry(() => this.startUpload(repo), this.retryOpts(`${this.registry}/${repo}`));
+    const res = await this.send({ method: 'DELETE', path: loc, scopes: [RegistryClient.scope(repo, ['pull', 'push'])] }).catch(() => undefined);
+    if (res) await discard(res.body);
+  }
+
   private static withDigest(location: string, digest: Digest): string {
     return `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`;
   }

@@ -1,0 +1,176 @@
+// Building an image, with buildx when present (every platform at once, exported as an OCI
+// archive: no registry credentials ever handed to docker) or with the classic builder (one
+// platform; the image is then read back with `docker save` and its layers compressed as
+// `docker push` would). Either way the result is an ImageSource that the copy engine pushes
+// to every registry and the archive writer saves.
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { exec, ExecError } from '../exec.js';
+import { ArchiveReader } from '../image/archive-reader.js';
+import { compressLayers } from '../image/compress.js';
+import { parsePlatform, platformString } from '../image/manifest.js';
+import type { ImageSource } from '../image/transport.js';
+import { info, notice } from '../log.js';
+import { parseReference, ReferenceError } from '../registry/reference.js';
+import { hostPlatform } from './qemu.js';
+
+const OSES = ['linux', 'windows', 'freebsd', 'darwin'];
+const ARCHES = ['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le', 'mips64', 'loong64'];
+
+/** Validated, normalised platform strings (linux/arm64, linux/arm/v7); names the input on error. */
+export function validatePlatforms(list: string[], inputName: string): string[] {
+  const out = list.map((s) => {
+    let p;
+    try {
+      p = parsePlatform(s);
+    } catch (err) {
+      throw new UserError(`input "${inputName}": ${(err as Error).message}`);
+    }
+    if (!OSES.includes(p.os)) throw new UserError(`input "${inputName}": unknown platform "${s}": os "${p.os}" is not one of ${OSES.join(', ')}`);
+    if (!ARCHES.includes(p.architecture)) throw new UserError(`input "${inputName}": unknown platform "${s}": architecture "${p.architecture}" is not one of ${ARCHES.join(', ')}`);
+    if (p.variant && !/^v[5-8]$/.test(p.variant)) throw new UserError(`input "${inputName}": unknown platform "${s}": variant "${p.variant}" is not v5, v6, v7 or v8`);
+    return platformString(p);
+  });
+  const dup = out.find((p, i) => out.indexOf(p) !== i);
+  if (dup) throw new UserError(`input "${inputName}": ${dup} is listed twice`);
+  return out;
+}
+
+export type CacheSpec = { kind: 'none' } | { kind: 'gha'; scope: string } | { kind: 'registry'; ref: string };
+
+export function parseCache(s: string, scope: string): CacheSpec {
+  const v = s.trim();
+  if (!v || v === 'none') return { kind: 'none' };
+  if (v === 'gha') return { kind: 'gha', scope };
+  try {
+    parseReference(v);
+  } catch (err) {
+    if (err instanceof ReferenceError) throw new UserError(`input "cache": "${v}" is neither none, gha nor a registry cache reference (${err.message})`);
+    throw err;
+  }
+  return { kind: 'registry', ref: v };
+}
+
+export interface BuildSpec {
+  context: string;
+  /** absolute path */
+  dockerfile: string;
+  /** empty: the builder's default (the host's) */
+  platforms: string[];
+  buildArgs: string[];
+  labels: Record<string, string>;
+  /** local names (full references) */
+  tags: string[];
+  cache: CacheSpec;
+}
+
+/** `KEY=value` entries; names the input and the entry on error. */
+export function validateKeyValues(list: string[], inputName: string, key: RegExp): string[] {
+  for (const e of list) {
+    const eq = e.indexOf('=');
+    if (eq <= 0 || !key.test(e.slice(0, eq))) throw new UserError(`input "${inputName}": "${e}" is not KEY=value`);
+  }
+  return list;
+}
+
+/** The context and Dockerfile exist; the Dockerfile path is resolved against the context. */
+export function resolveContext(context: string): string {
+  const ctx = resolve(context);
+  if (!existsSync(ctx) || !statSync(ctx).isDirectory()) throw new UserError(`input "context": ${context} is not a directory`);
+  return ctx;
+}
+
+export function resolveBuildFiles(context: string, dockerfile: string, where = 'input "dockerfile"'): { context: string; dockerfile: string } {
+  const ctx = resolveContext(context);
+  const file = isAbsolute(dockerfile) ? dockerfile : join(ctx, dockerfile);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UserError(`${where}: ${dockerfile} was not found in the context ${context}`);
+  return { context: ctx, dockerfile: file };
+}
+
+function commonArgs(s: BuildSpec): string[] {
+  return [
+    '--file', s.dockerfile,
+    ...s.buildArgs.flatMap((a) => ['--build-arg', a]),
+    ...Object.entries(s.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+  ];
+}
+
+/** `docker buildx build` exporting every platform as an OCI archive at `dest`. */
+export function buildxArgs(s: BuildSpec, dest: string, builder?: string): string[] {
+  const cache =
+    s.cache.kind === 'gha'
+      ? ['--cache-from', `type=gha,scope=${s.cache.scope}`, '--cache-to', `type=gha,mode=max,scope=${s.cache.scope}`]
+      : s.cache.kind === 'registry'
+        ? ['--cache-from', `type=registry,ref=${s.cache.ref}`, '--cache-to', `type=registry,ref=${s.cache.ref},mode=max`]
+        : [];
+  return [
+    'buildx', 'build',
+    ...(builder ? ['--builder', builder] : []),
+    ...(s.platforms.length ? ['--platform', s.platforms.join(',')] : []),
+    ...commonArgs(s),
+    ...s.tags.flatMap((t) => ['--tag', t]),
+    ...cache,
+    '--output', `type=oci,dest=${dest}`,
+    s.context,
+  ];
+}
+
+/** The classic builder: one platform, tagged locally, image ID written to `iidfile`. */
+export function classicArgs(s: BuildSpec, iidfile: string): string[] {
+  const platform = s.platforms[0];
+  return ['build', ...commonArgs(s), ...s.tags.flatMap((t) => ['--tag', t]), '--iidfile', iidfile, ...(platform && platform !== hostPlatform() ? ['--platform', platform] : []), s.context];
+}
+
+export interface BuiltImage {
+  builder: 'buildx' | 'classic';
+  source: ImageSource;
+  /** the platforms built */
+  platforms: string[];
+  /** classic builds: the image ID in the daemon (checks run it directly) */
+  imageId?: string;
+  close(): Promise<void>;
+}
+
+/** Builds with buildx when `buildx` is set, else with the classic builder (one platform only). */
+export async function buildImage(s: BuildSpec, opts: { buildx: boolean; workDir: string; docker?: string }): Promise<BuiltImage> {
+  const docker = opts.docker ?? 'docker';
+  if (opts.buildx) {
+    const dest = join(opts.workDir, 'image.oci.tar');
+    if (s.cache.kind === 'gha' && !process.env.ACTIONS_RUNTIME_TOKEN) throw new UserError('input "cache": gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference');
+    await exec(docker, buildxArgs(s, dest)).catch((err: unknown) => {
+      if (err instanceof ExecError && /exporter is not supported for the docker driver/i.test(err.stderr))
+        throw new UserError('docker buildx: the current builder uses the docker driver, which cannot export an OCI archive; create a docker-container builder first (setup-buildx-qemu does)', { cause: err });
+      throw err;
+    });
+    const reader = await ArchiveReader.open(dest);
+    const images = await reader.images();
+    if (images.length !== 1) {
+      await reader.close();
+      throw new UserError(`docker buildx wrote ${images.length} images to ${dest}; expected one`);
+    }
+    return { builder: 'buildx', source: images[0].source, platforms: s.platforms.length ? s.platforms : [hostPlatform()], close: () => reader.close() };
+  }
+  if (s.platforms.length > 1)
+    throw new UserError(`input "platforms": building ${s.platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`);
+  if (s.cache.kind !== 'none') notice(`cache ${s.cache.kind} is not used by the classic builder (it needs docker buildx); building without it`);
+  notice('docker buildx is not available: building with the classic builder');
+  const iidfile = join(opts.workDir, 'iid');
+  await exec(docker, classicArgs(s, iidfile), { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  const imageId = (await readFile(iidfile, 'utf8')).trim();
+  const saved = join(opts.workDir, 'image.docker.tar');
+  info(`reading the image back from the daemon (docker save ${s.tags[0]})`);
+  await exec(docker, ['save', '-o', saved, s.tags[0]], { stream: false });
+  const reader = await ArchiveReader.open(saved);
+  try {
+    const images = await reader.images();
+    const img = images.find((i) => i.name === s.tags[0]) ?? images[0];
+    if (!img) throw new UserError(`docker save ${s.tags[0]} wrote no image`);
+    const source = await compressLayers(img.source, opts.workDir);
+    return { builder: 'classic', source, platforms: [s.platforms[0] ?? hostPlatform()], imageId, close: () => reader.close() };
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}

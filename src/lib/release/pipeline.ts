@@ -1,0 +1,121 @@
+// One release: for each image (one, or one per meta.yml entry) build, check inside the image
+// on every platform, push to every destination under every tag (our registry client: one
+// digest everywhere, credentials never handed to docker), then save for offline use.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UserError, errorMessage } from '../errors.js';
+import { ArchiveWriter, type ArchiveResult } from '../image/archive-writer.js';
+import { Copier } from '../image/copy.js';
+import { parsePlatform } from '../image/manifest.js';
+import { openTarget, type RegistryPool } from '../image/open.js';
+import { info } from '../log.js';
+import type { CredentialSource } from '../registry/auth.js';
+import { AuthError } from '../registry/errors.js';
+import { formatReference, type Reference } from '../registry/reference.js';
+import { buildImage, type BuildSpec } from '../docker/build.js';
+import { runChecks, type CheckCommand } from '../docker/check.js';
+import type { Destination } from './registries.js';
+
+export interface ImageJob {
+  tags: string[];
+  dockerfile: string;
+}
+
+export interface ReleaseOptions {
+  jobs: ImageJob[];
+  destinations: Destination[];
+  context: string;
+  platforms: string[];
+  buildArgs: string[];
+  labels: Record<string, string>;
+  cache: BuildSpec['cache'];
+  push: boolean;
+  check?: CheckCommand;
+  save?: { path: string; platform: string | 'all' };
+  buildx: boolean;
+  pool: RegistryPool;
+  credentials: CredentialSource;
+  docker?: string;
+}
+
+export interface ReleasedImage {
+  tags: string[];
+  refs: string[];
+  pushed: boolean;
+  digest: string;
+  platforms: string[];
+  dockerfile: string;
+  checked: string[];
+}
+
+export interface ReleaseResult {
+  builder: 'buildx' | 'classic';
+  images: ReleasedImage[];
+  saved?: ArchiveResult;
+}
+
+/** Asks every destination registry for push access before anything is built. */
+export async function checkPushAccess(dests: Destination[], pool: RegistryPool, credentials: CredentialSource): Promise<void> {
+  await Promise.all(
+    dests.map(async (d) => {
+      const { registry, repository } = d.repository;
+      try {
+        await pool.client(registry).checkPush(repository);
+      } catch (err) {
+        if (!(err instanceof AuthError)) throw err;
+        if (!(await credentials(registry)))
+          throw new UserError(`push to ${registry}/${repository} needs credentials and none were given for ${registry} (${d.where}): set registry-auth, username-env/password-env in registry.yaml, or docker login`, { cause: err });
+        throw new UserError(`push to ${registry}/${repository} is refused with the credentials given for ${registry}: ${errorMessage(err)}`, { cause: err });
+      }
+    }),
+  );
+}
+
+export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
+  const work = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-build-'));
+  const format = o.save?.platform === 'all' ? 'oci-archive' : 'docker-archive';
+  const writer = o.save ? new ArchiveWriter(o.save.path, format, /\.(gz|tgz)$/i.test(o.save.path) ? 'gzip' : 'none') : undefined;
+  const copier = new Copier();
+  const images: ReleasedImage[] = [];
+  let builder: ReleaseResult['builder'] = o.buildx ? 'buildx' : 'classic';
+  try {
+    for (const [i, job] of o.jobs.entries()) {
+      const refs: Reference[] = job.tags.flatMap((tag) => o.destinations.map((d) => ({ ...d.repository, tag })));
+      const dir = await mkdtemp(join(work, `image-${i}-`));
+      const built = await buildImage(
+        { context: o.context, dockerfile: job.dockerfile, platforms: o.platforms, buildArgs: o.buildArgs, labels: o.labels, tags: refs.map(formatReference), cache: o.cache },
+        { buildx: o.buildx, workDir: dir, docker: o.docker },
+      );
+      builder = built.builder;
+      try {
+        const digest = (await built.source.headTop()) ?? (await built.source.top()).digest;
+        info(`built ${formatReference(refs[0])} (${built.platforms.join(', ')}): ${digest}`);
+        const checked = o.check ? await runChecks({ cmd: o.check, source: built.source, platforms: built.platforms, imageId: built.imageId, workDir: dir, docker: o.docker }) : [];
+        if (o.push) {
+          const res = await copier.copy(built.source, refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)));
+          const failed = res.targets.filter((t) => t.status === 'failed');
+          if (res.sourceError || failed.length)
+            throw new UserError(`push failed for ${failed.length || refs.length} of ${refs.length} references; first: ${failed[0]?.target ?? refs[0]}: ${errorMessage(failed[0]?.error ?? res.sourceError)}`);
+          for (const t of res.targets) info(`${t.status === 'skipped' ? 'already there' : 'pushed'}: ${t.target.replace(/^docker:\/\//, '')}`);
+        }
+        if (writer) {
+          const name = formatReference(refs[0]);
+          const res = await copier.copy(built.source, [writer.target(name, job.tags[0])], format === 'docker-archive' ? { platforms: [parsePlatform(o.save!.platform)] } : {});
+          const err = res.sourceError ?? res.targets.find((t) => t.status === 'failed')?.error;
+          if (err) throw err;
+        }
+        images.push({ tags: job.tags, refs: o.push ? refs.map(formatReference) : [], pushed: o.push, digest, platforms: built.platforms, dockerfile: job.dockerfile, checked });
+      } finally {
+        await built.close();
+      }
+    }
+    const saved = writer ? await writer.finish() : undefined;
+    return { builder, images, saved };
+  } catch (err) {
+    await writer?.abort();
+    throw err;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,298 @@
+// build-release-image as a user runs it (the CLI), against a real dockerd (classic builder:
+// buildx is not packaged here) and real docker-registry instances; skopeo and `docker load`
+// check what it produced. The buildx path runs through a `docker` wrapper whose `buildx
+// build` writes the OCI archive buildx would; everything else goes to the real docker.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, type CliRun } from '../support/cli.js';
+import { startDockerd, type Dockerd } from '../support/dockerd.js';
+import { arm64Exit } from '../support/elf.js';
+import { inspectRaw, sha256 } from '../support/fixtures.js';
+import { workDir } from '../support/proc.js';
+import { catalog, startRegistry } from '../support/registry.js';
+import { runnableImage } from '../support/runnable.js';
+import { needs } from '../support/tools.js';
+import { verifyDescribe } from '../../src/lib/release/describe.js';
+import { BINFMT, ensureBinfmtMounted, registerHostHandlers, unregisterHandler } from '../../src/lib/docker/qemu.js';
+
+const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+
+/** A git repository holding a FROM scratch busybox image, committed and tagged. */
+function releaseRepo(tag = 'v1.2.3', dockerfile = 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\nARG GREETING=hello\nLABEL greeting=$GREETING\nCMD ["/bin/busybox", "echo", "release image"]\n'): string {
+  const dir = workDir('release-repo');
+  copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(dir, 'busybox'));
+  writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'config', 'user.email', 'release@example.com');
+  git(dir, 'config', 'user.name', 'Release');
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-q', '-m', 'release');
+  git(dir, 'tag', tag);
+  return dir;
+}
+
+function skopeoInspect(ref: string, creds?: string): { Labels: Record<string, string>; Architecture: string; Digest: string } {
+  return JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', ...(creds ? ['--creds', creds] : []), `docker://${ref}`], { encoding: 'utf8' })) as never;
+}
+
+describe('build-release-image (classic builder, real dockerd)', { skip: needs('root', 'dockerd', 'docker', 'busybox', 'skopeo', 'git') }, () => {
+  let d: Dockerd;
+  before(async () => {
+    d = await startDockerd();
+  });
+  after(async () => {
+    await d?.stop();
+  });
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => runCli(['build-release-image', ...args], { DOCKER_HOST: d.host, DOCKER_CONFIG: d.env.DOCKER_CONFIG, ...env });
+
+  test('tag checked, tags derived, check run, pushed with labels, saved archive loads with docker load', async () => {
+    const reg = await startRegistry();
+    try {
+      const repo = releaseRepo('openEuler-22.03-LTS-SP1');
+      const out = join(workDir('out'), 'release.tar.gz');
+      const r = await cli([
+        '--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'openEuler-22.03-LTS-SP1', '--version', 'openEuler-22.03-LTS-SP1',
+        '--tag-rules', 'special.openEuler-22.03-*=22.03', '--build-args', 'GREETING=from-ci', '--labels', 'com.example.team=release',
+        '--check', '/bin/busybox test -x /bin/busybox && /bin/busybox echo check-ran', '--save', out,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /docker buildx is not available: building with the classic builder/);
+      assert.match(r.stderr + r.stdout, /check-ran/, 'the check ran inside the image');
+      assert.deepEqual(r.outputs.tags.split('\n'), ['openEuler-22.03-LTS-SP1', '22.03-lts-sp1', '22.03', 'latest']);
+      const refs = r.outputs['image-refs'].split('\n');
+      assert.deepEqual(refs, ['openEuler-22.03-LTS-SP1', '22.03-lts-sp1', '22.03', 'latest'].map((t) => `${reg.host}/release/app:${t}`));
+      // one digest under every tag, the one reported
+      for (const ref of refs) assert.equal(sha256(inspectRaw(ref)), r.outputs.digest, ref);
+      const manifest = JSON.parse(inspectRaw(refs[0])) as { mediaType: string; layers: { mediaType: string }[] };
+      assert.deepEqual(manifest.layers.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip'], 'layers pushed compressed');
+      const info = skopeoInspect(refs[1]);
+      assert.equal(info.Labels['org.opencontainers.image.revision'], git(repo, 'rev-parse', 'HEAD'));
+      assert.equal(info.Labels['org.opencontainers.image.version'], 'openEuler-22.03-LTS-SP1');
+      assert.match(info.Labels['org.opencontainers.image.created'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.equal(info.Labels['com.example.team'], 'release');
+      assert.equal(info.Labels.greeting, 'from-ci', 'build-args reached the build');
+      const meta = JSON.parse(r.outputs.metadata) as { builder: string; images: { digest: string; platforms: string[] }[] };
+      assert.equal(meta.builder, 'classic');
+      assert.deepEqual(meta.images[0].platforms, ['linux/amd64']);
+      // the saved archive: its sha256 as reported, and docker load gives a runnable image
+      assert.equal(r.outputs.saved, out);
+      assert.equal(sha256(readFileSync(out)), `sha256:${r.outputs['saved-sha256']}`);
+      d.docker(['rmi', '-f', ...refs]);
+      assert.match(d.docker(['load', '-i', out]), new RegExp(`Loaded image: ${reg.host}/release/app:openEuler-22.03-LTS-SP1`));
+      assert.equal(d.docker(['run', '--rm', '--network', 'none', `${reg.host}/release/app:openEuler-22.03-LTS-SP1`]).trim(), 'release image');
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  test('a failing check fails the step and nothing is pushed or saved', async () => {
+    const reg = await startRegistry();
+    try {
+      const repo = releaseRepo('v2.0.0');
+      const out = join(workDir('out'), 'release.tar');
+      const r = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v2.0.0', '--check', '/bin/busybox false', '--save', out]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /check failed on linux\/amd64 \(exit 1\)/);
+      assert.deepEqual(await catalog(reg), []);
+      assert.equal(existsSync(out), false);
+      assert.equal(existsSync(`${out}.partial`), false);
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  test('registry.yaml: two basic-auth registries, credentials from env vars, one digest in both', async () => {
+    const a = await startRegistry({ auth: 'htpasswd', users: { ci: 'secret-a-123' } });
+    const b = await startRegistry({ auth: 'htpasswd', users: { bot: 'secret-b-456' } });
+    try {
+      const repo = releaseRepo('v3.1.0');
+      const yaml = join(repo, 'registry.yaml');
+      writeFileSync(yaml, `registries:\n  - repository: ${a.host}/prod/app\n    username-env: A_USER\n    password-env: A_PASS\n  - repository: ${b.host}/mirror/app\n    username-env: B_USER\n    password-env: B_PASS\n`);
+      const env = { A_USER: 'ci', A_PASS: 'secret-a-123', B_USER: 'bot', B_PASS: 'secret-b-456' };
+      // registry.yaml is an untracked file: describe stays clean (untracked files are not "dirty")
+      const r = await cli(['--context', repo, '--registries', yaml, '--tag', 'v3.1.0', '--tag-rules', 'latest: false'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.outputs['image-refs'].split('\n'), [`${a.host}/prod/app:v3.1.0`, `${b.host}/mirror/app:v3.1.0`]);
+      assert.equal(sha256(inspectRaw(`${a.host}/prod/app:v3.1.0`, { username: 'ci', password: 'secret-a-123' })), r.outputs.digest);
+      assert.equal(sha256(inspectRaw(`${b.host}/mirror/app:v3.1.0`, { username: 'bot', password: 'secret-b-456' })), r.outputs.digest);
+      assert.doesNotMatch(r.stdout + r.stderr, /secret-a-123|secret-b-456/);
+
+      const unset = await cli(['--context', repo, '--registries', yaml, '--tag', 'v3.1.0'], { ...env, B_PASS: '' });
+      assert.equal(unset.code, 1);
+      assert.match(unset.stderr, /input "registries" \(\S+registry\.yaml\), entry 2: environment variable B_PASS \(password-env\) is not set/);
+
+      const none = await cli(['--context', repo, '--image', `${a.host}/prod/app`, '--tag', 'v3.1.0']);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, new RegExp(`push to ${a.host}/prod/app needs credentials and none were given for ${a.host}`));
+      assert.doesNotMatch(none.stderr, /classic builder/, 'refused before building');
+
+      const wrong = await cli(['--context', repo, '--image', `${a.host}/prod/app`, '--tag', 'v3.1.0', '--registry-auth', `${a.host}: {username: ci, password: not-the-password}`]);
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, new RegExp(`push to ${a.host}/prod/app is refused with the credentials given`));
+      assert.doesNotMatch(wrong.stderr, /not-the-password/);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
+
+  test('meta.yml: one image per entry, each with its own tag; later ones build FROM earlier ones', async () => {
+    const reg = await startRegistry();
+    try {
+      const repo = releaseRepo('v4.0.0');
+      writeFileSync(join(repo, 'Dockerfile.ai'), `FROM ${reg.host}/release/app:base-{tag}\nLABEL variant=ai\n`.replace('{tag}', 'v4.0.0'));
+      writeFileSync(join(repo, 'meta.yml'), 'base-{tag}: Dockerfile\nai-{tag}: Dockerfile.ai\n');
+      git(repo, 'add', '.');
+      git(repo, 'commit', '-q', '-m', 'meta');
+      git(repo, 'tag', '-f', 'v4.0.0');
+      const r = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v4.0.0', '--meta', join(repo, 'meta.yml')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(r.outputs.tags.split('\n'), ['base-v4.0.0', 'ai-v4.0.0']);
+      const lines = r.outputs.digest.split('\n');
+      assert.equal(lines.length, 2);
+      assert.equal(`ai-v4.0.0 ${sha256(inspectRaw(`${reg.host}/release/app:ai-v4.0.0`))}`, lines[1]);
+      assert.equal(skopeoInspect(`${reg.host}/release/app:ai-v4.0.0`).Labels.variant, 'ai');
+    } finally {
+      await reg.stop();
+    }
+  });
+
+  describe('the buildx path (docker wrapper: buildx build writes the OCI archive)', () => {
+    function fakeBuildx(archive: string): { bin: string; log: string } {
+      const bin = workDir('fake-buildx');
+      const log = join(bin, 'calls.log');
+      const real = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
+      writeFileSync(
+        join(bin, 'docker'),
+        `#!/bin/sh
+if [ "$1" = "buildx" ]; then
+  echo "$*" >> ${log}
+  if [ "$2" = "version" ]; then echo "github.com/docker/buildx v0.99.0 0123abc"; exit 0; fi
+  for a in "$@"; do case "$a" in type=oci,dest=*) cp ${archive} "\${a#type=oci,dest=}";; esac; done
+  exit 0
+fi
+exec ${real} "$@"
+`,
+      );
+      chmodSync(join(bin, 'docker'), 0o755);
+      return { bin, log };
+    }
+
+    test('multi-platform: pushed as built (index digest kept), OCI archive of all platforms saved, buildx arguments', async () => {
+      const reg = await startRegistry();
+      try {
+        const repo = releaseRepo('v5.0.0');
+        const archive = join(workDir('buildx-out'), 'image.tar');
+        const index = await runnableImage(workDir('layout'), archive, { 'linux/amd64': readFileSync(join(repo, 'busybox')), 'linux/arm64': arm64Exit(0) });
+        const { bin, log } = fakeBuildx(archive);
+        const out = join(workDir('out'), 'all.tar');
+        const r = await cli(
+          ['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v5.0.0', '--platforms', 'linux/amd64,linux/arm64', '--save', out, '--save-platform', 'all', '--cache', `${reg.host}/release/cache:buildx`, '--build-args', 'A=1'],
+          { PATH: `${bin}:${process.env.PATH}` },
+        );
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.outputs.digest, index);
+        assert.equal(sha256(inspectRaw(`${reg.host}/release/app:v5.0.0`)), index);
+        assert.equal(sha256(inspectRaw(`${reg.host}/release/app:latest`)), index);
+        const call = readFileSync(log, 'utf8').split('\n').find((l) => l.startsWith('buildx build'))!;
+        assert.match(call, / --platform linux\/amd64,linux\/arm64 /);
+        assert.match(call, new RegExp(` --file ${repo}/Dockerfile --build-arg A=1 `));
+        assert.match(call, new RegExp(` --label org\\.opencontainers\\.image\\.revision=${git(repo, 'rev-parse', 'HEAD')} `));
+        assert.match(call, new RegExp(` --tag ${reg.host}/release/app:v5\\.0\\.0 --tag ${reg.host}/release/app:latest `));
+        assert.match(call, new RegExp(` --cache-from type=registry,ref=${reg.host}/release/cache:buildx --cache-to type=registry,ref=${reg.host}/release/cache:buildx,mode=max `));
+        assert.match(call, / --output type=oci,dest=\S+image\.oci\.tar \S+$/);
+        const savedIndex = JSON.parse(execFileSync('tar', ['-xOf', out, 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
+        assert.equal(savedIndex.manifests[0].digest, index, 'the OCI archive holds every platform under the same index');
+        assert.equal(JSON.parse(r.outputs.metadata).builder, 'buildx');
+      } finally {
+        await reg.stop();
+      }
+    });
+
+    test('check runs on every platform, arm64 through host QEMU; a failing arm64 check stops the push', { skip: needs('qemu-aarch64-static') }, async () => {
+      await ensureBinfmtMounted();
+      const had = existsSync(join(BINFMT, 'qemu-aarch64'));
+      const reg = await startRegistry();
+      try {
+        await registerHostHandlers(['linux/arm64']);
+        const repo = releaseRepo('v6.0.0');
+        const busybox = readFileSync(join(repo, 'busybox'));
+        const good = join(workDir('good'), 'image.tar');
+        await runnableImage(workDir('layout-good'), good, { 'linux/amd64': busybox, 'linux/arm64': arm64Exit(0) });
+        const ok = fakeBuildx(good);
+        const args = ['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v6.0.0', '--platforms', 'linux/amd64,linux/arm64', '--check', '["/bin/true"]'];
+        const r = await cli(args, { PATH: `${ok.bin}:${process.env.PATH}` });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.outputs.metadata).images[0].checked, ['linux/amd64', 'linux/arm64']);
+        assert.match(r.stdout + r.stderr, /check on linux\/arm64/);
+
+        const bad = join(workDir('bad'), 'image.tar');
+        await runnableImage(workDir('layout-bad'), bad, { 'linux/amd64': busybox, 'linux/arm64': arm64Exit(42) });
+        const no = fakeBuildx(bad);
+        const r2 = await cli([...args.slice(0, 3), `${reg.host}/release/other`, ...args.slice(4)], { PATH: `${no.bin}:${process.env.PATH}` });
+        assert.equal(r2.code, 1);
+        assert.match(r2.stderr, /check failed on linux\/arm64 \(exit 42\)/);
+        assert.deepEqual((await catalog(reg)).sort(), ['release/app'], 'release/other was never pushed');
+        assert.equal(d.docker(['images', '-q', 'airlift-check/*']).trim(), '', 'check images removed');
+      } finally {
+        await reg.stop();
+        if (!had) await unregisterHandler('aarch64');
+      }
+    });
+  });
+});
+
+describe('verify-describe on real git repositories', { skip: needs('git') }, () => {
+  test('tag match passes; a commit past the tag, a dirty tree, and no tags fail with both values', async () => {
+    const repo = workDir('describe');
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'config', 'user.email', 'a@b.c');
+    git(repo, 'config', 'user.name', 'A');
+    writeFileSync(join(repo, 'Dockerfile'), 'FROM scratch\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'one');
+    await assert.rejects(verifyDescribe(repo, 'v1.0.0'), /git describe says "[0-9a-f]{7,}", the tag is "v1.0.0"; no tag is reachable from HEAD: fetch the tags \(actions\/checkout with fetch-depth: 0/);
+    git(repo, 'tag', 'v1.0.0');
+    assert.equal(await verifyDescribe(repo, 'v1.0.0'), 'v1.0.0');
+    await assert.rejects(verifyDescribe(repo, 'v1.0.1'), /git describe says "v1.0.0", the tag is "v1.0.1"; HEAD is not the tagged commit/);
+    writeFileSync(join(repo, 'Dockerfile'), 'FROM scratch\nLABEL x=1\n');
+    await assert.rejects(verifyDescribe(repo, 'v1.0.0'), /git describe says "v1.0.0-dirty", the tag is "v1.0.0": the working tree has uncommitted changes \(M Dockerfile\)/);
+    git(repo, 'commit', '-q', '-am', 'two');
+    await assert.rejects(verifyDescribe(repo, 'v1.0.0'), /git describe says "v1.0.0-1-g[0-9a-f]+", the tag is "v1.0.0"; HEAD is 1 commit\(s\) past the tag/);
+    await assert.rejects(verifyDescribe(workDir('not-git'), 'v1.0.0'), /is not in a git repository \(set verify-describe: false/);
+  });
+
+  test('through the CLI: a mismatch fails before anything is built; input errors name the input', async () => {
+    const repo = workDir('describe-cli');
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'config', 'user.email', 'a@b.c');
+    git(repo, 'config', 'user.name', 'A');
+    writeFileSync(join(repo, 'Dockerfile'), 'FROM scratch\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-q', '-m', 'one');
+    git(repo, 'tag', 'v1.0.0');
+    const base = ['build-release-image', '--image', '127.0.0.1:1/release/app'];
+    const mismatch = await runCli([...base, '--context', repo, '--tag', 'v9.9.9']);
+    assert.equal(mismatch.code, 1);
+    assert.match(mismatch.stderr, /git describe says "v1.0.0", the tag is "v9.9.9"/);
+    const cases: [string[], RegExp][] = [
+      [['--tag', 'v1.0.0', '--platforms', 'linux/sparc'], /input "platforms": unknown platform "linux\/sparc": architecture "sparc"/],
+      [['--tag', 'v1.0.0', '--platforms', 'linux/amd64,linux/arm64'], /input "platforms": building linux\/amd64, linux\/arm64 at once needs docker buildx/],
+      [['--tag', 'v1.0.0', '--dockerfile', 'nope/Dockerfile'], /input "dockerfile": nope\/Dockerfile was not found in the context/],
+      [['--tag', 'v1.0.0', '--context', '/nonexistent'], /input "context": \/nonexistent is not a directory/],
+      [['--tag', 'v1.0.0', '--save', 'x.tar', '--save-platform', 'linux/arm64'], /input "save-platform": linux\/arm64 is not built \(platforms: linux\/amd64\)/],
+      [['--tag', 'v1.0.0', '--build-args', 'no-equals'], /input "build-args": "no-equals" is not KEY=value/],
+      [['--tag', 'v1.0.0', '--tag-rules', 'latest: sometimes'], /input "tag-rules": latest must be auto, true or false/],
+      [[], /input "tag" is empty and GITHUB_REF is not set/],
+      [['--tag', 'v1.0.0', '--registries', '127.0.0.1:1/release/app:v1'], /input "registries", line 1: "127.0.0.1:1\/release\/app:v1" names a tag \(v1\); give the repository only/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli([...base, ...(args.includes('--context') ? [] : ['--context', repo]), ...args]);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, re, args.join(' '));
+    }
+  });
+});
