@@ -2,11 +2,14 @@
 // path through a docker that records its calls (buildx is not packaged here).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
+import { startDockerd } from '../support/dockerd.js';
+import { arm64Exit } from '../support/elf.js';
 import { BINFMT, unregisterHandler } from '../../src/lib/docker/qemu.js';
 
 test('host mode: handlers registered, platforms read back; no buildx: a clear warning, no builder', { skip: needs('root', 'qemu-riscv64-static') }, async () => {
@@ -47,4 +50,53 @@ test('with buildx: buildkitd.toml from mirrors and insecure registries, builder 
   assert.match(calls, /^buildx inspect --bootstrap ci-builder$/m);
   assert.match(calls, /^buildx rm ci-builder$/m, 'the post step removed the builder');
   assert.ok(calls.indexOf('buildx rm') > calls.indexOf('buildx inspect'));
+});
+
+/**
+ * A binfmt installer image built here (no registry needed), standing in for a mirror of
+ * tonistiigi/binfmt: `--install arm64` registers qemu-aarch64 with the F flag, so the kernel
+ * keeps the image's own qemu-aarch64-static open after the container is gone.
+ */
+const INSTALL_SH = `#!/bin/sh
+[ "$1" = "--install" ] || { echo "usage: --install <arch,...>"; exit 2; }
+B=/proc/sys/fs/binfmt_misc
+[ -e $B/register ] || /bin/busybox mount -t binfmt_misc binfmt_misc $B
+for a in $(echo "$2" | /bin/busybox tr , ' '); do
+  case $a in
+    arm64|aarch64|all) [ -e $B/qemu-aarch64 ] || echo ':qemu-aarch64:M::\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00:\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff:/usr/bin/qemu-aarch64-static:F' > $B/register ;;
+    *) echo "no emulator for $a"; exit 1 ;;
+  esac
+done
+echo installed
+`;
+
+test('image mode: the binfmt installer image (a local stand-in for a mirror) registers arm64; an arm64 binary then runs', { skip: needs('root', 'dockerd', 'busybox', 'qemu-aarch64-static') }, async () => {
+  const had = existsSync(join(BINFMT, 'qemu-aarch64'));
+  if (had) await unregisterHandler('aarch64');
+  const d = await startDockerd();
+  try {
+    const ctx = workDir('binfmt-image');
+    copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(ctx, 'busybox'));
+    copyFileSync('/usr/bin/qemu-aarch64-static', join(ctx, 'qemu-aarch64-static'));
+    writeFileSync(join(ctx, 'install.sh'), INSTALL_SH);
+    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\nCOPY qemu-aarch64-static /usr/bin/qemu-aarch64-static\nCOPY install.sh /install.sh\nENTRYPOINT ["/bin/sh", "/install.sh"]\n');
+    d.docker(['build', '-q', '-t', 'mirror.local/tonistiigi/binfmt:test', ctx]);
+    const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'image', '--qemu-image', 'mirror.local/tonistiigi/binfmt:test', '--qemu-platforms', 'linux/arm64'], { DOCKER_HOST: d.host, DOCKER_CONFIG: d.env.DOCKER_CONFIG });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.outputs['qemu-mode'], 'image');
+    assert.ok(r.outputs.platforms.split(',').includes('linux/arm64'), r.outputs.platforms);
+    assert.match(readFileSync(join(BINFMT, 'qemu-aarch64'), 'utf8'), /interpreter \/usr\/bin\/qemu-aarch64-static\nflags: F/);
+    const bin = join(workDir('arm64'), 'exit7');
+    writeFileSync(bin, arm64Exit(7));
+    chmodSync(bin, 0o755);
+    assert.equal(spawnSync(bin, []).status, 7, 'the arm64 program ran through the emulator the image registered');
+
+    // auto mode with the handler now registered: nothing to do, no image run
+    const auto = await runCli(['setup-buildx-qemu', '--qemu-mode', 'auto', '--qemu-image', 'does.not/exist:1', '--qemu-platforms', 'linux/arm64'], { DOCKER_HOST: d.host, DOCKER_CONFIG: d.env.DOCKER_CONFIG });
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.equal(auto.outputs['qemu-mode'], 'none');
+  } finally {
+    await unregisterHandler('aarch64');
+    await d.stop();
+  }
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { exec, which } from '../../lib/exec.js';
 import { buildkitdToml, buildxVersion, createBuilder, installBuildx, removeBuilder } from '../../lib/docker/buildx.js';
-import { ensureBinfmtMounted, hostPlatform, registerHostHandlers, runnablePlatforms } from '../../lib/docker/qemu.js';
+import { ensureBinfmtMounted, hostPlatform, installWithImage, registerHostHandlers, runnablePlatforms } from '../../lib/docker/qemu.js';
 import { input } from '../../lib/inputs.js';
 import { info, summary, warning } from '../../lib/log.js';
 import { defineAction } from '../../lib/run.js';
@@ -38,7 +38,7 @@ export default defineAction({
       info(`QEMU (host qemu-user-static): ${added.length ? `registered ${added.join(', ')}` : 'handlers already registered'}`);
       mode = 'host';
     } else if (inputs.qemuMode === 'image' || (inputs.qemuMode === 'auto' && !satisfied)) {
-      await exec('docker', ['run', '--privileged', '--rm', inputs.qemuImage, '--install', all ? 'all' : inputs.qemuPlatforms.map((p) => p.split('/')[1]).join(',')]);
+      await installWithImage(inputs.qemuImage, wanted);
       mode = 'image';
     }
     const platforms = await runnablePlatforms();

@@ -6,6 +6,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { exec, packageFor } from '../exec.js';
+import { notice } from '../log.js';
 
 export const BINFMT = '/proc/sys/fs/binfmt_misc';
 
@@ -92,4 +93,20 @@ export async function registerHostHandlers(platforms: string[] | 'all', opts: { 
 /** Removes a handler this process registered (tests, cleanups). */
 export async function unregisterHandler(arch: string, root = BINFMT): Promise<void> {
   if (existsSync(join(root, `qemu-${arch}`))) await writeFile(join(root, `qemu-${arch}`), '-1');
+}
+
+/**
+ * Runs a binfmt installer image (tonistiigi/binfmt or a mirror of it): `--install <arches>`.
+ * Where the engine cannot grant --privileged (it lacks a capability, as in some nested
+ * sandboxes), it is run again with only what registering handlers needs: CAP_SYS_ADMIN and
+ * unmasked /proc paths.
+ */
+export async function installWithImage(image: string, platforms: string[] | 'all', docker = 'docker'): Promise<void> {
+  const arches = platforms === 'all' ? 'all' : [...new Set(platforms.map((p) => p.split('/')[1]))].join(',');
+  const r = await exec(docker, ['run', '--rm', '--privileged', image, '--install', arches], { allowFailure: true });
+  if (r.code === 0) return;
+  if (!/apply caps|operation not permitted/i.test(r.stderr)) throw new UserError(`qemu-image ${image}: docker run failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  notice('--privileged is not permitted by this docker engine; running the binfmt installer with CAP_SYS_ADMIN and unmasked /proc paths instead');
+  const again = await exec(docker, ['run', '--rm', '--cap-add', 'SYS_ADMIN', '--security-opt', 'systempaths=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'seccomp=unconfined', image, '--install', arches], { allowFailure: true });
+  if (again.code !== 0) throw new UserError(`qemu-image ${image}: docker run failed (exit ${again.code}): ${again.stderr.trim().split('\n').slice(-3).join(' | ')}`);
 }
