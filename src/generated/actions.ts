@@ -381,12 +381,17 @@ export const manifests: Record<string, ActionManifest> = {
         "default": "all"
       },
       "buildx-version": {
-        "description": "Version of the buildx binary to install from buildx-url (used as the tool-cache key); empty keeps the installed buildx.",
+        "description": "Version of the buildx binary to install from buildx-url (required with it): the tool-cache key, and what `docker buildx version` must then report.",
         "required": false,
         "default": ""
       },
       "buildx-url": {
         "description": "Where to get a pinned buildx binary: an http(s) URL (e.g. an internal mirror) or a local file path. Empty: use the buildx already installed.",
+        "required": false,
+        "default": ""
+      },
+      "buildx-sha256": {
+        "description": "Expected sha256 (hex) of the buildx binary from buildx-url; checked before it is cached or used.",
         "required": false,
         "default": ""
       },

@@ -4,7 +4,7 @@
 // build` writes the OCI archive buildx would; everything else goes to the real docker.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, type CliRun } from '../support/cli.js';
@@ -14,7 +14,7 @@ import { inspectRaw, sha256 } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { catalog, startRegistry } from '../support/registry.js';
 import { runnableImage } from '../support/runnable.js';
-import { needs } from '../support/tools.js';
+import { needs, whenPresent } from '../support/tools.js';
 import { verifyDescribe } from '../../src/lib/release/describe.js';
 import { BINFMT, ensureBinfmtMounted, registerHostHandlers, unregisterHandler } from '../../src/lib/docker/qemu.js';
 
@@ -156,6 +156,34 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
       assert.equal(`ai-v4.0.0 ${sha256(inspectRaw(`${reg.host}/release/app:ai-v4.0.0`))}`, lines[1]);
       assert.equal(skopeoInspect(`${reg.host}/release/app:ai-v4.0.0`).Labels.variant, 'ai');
     } finally {
+      await reg.stop();
+    }
+  });
+
+  const realBuildx = () => {
+    try {
+      execFileSync('docker', ['buildx', 'version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  test('real docker buildx: a docker-container builder builds linux/amd64, pushed and saved', { skip: whenPresent('docker buildx', realBuildx) }, async () => {
+    const reg = await startRegistry();
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: d.env.DOCKER_CONFIG };
+    try {
+      const setup = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--name', 'airlift-test', '--no-cleanup'], env);
+      assert.equal(setup.code, 0, setup.stderr);
+      const repo = releaseRepo('v7.0.0');
+      const out = join(workDir('out'), 'buildx.tar');
+      const r = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v7.0.0', '--platforms', 'linux/amd64', '--save', out, '--check', '/bin/busybox true']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.outputs.metadata).builder, 'buildx');
+      assert.equal(sha256(inspectRaw(`${reg.host}/release/app:v7.0.0`)), r.outputs.digest);
+      assert.match(d.docker(['load', '-i', out]), /Loaded image/);
+    } finally {
+      spawnSync('docker', ['buildx', 'rm', 'airlift-test'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       await reg.stop();
     }
   });

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { workDir } from '../support/proc.js';
@@ -11,6 +12,7 @@ import { needs } from '../support/tools.js';
 import { startDockerd } from '../support/dockerd.js';
 import { arm64Exit } from '../support/elf.js';
 import { BINFMT, unregisterHandler } from '../../src/lib/docker/qemu.js';
+import { installBuildx } from '../../src/lib/docker/buildx.js';
 
 test('host mode: handlers registered, platforms read back; no buildx: a clear warning, no builder', { skip: needs('root', 'qemu-riscv64-static') }, async () => {
   const had = existsSync(join(BINFMT, 'qemu-riscv64'));
@@ -98,5 +100,80 @@ test('image mode: the binfmt installer image (a local stand-in for a mirror) reg
   } finally {
     await unregisterHandler('aarch64');
     await d.stop();
+  }
+});
+
+/** A docker CLI plugin standing in for a pinned buildx release (the real docker CLI runs it). */
+function fakeBuildxPlugin(dir: string, version: string): string {
+  const file = join(dir, `docker-buildx-${version}`);
+  writeFileSync(
+    file,
+    `#!/bin/sh
+if [ "$1" = "docker-cli-plugin-metadata" ]; then echo '{"SchemaVersion":"0.1.0","Vendor":"Airlift tests","Version":"${version}","ShortDescription":"fake buildx"}'; exit 0; fi
+if [ "$1 $2" = "buildx version" ]; then echo "github.com/docker/buildx ${version} 0123abc"; exit 0; fi
+exit 0
+`,
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
+test('buildx from buildx-url: sha256 checked, cached by version, the reported version checked', { skip: needs('docker') }, async () => {
+  const src = workDir('buildx-src');
+  const bin = fakeBuildxPlugin(src, 'v0.99.1');
+  const sum = createHash('sha256').update(readFileSync(bin)).digest('hex');
+  const cache = workDir('xdg-cache');
+  const run = (args: string[]) => {
+    const config = workDir('docker-config');
+    return runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--name', 'pinned', '--no-cleanup', '--buildx-url', bin, ...args], { DOCKER_CONFIG: config, XDG_CACHE_HOME: cache, RUNNER_TEMP: workDir('rt') }).then((r) => ({ ...r, config }));
+  };
+  const bad = await run(['--buildx-version', 'v0.99.1', '--buildx-sha256', '0'.repeat(64)]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, new RegExp(`input "buildx-sha256": the binary from buildx-url has sha256 ${sum}, not 0{64}; nothing was installed`));
+  assert.equal(existsSync(join(bad.config, 'cli-plugins', 'docker-buildx')), false);
+
+  const ok = await run(['--buildx-version', 'v0.99.1', '--buildx-sha256', sum]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.outputs['buildx-version'], 'v0.99.1');
+  assert.equal(ok.outputs.builder, 'pinned');
+  assert.match(ok.stderr, /buildx v0\.99\.1: installed from \S+ \(sha256 verified\)/);
+  assert.ok(existsSync(join(cache, 'airlift', 'tool-cache', 'docker-buildx', '0.99.1', process.arch, 'docker-buildx')));
+
+  // the source is gone: the next job installs from the cache
+  rmSync(bin);
+  const again = await run(['--buildx-version', '0.99.1', '--buildx-sha256', sum]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /buildx 0\.99\.1: from the tool cache/);
+  assert.equal(createHash('sha256').update(readFileSync(join(again.config, 'cli-plugins', 'docker-buildx'))).digest('hex'), sum);
+
+  const other = fakeBuildxPlugin(src, 'v0.99.1');
+  const mismatch = await run(['--buildx-version', 'v0.98.0']);
+  assert.equal(mismatch.code, 1);
+  assert.match(mismatch.stderr, /input "buildx-version": v0\.98\.0 was asked for, but the binary from buildx-url reports v0\.99\.1; it was not installed/);
+  assert.equal(existsSync(join(mismatch.config, 'cli-plugins', 'docker-buildx')), false);
+  assert.equal(existsSync(join(cache, 'airlift', 'tool-cache', 'docker-buildx', '0.98.0')), false, 'a wrong binary is never cached');
+  assert.ok(existsSync(other));
+
+  const noVersion = await run([]);
+  assert.equal(noVersion.code, 1);
+  assert.match(noVersion.stderr, /input "buildx-version" is required with buildx-url/);
+});
+
+test('on a runner the pinned buildx goes through @actions/tool-cache', async () => {
+  const toolCache = workDir('runner-tool-cache');
+  const saved = { ...process.env };
+  process.env.RUNNER_TOOL_CACHE = toolCache;
+  process.env.RUNNER_TEMP = workDir('runner-temp2');
+  try {
+    const bin = fakeBuildxPlugin(workDir('buildx-src2'), 'v0.99.2');
+    const first = await installBuildx({ source: bin, version: 'v0.99.2', toolCache: true, pluginDir: workDir('plugins') });
+    assert.equal(first.fromCache, false);
+    assert.ok(existsSync(join(toolCache, 'docker-buildx', '0.99.2', process.arch, 'docker-buildx')));
+    assert.ok(existsSync(join(toolCache, 'docker-buildx', '0.99.2', `${process.arch}.complete`)), 'tool-cache marks the entry complete');
+    rmSync(bin);
+    const second = await installBuildx({ source: bin, version: '0.99.2', toolCache: true, pluginDir: workDir('plugins2') });
+    assert.equal(second.fromCache, true);
+  } finally {
+    process.env = saved;
   }
 });

@@ -6,7 +6,7 @@ import { exec, which } from '../../lib/exec.js';
 import { buildkitdToml, buildxVersion, createBuilder, installBuildx, removeBuilder } from '../../lib/docker/buildx.js';
 import { ensureBinfmtMounted, hostPlatform, installWithImage, registerHostHandlers, runnablePlatforms } from '../../lib/docker/qemu.js';
 import { input } from '../../lib/inputs.js';
-import { info, summary, warning } from '../../lib/log.js';
+import { info, runnerCore, summary, warning } from '../../lib/log.js';
 import { defineAction } from '../../lib/run.js';
 
 export default defineAction({
@@ -17,6 +17,7 @@ export default defineAction({
     'qemu-platforms': input.list(),
     'buildx-version': input.string(),
     'buildx-url': input.string(),
+    'buildx-sha256': input.string({ pattern: /^([a-fA-F0-9]{64})?$/, hint: '64 hex digits' }),
     driver: input.enum(['docker-container', 'docker', 'kubernetes', 'remote']),
     'driver-opts': input.list(),
     name: input.string({ pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, hint: 'letters, digits, "_", "." and "-"' }),
@@ -48,10 +49,15 @@ export default defineAction({
 
     let version = await buildxVersion();
     if (inputs.buildxUrl) {
-      info(`installing buildx ${inputs.buildxVersion || ''} from ${inputs.buildxUrl.replace(/\?.*$/, '')}`);
-      await installBuildx(inputs.buildxUrl);
-      version = await buildxVersion();
-      if (!version) throw new UserError('input "buildx-url": the installed binary does not answer `docker buildx version`');
+      if (!inputs.buildxVersion) throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
+      const where = /^https?:\/\//.test(inputs.buildxUrl) ? inputs.buildxUrl.replace(/\?.*$/, '') : inputs.buildxUrl;
+      const verify = async () => {
+        version = await buildxVersion();
+        if (!version) throw new UserError('input "buildx-url": the installed binary does not answer `docker buildx version`');
+        if (version.replace(/^v/, '') !== inputs.buildxVersion.replace(/^v/, '')) throw new UserError(`input "buildx-version": ${inputs.buildxVersion} was asked for, but the binary from buildx-url reports ${version}; it was not installed`);
+      };
+      const installed = await installBuildx({ source: inputs.buildxUrl, version: inputs.buildxVersion, sha256: inputs.buildxSha256 || undefined, toolCache: runnerCore() !== undefined, verify });
+      info(`buildx ${inputs.buildxVersion}: ${installed.fromCache ? 'from the tool cache' : `installed from ${where}${inputs.buildxSha256 ? ' (sha256 verified)' : ''}`} → ${installed.path}`);
     }
     setOutput('buildx-version', version ?? '');
     if (!version) {

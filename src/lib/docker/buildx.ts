@@ -1,15 +1,17 @@
 // docker buildx: detection, optional install of a pinned binary (from a URL such as an
 // internal mirror, or a local file), builder creation with a generated buildkitd.toml for
 // registry mirrors and insecure registries, and removal.
-import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { UserError } from '../errors.js';
 import { exec } from '../exec.js';
-import { retry } from '../retry.js';
+import { retry, RetryableError } from '../retry.js';
+import { sha256File } from '../archive/checksums.js';
 
 /** `docker buildx version` → "v0.16.2", or undefined when buildx is not there. */
 export async function buildxVersion(docker = 'docker'): Promise<string | undefined> {
@@ -18,23 +20,91 @@ export async function buildxVersion(docker = 'docker'): Promise<string | undefin
   return /\bv?\d+\.\d+\.\d+[^\s]*/.exec(r.stdout)?.[0] ?? r.stdout.trim().split(/\s+/)[1];
 }
 
-/** Installs docker-buildx as a CLI plugin from an http(s) URL or a local file. */
-export async function installBuildx(source: string, pluginDir = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'cli-plugins')): Promise<string> {
-  await mkdir(pluginDir, { recursive: true });
-  const dest = join(pluginDir, 'docker-buildx');
+export interface InstallOptions {
+  /** http(s) URL (e.g. an internal mirror) or a local file */
+  source: string;
+  /** the version: the cache key, and what `docker buildx version` must then report */
+  version: string;
+  /** expected sha256 of the binary (hex); checked before it is cached or used */
+  sha256?: string;
+  /** on a runner: @actions/tool-cache; elsewhere a cache under ~/.cache/airlift */
+  toolCache?: boolean;
+  pluginDir?: string;
+  /** runs against the placed plugin before it is cached (e.g. the reported version) */
+  verify?: (plugin: string) => Promise<void>;
+}
+
+async function fetchBinary(source: string, dest: string): Promise<void> {
   if (/^https?:\/\//.test(source)) {
+    const where = `${new URL(source).origin}${new URL(source).pathname}`;
     await retry(async () => {
       const res = await fetch(source);
-      if (!res.ok || !res.body) throw new UserError(`input "buildx-url": ${new URL(source).origin}${new URL(source).pathname} answered ${res.status}`);
+      if (!res.ok || !res.body) {
+        const err = new UserError(`input "buildx-url": ${where} answered ${res.status}`);
+        if (res.status >= 500 || res.status === 429) throw new RetryableError(err.message);
+        throw err;
+      }
       await pipeline(Readable.fromWeb(res.body as never), createWriteStream(dest));
     });
-  } else {
+  } else
     await copyFile(source, dest).catch((err: Error) => {
       throw new UserError(`input "buildx-url": ${source} cannot be read (${err.message})`);
     });
+}
+
+/**
+ * Installs a pinned docker-buildx as a CLI plugin: from the cache when this version is there,
+ * else fetched (checksum verified) and cached. Returns the plugin path and whether it was cached.
+ */
+export async function installBuildx(o: InstallOptions): Promise<{ path: string; fromCache: boolean }> {
+  const version = o.version.replace(/^v/, '');
+  const arch = process.arch;
+  let cached: string | undefined;
+  let store: (file: string) => Promise<string>;
+  if (o.toolCache) {
+    const tc = await import('@actions/tool-cache');
+    const dir = tc.find('docker-buildx', version, arch);
+    cached = dir ? join(dir, 'docker-buildx') : undefined;
+    store = async (file) => join(await tc.cacheFile(file, 'docker-buildx', 'docker-buildx', version, arch), 'docker-buildx');
+  } else {
+    const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'airlift', 'tool-cache', 'docker-buildx', version, arch);
+    cached = existsSync(join(dir, 'docker-buildx')) ? join(dir, 'docker-buildx') : undefined;
+    store = async (file) => {
+      await mkdir(dir, { recursive: true });
+      await copyFile(file, join(dir, 'docker-buildx.partial'));
+      await rename(join(dir, 'docker-buildx.partial'), join(dir, 'docker-buildx'));
+      return join(dir, 'docker-buildx');
+    };
   }
-  await chmod(dest, 0o755);
-  return dest;
+  if (cached && o.sha256 && (await sha256File(cached)) !== o.sha256.toLowerCase()) cached = undefined; // a stale or damaged cache entry is replaced
+  const pluginDir = o.pluginDir ?? join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'cli-plugins');
+  await mkdir(pluginDir, { recursive: true });
+  const dest = join(pluginDir, 'docker-buildx');
+  const place = async (file: string) => {
+    await copyFile(file, dest);
+    await chmod(dest, 0o755);
+    await o.verify?.(dest);
+  };
+  if (cached) await place(cached);
+  else {
+    const tmpDir = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-buildx-'));
+    try {
+      const file = join(tmpDir, 'docker-buildx');
+      await fetchBinary(o.source, file);
+      if (o.sha256) {
+        const got = await sha256File(file);
+        if (got !== o.sha256.toLowerCase()) throw new UserError(`input "buildx-sha256": the binary from buildx-url has sha256 ${got}, not ${o.sha256.toLowerCase()}; nothing was installed`);
+      }
+      await place(file).catch(async (err: unknown) => {
+        await rm(dest, { force: true });
+        throw err;
+      });
+      await store(file); // only a binary that passed every check is cached
+    } finally {
+      await rm(tmpDir, { recursive: true, force: true });
+    }
+  }
+  return { path: dest, fromCache: cached !== undefined };
 }
 
 /** buildkitd.toml for registry mirrors (of docker.io) and insecure registries, then inline extras. */
