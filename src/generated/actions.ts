@@ -170,12 +170,12 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "build-args": {
-        "description": "Build arguments (list of KEY=value).",
+        "description": "Build arguments, one KEY=value per line (values may hold commas).",
         "required": false,
         "default": ""
       },
       "labels": {
-        "description": "Extra labels (list of key=value); OCI source, revision, version and created labels are added automatically.",
+        "description": "Extra labels, one key=value per line (values may hold commas); OCI source, revision, version and created labels are added automatically and can be overridden here.",
         "required": false,
         "default": ""
       },
@@ -195,9 +195,9 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "save-platform": {
-        "description": "Platform written to a docker-load-able save archive; \"all\" writes an OCI archive of every platform.",
+        "description": "Platform written to a docker-load-able save archive (empty: the one platform built; needed when several are); \"all\" writes an OCI archive of every platform.",
         "required": false,
-        "default": "linux/amd64"
+        "default": ""
       },
       "check": {
         "description": "Command run inside the built image for every platform (through QEMU for foreign ones) before anything is pushed: a shell command (/bin/sh -c), or a JSON array for images without a shell. A non-zero exit fails the step.",
@@ -376,7 +376,7 @@ export const manifests: Record<string, ActionManifest> = {
         "default": "docker.io/tonistiigi/binfmt:latest"
       },
       "qemu-platforms": {
-        "description": "Platforms to register handlers for (list, e.g. arm64,riscv64), or all.",
+        "description": "Platforms to register handlers for (list, e.g. linux/arm64,riscv64; a bare architecture means linux/<arch>), or all.",
         "required": false,
         "default": "all"
       },
@@ -396,7 +396,7 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "driver": {
-        "description": "Builder driver: docker-container, docker, kubernetes or remote.",
+        "description": "Builder driver: docker-container or kubernetes (the docker driver cannot be created, only used as the default builder; build-release-image handles it).",
         "required": false,
         "default": "docker-container"
       },

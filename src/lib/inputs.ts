@@ -28,6 +28,8 @@ export interface IntegerKind extends Base {
 }
 export interface ListKind extends Base {
   kind: 'list';
+  /** one value per line, kept whole (commas and " #" included); only whole-line # comments dropped */
+  lines?: boolean;
 }
 export interface SizeKind extends Base {
   kind: 'size';
@@ -54,7 +56,7 @@ export const input = {
   boolean: (): BooleanKind => ({ kind: 'boolean' }),
   integer: <O extends Omit<IntegerKind, 'kind'>>(o: O = {} as O): IntegerKind & O => ({ kind: 'integer', ...o }),
   /** Newline- or comma-separated values, `#` comments and blank lines ignored. */
-  list: (): ListKind => ({ kind: 'list' }),
+  list: (o: Omit<ListKind, 'kind'> = {}): ListKind => ({ kind: 'list', ...o }),
   /** A byte size: 512MiB, 5GB, 1048576. */
   size: <O extends Omit<SizeKind, 'kind'>>(o: O = {} as O): SizeKind & O => ({ kind: 'size', ...o }),
   /** A duration in milliseconds: 30m, 1h30m, 45s, 500ms (a bare number is seconds). */
@@ -186,7 +188,7 @@ export function parseValue(kind: InputKind, raw: string): unknown {
       return range(n, kind.min, kind.max, String);
     }
     case 'list':
-      return parseList(raw);
+      return kind.lines ? raw.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : parseList(raw);
     case 'size': {
       const n = parseSize(raw);
       if (n === undefined) throw `${shown} is not a size (use e.g. 512MiB, 5GB or a number of bytes)`;

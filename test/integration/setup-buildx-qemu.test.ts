@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
 import { workDir } from '../support/proc.js';
@@ -14,20 +14,36 @@ import { arm64Exit } from '../support/elf.js';
 import { BINFMT, unregisterHandler } from '../../src/lib/docker/qemu.js';
 import { installBuildx } from '../../src/lib/docker/buildx.js';
 
-test('host mode: handlers registered, platforms read back; no buildx: a clear warning, no builder', { skip: needs('root', 'qemu-riscv64-static') }, async () => {
-  const had = existsSync(join(BINFMT, 'qemu-riscv64'));
+test('host mode: handlers registered, an arm64 binary then runs, platforms read back; no buildx: a clear warning, no builder', { skip: needs('root', 'qemu-aarch64-static', 'qemu-riscv64-static') }, async () => {
+  const had = { aarch64: existsSync(join(BINFMT, 'qemu-aarch64')), riscv64: existsSync(join(BINFMT, 'qemu-riscv64')) };
+  for (const [arch, was] of Object.entries(had)) if (was) await unregisterHandler(arch);
   try {
-    const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'linux/riscv64']);
+    const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'arm64,linux/riscv64']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.outputs['qemu-mode'], 'host');
+    assert.match(r.stderr, /registered linux\/arm64, linux\/riscv64/);
+    assert.ok(r.outputs.platforms.split(',').includes('linux/arm64'), r.outputs.platforms);
     assert.ok(r.outputs.platforms.split(',').includes('linux/riscv64'), r.outputs.platforms);
+    const bin = join(workDir('arm64-host'), 'exit3');
+    writeFileSync(bin, arm64Exit(3));
+    chmodSync(bin, 0o755);
+    assert.equal(spawnSync(bin, []).status, 3, 'the arm64 program ran through the host qemu-user-static');
     assert.equal(r.outputs.builder, '');
     assert.match(r.stderr, /docker buildx is not available: single-platform builds fall back to the classic builder/);
     const bad = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'linux/sparc128']);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /input "qemu-platforms": no QEMU emulation is known for "linux\/sparc128"/);
+    assert.match(bad.stderr, /input "qemu-platforms": unknown platform "linux\/sparc128"/);
+
+    // auto, nothing registered, the installer image unusable (no engine here): the host's QEMU
+    await unregisterHandler('aarch64');
+    const auto = await runCli(['setup-buildx-qemu', '--qemu-mode', 'auto', '--qemu-image', 'mirror.invalid/binfmt:1', '--qemu-platforms', 'linux/arm64'], { DOCKER_HOST: 'unix:///nonexistent.sock' });
+    assert.equal(auto.code, 0, auto.stderr);
+    assert.equal(auto.outputs['qemu-mode'], 'host');
+    assert.match(auto.stderr, /the installer image mirror\.invalid\/binfmt:1 could not be used .*; using the host's qemu-user-static/);
+    assert.equal(spawnSync(bin, []).status, 3);
   } finally {
-    if (!had) await unregisterHandler('riscv64');
+    await unregisterHandler('aarch64');
+    await unregisterHandler('riscv64');
   }
 });
 
@@ -110,7 +126,7 @@ function fakeBuildxPlugin(dir: string, version: string): string {
     file,
     `#!/bin/sh
 if [ "$1" = "docker-cli-plugin-metadata" ]; then echo '{"SchemaVersion":"0.1.0","Vendor":"Airlift tests","Version":"${version}","ShortDescription":"fake buildx"}'; exit 0; fi
-if [ "$1 $2" = "buildx version" ]; then echo "github.com/docker/buildx ${version} 0123abc"; exit 0; fi
+if [ "$1 $2" = "buildx version" ] || [ "$1" = "version" ]; then echo "github.com/docker/buildx ${version} 0123abc"; exit 0; fi
 exit 0
 `,
   );
@@ -146,13 +162,16 @@ test('buildx from buildx-url: sha256 checked, cached by version, the reported ve
   assert.match(again.stderr, /buildx 0\.99\.1: from the tool cache/);
   assert.equal(createHash('sha256').update(readFileSync(join(again.config, 'cli-plugins', 'docker-buildx'))).digest('hex'), sum);
 
-  const other = fakeBuildxPlugin(src, 'v0.99.1');
-  const mismatch = await run(['--buildx-version', 'v0.98.0']);
+  // a binary reporting another version is refused; the buildx already installed stays as it was
+  fakeBuildxPlugin(src, 'v0.99.1');
+  const config = workDir('docker-config-existing');
+  mkdirSync(join(config, 'cli-plugins'));
+  writeFileSync(join(config, 'cli-plugins', 'docker-buildx'), '#!/bin/sh\necho previous buildx\n', { mode: 0o755 });
+  const mismatch = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--no-cleanup', '--buildx-url', bin, '--buildx-version', 'v0.98.0'], { DOCKER_CONFIG: config, XDG_CACHE_HOME: cache, RUNNER_TEMP: workDir('rt') });
   assert.equal(mismatch.code, 1);
   assert.match(mismatch.stderr, /input "buildx-version": v0\.98\.0 was asked for, but the binary from buildx-url reports v0\.99\.1; it was not installed/);
-  assert.equal(existsSync(join(mismatch.config, 'cli-plugins', 'docker-buildx')), false);
+  assert.equal(readFileSync(join(config, 'cli-plugins', 'docker-buildx'), 'utf8'), '#!/bin/sh\necho previous buildx\n', 'the existing buildx is untouched');
   assert.equal(existsSync(join(cache, 'airlift', 'tool-cache', 'docker-buildx', '0.98.0')), false, 'a wrong binary is never cached');
-  assert.ok(existsSync(other));
 
   const noVersion = await run([]);
   assert.equal(noVersion.code, 1);

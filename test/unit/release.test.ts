@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { workDir } from '../support/proc.js';
 import { deriveTags, isPrerelease, parseTagRules, releaseTag, versionTag, dockerTag } from '../../src/lib/release/tags.js';
 import { loadDestinations } from '../../src/lib/release/registries.js';
-import { buildxArgs, classicArgs, parseCache, validatePlatforms, type BuildSpec } from '../../src/lib/docker/build.js';
+import { buildxArgs, buildxLoadArgs, classicArgs, parseCache, validatePlatforms, type BuildSpec } from '../../src/lib/docker/build.js';
 import { checkRunArgs, parseCheck } from '../../src/lib/docker/check.js';
 import { loadMeta, ociLabels } from '../../src/lib/release/labels.js';
 
@@ -71,13 +71,18 @@ test('destinations: image + inline list, registry.yaml with env credentials, eve
   assert.throws(() => loadDestinations('', 'registry.yaml', { cwd: dir, env }), /harbor: "repository" \(the full repository path/);
   assert.throws(() => loadDestinations('a.example/x/app', 'a.example/x/app', { env }), /a.example\/x\/app is named twice/);
   assert.throws(() => loadDestinations('Bad/Repo', '', { env }), /input "image": "Bad\/Repo" is not a valid image reference/);
+  writeFileSync(yaml, '- repository: a.example/x/app\n  insecure: "yes"\n');
+  assert.throws(() => loadDestinations('', 'registry.yaml', { cwd: dir, env }), /entry 1: insecure must be true or false, not "yes"/);
 });
 
 test('platforms: normalised, unknown ones refused with the reason', () => {
   assert.deepEqual(validatePlatforms(['linux/x86_64', 'linux/arm64', 'linux/arm/v7'], 'platforms'), ['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
   assert.throws(() => validatePlatforms(['amd64'], 'platforms'), /input "platforms": "amd64" is not a platform/);
   assert.throws(() => validatePlatforms(['plan9/amd64'], 'platforms'), /os "plan9" is not one of/);
-  assert.throws(() => validatePlatforms(['linux/arm/v9'], 'platforms'), /variant "v9"/);
+  assert.throws(() => validatePlatforms(['linux/arm/v9'], 'platforms'), /arm has the variants v5, v6, v7, not "v9"/);
+  assert.deepEqual(validatePlatforms(['linux/amd64/v3', 'linux/arm64/v8'], 'platforms'), ['linux/amd64/v3', 'linux/arm64/v8']);
+  assert.throws(() => validatePlatforms(['linux/amd64/v7'], 'platforms'), /amd64 has the variants v1, v2, v3, v4, not "v7"/);
+  assert.throws(() => validatePlatforms(['linux/s390x/v1'], 'platforms'), /s390x has no variants/);
   assert.throws(() => validatePlatforms(['linux/amd64', 'linux/x86_64'], 'platforms'), /linux\/amd64 is listed twice/);
 });
 
@@ -91,10 +96,9 @@ const spec: BuildSpec = {
   cache: { kind: 'gha', scope: 'r.example-app' },
 };
 
-test('buildx arguments: platforms, labels, tags, gha or registry cache, OCI archive output; no credentials involved', () => {
+test('buildx arguments: platforms, labels, gha or registry cache, OCI archive output (no names: one index entry); no credentials involved', () => {
   assert.deepEqual(buildxArgs(spec, '/tmp/x/image.oci.tar'), [
     'buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--file', '/src/Dockerfile', '--build-arg', 'A=1', '--label', 'org.opencontainers.image.version=1.0',
-    '--tag', 'r.example/app:1.0', '--tag', 'r.example/app:latest',
     '--cache-from', 'type=gha,scope=r.example-app', '--cache-to', 'type=gha,mode=max,scope=r.example-app',
     '--output', 'type=oci,dest=/tmp/x/image.oci.tar', '/src',
   ]);
@@ -103,6 +107,13 @@ test('buildx arguments: platforms, labels, tags, gha or registry cache, OCI arch
   assert.equal(none.includes('--cache-from'), false);
   assert.deepEqual(parseCache('r.example/cache:buildx', 's'), { kind: 'registry', ref: 'r.example/cache:buildx' });
   assert.throws(() => parseCache('Not A Ref', 's'), /input "cache": "Not A Ref" is neither none, gha nor a registry cache reference/);
+});
+
+test('buildx --load arguments (docker driver): one platform, names and image ID file', () => {
+  assert.deepEqual(buildxLoadArgs({ ...spec, platforms: ['linux/arm64'], cache: { kind: 'none' } }, '/w/iid'), [
+    'buildx', 'build', '--load', '--platform', 'linux/arm64', '--file', '/src/Dockerfile', '--build-arg', 'A=1', '--label', 'org.opencontainers.image.version=1.0',
+    '--tag', 'r.example/app:1.0', '--tag', 'r.example/app:latest', '--iidfile', '/w/iid', '/src',
+  ]);
 });
 
 test('classic arguments: one platform, --platform only when foreign, image ID file', () => {
@@ -133,6 +144,8 @@ test('meta.yml: tags with {tag}/{version}, file order kept, mistakes named', () 
   writeFileSync(meta, 'x: 3\n');
   assert.throws(() => loadMeta(meta, { tag: 'v1', version: '' }), /tag "x" must map to a Dockerfile path/);
   assert.throws(() => loadMeta(join(dir, 'none.yml'), { tag: 'v1', version: '' }), /input "meta": \S+none.yml was not found/);
+  writeFileSync(meta, 'cuda12-{version}: Dockerfile\n');
+  assert.throws(() => loadMeta(meta, { tag: 'v1', version: '' }), /input "version" is needed: \S+meta.yml: tag "cuda12-\{version\}" uses \{version\}/);
 });
 
 test('labels: source from GITHUB_*, SOURCE_DATE_EPOCH for created, the user\'s labels win', async () => {

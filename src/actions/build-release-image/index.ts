@@ -1,9 +1,9 @@
 // build-release-image: check the tag against git describe, derive the tags, build (buildx, or
 // the classic builder for one platform), run a check inside the image, push to every
 // registry and save for offline use.
-import { resolve } from 'node:path';
-import { buildxVersion } from '../../lib/docker/buildx.js';
-import { parseCache, resolveBuildFiles, resolveContext, validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { buildMode, parseCache, resolveBuildFiles, resolveContext, validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
 import { parseCheck } from '../../lib/docker/check.js';
 import { hostPlatform } from '../../lib/docker/qemu.js';
 import { UserError } from '../../lib/errors.js';
@@ -12,7 +12,7 @@ import { RegistryPool } from '../../lib/image/open.js';
 import { input } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
-import { repositoryName } from '../../lib/registry/reference.js';
+import { registryHosts, repositoryName } from '../../lib/registry/reference.js';
 import { verifyDescribe } from '../../lib/release/describe.js';
 import { loadMeta, ociLabels } from '../../lib/release/labels.js';
 import { checkPushAccess, release, type ImageJob } from '../../lib/release/pipeline.js';
@@ -32,8 +32,8 @@ export default defineAction({
     'tag-rules': input.text(),
     'verify-describe': input.boolean(),
     platforms: input.list(),
-    'build-args': input.list(),
-    labels: input.list(),
+    'build-args': input.list({ lines: true }),
+    labels: input.list({ lines: true }),
     push: input.boolean(),
     cache: input.string(),
     save: input.string(),
@@ -52,16 +52,25 @@ export default defineAction({
     const built = platforms.length ? platforms : [hostPlatform()];
     let save: { path: string; platform: string } | undefined;
     if (inputs.save.trim()) {
-      const platform = inputs.savePlatform.trim().toLowerCase() === 'all' ? 'all' : validatePlatforms([inputs.savePlatform], 'save-platform')[0];
-      if (platform !== 'all' && !built.includes(platform)) throw new UserError(`input "save-platform": ${platform} is not built (platforms: ${built.join(', ')}); save one of them, or "all" for an OCI archive`);
-      save = { path: resolve(inputs.save.trim()), platform };
+      let platform: string;
+      if (inputs.savePlatform.trim().toLowerCase() === 'all') platform = 'all';
+      else if (inputs.savePlatform.trim()) {
+        platform = validatePlatforms([inputs.savePlatform], 'save-platform')[0];
+        if (!built.includes(platform)) throw new UserError(`input "save-platform": ${platform} is not built (platforms: ${built.join(', ')}); save one of them, or "all" for an OCI archive`);
+      } else if (built.length === 1) platform = built[0];
+      else throw new UserError(`input "save-platform" is needed with several platforms: one of ${built.join(', ')} for a docker-load-able archive, or "all" for an OCI archive`);
+      const path = resolve(inputs.save.trim());
+      await mkdir(dirname(path), { recursive: true }).catch((err: Error) => {
+        throw new UserError(`input "save": cannot create the directory of ${inputs.save.trim()} (${err.message})`);
+      });
+      save = { path, platform };
     }
     const check = parseCheck(inputs.check);
     const buildArgs = validateKeyValues(inputs.buildArgs, 'build-args', /^[A-Za-z_][A-Za-z0-9_]*$/);
     validateKeyValues(inputs.labels, 'labels', /^[^\s=]+$/);
     const destinations = loadDestinations(inputs.image, inputs.registries);
     const credentials = credentialChain([...destinationAuth(destinations), ...parseRegistryAuth(inputs.registryAuth)]);
-    const insecure = [...inputs.insecureRegistries, ...destinations.filter((d) => d.insecure).map((d) => d.repository.registry)];
+    const insecure = [...registryHosts(inputs.insecureRegistries, 'insecure-registries'), ...destinations.filter((d) => d.insecure).map((d) => d.repository.registry)];
     const pool = new RegistryPool({ credentials, insecureRegistries: insecure });
     const cache = parseCache(inputs.cache, repositoryName(destinations[0].repository).replace(/[^\w.-]/g, '-'));
 
@@ -71,7 +80,8 @@ export default defineAction({
     let prerelease = false;
     if (inputs.meta.trim()) {
       context = resolveContext(inputs.context);
-      if (/\{version\}/.test(inputs.meta) && !version) throw new UserError('input "meta" uses {version}: set version');
+      if (inputs.tagRules.trim()) throw new UserError('input "tag-rules" does not apply with meta: each meta.yml entry names its own tag');
+      if (inputs.dockerfile !== 'Dockerfile') throw new UserError('input "dockerfile" does not apply with meta: each meta.yml entry names its own Dockerfile');
       const entries = loadMeta(resolve(inputs.meta.trim()), { tag: dockerTag(tag, 'tag'), version: version ? versionTag(version) : '' });
       for (const e of entries) jobs.push({ tags: [e.tag], dockerfile: resolveBuildFiles(inputs.context, e.dockerfile, `input "meta", tag ${e.tag}`).dockerfile });
     } else {
@@ -86,9 +96,7 @@ export default defineAction({
       await verifyDescribe(context, tag);
       info(`verify-describe: git describe is exactly ${tag}, the tree is clean`);
     }
-    const buildx = await buildxVersion();
-    if (!buildx && platforms.length > 1)
-      throw new UserError(`input "platforms": building ${platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`);
+    const mode = await buildMode(platforms);
     if (inputs.push) {
       await checkPushAccess(destinations, pool, credentials);
       info(`push access to ${destinations.map((d) => repositoryName(d.repository)).join(', ')} confirmed`);
@@ -96,7 +104,7 @@ export default defineAction({
     for (const [t, why] of Object.entries(reasons)) info(`tag ${t}: ${why}`);
     const labels = await ociLabels({ dir: context, version: version || tag, extra: inputs.labels });
 
-    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, buildx: buildx !== undefined, pool, credentials });
+    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, pool, credentials });
 
     const allTags = [...new Set(res.images.flatMap((i) => i.tags))];
     setOutput('digest', res.images.length === 1 ? res.images[0].digest : res.images.map((i) => `${i.tags[0]} ${i.digest}`).join('\n'));

@@ -13,6 +13,7 @@ import { packImages, type PackFormat } from '../../lib/offline/pack.js';
 import { loadSpec } from '../../lib/offline/spec.js';
 import { uploadArtifact } from '../../lib/offline/artifact.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
+import { registryHosts } from '../../lib/registry/reference.js';
 import { defineAction } from '../../lib/run.js';
 import { loadImageList, parseImageLines } from '../../lib/sync/plan.js';
 
@@ -40,7 +41,7 @@ export default defineAction({
     'insecure-registries': input.list(),
   },
   async main({ inputs, setOutput }) {
-    const pool = new RegistryPool({ credentials: credentialChain(parseRegistryAuth(inputs.registryAuth)), insecureRegistries: inputs.insecureRegistries });
+    const pool = new RegistryPool({ credentials: credentialChain(parseRegistryAuth(inputs.registryAuth)), insecureRegistries: registryHosts(inputs.insecureRegistries, 'insecure-registries') });
 
     if (inputs.mode === 'import') {
       if (!inputs.archive) throw new UserError('input "archive" is required in import mode: the archive or bundle to import');

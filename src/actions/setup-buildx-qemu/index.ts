@@ -1,12 +1,15 @@
 // setup-buildx-qemu: QEMU binfmt handlers (image, host qemu-user-static, or none) and a buildx
 // builder with registry mirrors and insecure registries written into buildkitd.toml for you.
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../lib/errors.js';
-import { exec, which } from '../../lib/exec.js';
-import { buildkitdToml, buildxVersion, createBuilder, installBuildx, removeBuilder } from '../../lib/docker/buildx.js';
+import { errorMessage, UserError } from '../../lib/errors.js';
+import { packageFor, which } from '../../lib/exec.js';
+import { binaryVersion, buildkitdToml, buildxVersion, createBuilder, installBuildx, removeBuilder } from '../../lib/docker/buildx.js';
 import { ensureBinfmtMounted, hostPlatform, installWithImage, registerHostHandlers, runnablePlatforms } from '../../lib/docker/qemu.js';
-import { input } from '../../lib/inputs.js';
-import { info, runnerCore, summary, warning } from '../../lib/log.js';
+import { forInput, input } from '../../lib/inputs.js';
+import { validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
+import { parseReference, registryHosts } from '../../lib/registry/reference.js';
+import { info, notice, runnerCore, summary, warning } from '../../lib/log.js';
 import { defineAction } from '../../lib/run.js';
 
 export default defineAction({
@@ -15,10 +18,10 @@ export default defineAction({
     'qemu-mode': input.enum(['auto', 'image', 'host', 'none']),
     'qemu-image': input.string(),
     'qemu-platforms': input.list(),
-    'buildx-version': input.string(),
+    'buildx-version': input.string({ pattern: /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?)?$/, hint: 'a version such as v0.16.2' }),
     'buildx-url': input.string(),
     'buildx-sha256': input.string({ pattern: /^([a-fA-F0-9]{64})?$/, hint: '64 hex digits' }),
-    driver: input.enum(['docker-container', 'docker', 'kubernetes', 'remote']),
+    driver: input.enum(['docker-container', 'kubernetes']),
     'driver-opts': input.list(),
     name: input.string({ pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, hint: 'letters, digits, "_", "." and "-"' }),
     use: input.boolean(),
@@ -28,22 +31,46 @@ export default defineAction({
     cleanup: input.boolean(),
   },
   async main({ inputs, setOutput, saveState }) {
+    // inputs first
     const all = inputs.qemuPlatforms.length === 0 || inputs.qemuPlatforms.some((p) => p.toLowerCase() === 'all');
-    const wanted = all ? ('all' as const) : inputs.qemuPlatforms;
+    const requested = all ? [] : validatePlatforms(inputs.qemuPlatforms.map((p) => (p.includes('/') ? p : `linux/${p}`)), 'qemu-platforms');
+    const wanted = all ? ('all' as const) : requested;
+    if (inputs.qemuMode !== 'none' && inputs.qemuMode !== 'host') forInput('qemu-image', () => parseReference(inputs.qemuImage));
+    validateKeyValues(inputs.driverOpts, 'driver-opts', /^[a-z][a-z0-9-]*$/);
+    const insecure = registryHosts(inputs.insecureRegistries, 'insecure-registries');
+    const mirrors = inputs.registryMirrors.map((m) => {
+      if (/^https?:\/\/[^/\s]+\/?$/.test(m)) return m;
+      registryHosts([m], 'registry-mirrors');
+      return m;
+    });
+    if (inputs.buildxUrl && !inputs.buildxVersion) throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
+
+    // QEMU: handlers already registered, else the installer image, else the host's qemu-user-static
     let mode: 'image' | 'host' | 'none' = 'none';
     const already = await runnablePlatforms();
-    const satisfied = !all && inputs.qemuPlatforms.every((p) => p === hostPlatform() || already.includes(p));
-    if (inputs.qemuMode === 'host' || (inputs.qemuMode === 'auto' && !satisfied && !(await imageWorks(inputs.qemuImage)))) {
+    const foreign = (ps: string[]) => ps.filter((p) => p !== hostPlatform());
+    const satisfied = all ? foreign(already).length > 0 : requested.every((p) => p === hostPlatform() || already.includes(p));
+    const useHost = async () => {
       await ensureBinfmtMounted();
       const added = await registerHostHandlers(wanted);
       info(`QEMU (host qemu-user-static): ${added.length ? `registered ${added.join(', ')}` : 'handlers already registered'}`);
       mode = 'host';
-    } else if (inputs.qemuMode === 'image' || (inputs.qemuMode === 'auto' && !satisfied)) {
+    };
+    if (inputs.qemuMode === 'host') await useHost();
+    else if (inputs.qemuMode === 'image') {
       await installWithImage(inputs.qemuImage, wanted);
       mode = 'image';
+    } else if (inputs.qemuMode === 'auto' && satisfied) info(`QEMU: handlers already registered (${foreign(already).join(', ')})`);
+    else if (inputs.qemuMode === 'auto') {
+      const viaImage = (await which('docker')) ? await installWithImage(inputs.qemuImage, wanted).then(() => true, (err: unknown) => (notice(`QEMU: the installer image ${inputs.qemuImage} could not be used (${errorMessage(err)}); using the host's qemu-user-static`), false)) : false;
+      if (viaImage) mode = 'image';
+      else await useHost();
     }
     const platforms = await runnablePlatforms();
-    if (!all) for (const p of inputs.qemuPlatforms) if (p !== hostPlatform() && !platforms.includes(p) && inputs.qemuMode !== 'none') throw new UserError(`QEMU for ${p} is not registered after setup (qemu-mode ${mode}); runnable: ${platforms.join(', ')}`);
+    if (inputs.qemuMode !== 'none') {
+      for (const p of requested) if (p !== hostPlatform() && !platforms.some((r) => r === p || r.startsWith(`${p}/`))) throw new UserError(`QEMU for ${p} is not registered after setup (qemu-mode ${mode}); runnable: ${platforms.join(', ')}`);
+      if (all && foreign(platforms).length === 0) throw new UserError(`no QEMU handler is registered after setup (qemu-mode ${mode}): install qemu-user-static (apt-get install ${packageFor('qemu-aarch64-static')}) or use the installer image`);
+    }
     setOutput('qemu-mode', mode);
     setOutput('platforms', platforms.join(','));
 
@@ -51,12 +78,14 @@ export default defineAction({
     if (inputs.buildxUrl) {
       if (!inputs.buildxVersion) throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
       const where = /^https?:\/\//.test(inputs.buildxUrl) ? inputs.buildxUrl.replace(/\?.*$/, '') : inputs.buildxUrl;
-      const verify = async () => {
-        version = await buildxVersion();
-        if (!version) throw new UserError('input "buildx-url": the installed binary does not answer `docker buildx version`');
-        if (version.replace(/^v/, '') !== inputs.buildxVersion.replace(/^v/, '')) throw new UserError(`input "buildx-version": ${inputs.buildxVersion} was asked for, but the binary from buildx-url reports ${version}; it was not installed`);
+      const verify = async (binary: string) => {
+        const reported = await binaryVersion(binary);
+        if (!reported) throw new UserError(`input "buildx-url": the binary from ${where} does not answer \`docker-buildx version\`; it was not installed`);
+        if (reported.replace(/^v/, '') !== inputs.buildxVersion.replace(/^v/, '')) throw new UserError(`input "buildx-version": ${inputs.buildxVersion} was asked for, but the binary from buildx-url reports ${reported}; it was not installed`);
       };
       const installed = await installBuildx({ source: inputs.buildxUrl, version: inputs.buildxVersion, sha256: inputs.buildxSha256 || undefined, toolCache: runnerCore() !== undefined, verify });
+      version = await buildxVersion();
+      if (!version) throw new UserError(`docker does not find the buildx plugin installed at ${installed.path}`);
       info(`buildx ${inputs.buildxVersion}: ${installed.fromCache ? 'from the tool cache' : `installed from ${where}${inputs.buildxSha256 ? ' (sha256 verified)' : ''}`} → ${installed.path}`);
     }
     setOutput('buildx-version', version ?? '');
@@ -64,10 +93,10 @@ export default defineAction({
       warning('docker buildx is not available: single-platform builds fall back to the classic builder; multi-platform builds need buildx (set buildx-url to install one)');
       setOutput('builder', '');
     } else {
-      const name = inputs.name || `airlift-${process.env.GITHUB_RUN_ID ?? process.pid}`;
-      const toml = buildkitdToml({ mirrors: inputs.registryMirrors, insecure: inputs.insecureRegistries, inline: inputs.buildkitdConfigInline });
-      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, use: inputs.use, toml, stateDir: join(process.env.RUNNER_TEMP ?? '.airlift', 'buildx') });
-      saveState('builder', name);
+      const name = inputs.name || ['airlift', process.env.GITHUB_RUN_ID, process.env.GITHUB_JOB, process.env.GITHUB_RUN_ATTEMPT, process.pid].filter(Boolean).join('-').replace(/[^a-zA-Z0-9_.-]/g, '-');
+      const toml = buildkitdToml({ mirrors, insecure, inline: inputs.buildkitdConfigInline });
+      saveState('builder', name); // first: a builder that fails to bootstrap is still removed
+      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, use: inputs.use, toml, stateDir: join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-buildx') });
       setOutput('builder', name);
     }
     summary.heading('setup-buildx-qemu');
@@ -81,10 +110,3 @@ export default defineAction({
     }
   },
 });
-
-/** Whether the binfmt installer image can be used: docker present and the image runnable. */
-async function imageWorks(image: string): Promise<boolean> {
-  if (!(await which('docker'))) return false;
-  const r = await exec('docker', ['image', 'inspect', image], { stream: false, allowFailure: true }).catch(() => undefined);
-  return r?.code === 0;
-}

@@ -8,6 +8,7 @@ import { parsePlatform } from '../../lib/image/manifest.js';
 import { forInput, input } from '../../lib/inputs.js';
 import { info, summary, warning } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
+import { registryHosts } from '../../lib/registry/reference.js';
 import { defineAction } from '../../lib/run.js';
 import { buildPlan, loadImageList, parseShard } from '../../lib/sync/plan.js';
 import { runSync } from '../../lib/sync/run.js';
@@ -42,7 +43,7 @@ export default defineAction({
     for (const a of auth) if (!used.has(a.registry)) warning(`registry-auth names ${a.registry}, which no image of this run uses`);
     info(`sync-images: ${items.length} images → ${items.reduce((n, i) => n + i.targets.length, 0)} targets${platforms ? ` (platforms ${inputs.platforms.join(', ')})` : ' (every platform)'}${inputs.dryRun ? ', dry run' : ''}`);
 
-    const pool = new RegistryPool({ credentials: credentialChain(auth), insecureRegistries: inputs.insecureRegistries });
+    const pool = new RegistryPool({ credentials: credentialChain(auth), insecureRegistries: registryHosts(inputs.insecureRegistries, 'insecure-registries') });
     const report = await runSync({ items, pool, concurrency: inputs.concurrency, blobConcurrency: inputs.blobConcurrency, platforms, dryRun: inputs.dryRun, failFast: inputs.failFast });
 
     const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));

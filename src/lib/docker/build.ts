@@ -14,10 +14,12 @@ import { parsePlatform, platformString } from '../image/manifest.js';
 import type { ImageSource } from '../image/transport.js';
 import { info, notice } from '../log.js';
 import { parseReference, ReferenceError } from '../registry/reference.js';
+import { buildxVersion } from './buildx.js';
 import { hostPlatform } from './qemu.js';
 
 const OSES = ['linux', 'windows', 'freebsd', 'darwin'];
 const ARCHES = ['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le', 'mips64', 'loong64'];
+const VARIANTS: Record<string, string[]> = { amd64: ['v1', 'v2', 'v3', 'v4'], arm64: ['v8'], arm: ['v5', 'v6', 'v7'] };
 
 /** Validated, normalised platform strings (linux/arm64, linux/arm/v7); names the input on error. */
 export function validatePlatforms(list: string[], inputName: string): string[] {
@@ -30,7 +32,8 @@ export function validatePlatforms(list: string[], inputName: string): string[] {
     }
     if (!OSES.includes(p.os)) throw new UserError(`input "${inputName}": unknown platform "${s}": os "${p.os}" is not one of ${OSES.join(', ')}`);
     if (!ARCHES.includes(p.architecture)) throw new UserError(`input "${inputName}": unknown platform "${s}": architecture "${p.architecture}" is not one of ${ARCHES.join(', ')}`);
-    if (p.variant && !/^v[5-8]$/.test(p.variant)) throw new UserError(`input "${inputName}": unknown platform "${s}": variant "${p.variant}" is not v5, v6, v7 or v8`);
+    const variants = VARIANTS[p.architecture] ?? [];
+    if (p.variant && !variants.includes(p.variant)) throw new UserError(`input "${inputName}": unknown platform "${s}": ${p.architecture} has ${variants.length ? `the variants ${variants.join(', ')}` : 'no variants'}, not "${p.variant}"`);
     return platformString(p);
   });
   const dup = out.find((p, i) => out.indexOf(p) !== i);
@@ -97,7 +100,10 @@ function commonArgs(s: BuildSpec): string[] {
   ];
 }
 
-/** `docker buildx build` exporting every platform as an OCI archive at `dest`. */
+/**
+ * `docker buildx build` exporting every platform as an OCI archive at `dest`. No --tag: the
+ * OCI exporter would write one index entry per name, and pushing is ours anyway.
+ */
 export function buildxArgs(s: BuildSpec, dest: string, builder?: string): string[] {
   const cache =
     s.cache.kind === 'gha'
@@ -110,11 +116,21 @@ export function buildxArgs(s: BuildSpec, dest: string, builder?: string): string
     ...(builder ? ['--builder', builder] : []),
     ...(s.platforms.length ? ['--platform', s.platforms.join(',')] : []),
     ...commonArgs(s),
-    ...s.tags.flatMap((t) => ['--tag', t]),
     ...cache,
     '--output', `type=oci,dest=${dest}`,
     s.context,
   ];
+}
+
+/** buildx with the docker driver (it cannot export OCI archives): one platform, loaded into the daemon. */
+export function buildxLoadArgs(s: BuildSpec, iidfile: string): string[] {
+  return ['buildx', 'build', '--load', ...(s.platforms.length ? ['--platform', s.platforms[0]] : []), ...commonArgs(s), ...s.tags.flatMap((t) => ['--tag', t]), '--iidfile', iidfile, s.context];
+}
+
+/** The driver of the current buildx builder (docker, docker-container, kubernetes, remote). */
+export async function buildxDriver(docker = 'docker'): Promise<string | undefined> {
+  const r = await exec(docker, ['buildx', 'inspect'], { stream: false, allowFailure: true }).catch(() => undefined);
+  return r?.code === 0 ? /^Driver:\s+(\S+)/m.exec(r.stdout)?.[1] : undefined;
 }
 
 /** The classic builder: one platform, tagged locally, image ID written to `iidfile`. */
@@ -124,19 +140,53 @@ export function classicArgs(s: BuildSpec, iidfile: string): string[] {
 }
 
 export interface BuiltImage {
-  builder: 'buildx' | 'classic';
+  builder: 'buildx' | 'buildx-load' | 'classic';
   source: ImageSource;
   /** the platforms built */
   platforms: string[];
-  /** classic builds: the image ID in the daemon (checks run it directly) */
+  /** builds into the daemon: the image ID there (checks run it directly) */
   imageId?: string;
+  /** local tags to remove when the image must not stay (a failed check) */
+  localTags: string[];
   close(): Promise<void>;
 }
 
-/** Builds with buildx when `buildx` is set, else with the classic builder (one platform only). */
-export async function buildImage(s: BuildSpec, opts: { buildx: boolean; workDir: string; docker?: string }): Promise<BuiltImage> {
+export type BuildMode = 'buildx' | 'buildx-load' | 'classic';
+
+/** Which way to build: buildx exporting OCI, buildx --load (docker driver), or the classic builder. */
+export async function buildMode(platforms: string[], docker = 'docker'): Promise<BuildMode> {
+  if (!(await buildxVersion(docker))) {
+    if (platforms.length > 1)
+      throw new UserError(`input "platforms": building ${platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`);
+    return 'classic';
+  }
+  const driver = await buildxDriver(docker);
+  if (driver !== 'docker') return 'buildx';
+  if (platforms.length > 1)
+    throw new UserError(`input "platforms": building ${platforms.join(', ')} at once needs a docker-container buildx builder; the current one uses the docker driver (run setup-buildx-qemu first)`);
+  return 'buildx-load';
+}
+
+/** Reads an image the daemon holds (docker save), its layers compressed as docker push would. */
+async function fromDaemon(ref: string, platform: string, workDir: string, docker: string): Promise<{ source: ImageSource; close: () => Promise<void> }> {
+  const saved = join(workDir, 'image.docker.tar');
+  info(`reading the image back from the daemon (docker save ${ref})`);
+  await exec(docker, ['save', '-o', saved, ref], { stream: false });
+  const reader = await ArchiveReader.open(saved);
+  try {
+    const images = await reader.images();
+    const img = images.find((i) => i.name === ref) ?? images[0];
+    if (!img) throw new UserError(`docker save ${ref} wrote no image`);
+    return { source: await compressLayers(img.source, workDir, { platform }), close: () => reader.close() };
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}
+
+export async function buildImage(s: BuildSpec, opts: { mode: BuildMode; workDir: string; docker?: string }): Promise<BuiltImage> {
   const docker = opts.docker ?? 'docker';
-  if (opts.buildx) {
+  if (opts.mode === 'buildx') {
     const dest = join(opts.workDir, 'image.oci.tar');
     if (s.cache.kind === 'gha' && !process.env.ACTIONS_RUNTIME_TOKEN) throw new UserError('input "cache": gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference');
     await exec(docker, buildxArgs(s, dest)).catch((err: unknown) => {
@@ -146,31 +196,25 @@ export async function buildImage(s: BuildSpec, opts: { buildx: boolean; workDir:
     });
     const reader = await ArchiveReader.open(dest);
     const images = await reader.images();
-    if (images.length !== 1) {
+    const digests = [...new Set(await Promise.all(images.map((i) => i.source.headTop())))];
+    if (digests.length !== 1) {
       await reader.close();
-      throw new UserError(`docker buildx wrote ${images.length} images to ${dest}; expected one`);
+      throw new UserError(`docker buildx wrote ${digests.length} different images to ${dest}; expected one`);
     }
-    return { builder: 'buildx', source: images[0].source, platforms: s.platforms.length ? s.platforms : [hostPlatform()], close: () => reader.close() };
+    return { builder: 'buildx', source: images[0].source, platforms: s.platforms.length ? s.platforms : [hostPlatform()], localTags: [], close: () => reader.close() };
   }
-  if (s.platforms.length > 1)
-    throw new UserError(`input "platforms": building ${s.platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`);
-  if (s.cache.kind !== 'none') notice(`cache ${s.cache.kind} is not used by the classic builder (it needs docker buildx); building without it`);
-  notice('docker buildx is not available: building with the classic builder');
+  const platform = s.platforms[0] ?? hostPlatform();
+  if (s.platforms.length > 1) throw new UserError(`input "platforms": the ${opts.mode === 'classic' ? 'classic builder' : 'docker driver'} builds one platform, not ${s.platforms.join(', ')}`);
+  if (s.cache.kind !== 'none') notice(`cache ${s.cache.kind} is not used by the ${opts.mode === 'classic' ? 'classic builder' : 'docker buildx driver'}; building without it`);
   const iidfile = join(opts.workDir, 'iid');
-  await exec(docker, classicArgs(s, iidfile), { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
-  const imageId = (await readFile(iidfile, 'utf8')).trim();
-  const saved = join(opts.workDir, 'image.docker.tar');
-  info(`reading the image back from the daemon (docker save ${s.tags[0]})`);
-  await exec(docker, ['save', '-o', saved, s.tags[0]], { stream: false });
-  const reader = await ArchiveReader.open(saved);
-  try {
-    const images = await reader.images();
-    const img = images.find((i) => i.name === s.tags[0]) ?? images[0];
-    if (!img) throw new UserError(`docker save ${s.tags[0]} wrote no image`);
-    const source = await compressLayers(img.source, opts.workDir);
-    return { builder: 'classic', source, platforms: [s.platforms[0] ?? hostPlatform()], imageId, close: () => reader.close() };
-  } catch (err) {
-    await reader.close();
-    throw err;
+  if (opts.mode === 'classic') {
+    notice('docker buildx is not available: building with the classic builder');
+    await exec(docker, classicArgs(s, iidfile), { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  } else {
+    notice('the buildx builder uses the docker driver: building one platform into the daemon (--load)');
+    await exec(docker, buildxLoadArgs(s, iidfile));
   }
+  const imageId = (await readFile(iidfile, 'utf8')).trim();
+  const read = await fromDaemon(s.tags[0], platform, opts.workDir, docker);
+  return { builder: opts.mode, source: read.source, platforms: [platform], imageId, localTags: s.tags, close: read.close };
 }

@@ -13,11 +13,21 @@ import { exec } from '../exec.js';
 import { retry, RetryableError } from '../retry.js';
 import { sha256File } from '../archive/checksums.js';
 
+function parseVersion(stdout: string): string | undefined {
+  return /\bv?\d+\.\d+\.\d+[^\s]*/.exec(stdout)?.[0] ?? (stdout.trim().split(/\s+/)[1] || undefined);
+}
+
 /** `docker buildx version` → "v0.16.2", or undefined when buildx is not there. */
 export async function buildxVersion(docker = 'docker'): Promise<string | undefined> {
   const r = await exec(docker, ['buildx', 'version'], { stream: false, allowFailure: true }).catch(() => undefined);
-  if (!r || r.code !== 0) return undefined;
-  return /\bv?\d+\.\d+\.\d+[^\s]*/.exec(r.stdout)?.[0] ?? r.stdout.trim().split(/\s+/)[1];
+  return r?.code === 0 ? parseVersion(r.stdout) : undefined;
+}
+
+/** The version a docker-buildx binary reports when run by itself (`docker-buildx version`). */
+export async function binaryVersion(binary: string): Promise<string | undefined> {
+  await chmod(binary, 0o755).catch(() => undefined);
+  const r = await exec(binary, ['version'], { stream: false, allowFailure: true }).catch(() => undefined);
+  return r?.code === 0 ? parseVersion(r.stdout) : undefined;
 }
 
 export interface InstallOptions {
@@ -30,8 +40,8 @@ export interface InstallOptions {
   /** on a runner: @actions/tool-cache; elsewhere a cache under ~/.cache/airlift */
   toolCache?: boolean;
   pluginDir?: string;
-  /** runs against the placed plugin before it is cached (e.g. the reported version) */
-  verify?: (plugin: string) => Promise<void>;
+  /** checks the binary (e.g. the version it reports) before it is placed or cached */
+  verify?: (binary: string) => Promise<void>;
 }
 
 async function fetchBinary(source: string, dest: string): Promise<void> {
@@ -78,12 +88,14 @@ export async function installBuildx(o: InstallOptions): Promise<{ path: string; 
   }
   if (cached && o.sha256 && (await sha256File(cached)) !== o.sha256.toLowerCase()) cached = undefined; // a stale or damaged cache entry is replaced
   const pluginDir = o.pluginDir ?? join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'cli-plugins');
-  await mkdir(pluginDir, { recursive: true });
   const dest = join(pluginDir, 'docker-buildx');
+  /** checked first, then moved into place in one rename: a failed check leaves any buildx already there untouched */
   const place = async (file: string) => {
-    await copyFile(file, dest);
-    await chmod(dest, 0o755);
-    await o.verify?.(dest);
+    await o.verify?.(file);
+    await mkdir(pluginDir, { recursive: true });
+    await copyFile(file, `${dest}.partial`);
+    await chmod(`${dest}.partial`, 0o755);
+    await rename(`${dest}.partial`, dest);
   };
   if (cached) await place(cached);
   else {
@@ -95,10 +107,7 @@ export async function installBuildx(o: InstallOptions): Promise<{ path: string; 
         const got = await sha256File(file);
         if (got !== o.sha256.toLowerCase()) throw new UserError(`input "buildx-sha256": the binary from buildx-url has sha256 ${got}, not ${o.sha256.toLowerCase()}; nothing was installed`);
       }
-      await place(file).catch(async (err: unknown) => {
-        await rm(dest, { force: true });
-        throw err;
-      });
+      await place(file);
       await store(file); // only a binary that passed every check is cached
     } finally {
       await rm(tmpDir, { recursive: true, force: true });

@@ -14,16 +14,24 @@ import { UserError } from '../errors.js';
 import { tap } from '../streams.js';
 import { DigestVerifier, digestHex, digestOf, type Digest } from '../registry/digest.js';
 import { MEDIA } from '../registry/media-types.js';
-import { parseManifest, type Descriptor, type Manifest } from './manifest.js';
+import { parseManifest, parsePlatform, platformMatches, type Descriptor, type Manifest } from './manifest.js';
 import type { ImageSource } from './transport.js';
 
 const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
 const GZIP_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
-export async function compressLayers(source: ImageSource, dir: string, opts: { level?: number; concurrency?: number } = {}): Promise<ImageSource> {
-  const top = await source.top();
-  const parsed = parseManifest(top, source.name);
-  if (parsed.kind !== 'image') throw new UserError(`${source.name}: expected one image manifest, found an index`);
+export async function compressLayers(source: ImageSource, dir: string, opts: { level?: number; concurrency?: number; platform?: string } = {}): Promise<ImageSource> {
+  let top = await source.top();
+  let parsed = parseManifest(top, source.name);
+  if (parsed.kind === 'index') {
+    // the containerd image store saves an index: take the built platform's manifest
+    const want = opts.platform ? parsePlatform(opts.platform) : undefined;
+    const entries = parsed.manifests.filter((d) => d.platform && d.platform.os !== 'unknown' && (!want || platformMatches(d.platform, want)));
+    if (entries.length !== 1) throw new UserError(`${source.name}: expected one ${opts.platform ?? 'image'} manifest in the saved index, found ${entries.length}`);
+    top = await source.manifest(entries[0]);
+    parsed = parseManifest(top, source.name);
+    if (parsed.kind !== 'image') throw new UserError(`${source.name}: nested indexes are not supported`);
+  }
   const files = new Map<Digest, string>();
   const layers = await mapLimit(parsed.layers, opts.concurrency ?? 2, async (l): Promise<Descriptor> => {
     if (!UNCOMPRESSED.has(l.mediaType)) return l;

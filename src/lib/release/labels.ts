@@ -44,6 +44,7 @@ export function loadMeta(path: string, vars: { tag: string; version: string }): 
     if (typeof v !== 'string' || !v.trim()) throw new UserError(`input "meta": ${path}: tag "${k}" must map to a Dockerfile path`);
     const unknown = /\{(?!tag\}|version\})[^}]*\}/.exec(k);
     if (unknown) throw new UserError(`input "meta": ${path}: tag "${k}" uses ${unknown[0]}; the placeholders are {tag} and {version}`);
+    if (k.includes('{version}') && !vars.version) throw new UserError(`input "version" is needed: ${path}: tag "${k}" uses {version}`);
     const tag = k.replace(/\{tag\}/g, vars.tag).replace(/\{version\}/g, vars.version);
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserError(`input "meta": ${path}: "${tag}" is not a valid docker tag`);
     return { tag, dockerfile: v.trim() };

@@ -13,7 +13,8 @@ import { info } from '../log.js';
 import type { CredentialSource } from '../registry/auth.js';
 import { AuthError } from '../registry/errors.js';
 import { formatReference, type Reference } from '../registry/reference.js';
-import { buildImage, type BuildSpec } from '../docker/build.js';
+import { buildImage, type BuildMode, type BuildSpec } from '../docker/build.js';
+import { exec } from '../exec.js';
 import { runChecks, type CheckCommand } from '../docker/check.js';
 import type { Destination } from './registries.js';
 
@@ -33,7 +34,7 @@ export interface ReleaseOptions {
   push: boolean;
   check?: CheckCommand;
   save?: { path: string; platform: string | 'all' };
-  buildx: boolean;
+  mode: BuildMode;
   pool: RegistryPool;
   credentials: CredentialSource;
   docker?: string;
@@ -50,7 +51,7 @@ export interface ReleasedImage {
 }
 
 export interface ReleaseResult {
-  builder: 'buildx' | 'classic';
+  builder: BuildMode;
   images: ReleasedImage[];
   saved?: ArchiveResult;
 }
@@ -72,26 +73,39 @@ export async function checkPushAccess(dests: Destination[], pool: RegistryPool, 
   );
 }
 
+/** With several images (meta), each gets its own cache: its tag in the gha scope or the cache ref's tag. */
+function jobCache(cache: BuildSpec['cache'], tag: string | undefined): BuildSpec['cache'] {
+  if (!tag || cache.kind === 'none') return cache;
+  if (cache.kind === 'gha') return { kind: 'gha', scope: `${cache.scope}-${tag}` };
+  const at = cache.ref.lastIndexOf(':');
+  const hasTag = at > cache.ref.lastIndexOf('/');
+  return { kind: 'registry', ref: hasTag ? `${cache.ref}-${tag}` : `${cache.ref}:${tag}` };
+}
+
 export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
   const work = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-build-'));
   const format = o.save?.platform === 'all' ? 'oci-archive' : 'docker-archive';
   const writer = o.save ? new ArchiveWriter(o.save.path, format, /\.(gz|tgz)$/i.test(o.save.path) ? 'gzip' : 'none') : undefined;
   const copier = new Copier();
   const images: ReleasedImage[] = [];
-  let builder: ReleaseResult['builder'] = o.buildx ? 'buildx' : 'classic';
   try {
     for (const [i, job] of o.jobs.entries()) {
       const refs: Reference[] = job.tags.flatMap((tag) => o.destinations.map((d) => ({ ...d.repository, tag })));
       const dir = await mkdtemp(join(work, `image-${i}-`));
       const built = await buildImage(
-        { context: o.context, dockerfile: job.dockerfile, platforms: o.platforms, buildArgs: o.buildArgs, labels: o.labels, tags: refs.map(formatReference), cache: o.cache },
-        { buildx: o.buildx, workDir: dir, docker: o.docker },
+        { context: o.context, dockerfile: job.dockerfile, platforms: o.platforms, buildArgs: o.buildArgs, labels: o.labels, tags: refs.map(formatReference), cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined) },
+        { mode: o.mode, workDir: dir, docker: o.docker },
       );
-      builder = built.builder;
       try {
         const digest = (await built.source.headTop()) ?? (await built.source.top()).digest;
         info(`built ${formatReference(refs[0])} (${built.platforms.join(', ')}): ${digest}`);
-        const checked = o.check ? await runChecks({ cmd: o.check, source: built.source, platforms: built.platforms, imageId: built.imageId, workDir: dir, docker: o.docker }) : [];
+        const checked = o.check
+          ? await runChecks({ cmd: o.check, source: built.source, platforms: built.platforms, imageId: built.imageId, workDir: dir, docker: o.docker }).catch(async (err: unknown) => {
+              // release tags must not stay on an image that failed its check, even locally
+              if (built.localTags.length) await exec(o.docker ?? 'docker', ['rmi', ...built.localTags], { stream: false, allowFailure: true });
+              throw err;
+            })
+          : [];
         if (o.push) {
           const res = await copier.copy(built.source, refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)));
           const failed = res.targets.filter((t) => t.status === 'failed');
@@ -111,7 +125,7 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
       }
     }
     const saved = writer ? await writer.finish() : undefined;
-    return { builder, images, saved };
+    return { builder: o.mode, images, saved };
   } catch (err) {
     await writer?.abort();
     throw err;

@@ -48,6 +48,7 @@ function fromYaml(doc: unknown, where: string, env: NodeJS.ProcessEnv): Destinat
     const unknown = Object.keys(e).filter((k) => !KEYS.includes(k));
     if (unknown.length) throw new UserError(`${at}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} (use ${KEYS.join(', ')})`);
     if (typeof e.repository !== 'string' || !e.repository) throw new UserError(`${at}: "repository" (the full repository path, e.g. harbor.example/release/app) is missing`);
+    if (e.insecure !== undefined && typeof e.insecure !== 'boolean') throw new UserError(`${at}: insecure must be true or false, not ${JSON.stringify(e.insecure)}`);
     const d: Destination = { repository: repo(e.repository, at), where: at, insecure: e.insecure === true };
     const u = e['username-env'];
     const p = e['password-env'];
