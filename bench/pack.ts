@@ -46,9 +46,9 @@ async function main() {
       const imp = fx.images.map((img) => `skopeo copy --all --quiet --dest-tls-verify=false oci:${ociDir}:${img.ref} docker://${dstS.host}/site/release/${img.name}:${img.tag}`).join(' && ');
       t.skopeoImport.push(must(timed('sh', ['-c', imp]), 'skopeo import loop'));
       await dstS.stop();
-      process.stderr.write(`run ${r + 1}/${runs} done\n`);
+      process.stderr.write(`run ${r + 1}/${runs} done: airlift oci ${fmt(t.airOci.at(-1)!.seconds)}s, skopeo ${fmt(t.skopeoOci.at(-1)!.seconds)}s, airlift docker ${fmt(t.airDocker.at(-1)!.seconds)}s, import ${fmt(t.airImport.at(-1)!.seconds)}s vs ${fmt(t.skopeoImport.at(-1)!.seconds)}s\n`);
     }
-    if (hasTool('dockerd') && isRoot()) {
+    if (hasTool("dockerd") && isRoot() && !process.argv.includes("--no-docker")) {
       const dockerd = await startDockerd();
       try {
         for (let r = 0; r < runs; r++) {
