@@ -666,6 +666,36 @@ export const manifests: Record<string, ActionManifest> = {
         "description": "Bearer token for http(s) destinations (the UPLOAD_TOKEN convention).",
         "required": false,
         "default": ""
+      },
+      "role-arn": {
+        "description": "OSS with short-lived credentials: the RAM role (acs:ram::<account>:role/<name>) assumed with STS AssumeRoleWithOIDC, instead of access keys. Uses the job's GitHub OIDC token (permissions: id-token: write), or ALIBABA_CLOUD_OIDC_TOKEN_FILE; the credentials are renewed before they expire, so long uploads keep going.",
+        "required": false,
+        "default": ""
+      },
+      "oidc-provider-arn": {
+        "description": "The OIDC identity provider in RAM (acs:ram::<account>:oidc-provider/<name>), with role-arn.",
+        "required": false,
+        "default": ""
+      },
+      "role-session-name": {
+        "description": "STS session name (2-64 characters); empty: airlift-<run id>.",
+        "required": false,
+        "default": ""
+      },
+      "sts-endpoint": {
+        "description": "STS endpoint for AssumeRoleWithOIDC (a regional or VPC endpoint works too).",
+        "required": false,
+        "default": "https://sts.aliyuncs.com"
+      },
+      "sts-duration": {
+        "description": "Lifetime of each STS token (15m to 12h, at most the role's MaxSessionDuration); renewed at half-life.",
+        "required": false,
+        "default": "1h"
+      },
+      "oidc-audience": {
+        "description": "Audience of the GitHub OIDC token (what the RAM OIDC provider expects as client ID).",
+        "required": false,
+        "default": "sts.aliyuncs.com"
       }
     },
     "outputs": {

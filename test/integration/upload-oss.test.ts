@@ -273,3 +273,70 @@ describe('upload-oss post step', () => {
     }
   });
 });
+
+describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served by the OSS test server)', () => {
+  const sts = { roleArn: 'acs:ram::1234567890:role/release-uploader', providerArn: 'acs:ram::1234567890:oidc-provider/github', oidcToken: 'eyJhbGciOiJSUzI1NiJ9.test-oidc-token.signature', lifetimeMs: 1500 };
+
+  test('short-lived credentials renewed mid-upload; the multipart upload carries on with the new keys; nothing secret printed', { timeout: 60_000 }, async () => {
+    const oss = await startOssServer({ buckets: ['infra-release'], sts });
+    // 200 ms per part: the upload outlives the 1.5 s credentials
+    const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 200 }] });
+    try {
+      const dir = workDir('sts');
+      const body = data(1_200_000, 31);
+      writeFileSync(join(dir, 'bundle.tar'), body);
+      writeFileSync(join(dir, 'oidc-token'), sts.oidcToken);
+      const r = await runCli(
+        ['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', 'oss://infra-release/sts', '--endpoint', proxy.url, '--part-size', '100KiB', '--part-concurrency', '1', '--role-arn', sts.roleArn, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', oss.stsEndpoint, '--role-session-name', 'ci-run-1'],
+        { ALIBABA_CLOUD_OIDC_TOKEN_FILE: join(dir, 'oidc-token') },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /OSS: STS credentials for acs:ram::1234567890:role\/release-uploader \(session ci-run-1\), renewed every 1 s/);
+      const stats = await oss.stats();
+      const temporary = Object.keys(stats.byKey).filter((k) => k.startsWith('STS.'));
+      assert.ok(stats.stsIssued >= 2 && temporary.length >= 2, `credentials were renewed during the upload (${JSON.stringify(stats)})`);
+      assert.equal(stats.byKey[oss.accessKeyId], undefined, 'only temporary keys were used');
+      assert.equal(stats.denied, 0, 'no request went out with expired credentials');
+      assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('sts/bundle.tar')))), sha(body));
+      assert.ok(!(r.stdout + r.stderr).includes(sts.oidcToken.split('.')[1]), 'the OIDC token is never printed');
+    } finally {
+      await proxy.stop();
+      await oss.stop();
+    }
+  });
+
+  test('the GitHub OIDC token service is asked with the audience; a wrong role, a missing token, half a role: clear errors', async () => {
+    const oss = await startOssServer({ buckets: ['infra-release'], sts });
+    const asked: string[] = [];
+    const tokens = createServer((req, res) => {
+      asked.push(`${req.url} ${req.headers.authorization}`);
+      res.writeHead(req.headers.authorization === 'Bearer runtime-req-token' ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ value: sts.oidcToken }));
+    });
+    await new Promise<void>((r) => tokens.listen(0, '127.0.0.1', r));
+    const port = (tokens.address() as { port: number }).port;
+    try {
+      const dir = workDir('sts-gh');
+      writeFileSync(join(dir, 'f.txt'), 'hello');
+      const base = ['upload-oss', '--source', join(dir, 'f.txt'), '--destination', 'oss://infra-release/gh', '--endpoint', oss.endpoint, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', oss.stsEndpoint];
+      const gh = { ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-req-token' };
+      const ok = await runCli([...base, '--role-arn', sts.roleArn], gh);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(asked[0], /^\/token\?api-version=2\.0&audience=sts\.aliyuncs\.com Bearer runtime-req-token$/);
+      const wrongRole = await runCli([...base, '--role-arn', 'acs:ram::1234567890:role/other'], gh);
+      assert.equal(wrongRole.code, 1);
+      assert.match(wrongRole.stderr, /STS AssumeRoleWithOIDC for acs:ram::1234567890:role\/other was refused \(404 EntityNotExist\.Role/);
+      const noToken = await runCli([...base, '--role-arn', sts.roleArn]);
+      assert.equal(noToken.code, 1);
+      assert.match(noToken.stderr, /needs an OIDC token: on GitHub give the job "permissions: id-token: write"/);
+      const half = await runCli(['upload-oss', '--source', join(dir, 'f.txt'), '--destination', 'oss://infra-release/gh', '--endpoint', oss.endpoint, '--role-arn', sts.roleArn]);
+      assert.match(half.stderr, /input "oidc-provider-arn" is needed too/);
+      const badArn = await runCli([...base, '--role-arn', 'release-uploader']);
+      assert.match(badArn.stderr, /input "role-arn"/);
+      assert.ok(!(ok.stdout + ok.stderr + wrongRole.stderr).includes(sts.oidcToken.split('.')[1]));
+    } finally {
+      tokens.close();
+      await oss.stop();
+    }
+  });
+});

@@ -2,8 +2,10 @@
 // multipart, parallel, resumable, checksum-verified.
 import { rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
-import { input, listEntries } from '../../lib/inputs.js';
+import { forInput, input, listEntries, type Inputs } from '../../lib/inputs.js';
+import type { OidcRole } from '../../lib/storage/aliyun-sts.js';
 import { info, summary } from '../../lib/log.js';
 import { listCheckpoints } from '../../lib/storage/checkpoint.js';
 import { defineAction } from '../../lib/run.js';
@@ -16,40 +18,68 @@ function tagFromRef(): string | undefined {
   return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
 }
 
+function httpUrl(s: string): string {
+  const u = new URL(s);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UserError(`"${s}" is not an http(s) URL`);
+  return u.toString();
+}
+
+const spec = {
+  source: input.text(),
+  destination: input.string({ pattern: /^[a-z0-9+]+:\/\/\S+$/, hint: 'oss://bucket/prefix, s3://bucket/prefix, https://url or file://dir' }),
+  version: input.string(),
+  tag: input.string(),
+  endpoint: input.string(),
+  region: input.string(),
+  concurrency: input.integer({ min: 1, max: 64 }),
+  'part-size': input.size({ min: 100 * 1024, max: 5 * 1024 ** 3 }),
+  'part-concurrency': input.integer({ min: 1, max: 64 }),
+  checksum: input.boolean(),
+  'skip-unchanged': input.boolean(),
+  'content-type': input.string(),
+  'cache-control': input.string(),
+  acl: input.string(),
+  'http-method': input.enum(['PUT', 'POST']),
+  'dry-run': input.boolean(),
+  resume: input.boolean(),
+  'state-dir': input.string(),
+  manifest: input.string(),
+  'access-key-id': input.string({ secret: true }),
+  'access-key-secret': input.string({ secret: true }),
+  'security-token': input.string({ secret: true }),
+  token: input.string({ secret: true }),
+  'role-arn': input.string({ pattern: /^(acs:ram::\d+:role\/.+)?$/, hint: 'acs:ram::<account>:role/<name>' }),
+  'oidc-provider-arn': input.string({ pattern: /^(acs:ram::\d+:oidc-provider\/.+)?$/, hint: 'acs:ram::<account>:oidc-provider/<name>' }),
+  'role-session-name': input.string({ pattern: /^([\w.@-]{2,64})?$/, hint: '2-64 letters, digits, ".", "@", "-", "_"' }),
+  'sts-endpoint': input.string(),
+  'sts-duration': input.duration({ min: 900_000, max: 43_200_000 }),
+  'oidc-audience': input.string(),
+};
+
+type StorageInputs = Pick<
+  Inputs<typeof spec>,
+  'accessKeyId' | 'accessKeySecret' | 'securityToken' | 'token' | 'endpoint' | 'region' | 'httpMethod' | 'roleArn' | 'oidcProviderArn' | 'roleSessionName' | 'stsEndpoint' | 'stsDuration' | 'oidcAudience'
+>;
+
+/** The destination's storage, with access keys or an OIDC role (STS, renewed before expiry). */
+function storageFor(inputs: StorageInputs, destination: string) {
+  let role: OidcRole | undefined;
+  if (inputs.roleArn || inputs.oidcProviderArn) {
+    if (!inputs.roleArn || !inputs.oidcProviderArn) throw new UserError(`input "${inputs.roleArn ? 'oidc-provider-arn' : 'role-arn'}" is needed too: STS AssumeRoleWithOIDC takes both role-arn and oidc-provider-arn`);
+    if (inputs.accessKeyId || inputs.accessKeySecret) throw new UserError('input "role-arn": give either access keys or an OIDC role, not both');
+    const endpoint = forInput('sts-endpoint', () => httpUrl(inputs.stsEndpoint));
+    const sessionName = inputs.roleSessionName || `airlift-${process.env.GITHUB_RUN_ID ?? process.pid}`.slice(0, 64);
+    role = { roleArn: inputs.roleArn, providerArn: inputs.oidcProviderArn, sessionName, durationSeconds: Math.round(inputs.stsDuration / 1000), endpoint, audience: inputs.oidcAudience };
+  }
+  return openStorage(destination, { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token }, { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined, method: inputs.httpMethod, role });
+}
+
 export default defineAction({
   name: 'upload-oss',
-  inputs: {
-    source: input.text(),
-    destination: input.string({ pattern: /^[a-z0-9+]+:\/\/\S+$/, hint: 'oss://bucket/prefix, s3://bucket/prefix, https://url or file://dir' }),
-    version: input.string(),
-    tag: input.string(),
-    endpoint: input.string(),
-    region: input.string(),
-    concurrency: input.integer({ min: 1, max: 64 }),
-    'part-size': input.size({ min: 100 * 1024, max: 5 * 1024 ** 3 }),
-    'part-concurrency': input.integer({ min: 1, max: 64 }),
-    checksum: input.boolean(),
-    'skip-unchanged': input.boolean(),
-    'content-type': input.string(),
-    'cache-control': input.string(),
-    acl: input.string(),
-    'http-method': input.enum(['PUT', 'POST']),
-    'dry-run': input.boolean(),
-    resume: input.boolean(),
-    'state-dir': input.string(),
-    manifest: input.string(),
-    'access-key-id': input.string({ secret: true }),
-    'access-key-secret': input.string({ secret: true }),
-    'security-token': input.string({ secret: true }),
-    token: input.string({ secret: true }),
-  },
+  inputs: spec,
   async main({ inputs, setOutput }) {
     const destination = expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() });
-    const storage = openStorage(destination, { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token }, {
-      endpoint: inputs.endpoint || undefined,
-      region: inputs.region || undefined,
-      method: inputs.httpMethod,
-    });
+    const storage = storageFor(inputs, destination);
     const files = await selectFiles(listEntries(inputs.source));
     const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
     info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${destination}${inputs.dryRun ? ' (dry run)' : ''}`);
@@ -85,7 +115,7 @@ export default defineAction({
     const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
     const left = await listCheckpoints(stateDir);
     if (left.length === 0) return;
-    const storage = openStorage(expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() }), { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token }, { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined });
+    const storage = storageFor(inputs, expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() }));
     for (const c of left) {
       await storage.abortRecorded?.(c.url, c.uploadId);
       await rm(c.file, { force: true });

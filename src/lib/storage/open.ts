@@ -6,6 +6,7 @@ import { addSecret } from '../log.js';
 import { FileStorage } from './file.js';
 import { HttpStorage } from './http.js';
 import { OssStorage } from './oss.js';
+import type { OidcRole } from './aliyun-sts.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';
 
@@ -24,11 +25,12 @@ export function expandDestination(dest: string, values: { version?: string; tag?
   });
 }
 
-export function openStorage(dest: string, creds: Credentials, opts: { endpoint?: string; region?: string; method?: 'PUT' | 'POST' } = {}): Storage {
+export function openStorage(dest: string, creds: Credentials, opts: { endpoint?: string; region?: string; method?: 'PUT' | 'POST'; role?: OidcRole } = {}): Storage {
   const m = /^([a-z0-9+]+):\/\/(.*)$/.exec(dest);
   if (!m) throw new UserError(`input "destination": "${dest}" has no scheme (use oss://, s3://, https://, http:// or file://)`);
   const [, scheme, rest] = m;
   for (const s of [creds.accessKeySecret, creds.securityToken, creds.token]) addSecret(s);
+  if (opts.role && scheme !== 'oss') throw new UserError('input "role-arn": OIDC roles are for oss:// destinations (for s3://, aws-actions/configure-aws-credentials works: the default AWS chain is read)');
   switch (scheme) {
     case 'file':
       if (!rest) throw new UserError('input "destination": file:// needs a directory');
@@ -48,7 +50,7 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
       const [bucket, ...path] = rest.split('/');
       if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket ?? '')) throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid OSS bucket name (oss://bucket/prefix)`);
       const prefix = path.join('/').replace(/^\/+/, '');
-      return new OssStorage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, { endpoint: opts.endpoint, region: opts.region, accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken });
+      return new OssStorage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, { endpoint: opts.endpoint, region: opts.region, accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken, role: opts.role });
     }
     default:
       throw new UserError(`input "destination": unknown scheme "${scheme}://" (use oss://, s3://, https://, http:// or file://)`);

@@ -4,7 +4,8 @@
 // against the CRC-64 OSS returns (x-oss-hash-crc64ecma), which ali-oss itself never checks.
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
-import { debug } from '../log.js';
+import { debug, info } from '../log.js';
+import { assumeRoleWithOidc, refreshInterval, type OidcRole } from './aliyun-sts.js';
 import { retry, RetryableError } from '../retry.js';
 import { planMultipart } from './checkpoint.js';
 import { counted } from './local.js';
@@ -16,6 +17,8 @@ export interface OssOptions {
   accessKeyId?: string;
   accessKeySecret?: string;
   securityToken?: string;
+  /** STS credentials from AssumeRoleWithOIDC, renewed before they expire (instead of keys) */
+  role?: OidcRole;
 }
 
 interface OssError {
@@ -33,19 +36,36 @@ export class OssStorage implements Storage {
   private client?: Promise<OssClient>;
 
   constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: OssOptions) {
-    if (!opts.accessKeyId || !opts.accessKeySecret) throw new UserError(`${base}: OSS needs access-key-id and access-key-secret (and security-token for STS credentials)`);
+    if (!opts.role && (!opts.accessKeyId || !opts.accessKeySecret)) throw new UserError(`${base}: OSS needs access-key-id and access-key-secret (and security-token for STS credentials), or role-arn with oidc-provider-arn`);
     if (!opts.endpoint && !opts.region) throw new UserError(`${base}: set region (e.g. oss-cn-hangzhou) or endpoint`);
   }
 
   private oss(): Promise<OssClient> {
-    return (this.client ??= import('ali-oss').then((m) => {
+    return (this.client ??= (async () => {
+      const m = await import('ali-oss');
       const OSS = (m as unknown as { default?: unknown }).default ?? m;
       const custom = this.opts.endpoint && !/\.aliyuncs\.com/.test(this.opts.endpoint);
+      let keys: Record<string, unknown> = { accessKeyId: this.opts.accessKeyId, accessKeySecret: this.opts.accessKeySecret, ...(this.opts.securityToken ? { stsToken: this.opts.securityToken } : {}) };
+      const role = this.opts.role;
+      if (role) {
+        const creds = await assumeRoleWithOidc(role);
+        info(`OSS: STS credentials for ${role.roleArn} (session ${role.sessionName}), renewed every ${Math.round(refreshInterval(creds) / 1000)} s`);
+        keys = {
+          accessKeyId: creds.accessKeyId,
+          accessKeySecret: creds.accessKeySecret,
+          stsToken: creds.securityToken,
+          // ali-oss asks before a request once the interval has passed; multipart uploads carry on with the new keys
+          refreshSTSToken: async () => {
+            const next = await assumeRoleWithOidc(role);
+            debug(`OSS: STS credentials renewed (${next.accessKeyId.slice(0, 8)}…)`);
+            return { accessKeyId: next.accessKeyId, accessKeySecret: next.accessKeySecret, stsToken: next.securityToken };
+          },
+          refreshSTSTokenInterval: refreshInterval(creds),
+        };
+      }
       return new (OSS as new (o: unknown) => OssClient)({
         bucket: this.bucket,
-        accessKeyId: this.opts.accessKeyId,
-        accessKeySecret: this.opts.accessKeySecret,
-        ...(this.opts.securityToken ? { stsToken: this.opts.securityToken } : {}),
+        ...keys,
         ...(this.opts.endpoint ? { endpoint: this.opts.endpoint, secure: this.opts.endpoint.startsWith('https:') } : { region: this.opts.region, secure: true }),
         ...(this.opts.region ? { region: this.opts.region } : {}),
         // custom endpoints (proxies, private deployments) get path-style addressing
@@ -53,7 +73,7 @@ export class OssStorage implements Storage {
         retryMax: 0,
         timeout: 300_000,
       });
-    }));
+    })());
   }
 
   private key(k: string): string {
@@ -68,7 +88,7 @@ export class OssStorage implements Storage {
     const e = err as OssError;
     if (e.code === 'NoSuchBucket') return new UserError(`${this.url(key)}: bucket ${this.bucket} does not exist`);
     if (e.status === 403 || ['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'SecurityTokenExpired', 'InvalidSecurityToken'].includes(e.code ?? ''))
-      return new UserError(`${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''} and the bucket policy`);
+      return new UserError(`${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check ${this.opts.role ? `the policy of ${this.opts.role.roleArn}` : `access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''}`} and the bucket policy`);
     return err;
   }
 

@@ -3,7 +3,9 @@
 // (`OSS4-HMAC-SHA256`); objects (PUT, HEAD, GET), multipart (initiate, upload part, complete,
 // abort, list parts); x-oss-hash-crc64ecma on every write and read. Run as a child process:
 //   node --import tsx oss-server.ts --port N --dir D --access-key-id K --access-key-secret S --bucket B [--bucket B2]
-// GET /__oss/stats gives request counts (parts received per upload).
+// GET /__oss/stats gives request counts (parts received per upload, requests per access key).
+// POST /__sts/ is STS AssumeRoleWithOIDC (--sts-role-arn, --sts-provider-arn, --sts-oidc-token,
+// --sts-lifetime-ms): its temporary keys are accepted with their token until they expire.
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,7 +20,42 @@ const AK = opt('access-key-id');
 const SK = opt('access-key-secret');
 const buckets = args.flatMap((a, i) => (a === '--bucket' ? [args[i + 1]] : []));
 for (const b of buckets) mkdirSync(join(root, b, 'objects'), { recursive: true });
-const stats = { requests: 0, parts: 0, denied: 0 };
+const stats = { requests: 0, parts: 0, denied: 0, stsIssued: 0, byKey: {} as Record<string, number> };
+
+// STS (a separate service at Aliyun, hosted here for tests): AssumeRoleWithOIDC issues temporary
+// keys that this server then accepts, with their security token, until they expire.
+const STS = { roleArn: opt('sts-role-arn'), providerArn: opt('sts-provider-arn'), oidcToken: opt('sts-oidc-token'), lifetimeMs: Number(opt('sts-lifetime-ms') ?? 3000) };
+const temporary = new Map<string, { secret: string; token: string; expires: number }>();
+
+/** The secret for an access key; undefined when unknown, 'expired'/'token' when its STS token is wrong. */
+function secretFor(ak: string, req: IncomingMessage, url: URL): string | undefined | { error: string } {
+  if (ak === AK) return SK;
+  const t = temporary.get(ak);
+  if (!t) return undefined;
+  const token = req.headers['x-oss-security-token'] ?? url.searchParams.get('security-token');
+  if (token !== t.token) return { error: 'InvalidSecurityToken' };
+  if (Date.now() > t.expires) return { error: 'SecurityTokenExpired' };
+  return t.secret;
+}
+
+function assumeRoleWithOidc(form: URLSearchParams, res: ServerResponse) {
+  const fail = (status: number, code: string, message: string) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ RequestId: randomUUID(), Code: code, Message: message }));
+  };
+  if (form.get('Action') !== 'AssumeRoleWithOIDC' || form.get('Version') !== '2015-04-01') return fail(400, 'InvalidAction', 'unknown action');
+  if (!STS.roleArn) return fail(400, 'NoRole', 'this test server was started without --sts-role-arn');
+  if (form.get('RoleArn') !== STS.roleArn) return fail(404, 'EntityNotExist.Role', 'The role does not exist.');
+  if (form.get('OIDCProviderArn') !== STS.providerArn) return fail(404, 'EntityNotExist.OIDCProvider', 'The OIDC provider does not exist.');
+  if (form.get('OIDCToken') !== STS.oidcToken) return fail(400, 'AuthenticationFail.OIDCToken.Invalid', 'The OIDC token is invalid.');
+  if (!/^[\w.@-]{2,64}$/.test(form.get('RoleSessionName') ?? '')) return fail(400, 'InvalidParameter.RoleSessionName', 'RoleSessionName is invalid.');
+  stats.stsIssued++;
+  const ak = `STS.${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  const t = { secret: randomUUID(), token: `CAIS${randomUUID().replace(/-/g, '')}`, expires: Date.now() + STS.lifetimeMs };
+  temporary.set(ak, t);
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ RequestId: randomUUID(), Credentials: { AccessKeyId: ak, AccessKeySecret: t.secret, SecurityToken: t.token, Expiration: new Date(t.expires).toISOString() } }));
+}
 
 const SUBRESOURCES = new Set(['acl', 'uploads', 'uploadId', 'partNumber', 'security-token', 'delete', 'append', 'position', 'tagging', 'objectMeta', 'symlink', 'restore', 'location', 'cors', 'lifecycle', 'website', 'referer', 'logging', 'bucketInfo', 'stat', 'versioning', 'versionId', 'x-oss-process', 'response-content-type', 'response-content-language', 'response-expires', 'response-cache-control', 'response-content-disposition', 'response-content-encoding']);
 
@@ -41,7 +78,10 @@ function verify(req: IncomingMessage, url: URL, bucket: string, key: string): st
   };
   if (auth.startsWith('OSS ')) {
     const [ak, sig] = auth.slice(4).split(':');
-    if (ak !== AK) return 'InvalidAccessKeyId';
+    const SK = secretFor(ak, req, url);
+    if (SK === undefined) return 'InvalidAccessKeyId';
+    if (typeof SK === 'object') return SK.error;
+    stats.byKey[ak] = (stats.byKey[ak] ?? 0) + 1;
     const ossHeaders = Object.keys(req.headers).filter((k) => k.startsWith('x-oss-')).sort().map((k) => `${k}:${h(k).trim()}\n`).join('');
     const sub = [...url.searchParams.keys()].filter((k) => SUBRESOURCES.has(k)).sort().map((k) => (url.searchParams.get(k) ? `${k}=${url.searchParams.get(k)}` : k));
     const resource = `/${bucket}/${key}${sub.length ? `?${sub.join('&')}` : ''}`;
@@ -54,7 +94,10 @@ function verify(req: IncomingMessage, url: URL, bucket: string, key: string): st
   if (auth.startsWith('OSS4-HMAC-SHA256 ')) {
     const fields = Object.fromEntries(auth.slice(17).split(',').map((p) => p.trim().split('=') as [string, string]));
     const [ak, date, region, service, term] = (fields.Credential ?? '').split('/');
-    if (ak !== AK) return 'InvalidAccessKeyId';
+    const SK = secretFor(ak, req, url);
+    if (SK === undefined) return 'InvalidAccessKeyId';
+    if (typeof SK === 'object') return SK.error;
+    stats.byKey[ak] = (stats.byKey[ak] ?? 0) + 1;
     if (service !== 'oss' || term !== 'aliyun_v4_request') return 'InvalidArgument';
     const stamp = h('x-oss-date');
     if (!stamp.startsWith(date)) return 'SignatureDoesNotMatch';
@@ -94,6 +137,7 @@ createServer(async (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     return res.end(JSON.stringify(stats));
   }
+  if (url.pathname === '/__sts/' && req.method === 'POST') return assumeRoleWithOidc(new URLSearchParams((await readAll(req)).toString('utf8')), res);
   stats.requests++;
   // path-style (/bucket/key), virtual-hosted (bucket.host), or an IP endpoint bound to one bucket
   const segs = url.pathname.split('/').slice(1);
