@@ -3,13 +3,14 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startOssServer, type OssServer } from '../support/oss.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { startActionsCache } from '../support/actions-cache.js';
 import { seededBytes } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { cleanEnv, runCli, startCli } from '../support/cli.js';
@@ -336,6 +337,74 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
       assert.ok(!(ok.stdout + ok.stderr + wrongRole.stderr).includes(sts.oidcToken.split('.')[1]));
     } finally {
       tokens.close();
+      await oss.stop();
+    }
+  });
+});
+
+describe('upload-oss on a runner: checkpoints through the Actions cache (a local stand-in for the cache service, v1 protocol)', () => {
+  test('killed, post step saves the checkpoints; a re-run on a fresh runner restores them and sends only the missing parts; a stale checkpoint starts over', { timeout: 120_000 }, async () => {
+    const oss = await startOssServer({ buckets: ['infra-release'] });
+    const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 150 }] });
+    const cache = await startActionsCache();
+    const root = join(import.meta.dirname, '..', '..');
+    try {
+      const dir = workDir('runner');
+      const body = data(1_000_000, 41);
+      writeFileSync(join(dir, 'bundle.tar'), body);
+      const state = join(dir, 'temp', 'airlift-upload');
+      const files = { GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STATE: join(dir, 'state'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
+      for (const f of Object.values(files)) writeFileSync(f, '');
+      const env = (attempt: number) =>
+        cleanEnv({
+          ...files,
+          ...cache.env,
+          GITHUB_ACTIONS: 'true',
+          GITHUB_RUN_ID: '777',
+          GITHUB_RUN_ATTEMPT: String(attempt),
+          GITHUB_WORKSPACE: dir,
+          RUNNER_TEMP: join(dir, 'temp'),
+          INPUT_SOURCE: join(dir, 'bundle.tar'),
+          INPUT_DESTINATION: 'oss://infra-release/cached',
+          INPUT_ENDPOINT: proxy.url,
+          'INPUT_PART-SIZE': '100KiB',
+          'INPUT_PART-CONCURRENCY': '1',
+          'INPUT_ACCESS-KEY-ID': oss.accessKeyId,
+          'INPUT_ACCESS-KEY-SECRET': oss.accessKeySecret,
+        });
+      const parts = async () => (await oss.stats()).parts;
+
+      // attempt 1: killed after a few parts; the post step (it runs after a cancelled step) saves the checkpoints
+      const child = spawn(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(1), stdio: 'ignore' });
+      for (let i = 0; i < 400 && (await parts()) < 3; i++) await new Promise((r) => setTimeout(r, 25));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('close', r));
+      const sentBefore = await parts();
+      assert.ok(sentBefore >= 3 && sentBefore < 10, `killed mid-upload (${sentBefore} parts)`);
+      const post = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'post.js')], { env: env(1), encoding: 'utf8' });
+      assert.equal(post.status, 0, post.stdout + post.stderr);
+      assert.match(post.stdout, /1 unfinished upload\(s\) saved to the Actions cache \(airlift-upload-[0-9a-f]{16}-777-1\)/);
+
+      // attempt 2 on a fresh runner: nothing on disk, the checkpoints come from the cache
+      rmSync(join(dir, 'temp'), { recursive: true, force: true });
+      const second = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(2), encoding: 'utf8' });
+      assert.equal(second.status, 0, second.stdout + second.stderr);
+      assert.match(second.stdout, /restored upload checkpoints from the Actions cache \(airlift-upload-[0-9a-f]{16}-777-1\)/);
+      const total = await parts();
+      assert.ok(total <= 10 + 1, `only the missing parts were sent again (${total} parts for 10, ${sentBefore} before the kill)`);
+      assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('cached/bundle.tar')))), sha(body));
+      assert.equal(existsSync(state) ? readdirSync(state).filter((f) => f.endsWith('.json')).length : 0, 0, 'no checkpoint left after success');
+
+      // attempt 3: the cache still holds attempt 1's checkpoint, whose upload has completed since
+      rmSync(join(dir, 'temp'), { recursive: true, force: true });
+      const third = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(3), encoding: 'utf8' });
+      assert.equal(third.status, 0, third.stdout + third.stderr);
+      assert.match(third.stdout, /the checkpointed upload \S+ no longer exists; starting a new one/);
+      assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('cached/bundle.tar')))), sha(body));
+      assert.equal((await cache.stats()).saves, 1);
+    } finally {
+      await cache.stop();
+      await proxy.stop();
       await oss.stop();
     }
   });

@@ -8,6 +8,7 @@ import { forInput, input, listEntries, type Inputs } from '../../lib/inputs.js';
 import type { OidcRole } from '../../lib/storage/aliyun-sts.js';
 import { info, summary } from '../../lib/log.js';
 import { listCheckpoints } from '../../lib/storage/checkpoint.js';
+import { restoreCheckpoints, saveCheckpoints } from '../../lib/storage/checkpoint-cache.js';
 import { defineAction } from '../../lib/run.js';
 import { expandDestination, openStorage } from '../../lib/storage/open.js';
 import { selectFiles } from '../../lib/storage/select.js';
@@ -82,6 +83,7 @@ export default defineAction({
     const storage = storageFor(inputs, destination);
     const files = await selectFiles(listEntries(inputs.source));
     const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
+    if (inputs.resume && !inputs.dryRun) await restoreCheckpoints(stateDir, destination);
     info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${destination}${inputs.dryRun ? ' (dry run)' : ''}`);
     const objects = await uploadAll(files, storage, {
       concurrency: inputs.concurrency,
@@ -108,14 +110,20 @@ export default defineAction({
     summary.heading(`upload-oss: ${uploaded.length} uploaded, ${objects.filter((o) => o.status === 'skipped').length} unchanged → ${destination}`);
     summary.table(['object', 'size', 'result', 'verified'], objects.map((o) => [o.url, formatBytes(o.size), o.status, o.verified ?? '']));
   },
-  // With resume on, an unfinished multipart upload is kept for the next run to continue; with it
-  // off, whatever a failed or cancelled run left behind is aborted here.
+  // With resume on, an unfinished multipart upload is kept for the next run to continue (and its
+  // checkpoints saved to the Actions cache on a runner); with it off, whatever a failed or
+  // cancelled run left behind is aborted here.
   async post({ inputs }) {
-    if (inputs.resume || inputs.dryRun) return;
+    if (inputs.dryRun) return;
     const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
     const left = await listCheckpoints(stateDir);
     if (left.length === 0) return;
-    const storage = storageFor(inputs, expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() }));
+    const destination = expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() });
+    if (inputs.resume) {
+      await saveCheckpoints(stateDir, destination);
+      return;
+    }
+    const storage = storageFor(inputs, destination);
     for (const c of left) {
       await storage.abortRecorded?.(c.url, c.uploadId);
       await rm(c.file, { force: true });

@@ -164,7 +164,7 @@ export class OssStorage implements Storage {
     return { url: this.url(file.key), verified: 'size + CRC-64 (x-oss-hash-crc64ecma) + sha256 metadata', partsSent };
   }
 
-  private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions): Promise<number> {
+  private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions, fresh = false): Promise<number> {
     const name = this.key(file.key);
     const { cp, state: st, todo, count, range } = await planMultipart(
       opts.stateDir,
@@ -172,7 +172,7 @@ export class OssStorage implements Storage {
       this.url(file.key),
       file.size,
       file.partSize,
-      opts.resume,
+      opts.resume && !fresh,
       async () => ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
       debug,
     );
@@ -199,6 +199,12 @@ export class OssStorage implements Storage {
       );
       this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
     } catch (err) {
+      // a checkpoint whose upload is gone (completed, aborted or expired since): start over
+      if ((err as OssError).code === 'NoSuchUpload' && !fresh && sent === 0 && todo.length < count) {
+        info(`${this.url(file.key)}: the checkpointed upload ${st.uploadId} no longer exists; starting a new one`);
+        await cp.remove();
+        return this.multipart(c, file, opts, true);
+      }
       if (!opts.resume) {
         await c.abortMultipartUpload(name, st.uploadId).catch((e: Error) => debug(`abort failed: ${e.message}`));
         await cp.remove();

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
-import { debug } from '../log.js';
+import { debug, info } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
 import { planMultipart } from './checkpoint.js';
@@ -137,7 +137,7 @@ export class S3Storage implements Storage {
     return { url: this.url(file.key), verified: `size${etagOk ? ' + ETag (md5)' : ''}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
   }
 
-  private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>): Promise<number> {
+  private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>, fresh = false): Promise<number> {
     const s3 = await import('@aws-sdk/client-s3');
     const client = await this.s3();
     const { cp, state: st, todo, count, range } = await planMultipart(
@@ -146,7 +146,7 @@ export class S3Storage implements Storage {
       this.url(file.key),
       file.size,
       file.partSize,
-      opts.resume,
+      opts.resume && !fresh,
       async () => (await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) })).UploadId!,
       debug,
     );
@@ -184,6 +184,13 @@ export class S3Storage implements Storage {
         { isRetryable: (e) => this.retryable(e) },
       );
     } catch (err) {
+      // a checkpoint whose upload is gone (completed, aborted or expired since): start over
+      const e = err as AwsError;
+      if ((e.name === 'NoSuchUpload' || e.Code === 'NoSuchUpload') && !fresh && sent === 0 && todo.length < count) {
+        info(`${this.url(file.key)}: the checkpointed upload ${st.uploadId} no longer exists; starting a new one`);
+        await cp.remove();
+        return this.multipart(file, opts, common, true);
+      }
       if (!opts.resume) {
         await this.abort(st.uploadId, this.key(file.key));
         await cp.remove();
