@@ -98,6 +98,33 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     }
   });
 
+  test('a verified archive is not hashed a third time, yet a blob changed together with its checksum file is refused by the registry', async () => {
+    const file = await pack('oci-archive');
+    // change one byte inside a layer blob, then write a matching .sha256: the checksum check passes
+    const reader = await ArchiveReader.open(file);
+    const layer = fx.images[0].manifests[0].layers[fx.images[0].manifests[0].layers.length - 1];
+    const entry = (reader as unknown as { tar: { get(n: string): { offset: number; size: number } } }).tar.get(`blobs/sha256/${layer.digest.slice(7)}`);
+    await reader.close();
+    const fd = openSync(file, 'r+');
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, entry.offset + Math.floor(entry.size / 2));
+    b[0] ^= 0xff;
+    writeSync(fd, b, 0, 1, entry.offset + Math.floor(entry.size / 2));
+    closeSync(fd);
+    writeFileSync(`${file}.sha256`, formatSha256Sums([{ file: 'oci-archive.tar', sha256: await sha256File(file) }]));
+    const dst = await startRegistry();
+    try {
+      const res = await importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() });
+      const app = res.find((r) => r.name.endsWith('/release/app:1.0.0'))!;
+      assert.equal(app.result.targets[0].status, 'failed');
+      assert.match(String(app.result.targets[0].error), /DIGEST_INVALID/, 'the registry refused the changed blob');
+      assert.doesNotMatch(String(app.result.targets[0].error), /content does not match its digest/, 'not our own check: that read was not hashed again');
+      assert.throws(() => inspectRaw(`${dst.host}/site/release/app:1.0.0`), 'no tag points at the damaged image');
+    } finally {
+      await dst.stop();
+    }
+  });
+
   test('a tampered archive is refused, naming the file, before anything is pushed', async () => {
     const file = await pack('oci-archive');
     writeFileSync(`${file}.sha256`, formatSha256Sums([{ file: 'oci-archive.tar', sha256: await sha256File(file) }]));

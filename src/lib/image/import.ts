@@ -1,7 +1,9 @@
 // Import without a daemon: the images of an archive pushed into a registry under a target
 // prefix, digests kept, blobs already present skipped; checksums verified first.
 import { existsSync } from 'node:fs';
-import { verifySha256Sums } from '../archive/checksums.js';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseSha256Sums, verifySha256Sums } from '../archive/checksums.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { info } from '../log.js';
@@ -29,14 +31,20 @@ export interface ImportedImage {
 export async function importArchive(opts: ImportOptions): Promise<ImportedImage[]> {
   if (!existsSync(opts.file)) throw new UserError(`archive ${opts.file} was not found`);
   const sidecar = `${opts.file}.sha256`;
-  if (existsSync(sidecar)) info(`verified ${await verifySha256Sums(sidecar)} checksum(s) from ${sidecar}`);
+  let verified = false;
+  if (existsSync(sidecar)) {
+    info(`verified ${await verifySha256Sums(sidecar)} checksum(s) from ${sidecar}`);
+    verified = parseSha256Sums(await readFile(sidecar, 'utf8'), sidecar).some((e) => e.file === basename(opts.file));
+  }
   const prefix = parseTargetPrefix(opts.target);
   const reader = await ArchiveReader.open(opts.file);
+  if (verified) reader.markVerified();
   try {
     const root = reader.bundleRoot();
     let images;
     if (root !== undefined) {
       info(`${opts.file} is a bundle: verified ${await reader.verifyBundle(root)} checksums from ${root}SHA256SUMS`);
+      reader.markVerified();
       images = await reader.bundleImages(root);
     } else images = await reader.images();
     const plan = images.map((img, i) => {
