@@ -8,15 +8,17 @@ import type { LocalFile } from './types.js';
 
 /**
  * One pass over a file: sha256 always; md5 when it goes up in one request (Content-MD5, ETag);
- * part md5s only when asked (comparing a multipart ETag without uploading); CRC-64s for OSS.
+ * part md5s only when asked (comparing a multipart ETag without uploading); CRC-64s for OSS;
+ * a full-object CRC-64/NVME for AWS S3.
  */
-export async function describeFile(path: string, key: string, size: number, partSize: number, opts: { crc64?: boolean; partMd5s?: boolean } = {}): Promise<LocalFile> {
+export async function describeFile(path: string, key: string, size: number, partSize: number, opts: { crc64?: boolean; crc64nvme?: boolean; partMd5s?: boolean } = {}): Promise<LocalFile> {
   const sha = createHash('sha256');
   const single = size <= partSize;
   const wantParts = !single && (opts.partMd5s ?? false);
   const md5 = createHash('md5');
   const partMd5s: string[] = [];
   const crc = opts.crc64 ? new Crc64() : undefined;
+  const nvme = opts.crc64nvme ? new Crc64('nvme') : undefined;
   const partCrcs: string[] = [];
   let partCrc = opts.crc64 ? new Crc64() : undefined;
   let part = createHash('md5');
@@ -26,6 +28,7 @@ export async function describeFile(path: string, key: string, size: number, part
     sha.update(buf);
     if (single) md5.update(buf);
     crc?.update(buf);
+    nvme?.update(buf);
     if (!wantParts && !partCrc) continue;
     while (buf.length) {
       const take = Math.min(buf.length, partSize - inPart);
@@ -48,7 +51,7 @@ export async function describeFile(path: string, key: string, size: number, part
   }
   const md5hex = single ? md5.digest('hex') : undefined;
   if (single) partMd5s[0] = md5hex!;
-  return { path, key, size, sha256: sha.digest('hex'), md5: md5hex, partMd5s: wantParts || single ? partMd5s : undefined, partSize, ...(crc ? { crc64: crc.digest(), partCrc64s: partCrcs } : {}) };
+  return { path, key, size, sha256: sha.digest('hex'), md5: md5hex, partMd5s: wantParts || single ? partMd5s : undefined, partSize, ...(crc ? { crc64: crc.digest(), partCrc64s: partCrcs } : {}), ...(nvme ? { crc64nvme: nvme.digestBase64() } : {}) };
 }
 
 /** The ETag S3 gives a multipart upload: md5 of the parts' binary md5s, dash, part count. */

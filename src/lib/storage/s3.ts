@@ -23,12 +23,27 @@ interface AwsError {
   $metadata?: { httpStatusCode?: number };
 }
 
+/**
+ * S3's full-object CRC-64/NVME against the file's: true when both are there and equal, false
+ * when the store reports none (older objects, S3-compatible stores); a mismatch is an error.
+ */
+export function checkFullObjectCrc(url: string, head: RemoteObject, file: LocalFile): boolean {
+  if (!head.crc64nvme || !file.crc64nvme) return false;
+  if (head.crc64nvme !== file.crc64nvme) throw new UserError(`${url}: S3 computed CRC-64/NVME ${head.crc64nvme} for the stored object, the file has ${file.crc64nvme}: the object differs from the file`);
+  return true;
+}
+
 export class S3Storage implements Storage {
   private client?: Promise<S3Client>;
   /** key → the md5 of each part as stored (for the multipart ETag check) */
   private readonly sentPartMd5s = new Map<string, string[]>();
 
-  constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: S3Options) {}
+  /** AWS itself (no custom endpoint) keeps a full-object CRC-64/NVME of every new object */
+  readonly wantsCrc64nvme: boolean;
+
+  constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: S3Options) {
+    this.wantsCrc64nvme = !opts.endpoint;
+  }
 
   private s3(): Promise<S3Client> {
     // one attempt per SDK call: streamed bodies cannot be re-sent, so retries are ours
@@ -83,8 +98,10 @@ export class S3Storage implements Storage {
   async head(key: string): Promise<RemoteObject | undefined> {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     try {
-      const r = await retry(async () => (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key) })), { isRetryable: (e) => this.retryable(e) });
-      return { size: r.ContentLength ?? 0, etag: unquote(r.ETag), sha256: r.Metadata?.sha256 };
+      const r = await retry(async () => (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...(this.wantsCrc64nvme ? { ChecksumMode: 'ENABLED' as const } : {}) })), { isRetryable: (e) => this.retryable(e) });
+      // a composite (per-part) CRC is not the file's CRC: only a full-object one is compared
+      const full = r.ChecksumCRC64NVME && (r.ChecksumType === undefined || r.ChecksumType === 'FULL_OBJECT');
+      return { size: r.ContentLength ?? 0, etag: unquote(r.ETag), sha256: r.Metadata?.sha256, ...(full ? { crc64nvme: r.ChecksumCRC64NVME } : {}) };
     } catch (err) {
       const e = err as AwsError;
       if (e.$metadata?.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchKey') return undefined;
@@ -134,7 +151,8 @@ export class S3Storage implements Storage {
     const checkable = head.etag !== undefined && (file.size <= file.partSize ? /^[a-f0-9]{32}$/.test(head.etag) : /^[a-f0-9]{32}-\d+$/.test(head.etag));
     if (checkable && !etagOk) throw new UserError(`${this.url(file.key)}: stored ETag ${head.etag}, expected ${wantEtag}: the object differs from the file`);
     if (head.sha256 && head.sha256 !== file.sha256) throw new UserError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
-    return { url: this.url(file.key), verified: `size${etagOk ? ' + ETag (md5)' : ''}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
+    const crcOk = checkFullObjectCrc(this.url(file.key), head, file);
+    return { url: this.url(file.key), verified: `size${etagOk ? ' + ETag (md5)' : ''}${crcOk ? ' + CRC-64/NVME (full object, computed by S3)' : ''}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
   }
 
   private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>, fresh = false): Promise<number> {

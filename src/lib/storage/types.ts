@@ -16,6 +16,8 @@ export interface LocalFile {
   /** CRC-64/ECMA of the file and of each part (OSS destinations) */
   crc64?: string;
   partCrc64s?: string[];
+  /** CRC-64/NVME of the whole file, base64 (S3's full-object checksum) */
+  crc64nvme?: string;
 }
 
 export interface RemoteObject {
@@ -23,6 +25,8 @@ export interface RemoteObject {
   etag?: string;
   sha256?: string;
   crc64?: string;
+  /** S3's full-object CRC-64/NVME (base64), when the store reports one */
+  crc64nvme?: string;
 }
 
 export interface UploadOptions {
@@ -51,6 +55,8 @@ export interface Storage {
   readonly base: string;
   /** the files need CRC-64s (OSS checks uploads by CRC-64) */
   readonly wantsCrc64?: boolean;
+  /** the files need a full-object CRC-64/NVME (AWS S3 reports one for every new object) */
+  readonly wantsCrc64nvme?: boolean;
   url(key: string): string;
   /** a cheap request that fails clearly on wrong credentials or a missing bucket */
   check?(): Promise<void>;

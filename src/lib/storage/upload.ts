@@ -58,7 +58,7 @@ export async function uploadAll(files: SourceFile[], storage: Storage, opts: Upl
   const total = files.reduce((n, f) => n + f.size, 0);
   const progress = new Progress({ label: opts.dryRun ? 'upload (dry run)' : 'upload', totalItems: files.length, totalBytes: total, itemName: 'files' });
   const out = await mapLimit(files, opts.concurrency, async (f): Promise<UploadedObject> => {
-    const local = await describeFile(f.path, f.key, f.size, opts.partSize, { crc64: storage.wantsCrc64, partMd5s: opts.skipUnchanged });
+    const local = await describeFile(f.path, f.key, f.size, opts.partSize, { crc64: storage.wantsCrc64, crc64nvme: storage.wantsCrc64nvme && opts.verify, partMd5s: opts.skipUnchanged });
     const base = { key: f.key, url: storage.url(f.key), size: f.size, sha256: local.sha256 };
     if (opts.skipUnchanged) {
       const remote = await storage.head(f.key);
