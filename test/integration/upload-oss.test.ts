@@ -409,3 +409,49 @@ describe('upload-oss on a runner: checkpoints through the Actions cache (a local
     }
   });
 });
+
+describe('upload-oss → S3: abort (s3rver extended with AbortMultipartUpload and ListParts, servers/s3rver-plus.mjs)', () => {
+  test('resume off: a part that keeps failing aborts the upload; a killed run is aborted by the post step', { timeout: 60_000 }, async () => {
+    const s3 = await startS3rver({ buckets: ['release'], multipartOps: true });
+    const uploads = () => {
+      const d = readdirSync(join(s3.dataDir, 'release')).find((f) => f.includes('uploads'));
+      return d ? readdirSync(join(s3.dataDir, 'release', d)) : [];
+    };
+    const s3stats = async () => (await (await fetch(`${s3.endpoint}/__stats`)).json()) as { aborted: number };
+    try {
+      const dir = workDir('s3-abort');
+      writeFileSync(join(dir, 'big.bin'), data(700_000, 51));
+      const base = ['upload-oss', '--source', join(dir, 'big.bin'), '--part-size', '100KiB', '--part-concurrency', '1', '--resume', 'false', '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey];
+
+      // part 3 always answers 500: the step fails, and the upload is aborted, not left behind
+      const failing = await startFaultProxy(s3.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=3' }, action: 'status', status: 500 }] });
+      const r = await runCli([...base, '--destination', 's3://release/failing', '--endpoint', failing.url, '--state-dir', workDir('st1')]);
+      await failing.stop();
+      assert.equal(r.code, 1);
+      assert.equal((await s3stats()).aborted, 1, 'AbortMultipartUpload was sent');
+      assert.deepEqual(uploads(), [], 'no multipart upload left on the store');
+
+      // killed mid-upload: the post step aborts what the checkpoint recorded
+      const slow = await startFaultProxy(s3.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 200 }] });
+      const state = workDir('st2');
+      const run = startCli([...base, '--destination', 's3://release/killed', '--endpoint', slow.url, '--state-dir', state]);
+      const parts = async () => (await slow.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
+      for (let i = 0; i < 400 && (await parts()) < 1; i++) await new Promise((res) => setTimeout(res, 25));
+      run.child.kill('SIGKILL');
+      await run.done;
+      await slow.stop();
+      assert.equal(uploads().length, 1, 'the killed run left an unfinished upload');
+      // the post step, as a runner runs it after a cancelled job: same inputs, its own process
+      const inputs = [...base.slice(1), '--destination', 's3://release/killed', '--endpoint', s3.endpoint, '--state-dir', state];
+      const env: NodeJS.ProcessEnv = { ...cleanEnv() };
+      for (let i = 0; i < inputs.length; i += 2) env[`INPUT_${inputs[i].slice(2).toUpperCase()}`] = inputs[i + 1];
+      const post = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/actions/upload-oss/post.ts').then((m) => m.run())"], { env, encoding: 'utf8' });
+      assert.equal(post.status, 0, post.stdout + post.stderr);
+      assert.match(post.stdout, /upload-oss: aborted the unfinished upload of s3:\/\/release\/killed\/big\.bin/);
+      assert.deepEqual(uploads(), []);
+      assert.equal((await s3stats()).aborted, 2);
+    } finally {
+      await s3.stop();
+    }
+  });
+});
