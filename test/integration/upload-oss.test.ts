@@ -212,6 +212,30 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
     }
   });
 
+  test('killed before any part was sent, and the upload gone since: the re-run starts a new upload', async () => {
+    // every part PUT hangs, so the run dies with a checkpoint that has an upload id and no parts
+    const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 60_000 }] });
+    try {
+      const state = workDir('state-zero');
+      const args = ['upload-oss', '--source', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), '--destination', 'oss://infra-release/zero', '--part-size', '100KiB', '--state-dir', state];
+      const run = startCli([...args, ...creds(proxy.url)]);
+      const checkpoints = () => (existsSync(state) ? readdirSync(state).filter((f) => f.endsWith('.json')) : []);
+      for (let i = 0; i < 400 && checkpoints().length < 1; i++) await new Promise((r) => setTimeout(r, 25));
+      run.child.kill('SIGKILL');
+      await run.done;
+      const [cp] = checkpoints();
+      assert.ok(cp, 'a checkpoint was written');
+      assert.deepEqual(JSON.parse(readFileSync(join(state, cp), 'utf8')).parts, {});
+      rmSync(join(oss.dataDir, 'infra-release', 'uploads'), { recursive: true, force: true }); // expired on the server
+      const again = await runCli([...args, ...creds()]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr + again.stdout, /the checkpointed upload \S+ no longer exists; starting a new one/);
+      assert.equal(sha(stored('zero/compass-plugins-demo-1.2.0.tar.gz')), sha(big));
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test('a part corrupted in flight is caught by the CRC-64 check: once, re-sent; always, the step fails naming the part', async () => {
     const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=2&', times: 1 }, action: 'flip-request', offset: 777 }] });
     try {
@@ -333,7 +357,17 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
       const half = await runCli(['upload-oss', '--source', join(dir, 'f.txt'), '--destination', 'oss://infra-release/gh', '--endpoint', oss.endpoint, '--role-arn', sts.roleArn]);
       assert.match(half.stderr, /input "oidc-provider-arn" is needed too/);
       const badArn = await runCli([...base, '--role-arn', 'release-uploader']);
-      assert.match(badArn.stderr, /input "role-arn"/);
+      assert.match(badArn.stderr, /input "role-arn".*acs:ram::<account>:role\/<name>/);
+      const both = await runCli([...base, '--role-arn', sts.roleArn, '--security-token', 'leftover-sts-token']);
+      assert.match(both.stderr, /input "role-arn": give either access keys \(with security-token\) or an OIDC role, not both/);
+      assert.ok(!both.stderr.includes('leftover-sts-token'));
+      const lonelySession = await runCli(['upload-oss', '--source', join(dir, 'f.txt'), '--destination', 'oss://infra-release/gh', '--endpoint', oss.endpoint, '--role-session-name', 'ci-run-1']);
+      assert.match(lonelySession.stderr, /input "role-session-name" only applies with role-arn and oidc-provider-arn/);
+      const noUrl = await runCli([...base.slice(0, -1), 'sts.aliyuncs.com', '--role-arn', sts.roleArn], gh);
+      assert.match(noUrl.stderr, /input "sts-endpoint": "sts\.aliyuncs\.com" is not a URL/);
+      const plain = await runCli([...base.slice(0, -1), 'http://sts.aliyuncs.com', '--role-arn', sts.roleArn], gh);
+      assert.match(plain.stderr, /input "sts-endpoint": "http:\/\/sts\.aliyuncs\.com": use https/);
+      for (const r of [both, lonelySession, noUrl, plain]) assert.equal(r.code, 1, r.stderr);
       assert.ok(!(ok.stdout + ok.stderr + wrongRole.stderr).includes(sts.oidcToken.split('.')[1]));
     } finally {
       tokens.close();

@@ -7,6 +7,7 @@ import { formatBytes } from '../../lib/format.js';
 import { forInput, input, listEntries, type Inputs } from '../../lib/inputs.js';
 import type { OidcRole } from '../../lib/storage/aliyun-sts.js';
 import { info, summary } from '../../lib/log.js';
+import { isLoopback } from '../../lib/registry/reference.js';
 import { listCheckpoints } from '../../lib/storage/checkpoint.js';
 import { restoreCheckpoints, saveCheckpoints } from '../../lib/storage/checkpoint-cache.js';
 import { defineAction } from '../../lib/run.js';
@@ -19,9 +20,16 @@ function tagFromRef(): string | undefined {
   return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
 }
 
-function httpUrl(s: string): string {
-  const u = new URL(s);
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UserError(`"${s}" is not an http(s) URL`);
+/** An STS endpoint: https, or plain http only on loopback (a test server), since it carries the OIDC token. */
+function stsUrl(s: string): string {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    throw new UserError(`"${s}" is not a URL (e.g. https://sts.cn-hangzhou.aliyuncs.com)`);
+  }
+  if (u.protocol === 'http:' && !isLoopback(u.host)) throw new UserError(`"${s}": use https; plain http is only accepted on loopback`);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UserError(`"${s}" is not an https URL`);
   return u.toString();
 }
 
@@ -65,10 +73,13 @@ type StorageInputs = Pick<
 /** The destination's storage, with access keys or an OIDC role (STS, renewed before expiry). */
 function storageFor(inputs: StorageInputs, destination: string) {
   let role: OidcRole | undefined;
+  if (!inputs.roleArn && !inputs.oidcProviderArn) {
+    if (inputs.roleSessionName) throw new UserError('input "role-session-name" only applies with role-arn and oidc-provider-arn');
+  }
   if (inputs.roleArn || inputs.oidcProviderArn) {
     if (!inputs.roleArn || !inputs.oidcProviderArn) throw new UserError(`input "${inputs.roleArn ? 'oidc-provider-arn' : 'role-arn'}" is needed too: STS AssumeRoleWithOIDC takes both role-arn and oidc-provider-arn`);
-    if (inputs.accessKeyId || inputs.accessKeySecret) throw new UserError('input "role-arn": give either access keys or an OIDC role, not both');
-    const endpoint = forInput('sts-endpoint', () => httpUrl(inputs.stsEndpoint));
+    if (inputs.accessKeyId || inputs.accessKeySecret || inputs.securityToken) throw new UserError(`input "role-arn": give either access keys${inputs.securityToken ? ' (with security-token)' : ''} or an OIDC role, not both`);
+    const endpoint = forInput('sts-endpoint', () => stsUrl(inputs.stsEndpoint));
     const sessionName = inputs.roleSessionName || `airlift-${process.env.GITHUB_RUN_ID ?? process.pid}`.slice(0, 64);
     role = { roleArn: inputs.roleArn, providerArn: inputs.oidcProviderArn, sessionName, durationSeconds: Math.round(inputs.stsDuration / 1000), endpoint, audience: inputs.oidcAudience };
   }
@@ -124,7 +135,9 @@ export default defineAction({
       return;
     }
     const storage = storageFor(inputs, destination);
-    for (const c of left) {
+    // only this step's destination: a shared state directory may hold other steps' uploads
+    const base = storage.url('');
+    for (const c of left.filter((x) => x.url.startsWith(base))) {
       await storage.abortRecorded?.(c.url, c.uploadId);
       await rm(c.file, { force: true });
       info(`upload-oss: aborted the unfinished upload of ${c.url}`);

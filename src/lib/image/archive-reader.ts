@@ -75,6 +75,8 @@ async function plainTar(file: string): Promise<{ path: string; cleanup: () => Pr
 /** An image inside an archive: blobs are tar entries, by digest or by the paths recorded. */
 interface Trust {
   verified: boolean;
+  /** when set, only these tar entries were covered by the checksum list */
+  entries?: Set<string>;
 }
 
 class ArchiveImageSource implements ImageSource {
@@ -106,15 +108,19 @@ class ArchiveImageSource implements ImageSource {
     const chunks: Buffer[] = [];
     for await (const c of await this.blob(desc)) chunks.push(c as Buffer);
     const bytes = Buffer.concat(chunks);
+    // manifests are always checked, trusted archive or not: a tag is pushed by name, and no
+    // registry would notice bytes that are not what the index says
+    if (digestOf(bytes) !== desc.digest) throw new UserError(`${this.name}: manifest ${desc.digest} does not match its digest (got ${digestOf(bytes)})`);
     return { digest: desc.digest, mediaType: detectMediaType(bytes, desc.mediaType), bytes };
   }
   async blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
     const path = this.path(desc.digest);
     const entry = this.tar.get(path);
     if (!entry) throw new NotFoundError(`${this.name}: ${path} (blob ${desc.digest})`);
-    if (this.trust.verified) {
-      // Every byte of the archive matched its checksum list (and every blob its digest when it
-      // was packed); the registry checks each digest again on upload: no third hash here.
+    if (this.trust.verified && /layer/.test(desc.mediaType) && (!this.trust.entries || this.trust.entries.has(path))) {
+      // A layer in an archive whose bytes all matched its checksum list (and whose blobs were
+      // verified when packed); the registry checks the digest again on upload: no third hash.
+      // Manifests and configs stay verified here.
       if (entry.size !== desc.size) throw new UserError(`${this.name}: ${path} holds ${entry.size} bytes, its descriptor says ${desc.size}`);
       const s = this.tar.stream(path);
       return onBytes ? s.pipe(tap((c) => onBytes(c.length))) : s;
@@ -144,9 +150,13 @@ export class ArchiveReader {
    * The whole archive was verified against its checksums (a .sha256 sidecar, or a bundle's
    * SHA256SUMS): blobs are then streamed without hashing them again, sizes still checked.
    */
-  markVerified(): void {
+  markVerified(entries?: Set<string>): void {
     this.trust.verified = true;
+    if (entries) this.trust.entries = entries;
   }
+
+  /** The bundle entries SHA256SUMS covered (after verifyBundle). */
+  listedEntries?: Set<string>;
 
   /** A bundle (ours) carries SHA256SUMS and manifest.json at its root or one directory down. */
   bundleRoot(): string | undefined {
@@ -161,6 +171,7 @@ export class ArchiveReader {
   async verifyBundle(root: string): Promise<number> {
     const { parseSha256Sums } = await import('../archive/checksums.js');
     const list = parseSha256Sums((await this.tar.read(`${root}SHA256SUMS`)).toString('utf8'), `${this.file}: ${root}SHA256SUMS`);
+    this.listedEntries = new Set(list.map((e) => `${root}${e.file}`));
     for (const e of list) {
       const name = `${root}${e.file}`;
       if (!this.tar.get(name)) throw new UserError(`${this.file}: ${e.file} is listed in SHA256SUMS but missing from the bundle`);
@@ -186,7 +197,8 @@ export class ArchiveReader {
       const path = join(dir, basename(name));
       await pipeline(this.tar.stream(name), createWriteStream(path));
       const nested = await ArchiveReader.open(path);
-      if (this.trust.verified) nested.markVerified(); // SHA256SUMS covered the nested archive as a whole
+      // SHA256SUMS covered the nested archive as a whole: only then are its layers trusted
+      if (this.trust.verified && (!this.trust.entries || this.trust.entries.has(name))) nested.markVerified();
       const cleanupNested = nested.cleanup;
       (nested as unknown as { cleanup: () => Promise<void> }).cleanup = async () => {
         await cleanupNested();

@@ -44,7 +44,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     let images;
     if (root !== undefined) {
       info(`${opts.file} is a bundle: verified ${await reader.verifyBundle(root)} checksums from ${root}SHA256SUMS`);
-      reader.markVerified();
+      reader.markVerified(reader.listedEntries);
       images = await reader.bundleImages(root);
     } else images = await reader.images();
     const plan = images.map((img, i) => {

@@ -1,5 +1,6 @@
 // The docker:// transport: a repository in a registry, through the registry client.
 import type { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
 import { RegistryClient } from '../registry/client.js';
 import { referenceTarget, formatReference, type Reference } from '../registry/reference.js';
 import { detectMediaType, type Descriptor, type Manifest } from './manifest.js';
@@ -51,6 +52,7 @@ export class RegistryTarget implements ImageTarget {
     return this.client.uploadBlob(this.ref.repository, desc.digest, desc.size, body, reopen);
   }
   async putManifest(m: Manifest, top: boolean) {
-    await this.client.putManifest(this.ref.repository, top ? referenceTarget(this.ref) : m.digest, m.bytes, m.mediaType);
+    const stored = await this.client.putManifest(this.ref.repository, top ? referenceTarget(this.ref) : m.digest, m.bytes, m.mediaType);
+    if (stored && stored !== m.digest) throw new UserError(`${formatReference(this.ref)}: the registry stored the manifest as ${stored}, expected ${m.digest}`);
   }
 }

@@ -34,12 +34,15 @@ export async function oidcToken(audience: string, env: NodeJS.ProcessEnv = proce
   if (url && bearer) {
     const u = new URL(url);
     u.searchParams.set('audience', audience);
-    const res = await fetch(u, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' } });
-    if (!res.ok) throw new UserError(`the GitHub OIDC token service answered ${res.status}; does the job have "permissions: id-token: write"?`);
-    const value = ((await res.json()) as { value?: string }).value;
-    if (!value) throw new UserError('the GitHub OIDC token service answered without a token');
-    addSecret(value);
-    return value;
+    return retry(async () => {
+      const res = await fetch(u, { headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+      if (res.status >= 500 || res.status === 429) throw new RetryableError(`the GitHub OIDC token service answered ${res.status}`);
+      if (!res.ok) throw new UserError(`the GitHub OIDC token service answered ${res.status}; does the job have "permissions: id-token: write"?`);
+      const value = ((await res.json()) as { value?: string }).value;
+      if (!value) throw new UserError('the GitHub OIDC token service answered without a token');
+      addSecret(value);
+      return value;
+    });
   }
   const file = env.ALIBABA_CLOUD_OIDC_TOKEN_FILE;
   if (file) {
@@ -55,20 +58,21 @@ export async function oidcToken(audience: string, env: NodeJS.ProcessEnv = proce
 /** One AssumeRoleWithOIDC call. */
 export async function assumeRoleWithOidc(role: OidcRole, env: NodeJS.ProcessEnv = process.env): Promise<StsCredentials> {
   const token = await oidcToken(role.audience, env);
-  const form = new URLSearchParams({
-    Action: 'AssumeRoleWithOIDC',
-    Version: '2015-04-01',
-    Format: 'JSON',
-    Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
-    SignatureNonce: randomUUID(),
-    RoleArn: role.roleArn,
-    OIDCProviderArn: role.providerArn,
-    OIDCToken: token,
-    RoleSessionName: role.sessionName,
-    DurationSeconds: String(role.durationSeconds),
-  });
   return retry(async () => {
-    const res = await fetch(role.endpoint, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' } });
+    // a fresh nonce and timestamp for every attempt
+    const form = new URLSearchParams({
+      Action: 'AssumeRoleWithOIDC',
+      Version: '2015-04-01',
+      Format: 'JSON',
+      Timestamp: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      SignatureNonce: randomUUID(),
+      RoleArn: role.roleArn,
+      OIDCProviderArn: role.providerArn,
+      OIDCToken: token,
+      RoleSessionName: role.sessionName,
+      DurationSeconds: String(role.durationSeconds),
+    });
+    const res = await fetch(role.endpoint, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
     const text = await res.text();
     let j: { Code?: string; Message?: string; Credentials?: { AccessKeyId?: string; AccessKeySecret?: string; SecurityToken?: string; Expiration?: string } };
     try {
@@ -82,7 +86,8 @@ export async function assumeRoleWithOidc(role: OidcRole, env: NodeJS.ProcessEnv 
       throw new UserError(`STS AssumeRoleWithOIDC for ${role.roleArn} was refused (${res.status}${j.Code ? ` ${j.Code}` : ''}${j.Message ? `: ${j.Message.slice(0, 200)}` : ''}); check role-arn, oidc-provider-arn and the role's trust policy`);
     addSecret(c.AccessKeySecret);
     addSecret(c.SecurityToken);
-    const expires = c.Expiration ? Date.parse(c.Expiration) : Date.now() + role.durationSeconds * 1000;
+    const parsed = c.Expiration ? Date.parse(c.Expiration) : NaN;
+    const expires = Number.isFinite(parsed) ? parsed : Date.now() + role.durationSeconds * 1000;
     debug(`STS: credentials ${c.AccessKeyId.slice(0, 8)}… valid until ${new Date(expires).toISOString()}`);
     return { accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret, securityToken: c.SecurityToken, expires };
   });

@@ -9,7 +9,8 @@ import { listCheckpoints } from './checkpoint.js';
 
 function keys(destination: string, env: NodeJS.ProcessEnv): { key: string; prefix: string } | undefined {
   if (!env.GITHUB_RUN_ID) return undefined;
-  const h = createHash('sha256').update(destination).digest('hex').slice(0, 16);
+  // the job (and matrix leg, through the destination and job name) keeps parallel jobs apart
+  const h = createHash('sha256').update(`${env.GITHUB_JOB ?? ''}\n${destination}`).digest('hex').slice(0, 16);
   const prefix = `airlift-upload-${h}-${env.GITHUB_RUN_ID}-`;
   return { key: `${prefix}${env.GITHUB_RUN_ATTEMPT ?? '1'}`, prefix };
 }
@@ -25,6 +26,8 @@ export async function restoreCheckpoints(stateDir: string, destination: string, 
   const k = keys(destination, env);
   const cache = k && (await cacheService());
   if (!k || !cache) return undefined;
+  // checkpoints already here (a persistent state directory) are newer than any cached ones
+  if ((await listCheckpoints(stateDir)).length) return undefined;
   try {
     const hit = await cache.restoreCache([stateDir], k.key, [k.prefix]);
     if (hit) info(`upload-oss: restored upload checkpoints from the Actions cache (${hit})`);
@@ -43,7 +46,10 @@ export async function saveCheckpoints(stateDir: string, destination: string, env
   if (!k || !cache) return false;
   try {
     const id = await cache.saveCache([stateDir], k.key);
-    if (id === -1) return false;
+    if (id === -1) {
+      warning(`upload-oss: the Actions cache did not take the checkpoints (${k.key}); a re-run starts those uploads over`);
+      return false;
+    }
     info(`upload-oss: ${left.length} unfinished upload(s) saved to the Actions cache (${k.key}); re-running the job continues them`);
     return true;
   } catch (err) {

@@ -61,6 +61,8 @@ export interface MultipartPlan {
   state: Checkpoint;
   /** part numbers still to send (1-based) */
   todo: number[];
+  /** the upload was taken from a checkpoint (its id may be gone since) */
+  resumed: boolean;
   count: number;
   /** byte range [start, end) of a part */
   range(n: number): [number, number];
@@ -82,6 +84,7 @@ export async function planMultipart(
 ): Promise<MultipartPlan> {
   const cp = new CheckpointFile(stateDir, identity);
   let state = resume ? await cp.load() : undefined;
+  const resumed = state !== undefined;
   if (state) log(`${url}: resuming upload ${state.uploadId} with ${Object.keys(state.parts).length} parts done`);
   else {
     state = { url, uploadId: await create(), parts: {} };
@@ -92,6 +95,7 @@ export async function planMultipart(
   return {
     cp,
     state,
+    resumed,
     count,
     todo: Array.from({ length: count }, (_, i) => i + 1).filter((n) => !done[n]),
     range: (n) => [(n - 1) * partSize, Math.min(size, n * partSize)],

@@ -3,8 +3,8 @@
 // multipart upload, checkpointed for resume. Every part and the whole object are checked
 // against the CRC-64 OSS returns (x-oss-hash-crc64ecma), which ali-oss itself never checks.
 import { mapLimit } from '../concurrency.js';
-import { UserError } from '../errors.js';
-import { debug, info } from '../log.js';
+import { errorMessage, UserError } from '../errors.js';
+import { debug, info, warning } from '../log.js';
 import { assumeRoleWithOidc, refreshInterval, type OidcRole } from './aliyun-sts.js';
 import { retry, RetryableError } from '../retry.js';
 import { planMultipart } from './checkpoint.js';
@@ -49,6 +49,7 @@ export class OssStorage implements Storage {
       const role = this.opts.role;
       if (role) {
         const creds = await assumeRoleWithOidc(role);
+        let current = creds;
         info(`OSS: STS credentials for ${role.roleArn} (session ${role.sessionName}), renewed every ${Math.round(refreshInterval(creds) / 1000)} s`);
         keys = {
           accessKeyId: creds.accessKeyId,
@@ -56,14 +57,23 @@ export class OssStorage implements Storage {
           stsToken: creds.securityToken,
           // ali-oss asks before a request once the interval has passed; multipart uploads carry on with the new keys
           refreshSTSToken: async () => {
-            const next = await assumeRoleWithOidc(role);
-            debug(`OSS: STS credentials renewed (${next.accessKeyId.slice(0, 8)}…)`);
-            return { accessKeyId: next.accessKeyId, accessKeySecret: next.accessKeySecret, stsToken: next.securityToken };
+            try {
+              current = await assumeRoleWithOidc(role);
+              debug(`OSS: STS credentials renewed (${current.accessKeyId.slice(0, 8)}…)`);
+            } catch (err) {
+              // the credentials in hand still work for a while: keep them, and ask again soon
+              if (current.expires - Date.now() < 60_000) throw err;
+              warning(`OSS: renewing the STS credentials failed (${errorMessage(err)}); the current ones are valid until ${new Date(current.expires).toISOString()}, trying again in 30 s`);
+              if (client) client.stsTokenFreshTime = new Date(Date.now() - refreshInterval(current) + 30_000);
+            }
+            return { accessKeyId: current.accessKeyId, accessKeySecret: current.accessKeySecret, stsToken: current.securityToken };
           },
           refreshSTSTokenInterval: refreshInterval(creds),
         };
       }
-      return new (OSS as new (o: unknown) => OssClient)({
+      // eslint-disable-next-line prefer-const -- assigned once created; the refresh above needs it
+      let client: OssClient;
+      client = new (OSS as new (o: unknown) => OssClient)({
         bucket: this.bucket,
         ...keys,
         ...(this.opts.endpoint ? { endpoint: this.opts.endpoint, secure: this.opts.endpoint.startsWith('https:') } : { region: this.opts.region, secure: true }),
@@ -73,6 +83,7 @@ export class OssStorage implements Storage {
         retryMax: 0,
         timeout: 300_000,
       });
+      return client;
     })());
   }
 
@@ -166,7 +177,7 @@ export class OssStorage implements Storage {
 
   private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions, fresh = false): Promise<number> {
     const name = this.key(file.key);
-    const { cp, state: st, todo, count, range } = await planMultipart(
+    const { cp, state: st, todo, count, range, resumed } = await planMultipart(
       opts.stateDir,
       `oss\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
       this.url(file.key),
@@ -200,7 +211,7 @@ export class OssStorage implements Storage {
       this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
     } catch (err) {
       // a checkpoint whose upload is gone (completed, aborted or expired since): start over
-      if ((err as OssError).code === 'NoSuchUpload' && !fresh && sent === 0 && todo.length < count) {
+      if ((err as OssError).code === 'NoSuchUpload' && !fresh && sent === 0 && resumed) {
         info(`${this.url(file.key)}: the checkpointed upload ${st.uploadId} no longer exists; starting a new one`);
         await cp.remove();
         return this.multipart(c, file, opts, true);

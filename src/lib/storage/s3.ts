@@ -41,8 +41,11 @@ export class S3Storage implements Storage {
   /** AWS itself (no custom endpoint) keeps a full-object CRC-64/NVME of every new object */
   readonly wantsCrc64nvme: boolean;
 
+  private checksumMode: boolean;
+
   constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: S3Options) {
     this.wantsCrc64nvme = !opts.endpoint;
+    this.checksumMode = this.wantsCrc64nvme;
   }
 
   private s3(): Promise<S3Client> {
@@ -98,7 +101,14 @@ export class S3Storage implements Storage {
   async head(key: string): Promise<RemoteObject | undefined> {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     try {
-      const r = await retry(async () => (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...(this.wantsCrc64nvme ? { ChecksumMode: 'ENABLED' as const } : {}) })), { isRetryable: (e) => this.retryable(e) });
+      const head = (checksums: boolean) => retry(async () => (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...(checksums ? { ChecksumMode: 'ENABLED' as const } : {}) })), { isRetryable: (e) => this.retryable(e) });
+      // checksum mode needs kms:Decrypt on KMS-encrypted objects: without it, a plain HEAD
+      const r = await head(this.checksumMode).catch((err: AwsError) => {
+        if (!this.checksumMode || err.$metadata?.httpStatusCode !== 403) throw err;
+        this.checksumMode = false;
+        debug(`${this.url(key)}: HEAD with checksum mode refused (403); checking without S3's CRC`);
+        return head(false);
+      });
       // a composite (per-part) CRC is not the file's CRC: only a full-object one is compared
       const full = r.ChecksumCRC64NVME && (r.ChecksumType === undefined || r.ChecksumType === 'FULL_OBJECT');
       return { size: r.ContentLength ?? 0, etag: unquote(r.ETag), sha256: r.Metadata?.sha256, ...(full ? { crc64nvme: r.ChecksumCRC64NVME } : {}) };
@@ -158,7 +168,7 @@ export class S3Storage implements Storage {
   private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>, fresh = false): Promise<number> {
     const s3 = await import('@aws-sdk/client-s3');
     const client = await this.s3();
-    const { cp, state: st, todo, count, range } = await planMultipart(
+    const { cp, state: st, todo, count, range, resumed } = await planMultipart(
       opts.stateDir,
       `s3\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
       this.url(file.key),
@@ -204,7 +214,7 @@ export class S3Storage implements Storage {
     } catch (err) {
       // a checkpoint whose upload is gone (completed, aborted or expired since): start over
       const e = err as AwsError;
-      if ((e.name === 'NoSuchUpload' || e.Code === 'NoSuchUpload') && !fresh && sent === 0 && todo.length < count) {
+      if ((e.name === 'NoSuchUpload' || e.Code === 'NoSuchUpload') && !fresh && sent === 0 && resumed) {
         info(`${this.url(file.key)}: the checkpointed upload ${st.uploadId} no longer exists; starting a new one`);
         await cp.remove();
         return this.multipart(file, opts, common, true);
