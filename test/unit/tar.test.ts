@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { TarWriter, tarHeader } from '../../src/lib/archive/tar.js';
+import { ParallelTarFile } from '../../src/lib/archive/tar-file.js';
+import { createHash } from 'node:crypto';
 
 describe('tar writer (checked with GNU tar)', () => {
   test('files, directories, symlinks, long names and modes extract as written', async () => {
@@ -74,5 +76,87 @@ describe('tar writer (checked with GNU tar)', () => {
     const b = tarHeader({ name: 'f', size: 1 });
     assert.ok(a.equals(b));
     assert.equal(a.subarray(136, 147).toString(), '00000000000');
+  });
+});
+
+/** A stream that delivers `data` in small pieces, yielding to the event loop between them. */
+function trickle(data: Buffer, piece: number, failAfter?: number): Readable {
+  let at = 0;
+  return new Readable({
+    read() {
+      setImmediate(() => {
+        if (failAfter !== undefined && at >= failAfter) return this.destroy(Object.assign(new Error('connection reset'), { code: 'ECONNRESET' }));
+        if (at >= data.length) return this.push(null);
+        this.push(data.subarray(at, at + piece));
+        at += piece;
+      });
+    },
+  });
+}
+
+describe('parallel tar file: entries written side by side at their own positions (checked with GNU tar)', () => {
+  test('entries streaming at once land whole and in place; the sha256 from the hashing worker is the file\'s', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
+    try {
+      const file = join(dir, 'out.tar');
+      const tar = await ParallelTarFile.open(file);
+      const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(300_000 + i * 77_777, 65 + i));
+      // all six stream in interleaved, small pieces; one is a Buffer; sizes cross the 512 KiB write batch
+      await Promise.all([
+        ...bodies.map((b, i) => tar.addFile({ name: `blobs/sha256/${i}`, size: b.length }, trickle(b, 4096 + i * 1000))),
+        tar.addFile({ name: 'index.json', size: 2 }, Buffer.from('{}')),
+      ]);
+      const { size, sha256 } = await tar.finish();
+      const bytes = readFileSync(file);
+      assert.equal(size, bytes.length);
+      assert.equal(size % 512, 0);
+      assert.equal(sha256, createHash('sha256').update(bytes).digest('hex'));
+      const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n').sort();
+      assert.deepEqual(listing, ['blobs/sha256/0', 'blobs/sha256/1', 'blobs/sha256/2', 'blobs/sha256/3', 'blobs/sha256/4', 'blobs/sha256/5', 'index.json']);
+      const x = join(dir, 'x');
+      execFileSync('mkdir', [x]);
+      execFileSync('tar', ['-xf', file, '-C', x]);
+      bodies.forEach((b, i) => assert.ok(readFileSync(join(x, `blobs/sha256/${i}`)).equals(b), `entry ${i}`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a source failing part-way while others stream: zero-filled, the archive stays well-formed, the name written again wins', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
+    try {
+      const file = join(dir, 'out.tar');
+      const tar = await ParallelTarFile.open(file);
+      const good = Buffer.alloc(700_000, 3);
+      const other = Buffer.alloc(600_001, 4);
+      await Promise.all([
+        assert.rejects(tar.addFile({ name: 'blobs/x', size: good.length }, trickle(Buffer.alloc(good.length, 9), 8192, 560_000)), /connection reset/),
+        tar.addFile({ name: 'blobs/y', size: other.length }, trickle(other, 8192)),
+        assert.rejects(tar.addFile({ name: 'short', size: 10 }, Readable.from([Buffer.alloc(4)])), /short: got 4 bytes, expected 10/),
+      ]);
+      await tar.addFile({ name: 'blobs/x', size: good.length }, trickle(good, 65536));
+      const { sha256 } = await tar.finish();
+      assert.equal(sha256, createHash('sha256').update(readFileSync(file)).digest('hex'));
+      const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
+      assert.deepEqual([...listing].sort(), ['blobs/x', 'blobs/x', 'blobs/y', 'short']);
+      const x = join(dir, 'x');
+      execFileSync('mkdir', [x]);
+      execFileSync('tar', ['-xf', file, '-C', x]);
+      assert.ok(readFileSync(join(x, 'blobs/x')).equals(good), 'the later entry wins');
+      assert.ok(readFileSync(join(x, 'blobs/y')).equals(other));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a write error (ENOSPC on /dev/full) fails that entry and every later one', async () => {
+    const tar = await ParallelTarFile.open('/dev/full');
+    try {
+      await assert.rejects(tar.addFile({ name: 'a', size: 3 }, Buffer.from('abc')), /ENOSPC/);
+      await assert.rejects(tar.addFile({ name: 'b', size: 3 }, Buffer.from('abc')), /ENOSPC/);
+      await assert.rejects(tar.finish(), /ENOSPC/);
+    } finally {
+      await tar.abort();
+    }
   });
 });

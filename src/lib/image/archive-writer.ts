@@ -1,6 +1,7 @@
 // docker-archive: and oci-archive: targets. One tar holds an OCI image layout, written as blobs
 // arrive (layers stored exactly as fetched, never recompressed; each blob once however many
-// images share it); index.json, and for docker-archive the manifest.json that `docker load`
+// images share it; uncompressed, several blobs stream into their own places in the file at
+// once, while gzip takes them one at a time); index.json, and for docker-archive the manifest.json that `docker load`
 // reads, are written at the end. The file appears under its name only when complete.
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
@@ -9,6 +10,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { tap } from '../streams.js';
 import { createGzip } from 'node:zlib';
 import { TarWriter } from '../archive/tar.js';
+import { ParallelTarFile } from '../archive/tar-file.js';
 import { UserError } from '../errors.js';
 import { digestHex, type Digest } from '../registry/digest.js';
 import { isIndexType, MEDIA } from '../registry/media-types.js';
@@ -37,13 +39,76 @@ export interface ArchiveResult {
 
 const blobPath = (d: Digest) => `blobs/sha256/${digestHex(d)}`;
 
-export class ArchiveWriter {
-  private readonly tmp: string;
+/** Where the tar goes: entries at positions in a plain file, or one stream (gzip). */
+interface TarSink {
+  /** entries may be added while others are still being written */
+  readonly concurrent: boolean;
+  addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void>;
+  finish(): Promise<{ size: number; sha256: string }>;
+  abort(): Promise<void>;
+}
+
+/** Uncompressed: every blob streams into its own region of the file at once. */
+class FileSink implements TarSink {
+  readonly concurrent = true;
+  private readonly file: Promise<ParallelTarFile>;
+  constructor(path: string) {
+    this.file = ParallelTarFile.open(path);
+    this.file.catch(() => undefined);
+  }
+  async addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
+    await (await this.file).addFile(entry, body);
+  }
+  async finish() {
+    return (await this.file).finish();
+  }
+  async abort() {
+    await (await this.file.catch(() => undefined))?.abort();
+  }
+}
+
+/** Compressed: one tar stream through gzip, entries one at a time. */
+class StreamSink implements TarSink {
+  readonly concurrent = false;
   private readonly tar: TarWriter;
   private readonly file: WriteStream;
   private readonly hash = createHash('sha256');
   private size = 0;
+  private readonly done: Promise<void>;
+  constructor(path: string) {
+    this.file = createWriteStream(path);
+    const counter = tap((chunk) => {
+      this.hash.update(chunk);
+      this.size += chunk.length;
+    });
+    const entry = new PassThrough({ highWaterMark: 1024 * 1024 });
+    entry.pipe(createGzip({ level: 6 })).pipe(counter).pipe(this.file);
+    this.done = new Promise((resolve, reject) => {
+      this.file.on('finish', resolve);
+      this.file.on('error', reject);
+    });
+    this.done.catch(() => undefined);
+    this.tar = new TarWriter(entry);
+  }
+  async addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
+    await Promise.race([this.tar.addFile(entry, body), this.done.then(() => undefined)]);
+  }
+  async finish() {
+    await this.tar.finish();
+    await this.done;
+    return { size: this.size, sha256: this.hash.digest('hex') };
+  }
+  async abort() {
+    this.file.destroy();
+  }
+}
+
+export class ArchiveWriter {
+  private readonly tmp: string;
+  private readonly sink: TarSink;
   private readonly written = new Set<Digest>();
+  /** blobs being written: a second writer of the same digest waits for the first */
+  private readonly writing = new Map<Digest, Promise<void>>();
   private lock: Promise<unknown> = Promise.resolve();
   private readonly index: Descriptor[] = [];
   private readonly docker: DockerEntry[] = [];
@@ -51,27 +116,10 @@ export class ArchiveWriter {
   /** image names in the order their targets were made: indexes follow it, not completion order */
   private readonly order: string[] = [];
   private failed?: unknown;
-  private readonly done: Promise<void>;
 
   constructor(readonly path: string, readonly format: ArchiveFormat, compression: 'none' | 'gzip' = 'none') {
     this.tmp = `${path}.partial`;
-    this.file = createWriteStream(this.tmp);
-    const counter = tap((chunk) => {
-      this.hash.update(chunk);
-      this.size += chunk.length;
-    });
-    const entry = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const chain = compression === 'gzip' ? entry.pipe(createGzip({ level: 6 })).pipe(counter) : entry.pipe(counter);
-    chain.pipe(this.file);
-    this.done = new Promise((resolve, reject) => {
-      this.file.on('finish', resolve);
-      this.file.on('error', (err: NodeJS.ErrnoException) => {
-        this.failed = this.translate(err);
-        reject(this.failed);
-      });
-    });
-    this.done.catch(() => undefined);
-    this.tar = new TarWriter(entry);
+    this.sink = compression === 'gzip' ? new StreamSink(this.tmp) : new FileSink(this.tmp);
   }
 
   private translate(err: unknown): unknown {
@@ -79,17 +127,16 @@ export class ArchiveWriter {
     return err;
   }
 
-  /** Entries go into the tar one at a time. */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.lock
-      .then(() => {
-        if (this.failed) throw this.failed;
-        return fn();
-      })
-      .catch((err: unknown) => {
-        throw this.translate(err);
-      });
-    this.lock = next.catch(() => undefined);
+  /** Entries go into a stream one at a time; into a file, side by side. */
+  private entry<T>(fn: () => Promise<T>): Promise<T> {
+    const run = () => {
+      if (this.failed) throw this.failed;
+      return fn();
+    };
+    const next = (this.sink.concurrent ? Promise.resolve().then(run) : this.lock.then(run)).catch((err: unknown) => {
+      throw this.translate(err);
+    });
+    if (!this.sink.concurrent) this.lock = next.catch(() => undefined);
     return next;
   }
 
@@ -98,14 +145,22 @@ export class ArchiveWriter {
   }
 
   async writeBlob(desc: Descriptor, body: Readable | Buffer): Promise<void> {
-    await this.serial(async () => {
-      if (this.written.has(desc.digest)) {
-        if (!Buffer.isBuffer(body)) body.resume();
-        return;
-      }
-      await this.tar.addFile({ name: blobPath(desc.digest), size: desc.size }, body);
+    const skip = () => {
+      if (!Buffer.isBuffer(body)) body.resume();
+    };
+    await this.writing.get(desc.digest)?.catch(() => undefined);
+    if (this.written.has(desc.digest)) return skip();
+    const write = this.entry(async () => {
+      if (this.written.has(desc.digest)) return skip();
+      await this.sink.addFile({ name: blobPath(desc.digest), size: desc.size }, body);
       this.written.add(desc.digest);
     });
+    this.writing.set(desc.digest, write);
+    try {
+      await write;
+    } finally {
+      if (this.writing.get(desc.digest) === write) this.writing.delete(desc.digest);
+    }
   }
 
   /** The ImageTarget for one image of the archive, under `name` (registry/repo:tag). */
@@ -157,28 +212,29 @@ export class ArchiveWriter {
 
   /** Writes the indexes, closes the tar and moves the file into place. */
   async finish(): Promise<ArchiveResult> {
+    let result: { size: number; sha256: string };
     try {
-      await this.serial(async () => {
-        const add = async (name: string, data: string) => this.tar.addFile({ name, size: Buffer.byteLength(data) }, Buffer.from(data));
+      await Promise.allSettled(this.writing.values());
+      result = await this.entry(async () => {
+        const add = async (name: string, data: string) => this.sink.addFile({ name, size: Buffer.byteLength(data) }, Buffer.from(data));
         await add('oci-layout', JSON.stringify({ imageLayoutVersion: '1.0.0' }));
         const present = <T>(xs: T[]) => xs.filter((x) => x !== undefined);
         await add('index.json', JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: present(this.index) }));
         if (this.format === 'docker-archive') await add('manifest.json', JSON.stringify(present(this.docker)));
-        await this.tar.finish();
+        return this.sink.finish();
       });
-      await this.done;
       await rename(this.tmp, this.path);
     } catch (err) {
       await this.abort();
-      throw err;
+      throw this.translate(err);
     }
-    return { file: this.path, size: this.size, sha256: this.hash.digest('hex'), images: this.images.filter((x) => x !== undefined) };
+    return { file: this.path, size: result.size, sha256: result.sha256, images: this.images.filter((x) => x !== undefined) };
   }
 
   /** Stops writing and removes the partial file. */
   async abort(): Promise<void> {
     this.failed ??= new Error('archive aborted');
-    this.file.destroy();
+    await this.sink.abort();
     await rm(this.tmp, { force: true });
   }
 }

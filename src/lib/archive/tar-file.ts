@@ -1,0 +1,189 @@
+// A tar file written at positions: each entry gets its region (header, data, padding) when it
+// starts, so several entries stream in at once instead of queueing behind one another. The
+// archive's sha256 is computed behind the writers by a worker thread that reads back the
+// contiguous finished prefix (from the page cache), off the main thread.
+import { open, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { TAR_END, tarHeader, tarPadding, type TarEntry } from './tar.js';
+
+/** Source of the hashing worker: eval'd, so it survives bundling as it is. */
+const HASHER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { openSync, readSync, closeSync } = require('node:fs');
+const { createHash } = require('node:crypto');
+const fd = openSync(workerData.path, 'r');
+const hash = createHash('sha256');
+const buf = Buffer.allocUnsafe(1 << 20);
+let at = 0;
+parentPort.on('message', (m) => {
+  try {
+    while (at < m.upto) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, m.upto - at), at);
+      if (n === 0) throw new Error('the archive is shorter than written (' + at + ' bytes)');
+      hash.update(buf.subarray(0, n));
+      at += n;
+    }
+    if (m.final) {
+      closeSync(fd);
+      parentPort.postMessage({ sha256: hash.digest('hex'), size: at });
+    }
+  } catch (err) {
+    parentPort.postMessage({ error: String(err && err.message || err) });
+  }
+});
+`;
+
+/** Bytes gathered from a stream before one positional write. */
+const BATCH = 512 * 1024;
+const ZEROS = Buffer.alloc(BATCH);
+
+/** sha256 of a file's prefix as it grows, computed in a worker thread. */
+class PrefixHasher {
+  private readonly worker: Worker;
+  private readonly result: Promise<{ sha256: string; size: number }>;
+
+  constructor(path: string) {
+    this.worker = new Worker(HASHER, { eval: true, workerData: { path } });
+    this.result = new Promise((resolve, reject) => {
+      this.worker.on('message', (m: { sha256?: string; size?: number; error?: string }) => (m.error ? reject(new Error(`hashing ${path}: ${m.error}`)) : resolve(m as { sha256: string; size: number })));
+      this.worker.on('error', reject);
+      this.worker.on('exit', (code) => reject(new Error(`hashing ${path}: the worker stopped (${code})`)));
+    });
+    this.result.catch(() => undefined);
+  }
+
+  upTo(end: number): void {
+    this.worker.postMessage({ upto: end });
+  }
+
+  async finish(end: number): Promise<{ sha256: string; size: number }> {
+    this.worker.postMessage({ upto: end, final: true });
+    try {
+      return await this.result;
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+export class ParallelTarFile {
+  /** where the next entry's region starts */
+  private end = 0;
+  /** the finished prefix [0, hashed) is handed to the hasher */
+  private prefix = 0;
+  /** finished regions past the prefix: start → end */
+  private readonly finished = new Map<number, number>();
+  private failed?: unknown;
+
+  private constructor(
+    private readonly fh: FileHandle,
+    private readonly hasher: PrefixHasher,
+  ) {}
+
+  static async open(path: string): Promise<ParallelTarFile> {
+    const fh = await open(path, 'w');
+    return new ParallelTarFile(fh, new PrefixHasher(path));
+  }
+
+  /** The first error a write met: later entries fail with it too. */
+  get error(): unknown {
+    return this.failed;
+  }
+
+  private async write(buffers: Buffer[], position: number): Promise<void> {
+    try {
+      if (buffers.length === 1) await this.fh.write(buffers[0], 0, buffers[0].length, position);
+      else await this.fh.writev(buffers, position);
+    } catch (err) {
+      this.failed ??= err;
+      throw err;
+    }
+  }
+
+  private done(start: number, stop: number): void {
+    this.finished.set(start, stop);
+    const before = this.prefix;
+    for (let next = this.finished.get(this.prefix); next !== undefined; next = this.finished.get(this.prefix)) {
+      this.finished.delete(this.prefix);
+      this.prefix = next;
+    }
+    if (this.prefix > before) this.hasher.upTo(this.prefix);
+  }
+
+  /**
+   * Adds a file whose size is known up front; the source must deliver exactly that many bytes.
+   * If the source fails part-way, the rest of the entry is zero-filled so the archive stays
+   * well-formed, and the error is rethrown: adding the same name again later replaces it (the
+   * last entry of a name wins on extraction).
+   */
+  async addFile(entry: TarEntry & { size: number }, source: Buffer | Readable | AsyncIterable<Buffer>): Promise<void> {
+    if (this.failed) throw this.failed;
+    if (Buffer.isBuffer(source) && source.length !== entry.size) throw new Error(`tar: ${entry.name}: got ${source.length} bytes, expected ${entry.size}`);
+    const start = this.end;
+    const pad = tarPadding(entry.size);
+    const stop = start + 512 + entry.size + pad.length;
+    this.end = stop;
+    let pos = start;
+    const header = tarHeader({ ...entry, type: 'file' });
+    try {
+      if (Buffer.isBuffer(source)) {
+        await this.write([header, source, pad], pos);
+        pos = stop;
+      } else {
+        let batch: Buffer[] = [header];
+        let bytes = header.length;
+        let n = 0;
+        for await (const chunk of source as AsyncIterable<Buffer>) {
+          if (n + chunk.length > entry.size) throw new Error(`tar: ${entry.name}: more than the expected ${entry.size} bytes`);
+          n += chunk.length;
+          batch.push(chunk);
+          bytes += chunk.length;
+          if (bytes >= BATCH) {
+            await this.write(batch, pos);
+            pos += bytes;
+            batch = [];
+            bytes = 0;
+          }
+        }
+        if (n !== entry.size) throw new Error(`tar: ${entry.name}: got ${n} bytes, expected ${entry.size}`);
+        batch.push(pad);
+        await this.write(batch, pos);
+        pos = stop;
+      }
+    } catch (err) {
+      if (!this.failed) {
+        // the header first if it was still waiting in a batch: a zeroed header would read as the end of the archive
+        if (pos === start) pos = await this.write([header], start).then(() => start + header.length, () => start);
+        for (; pos < stop && !this.failed; pos += BATCH) await this.write([ZEROS.subarray(0, Math.min(BATCH, stop - pos))], pos).catch(() => undefined);
+        if (!this.failed) this.done(start, stop);
+      }
+      throw err;
+    }
+    this.done(start, stop);
+  }
+
+  /** Ends the archive once every entry is in; the size and sha256 of the whole file. */
+  async finish(): Promise<{ size: number; sha256: string }> {
+    if (this.failed) throw this.failed;
+    if (this.finished.size > 0 || this.prefix !== this.end) throw new Error('tar: finish() while entries are still being written');
+    const start = this.end;
+    await this.write([TAR_END], start);
+    this.end += TAR_END.length;
+    await this.fh.close();
+    const r = await this.hasher.finish(this.end);
+    if (r.size !== this.end) throw new Error(`tar: hashed ${r.size} bytes of ${this.end}`);
+    return r;
+  }
+
+  /** Stops writing; the caller removes the file. */
+  async abort(): Promise<void> {
+    this.failed ??= new Error('archive aborted');
+    await this.hasher.stop();
+    await this.fh.close().catch(() => undefined);
+  }
+}
