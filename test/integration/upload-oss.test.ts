@@ -330,6 +330,33 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
     }
   });
 
+  test('a renewal that fails while the credentials in hand still have over a minute: kept, with a warning; the upload carries on', { timeout: 60_000 }, async () => {
+    // 70 s credentials are renewed every second (half-life would be too long for a test); the STS
+    // proxy refuses the second AssumeRoleWithOIDC, the first renewal
+    const oss = await startOssServer({ buckets: ['infra-release'], sts: { ...sts, lifetimeMs: 70_000 } });
+    const parts = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 200 }] });
+    const stsProxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { path: '/__sts/', nth: 2 }, action: 'status', status: 403 }] });
+    try {
+      const dir = workDir('sts-keep');
+      const body = data(1_200_000, 33);
+      writeFileSync(join(dir, 'bundle.tar'), body);
+      writeFileSync(join(dir, 'oidc-token'), sts.oidcToken);
+      const r = await runCli(
+        ['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', 'oss://infra-release/sts-keep', '--endpoint', parts.url, '--part-size', '100KiB', '--part-concurrency', '1', '--role-arn', sts.roleArn, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', `${stsProxy.url}/__sts/`],
+        { ALIBABA_CLOUD_OIDC_TOKEN_FILE: join(dir, 'oidc-token') },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout + r.stderr, /OSS: renewing the STS credentials failed \(STS AssumeRoleWithOIDC for \S+ was refused \(403.*\); the current ones are valid until \S+, trying again in 30 s/);
+      assert.equal((await stsProxy.stats()).faults.status, 1, 'the renewal was refused');
+      assert.equal((await oss.stats()).stsIssued, 1, 'the first credentials carried the whole upload');
+      assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('sts-keep/bundle.tar')))), sha(body));
+    } finally {
+      await stsProxy.stop();
+      await parts.stop();
+      await oss.stop();
+    }
+  });
+
   test('the GitHub OIDC token service is asked with the audience; a wrong role, a missing token, half a role: clear errors', async () => {
     const oss = await startOssServer({ buckets: ['infra-release'], sts });
     const asked: string[] = [];
