@@ -62,7 +62,10 @@ export async function runDemo(argv: string[], _io: CliIO): Promise<number> {
   const archive = join(offline, `demo-${tag}.tar`);
   const writer = new ArchiveWriter(archive, 'oci-archive');
   const packed = await copier.copy(new OciLayoutSource(release, tag), [writer.target(`registry.example/release/demo:${tag}`, tag)]);
-  if (packed.targets[0].status === 'failed') throw new UserError(`demo: packing failed: ${String(packed.targets[0].error)}`);
+  if (packed.targets[0].status === 'failed') {
+    await writer.abort();
+    throw new UserError(`demo: packing failed: ${String(packed.targets[0].error)}`);
+  }
   const saved = await writer.finish();
   await writeFile(`${archive}.sha256`, formatSha256Sums([{ file: basename(archive), sha256: saved.sha256 }]));
   rows.push(['offline archive', archive, packed.platforms.join(', '), `sha256:${saved.sha256.slice(0, 12)}`, formatBytes(saved.size)]);

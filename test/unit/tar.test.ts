@@ -8,6 +8,9 @@ import { Readable } from 'node:stream';
 import { TarWriter, tarHeader } from '../../src/lib/archive/tar.js';
 import { ParallelTarFile } from '../../src/lib/archive/tar-file.js';
 import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
 
 describe('tar writer (checked with GNU tar)', () => {
   test('files, directories, symlinks, long names and modes extract as written', async () => {
@@ -102,8 +105,11 @@ describe('parallel tar file: entries written side by side at their own positions
       const tar = await ParallelTarFile.open(file);
       const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(300_000 + i * 77_777, 65 + i));
       // all six stream in interleaved, small pieces; one is a Buffer; sizes cross the 512 KiB write batch
+      // a name too long to split takes a pax header (1536 bytes, not 512): its region must allow for it
+      const longName = `${'x'.repeat(150)}.json`;
       await Promise.all([
         ...bodies.map((b, i) => tar.addFile({ name: `blobs/sha256/${i}`, size: b.length }, trickle(b, 4096 + i * 1000))),
+        tar.addFile({ name: longName, size: 9 }, trickle(Buffer.from('long name'), 3)),
         tar.addFile({ name: 'index.json', size: 2 }, Buffer.from('{}')),
       ]);
       const { size, sha256 } = await tar.finish();
@@ -112,17 +118,19 @@ describe('parallel tar file: entries written side by side at their own positions
       assert.equal(size % 512, 0);
       assert.equal(sha256, createHash('sha256').update(bytes).digest('hex'));
       const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n').sort();
-      assert.deepEqual(listing, ['blobs/sha256/0', 'blobs/sha256/1', 'blobs/sha256/2', 'blobs/sha256/3', 'blobs/sha256/4', 'blobs/sha256/5', 'index.json']);
+      assert.deepEqual(listing, ['blobs/sha256/0', 'blobs/sha256/1', 'blobs/sha256/2', 'blobs/sha256/3', 'blobs/sha256/4', 'blobs/sha256/5', 'index.json', longName]);
       const x = join(dir, 'x');
       execFileSync('mkdir', [x]);
       execFileSync('tar', ['-xf', file, '-C', x]);
       bodies.forEach((b, i) => assert.ok(readFileSync(join(x, `blobs/sha256/${i}`)).equals(b), `entry ${i}`));
+      assert.equal(readFileSync(join(x, longName), 'utf8'), 'long name');
+      assert.equal(readFileSync(join(x, 'index.json'), 'utf8'), '{}');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  test('a source failing part-way while others stream: zero-filled, the archive stays well-formed, the name written again wins', async () => {
+  test('a source failing part-way while others stream: its entry keeps a header, the archive stays well-formed, the name written again wins', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
     try {
       const file = join(dir, 'out.tar');
@@ -144,6 +152,88 @@ describe('parallel tar file: entries written side by side at their own positions
       execFileSync('tar', ['-xf', file, '-C', x]);
       assert.ok(readFileSync(join(x, 'blobs/x')).equals(good), 'the later entry wins');
       assert.ok(readFileSync(join(x, 'blobs/y')).equals(other));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('short writes (a nearly full disk writes less than asked) are carried on until every byte is down', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
+    try {
+      const file = join(dir, 'out.tar');
+      let calls = 0;
+      // a real file handle whose writes take at most 3000 bytes at a time
+      const shortWriting = async (path: string, flags: string): Promise<FileHandle> => {
+        const fh = await open(path, flags);
+        return new Proxy(fh, {
+          get(target, prop) {
+            if (prop === 'write') return (b: Buffer, off: number, len: number, pos: number) => (calls++, target.write(b, off, Math.min(len, 3000), pos));
+            if (prop === 'writev') return (bufs: Buffer[], pos: number) => (calls++, target.write(Buffer.concat(bufs).subarray(0, 3000), 0, Math.min(3000, bufs.reduce((n, b) => n + b.length, 0)), pos));
+            const v = Reflect.get(target, prop) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        });
+      };
+      const tar = await ParallelTarFile.open(file, shortWriting);
+      const a = Buffer.from(Array.from({ length: 40_000 }, (_, i) => i % 251));
+      const b = Buffer.alloc(700_000, 5);
+      await Promise.all([tar.addFile({ name: 'a', size: a.length }, a), tar.addFile({ name: 'b', size: b.length }, trickle(b, 65536))]);
+      const { size, sha256 } = await tar.finish();
+      assert.ok(calls > 240, `writes were cut short (${calls} calls for ~740 KB)`);
+      const bytes = readFileSync(file);
+      assert.equal(size, bytes.length);
+      assert.equal(sha256, createHash('sha256').update(bytes).digest('hex'));
+      const x = join(dir, 'x');
+      execFileSync('mkdir', [x]);
+      execFileSync('tar', ['-xf', file, '-C', x]);
+      assert.ok(readFileSync(join(x, 'a')).equals(a));
+      assert.ok(readFileSync(join(x, 'b')).equals(b));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('archive writer: writers of one digest take turns; a failed copy never lands after the good one; same-tick writers write once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-'));
+    try {
+      const good = Buffer.alloc(600_000, 7);
+      const digest = `sha256:${createHash('sha256').update(good).digest('hex')}` as const;
+      const desc = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: good.length };
+      const writer = new ArchiveWriter(join(dir, 'out.tar'), 'oci-archive');
+      const failing = trickle(Buffer.alloc(good.length, 9), 8192, 560_000);
+      // B and C wait for A; A fails; B writes; C then finds it written. D and E start in the same tick.
+      const results = await Promise.allSettled([
+        writer.writeBlob(desc, failing),
+        writer.writeBlob(desc, trickle(good, 65536)),
+        writer.writeBlob(desc, trickle(good, 65536)),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'fulfilled', 'fulfilled']);
+      const other = Buffer.alloc(300_000, 8);
+      const otherDesc = { ...desc, digest: `sha256:${createHash('sha256').update(other).digest('hex')}` as const, size: other.length };
+      await Promise.all([writer.writeBlob(otherDesc, trickle(other, 65536)), writer.writeBlob(otherDesc, trickle(other, 65536))]);
+      await writer.finish();
+      const listing = execFileSync('tar', ['-tf', join(dir, 'out.tar')], { encoding: 'utf8' }).trim().split('\n');
+      const hex = digest.slice(7);
+      assert.equal(listing.filter((n) => n === `blobs/sha256/${hex}`).length, 2, 'the failed copy and one good copy');
+      assert.equal(listing.filter((n) => n === `blobs/sha256/${otherDesc.digest.slice(7)}`).length, 1, 'same-tick writers wrote once');
+      const x = join(dir, 'x');
+      execFileSync('mkdir', [x]);
+      execFileSync('tar', ['-xf', join(dir, 'out.tar'), '-C', x]);
+      assert.ok(readFileSync(join(x, 'blobs', 'sha256', hex)).equals(good), 'the last copy of the name is the good one');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an archive writer left unfinished does not keep the process alive (the hashing worker is unref\'d)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aw-'));
+    try {
+      const src = join(import.meta.dirname, '..', '..', 'src', 'lib', 'image', 'archive-writer.ts');
+      const script = `import('${src}').then(async ({ ArchiveWriter }) => { const w = new ArchiveWriter('${join(dir, 'never.tar')}', 'oci-archive'); await w.writeBlob({ mediaType: 'x', digest: 'sha256:${'0'.repeat(64)}', size: 2 }, Buffer.from('hi')); console.log('left'); })`;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(r.signal, null, 'the process exited by itself');
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'left');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -36,7 +36,6 @@ parentPort.on('message', (m) => {
 
 /** Bytes gathered from a stream before one positional write. */
 const BATCH = 512 * 1024;
-const ZEROS = Buffer.alloc(BATCH);
 
 /** sha256 of a file's prefix as it grows, computed in a worker thread. */
 class PrefixHasher {
@@ -51,6 +50,9 @@ class PrefixHasher {
       this.worker.on('exit', (code) => reject(new Error(`hashing ${path}: the worker stopped (${code})`)));
     });
     this.result.catch(() => undefined);
+    // a writer that is never finished or aborted must not keep the process alive (after the
+    // listeners: attaching a 'message' listener refs the port again)
+    this.worker.unref();
   }
 
   upTo(end: number): void {
@@ -58,6 +60,7 @@ class PrefixHasher {
   }
 
   async finish(end: number): Promise<{ sha256: string; size: number }> {
+    this.worker.ref();
     this.worker.postMessage({ upto: end, final: true });
     try {
       return await this.result;
@@ -85,8 +88,9 @@ export class ParallelTarFile {
     private readonly hasher: PrefixHasher,
   ) {}
 
-  static async open(path: string): Promise<ParallelTarFile> {
-    const fh = await open(path, 'w');
+  /** `openFile` is for tests (a file handle that writes short). */
+  static async open(path: string, openFile: (path: string, flags: string) => Promise<FileHandle> = open): Promise<ParallelTarFile> {
+    const fh = await openFile(path, 'w');
     return new ParallelTarFile(fh, new PrefixHasher(path));
   }
 
@@ -95,10 +99,18 @@ export class ParallelTarFile {
     return this.failed;
   }
 
+  /** Writes every byte (a positional write may write less than asked, e.g. on a nearly full disk). */
   private async write(buffers: Buffer[], position: number): Promise<void> {
     try {
-      if (buffers.length === 1) await this.fh.write(buffers[0], 0, buffers[0].length, position);
-      else await this.fh.writev(buffers, position);
+      const left = buffers.filter((b) => b.length > 0);
+      while (left.length > 0) {
+        const { bytesWritten } = left.length === 1 ? await this.fh.write(left[0], 0, left[0].length, position) : await this.fh.writev(left, position);
+        if (bytesWritten === 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', syscall: 'write' });
+        position += bytesWritten;
+        let skip = bytesWritten;
+        while (left.length > 0 && skip >= left[0].length) skip -= left.shift()!.length;
+        if (skip > 0) left[0] = left[0].subarray(skip);
+      }
     } catch (err) {
       this.failed ??= err;
       throw err;
@@ -124,12 +136,13 @@ export class ParallelTarFile {
   async addFile(entry: TarEntry & { size: number }, source: Buffer | Readable | AsyncIterable<Buffer>): Promise<void> {
     if (this.failed) throw this.failed;
     if (Buffer.isBuffer(source) && source.length !== entry.size) throw new Error(`tar: ${entry.name}: got ${source.length} bytes, expected ${entry.size}`);
+    // the header is 512 bytes, or more with a pax header (long names, sizes of 8 GiB and up)
+    const header = tarHeader({ ...entry, type: 'file' });
     const start = this.end;
     const pad = tarPadding(entry.size);
-    const stop = start + 512 + entry.size + pad.length;
+    const stop = start + header.length + entry.size + pad.length;
     this.end = stop;
     let pos = start;
-    const header = tarHeader({ ...entry, type: 'file' });
     try {
       if (Buffer.isBuffer(source)) {
         await this.write([header, source, pad], pos);
@@ -156,12 +169,12 @@ export class ParallelTarFile {
         pos = stop;
       }
     } catch (err) {
-      if (!this.failed) {
-        // the header first if it was still waiting in a batch: a zeroed header would read as the end of the archive
-        if (pos === start) pos = await this.write([header], start).then(() => start + header.length, () => start);
-        for (; pos < stop && !this.failed; pos += BATCH) await this.write([ZEROS.subarray(0, Math.min(BATCH, stop - pos))], pos).catch(() => undefined);
-        if (!this.failed) this.done(start, stop);
-      }
+      // The entry stays in the archive under its name, superseded by a later one if the caller
+      // writes it again (the last entry of a name wins). Its header must be there: a zeroed
+      // header would read as the end of the archive. The rest needs no writing: bytes never
+      // written read as zeros.
+      if (!this.failed && pos === start) await this.write([header], start).catch(() => undefined);
+      if (!this.failed) this.done(start, stop);
       throw err;
     }
     this.done(start, stop);

@@ -94,7 +94,7 @@ class StreamSink implements TarSink {
     await Promise.race([this.tar.addFile(entry, body), this.done.then(() => undefined)]);
   }
   async finish() {
-    await this.tar.finish();
+    await Promise.race([this.tar.finish(), this.done]);
     await this.done;
     return { size: this.size, sha256: this.hash.digest('hex') };
   }
@@ -148,7 +148,9 @@ export class ArchiveWriter {
     const skip = () => {
       if (!Buffer.isBuffer(body)) body.resume();
     };
-    await this.writing.get(desc.digest)?.catch(() => undefined);
+    // one writer per digest at a time: wait out the current one, then check and claim with no
+    // await in between (a failed copy must never land after a good one)
+    for (let w = this.writing.get(desc.digest); w; w = this.writing.get(desc.digest)) await w.catch(() => undefined);
     if (this.written.has(desc.digest)) return skip();
     const write = this.entry(async () => {
       if (this.written.has(desc.digest)) return skip();
@@ -159,7 +161,7 @@ export class ArchiveWriter {
     try {
       await write;
     } finally {
-      if (this.writing.get(desc.digest) === write) this.writing.delete(desc.digest);
+      this.writing.delete(desc.digest);
     }
   }
 
