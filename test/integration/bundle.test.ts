@@ -59,12 +59,21 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     const root = join(x, 'compass-1.2.0');
     execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: root, stdio: 'pipe' });
     assert.equal(statSync(join(root, 'files/installer/cadm')).mode & 0o777, 0o755);
+    // the image archive was written straight into the bundle (no staged copy), under a header
+    // kept for it; skopeo reads what comes out
+    assert.match(r.stderr, /images\/images\.tar, written in place/);
+    assert.deepEqual(execFileSync('tar', ['-tf', r.outputs.bundle], { encoding: 'utf8' }).split('\n').slice(0, 3), ['compass-1.2.0/', 'compass-1.2.0/images/', 'compass-1.2.0/images/images.tar']);
+    const loaded = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `docker-archive:${join(root, 'images/images.tar')}:${src.host}/release/db:1.0.0`], { encoding: 'utf8' })) as { layers: unknown[] };
+    assert.equal(loaded.layers.length, fx.images[1].manifests[0].layers.length);
 
     const m = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
     assert.equal(m.version, '1.2.0');
     assert.deepEqual(m.images.map((i: { digest: string }) => i.digest), [fx.images[0].manifests[0].digest, fx.images[1].manifests[0].digest]);
     assert.deepEqual(m.compose[0].images, [`${src.host}/release/app:1.0.0`, `${src.host}/release/db:1.0.0`]);
     assert.ok(m.files.some((f: { path: string; sha256: string }) => f.path === 'files/installer/install.sh' && f.sha256 === sha256('#!/bin/sh\necho install\n').slice(7)));
+    const imagesFile = m.files.find((f: { path: string }) => f.path === 'images/images.tar');
+    assert.deepEqual(imagesFile, { path: 'images/images.tar', size: statSync(join(root, 'images/images.tar')).size, sha256: sha256(readFileSync(join(root, 'images/images.tar'))).slice(7) });
+    assert.deepEqual(m.files.map((f: { path: string }) => f.path), [...m.files.map((f: { path: string }) => f.path)].sort(), 'files listed in path order');
 
     const chart = workDir('chart');
     execFileSync('tar', ['-xzf', join(root, 'charts/compass-1.2.0.tgz'), '-C', chart]);
@@ -138,6 +147,16 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     const missing = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('o')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /demo\.yaml names image .*release\/missing:1\.0\.0, which is not among the bundle's images/);
+  });
+
+  test('an image that cannot be read fails the bundle and leaves nothing behind (the archive was being written in place)', async () => {
+    const dir = workDir('gone');
+    write(join(dir, 'bundle.yaml'), `name: compass\nversion: 1.2.0\nlayout: release\nimages:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/gone:1.0.0\n  platform: linux/amd64\n`);
+    const out = workDir('gone-out');
+    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /release\/gone:1\.0\.0: cannot be read/);
+    assert.deepEqual(readdirSync(out), [], 'no bundle, no partial file, no staging directory');
   });
 
   test('spec mistakes name the file and the key', async () => {

@@ -15,11 +15,12 @@ const { createHash } = require('node:crypto');
 const fd = openSync(workerData.path, 'r');
 const hash = createHash('sha256');
 const buf = Buffer.allocUnsafe(1 << 20);
+const base = workerData.base;
 let at = 0;
 parentPort.on('message', (m) => {
   try {
     while (at < m.upto) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, m.upto - at), at);
+      const n = readSync(fd, buf, 0, Math.min(buf.length, m.upto - at), base + at);
       if (n === 0) throw new Error('the archive is shorter than written (' + at + ' bytes)');
       hash.update(buf.subarray(0, n));
       at += n;
@@ -42,8 +43,8 @@ class PrefixHasher {
   private readonly worker: Worker;
   private readonly result: Promise<{ sha256: string; size: number }>;
 
-  constructor(path: string) {
-    this.worker = new Worker(HASHER, { eval: true, workerData: { path } });
+  constructor(path: string, base: number) {
+    this.worker = new Worker(HASHER, { eval: true, workerData: { path, base } });
     this.result = new Promise((resolve, reject) => {
       this.worker.on('message', (m: { sha256?: string; size?: number; error?: string }) => (m.error ? reject(new Error(`hashing ${path}: ${m.error}`)) : resolve(m as { sha256: string; size: number })));
       this.worker.on('error', reject);
@@ -86,12 +87,24 @@ export class ParallelTarFile {
   private constructor(
     private readonly fh: FileHandle,
     private readonly hasher: PrefixHasher,
+    /** where the tar starts in the file */
+    private readonly base: number,
+    /** the file is ours to close */
+    private readonly owned: boolean,
   ) {}
 
   /** `openFile` is for tests (a file handle that writes short). */
   static async open(path: string, openFile: (path: string, flags: string) => Promise<FileHandle> = open): Promise<ParallelTarFile> {
     const fh = await openFile(path, 'w');
-    return new ParallelTarFile(fh, new PrefixHasher(path));
+    return new ParallelTarFile(fh, new PrefixHasher(path, 0), 0, true);
+  }
+
+  /**
+   * A tar written inside a larger file from `base` on (an archive nested in a bundle, written in
+   * place). The caller owns the handle; the size and sha256 are of this tar alone.
+   */
+  static inRegion(fh: FileHandle, path: string, base: number): ParallelTarFile {
+    return new ParallelTarFile(fh, new PrefixHasher(path, base), base, false);
   }
 
   /** The first error a write met: later entries fail with it too. */
@@ -100,7 +113,8 @@ export class ParallelTarFile {
   }
 
   /** Writes every byte (a positional write may write less than asked, e.g. on a nearly full disk). */
-  private async write(buffers: Buffer[], position: number): Promise<void> {
+  private async write(buffers: Buffer[], at: number): Promise<void> {
+    let position = this.base + at;
     try {
       const left = buffers.filter((b) => b.length > 0);
       while (left.length > 0) {
@@ -187,7 +201,7 @@ export class ParallelTarFile {
     const start = this.end;
     await this.write([TAR_END], start);
     this.end += TAR_END.length;
-    await this.fh.close();
+    if (this.owned) await this.fh.close();
     const r = await this.hasher.finish(this.end);
     if (r.size !== this.end) throw new Error(`tar: hashed ${r.size} bytes of ${this.end}`);
     return r;
@@ -197,6 +211,6 @@ export class ParallelTarFile {
   async abort(): Promise<void> {
     this.failed ??= new Error('archive aborted');
     await this.hasher.stop();
-    await this.fh.close().catch(() => undefined);
+    if (this.owned) await this.fh.close().catch(() => undefined);
   }
 }

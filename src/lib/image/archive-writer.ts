@@ -5,7 +5,7 @@
 // reads, are written at the end. The file appears under its name only when complete.
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, type FileHandle } from 'node:fs/promises';
 import { PassThrough, type Readable } from 'node:stream';
 import { tap } from '../streams.js';
 import { createGzip } from 'node:zlib';
@@ -48,12 +48,20 @@ interface TarSink {
   abort(): Promise<void>;
 }
 
+/** Where an archive nested in a larger file goes: written in place, from `base` on. */
+export interface ArchiveRegion {
+  fh: FileHandle;
+  /** the larger file's path (read back for the archive's sha256) */
+  path: string;
+  base: number;
+}
+
 /** Uncompressed: every blob streams into its own region of the file at once. */
 class FileSink implements TarSink {
   readonly concurrent = true;
   private readonly file: Promise<ParallelTarFile>;
-  constructor(path: string) {
-    this.file = ParallelTarFile.open(path);
+  constructor(path: string, region?: ArchiveRegion) {
+    this.file = region ? Promise.resolve(ParallelTarFile.inRegion(region.fh, region.path, region.base)) : ParallelTarFile.open(path);
     this.file.catch(() => undefined);
   }
   async addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
@@ -117,9 +125,14 @@ export class ArchiveWriter {
   private readonly order: string[] = [];
   private failed?: unknown;
 
-  constructor(readonly path: string, readonly format: ArchiveFormat, compression: 'none' | 'gzip' = 'none') {
+  /**
+   * `region`: write the archive inside a larger file the caller owns (uncompressed only); it is
+   * then neither renamed nor removed here, and `path` only names it in messages.
+   */
+  constructor(readonly path: string, readonly format: ArchiveFormat, compression: 'none' | 'gzip' = 'none', private readonly region?: ArchiveRegion) {
+    if (region && compression !== 'none') throw new Error('an archive written in place is uncompressed');
     this.tmp = `${path}.partial`;
-    this.sink = compression === 'gzip' ? new StreamSink(this.tmp) : new FileSink(this.tmp);
+    this.sink = compression === 'gzip' ? new StreamSink(this.tmp) : new FileSink(this.tmp, region);
   }
 
   private translate(err: unknown): unknown {
@@ -225,7 +238,7 @@ export class ArchiveWriter {
         if (this.format === 'docker-archive') await add('manifest.json', JSON.stringify(present(this.docker)));
         return this.sink.finish();
       });
-      await rename(this.tmp, this.path);
+      if (!this.region) await rename(this.tmp, this.path);
     } catch (err) {
       await this.abort();
       throw this.translate(err);
@@ -237,6 +250,6 @@ export class ArchiveWriter {
   async abort(): Promise<void> {
     this.failed ??= new Error('archive aborted');
     await this.sink.abort();
-    await rm(this.tmp, { force: true });
+    if (!this.region) await rm(this.tmp, { force: true });
   }
 }

@@ -4,12 +4,14 @@
 // (compass-plugins-<name>-<image>-<version>-image.tar.gz), the plugin yaml, manifest.json and
 // SHA256SUMS. The plugin yaml is checked first: spec.version equals the bundle version, and
 // every image it names is in the bundle.
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { formatSha256Sums, sha256File } from '../archive/checksums.js';
 import { splitFile } from '../archive/split.js';
+import { RESERVED_HEADER, reservedTarHeader, tarHeader, tarPadding } from '../archive/tar.js';
 import { UserError } from '../errors.js';
+import { DiskFullError } from '../image/archive-writer.js';
 import { platformString } from '../image/manifest.js';
 import type { RegistryPool } from '../image/open.js';
 import { info } from '../log.js';
@@ -74,14 +76,34 @@ export async function checkPluginYaml(spec: BundleSpec): Promise<void> {
   }
 }
 
-/** manifest.json and SHA256SUMS for a bundle tree; `known` holds checksums already computed while writing. */
-async function finishTree(root: string, extra: Record<string, unknown>, known: Map<string, string>): Promise<{ files: { path: string; size: number; sha256: string }[] }> {
-  const files: { path: string; size: number; sha256: string }[] = [];
+/** Orders paths as a sorted depth-first walk does (directory by directory). */
+function byWalkOrder(a: string, b: string): number {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  return x.length - y.length;
+}
+
+/**
+ * manifest.json and SHA256SUMS for a bundle tree; `known` holds checksums already computed while
+ * writing, `elsewhere` files of the bundle that are not in the tree (written in place).
+ */
+async function finishTree(root: string, extra: Record<string, unknown>, known: Map<string, string>, elsewhere: { path: string; size: number; sha256: string }[] = []): Promise<{ files: { path: string; size: number; sha256: string }[] }> {
+  const files: { path: string; size: number; sha256: string }[] = [...elsewhere];
   for (const e of await walk(root)) if (e.type === 'file') files.push({ path: e.rel, size: e.size, sha256: known.get(e.rel) ?? (await sha256File(e.abs)) });
+  files.sort((a, b) => byWalkOrder(a.path, b.path));
   await writeFile(join(root, 'manifest.json'), JSON.stringify({ ...extra, files }, null, 2) + '\n');
   const all = [...files, { path: 'manifest.json', size: 0, sha256: await sha256File(join(root, 'manifest.json')) }];
   await writeFile(join(root, 'SHA256SUMS'), formatSha256Sums(all.map((f) => ({ file: f.path, sha256: f.sha256 }))));
   return { files };
+}
+
+async function writeAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  for (let off = 0; off < buf.length; ) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
+    if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    off += bytesWritten;
+  }
 }
 
 async function dropSidecars(archive: string): Promise<void> {
@@ -101,6 +123,12 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
   const out = join(opts.outputDir, `${rootName}.tar${gzipOuter ? '.gz' : ''}`);
   await rm(staging, { recursive: true, force: true });
   let written: { sha256: string; size: number } | undefined;
+  // An uncompressed release bundle gets its image archive written straight into it, as its first
+  // file (a staged copy would write every blob twice); the staged rest is appended from `tail`.
+  const inPlace = spec.layout === 'release' && !gzipOuter && spec.format !== 'oci' && spec.images.length > 0;
+  let fh: FileHandle | undefined;
+  let tail: number | undefined;
+  const elsewhere: { path: string; size: number; sha256: string }[] = [];
   try {
     await mkdir(root, { recursive: true });
     const size = async (p: string) => (await stat(p)).size;
@@ -108,7 +136,25 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
     const known = new Map<string, string>();
 
     if (spec.layout === 'release') {
-      if (spec.images.length) {
+      if (inPlace) {
+        fh = await open(out, 'w');
+        const head = Buffer.concat([tarHeader({ name: rootName, type: 'directory' }), tarHeader({ name: `${rootName}/images`, type: 'directory' })]);
+        await writeAt(fh, head, 0);
+        // the archive's header is written once its size is known, in a place kept for it
+        const base = head.length + RESERVED_HEADER;
+        info(`bundle: ${spec.images.length} images → images/images.tar, written in place`);
+        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, name: spec.name, version: spec.version, region: { fh, path: out, base } });
+        const f = res.files[0];
+        await writeAt(fh, reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }), head.length);
+        await writeAt(fh, tarPadding(f.size), base + f.size);
+        tail = base + f.size + tarPadding(f.size).length;
+        await fh.close();
+        fh = undefined;
+        images.push(...res.images);
+        elsewhere.push({ path: 'images/images.tar', size: f.size, sha256: f.sha256 });
+        for (const i of res.images) imageMeta.push({ ...i, archive: 'images/images.tar' });
+        components.push({ kind: 'images', path: 'images/images.tar', size: f.size });
+      } else if (spec.images.length) {
         await mkdir(join(root, 'images'), { recursive: true });
         const target = spec.format === 'oci' ? join(root, 'images', 'oci') : join(root, 'images', 'images.tar');
         info(`bundle: ${spec.images.length} images → images/${basename(target)}`);
@@ -141,7 +187,7 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
         await cp(f.path, dest, { recursive: true, preserveTimestamps: false, verbatimSymlinks: true });
         components.push({ kind: 'files', path: `files/${f.to ?? basename(f.path)}`, size: (await walk(dest).catch(() => [])).reduce((n, e) => n + e.size, 0) || (await size(dest)) });
       }
-      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta }, known);
+      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta }, known, elsewhere);
     } else {
       for (const ref of spec.images) {
         const image = ref.repository.split('/').pop()!;
@@ -159,10 +205,14 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
     }
 
     // the outer gzip holds mostly compressed archives: a light level, and hashed as written
-    written = await tarDirectory(staging, '', out, { gzip: gzipOuter, gzipLevel: 1 });
+    if (tail !== undefined) {
+      await tarDirectory(staging, '', out, { start: tail });
+      written = { sha256: await sha256File(out), size: (await stat(out)).size };
+    } else written = await tarDirectory(staging, '', out, { gzip: gzipOuter, gzipLevel: 1 });
   } catch (err) {
+    await fh?.close().catch(() => undefined);
     await rm(out, { force: true });
-    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || err instanceof DiskFullError) throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
     throw err;
   } finally {
     await rm(staging, { recursive: true, force: true });

@@ -38,7 +38,6 @@ export async function walk(root: string, ignore: (rel: string) => boolean = () =
   return out;
 }
 
-/** Writes entries under `prefix/` into a tar (gzip-compressed when `gzip`), modes preserved. */
 /**
  * Writes entries under `prefix/` into a tar (gzip-compressed when `gzip`), modes preserved;
  * returns the sha256 and size of the file written, hashed on the way out (no second read).
@@ -47,9 +46,10 @@ export async function tarDirectory(
   root: string,
   prefix: string,
   out: string,
-  opts: { gzip?: boolean; gzipLevel?: number; ignore?: (rel: string) => boolean; transform?: (rel: string, data: Buffer) => Buffer } = {},
+  opts: { gzip?: boolean; gzipLevel?: number; ignore?: (rel: string) => boolean; transform?: (rel: string, data: Buffer) => Buffer; start?: number } = {},
 ): Promise<{ sha256: string; size: number }> {
-  const file = createWriteStream(out);
+  // `start`: appended to an existing file from that offset (the sha256 and size are then of what this call wrote)
+  const file = opts.start !== undefined ? createWriteStream(out, { flags: 'r+', start: opts.start }) : createWriteStream(out);
   const done = new Promise<void>((resolve, reject) => {
     file.on('finish', resolve);
     file.on('error', reject);

@@ -8,7 +8,7 @@ import { formatSha256Sums, sha256File } from '../archive/checksums.js';
 import { splitFile } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError, errorMessage } from '../errors.js';
-import { ArchiveWriter, DiskFullError, type ArchiveFormat } from '../image/archive-writer.js';
+import { ArchiveWriter, DiskFullError, type ArchiveFormat, type ArchiveRegion } from '../image/archive-writer.js';
 import { Copier } from '../image/copy.js';
 import { platformString, type Platform } from '../image/manifest.js';
 import { OciLayoutTarget } from '../image/oci-layout.js';
@@ -55,6 +55,8 @@ export interface PackOptions {
   blobConcurrency?: number;
   name?: string;
   version?: string;
+  /** write the archive inside a larger file (a bundle), in place: no checksum or manifest files beside it */
+  region?: ArchiveRegion;
 }
 
 async function layoutFiles(dir: string, base = dir): Promise<string[]> {
@@ -70,7 +72,8 @@ async function layoutFiles(dir: string, base = dir): Promise<string[]> {
 export async function packImages(opts: PackOptions): Promise<PackResult> {
   if (opts.images.length === 0) throw new UserError('no images to pack');
   if (opts.format === 'docker-archive' && !opts.platform) throw new UserError('a docker-archive holds one platform per image: set platform (e.g. linux/amd64)');
-  const writer = opts.format === 'oci' ? undefined : new ArchiveWriter(opts.output, opts.format, opts.compression ?? 'none');
+  if (opts.region && (opts.format === 'oci' || opts.splitSize || (opts.compression ?? 'none') !== 'none')) throw new Error('only an uncompressed, unsplit archive is written in place');
+  const writer = opts.format === 'oci' ? undefined : new ArchiveWriter(opts.output, opts.format, opts.compression ?? 'none', opts.region);
   const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
   const progress = new Progress({ label: 'pack', totalItems: opts.images.length, itemName: 'images' });
   const images: PackedImage[] = [];
@@ -108,6 +111,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
     }
     dir = dirname(opts.output);
     files = [{ path: basename(res.file), size: res.size, sha256: res.sha256 }];
+    if (opts.region) return { output, files, images, checksums: '', manifest: '' };
     if (opts.splitSize && res.size > opts.splitSize) {
       const parts = await splitFile(res.file, opts.splitSize, { removeOriginal: true });
       files = [...parts.map((p) => ({ path: basename(p.path), size: p.size, sha256: p.sha256 })), ...files];
