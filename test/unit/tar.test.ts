@@ -5,7 +5,10 @@ import { createWriteStream, mkdtempSync, readFileSync, readlinkSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { TarWriter, tarHeader } from '../../src/lib/archive/tar.js';
+import { RESERVED_HEADER, TAR_END, TarWriter, reservedTarHeader, tarHeader, tarPadding } from '../../src/lib/archive/tar.js';
+import { TarIndex } from '../../src/lib/archive/tar-index.js';
+import { tarDirectory } from '../../src/lib/offline/components.js';
+import { truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { ParallelTarFile } from '../../src/lib/archive/tar-file.js';
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -247,6 +250,67 @@ describe('parallel tar file: entries written side by side at their own positions
       await assert.rejects(tar.finish(), /ENOSPC/);
     } finally {
       await tar.abort();
+    }
+  });
+});
+
+describe('reserved headers (a place kept for a header before the size is known) and appending to a tar', () => {
+  test('always RESERVED_HEADER bytes: a plain header after two entries for its directory, or one with a pax header; tar and our index read them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtar-'));
+    try {
+      const cases = [
+        { name: 'root-1.0/images/images.tar', size: 1000 },
+        { name: `${'r'.repeat(160)}/images/images.tar`, size: 700 },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const dirName = c.name.slice(0, c.name.lastIndexOf('/'));
+        const h = reservedTarHeader(c, c.name.length > 100 ? 'root-1.0/images' : dirName);
+        assert.equal(h.length, RESERVED_HEADER);
+        const data = Buffer.alloc(c.size, 65 + i);
+        const file = join(dir, `t${i}.tar`);
+        writeFileSync(file, Buffer.concat([h, data, tarPadding(c.size), TAR_END]));
+        const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
+        assert.equal(listing.at(-1), c.name);
+        const idx = await TarIndex.open(file);
+        assert.equal(idx.entries.get(c.name)?.size, c.size);
+        assert.equal(idx.entries.get(c.name)?.offset, RESERVED_HEADER);
+        const x = join(dir, `x${i}`);
+        mkdirSync(x);
+        execFileSync('tar', ['-xf', file, '-C', x]);
+        assert.ok(readFileSync(join(x, c.name)).equals(data));
+      }
+      // a plain header is filled out with its directory, not with a pax header
+      assert.deepEqual(execFileSync('tar', ['-tf', join(dir, 't0.tar')], { encoding: 'utf8' }).trim().split('\n'), ['root-1.0/images/', 'root-1.0/images/', 'root-1.0/images/images.tar']);
+
+      // over 8 GiB needs a pax size record: a sparse file stands in for the data
+      const huge = 8 * 1024 ** 3 + 5;
+      const h = reservedTarHeader({ name: 'root-1.0/images/images.tar', size: huge }, 'root-1.0/images');
+      assert.equal(h.length, RESERVED_HEADER);
+      const file = join(dir, 'huge.tar');
+      writeFileSync(file, h);
+      truncateSync(file, RESERVED_HEADER + huge + tarPadding(huge).length + TAR_END.length);
+      const idx = await TarIndex.open(file);
+      assert.equal(idx.entries.get('root-1.0/images/images.tar')?.size, huge);
+      assert.throws(() => reservedTarHeader({ name: 'a/b', size: 1 }, 'd'.repeat(300)), /too long to fill a reserved header/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('tarDirectory appends at an offset; a write error (disk full) is an error, not a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtar-'));
+    try {
+      mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });
+      writeFileSync(join(dir, 'tree', 'sub', 'f.txt'), 'hello');
+      const head = Buffer.concat([tarHeader({ name: 'first', size: 3 }), Buffer.from('abc'), tarPadding(3)]);
+      const file = join(dir, 'out.tar');
+      writeFileSync(file, head);
+      const r = await tarDirectory(join(dir, 'tree'), 'p', file, { start: head.length });
+      assert.equal(readFileSync(file).length, head.length + r.size);
+      assert.deepEqual(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n'), ['first', 'p/', 'p/sub/', 'p/sub/f.txt']);
+      await assert.rejects(tarDirectory(join(dir, 'tree'), 'p', '/dev/full'), /ENOSPC/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -100,28 +100,24 @@ export function tarHeader(entry: TarEntry): Buffer {
   return Buffer.concat(blocks);
 }
 
-/** The size of `reservedTarHeader`'s output: pax header, pax body, ustar header. */
+/** The size of `reservedTarHeader`'s output. */
 export const RESERVED_HEADER = 1536;
 
 /**
  * A file header of exactly RESERVED_HEADER bytes whatever the name and size, so its place can
- * be kept before the size is known: a pax header always leads, its records padded out with a
- * `comment` (which readers ignore).
+ * be kept before the size is known. A header that needs a pax header (long names, sizes of
+ * 8 GiB and up) fills the place by itself; a plain 512-byte one is preceded by two more entries
+ * for the directory it is in (`dir`), which extractors simply see again.
  */
-export function reservedTarHeader(entry: TarEntry & { size: number }): Buffer {
-  const plain = tarHeader({ ...entry, type: 'file' });
-  const ustar = plain.subarray(plain.length - 512);
-  const records: string[] = [];
-  if (plain.length > 512) {
-    // keep the records tarHeader chose (path, size); they sit in the pax body after its header
-    const bodyLen = parseInt(plain.subarray(124, 136).toString('ascii').replace(/\0.*$/, '').trim(), 8);
-    records.push(plain.subarray(512, 512 + bodyLen).toString('utf8'));
+export function reservedTarHeader(entry: TarEntry & { size: number }, dir: string): Buffer {
+  const header = tarHeader({ ...entry, type: 'file' });
+  if (header.length === RESERVED_HEADER) return header;
+  if (header.length === 512) {
+    const filler = tarHeader({ name: dir, type: 'directory' });
+    if (filler.length !== 512) throw new Error(`tar: ${dir}: the directory name is too long to fill a reserved header`);
+    return Buffer.concat([filler, filler, header]);
   }
-  records.push(paxRecord('comment', 'airlift: header reserved before the size was known'));
-  const body = Buffer.from(records.join(''));
-  if (body.length > 512) throw new Error(`tar: ${entry.name}: the name is too long for a reserved header`);
-  const pax = rawHeader({ mode: 0o644, uid: 0, gid: 0, mtime: 0, uname: '', gname: '', name: 'PaxHeader', size: body.length, type: 'file', typeflag: 'x', prefix: '', linkname: '' });
-  return Buffer.concat([pax, body, tarPadding(body.length), ustar]);
+  throw new Error(`tar: ${entry.name}: the name is too long for a reserved header`);
 }
 
 export function tarPadding(size: number): Buffer {

@@ -145,7 +145,7 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
         info(`bundle: ${spec.images.length} images → images/images.tar, written in place`);
         const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, name: spec.name, version: spec.version, region: { fh, path: out, base } });
         const f = res.files[0];
-        await writeAt(fh, reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }), head.length);
+        await writeAt(fh, reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }, `${rootName}/images`), head.length);
         await writeAt(fh, tarPadding(f.size), base + f.size);
         tail = base + f.size + tarPadding(f.size).length;
         await fh.close();

@@ -54,6 +54,9 @@ export async function tarDirectory(
     file.on('finish', resolve);
     file.on('error', reject);
   });
+  // a write error (disk full) rejects here, while the entries may be waiting for a 'drain' that never comes
+  const failed = done.then(() => new Promise<never>(() => undefined));
+  failed.catch(() => undefined);
   const hash = createHash('sha256');
   let size = 0;
   const hasher = tap((chunk) => {
@@ -65,17 +68,21 @@ export async function tarDirectory(
   if (sink) sink.pipe(hasher);
   const tar = new TarWriter(sink ?? hasher);
   const name = (rel: string) => (prefix ? `${prefix}/${rel}` : rel);
-  if (prefix) await tar.addDirectory(prefix);
-  for (const e of await walk(root, opts.ignore)) {
-    if (e.type === 'directory') await tar.addDirectory(name(e.rel), e.mode);
-    else if (e.type === 'symlink') await tar.addSymlink(name(e.rel), await readlink(e.abs));
-    else {
-      const data = opts.transform ? opts.transform(e.rel, await readFile(e.abs)) : undefined;
-      if (data) await tar.addFile({ name: name(e.rel), size: data.length, mode: e.mode }, data);
-      else await tar.addFile({ name: name(e.rel), size: e.size, mode: e.mode }, createReadStream(e.abs));
+  const work = (async () => {
+    if (prefix) await tar.addDirectory(prefix);
+    for (const e of await walk(root, opts.ignore)) {
+      if (e.type === 'directory') await tar.addDirectory(name(e.rel), e.mode);
+      else if (e.type === 'symlink') await tar.addSymlink(name(e.rel), await readlink(e.abs));
+      else {
+        const data = opts.transform ? opts.transform(e.rel, await readFile(e.abs)) : undefined;
+        if (data) await tar.addFile({ name: name(e.rel), size: data.length, mode: e.mode }, data);
+        else await tar.addFile({ name: name(e.rel), size: e.size, mode: e.mode }, createReadStream(e.abs));
+      }
     }
-  }
-  await tar.finish();
+    await tar.finish();
+  })();
+  work.catch(() => undefined);
+  await Promise.race([work, failed]);
   await done;
   return { sha256: hash.digest('hex'), size };
 }
