@@ -160,6 +160,26 @@ describe('parallel tar file: entries written side by side at their own positions
     }
   });
 
+  test('the last entry so far failing part-way: the file still reaches its region\'s end, so the hash can read it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
+    try {
+      const file = join(dir, 'out.tar');
+      const tar = await ParallelTarFile.open(file);
+      await tar.addFile({ name: 'first', size: 5 }, Buffer.from('first'));
+      await assert.rejects(tar.addFile({ name: 'cut', size: 900_000 }, trickle(Buffer.alloc(900_000, 1), 65536, 600_000)), /connection reset/);
+      // give the hashing worker time to read up to the failed region's end before anything follows it
+      await new Promise((r) => setTimeout(r, 200));
+      await tar.addFile({ name: 'cut', size: 3 }, Buffer.from('abc'));
+      const { size, sha256 } = await tar.finish();
+      const bytes = readFileSync(file);
+      assert.equal(size, bytes.length);
+      assert.equal(sha256, createHash('sha256').update(bytes).digest('hex'));
+      assert.deepEqual(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n'), ['first', 'cut', 'cut']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('short writes (a nearly full disk writes less than asked) are carried on until every byte is down', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
     try {

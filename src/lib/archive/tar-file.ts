@@ -185,9 +185,10 @@ export class ParallelTarFile {
     } catch (err) {
       // The entry stays in the archive under its name, superseded by a later one if the caller
       // writes it again (the last entry of a name wins). Its header must be there: a zeroed
-      // header would read as the end of the archive. The rest needs no writing: bytes never
-      // written read as zeros.
+      // header would read as the end of the archive. The rest needs no writing (bytes never
+      // written read as zeros), but the file must reach the region's end: the hasher reads it now.
       if (!this.failed && pos === start) await this.write([header], start).catch(() => undefined);
+      if (!this.failed && pos < stop) await this.write([Buffer.alloc(1)], stop - 1).catch(() => undefined);
       if (!this.failed) this.done(start, stop);
       throw err;
     }
