@@ -1,4 +1,5 @@
-// A pass-through that lets a caller see every chunk (hashing, counting) as a consumer pulls it.
+// Stream helpers: a pass-through that lets a caller see every chunk (hashing, counting) as a consumer
+// pulls it; a destination's failure to race pending writes against.
 import { Transform } from 'node:stream';
 
 export function tap(onChunk: (chunk: Buffer) => void): Transform {
@@ -8,4 +9,15 @@ export function tap(onChunk: (chunk: Buffer) => void): Transform {
       cb(null, chunk);
     },
   });
+}
+
+/**
+ * A promise that rejects when `done` does and never settles otherwise: raced against work that
+ * writes into a stream, so a failed destination (a full disk) ends the wait for a 'drain' that
+ * would never come.
+ */
+export function failureOf(done: Promise<unknown>): Promise<never> {
+  const failed = done.then(() => new Promise<never>(() => undefined));
+  failed.catch(() => undefined);
+  return failed;
 }

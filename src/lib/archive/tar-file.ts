@@ -38,6 +38,19 @@ parentPort.on('message', (m) => {
 /** Bytes gathered from a stream before one positional write. */
 const BATCH = 512 * 1024;
 
+/** Writes every byte at `position` (a positional write may write less than asked, e.g. on a nearly full disk). */
+export async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  const left = buffers.filter((b) => b.length > 0);
+  while (left.length > 0) {
+    const { bytesWritten } = left.length === 1 ? await fh.write(left[0], 0, left[0].length, position) : await fh.writev(left, position);
+    if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+    position += bytesWritten;
+    let skip = bytesWritten;
+    while (left.length > 0 && skip >= left[0].length) skip -= left.shift()!.length;
+    if (skip > 0) left[0] = left[0].subarray(skip);
+  }
+}
+
 /** sha256 of a file's prefix as it grows, computed in a worker thread. */
 class PrefixHasher {
   private readonly worker: Worker;
@@ -107,24 +120,9 @@ export class ParallelTarFile {
     return new ParallelTarFile(fh, new PrefixHasher(path, base), base, false);
   }
 
-  /** The first error a write met: later entries fail with it too. */
-  get error(): unknown {
-    return this.failed;
-  }
-
-  /** Writes every byte (a positional write may write less than asked, e.g. on a nearly full disk). */
   private async write(buffers: Buffer[], at: number): Promise<void> {
-    let position = this.base + at;
     try {
-      const left = buffers.filter((b) => b.length > 0);
-      while (left.length > 0) {
-        const { bytesWritten } = left.length === 1 ? await this.fh.write(left[0], 0, left[0].length, position) : await this.fh.writev(left, position);
-        if (bytesWritten === 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', syscall: 'write' });
-        position += bytesWritten;
-        let skip = bytesWritten;
-        while (left.length > 0 && skip >= left[0].length) skip -= left.shift()!.length;
-        if (skip > 0) left[0] = left[0].subarray(skip);
-      }
+      await writeFully(this.fh, buffers, this.base + at);
     } catch (err) {
       this.failed ??= err;
       throw err;
@@ -143,9 +141,9 @@ export class ParallelTarFile {
 
   /**
    * Adds a file whose size is known up front; the source must deliver exactly that many bytes.
-   * If the source fails part-way, the rest of the entry is zero-filled so the archive stays
-   * well-formed, and the error is rethrown: adding the same name again later replaces it (the
-   * last entry of a name wins on extraction).
+   * If the source fails part-way, the entry keeps its header and its region (reading as zeros
+   * where nothing was written), so the archive stays well-formed, and the error is rethrown:
+   * adding the same name again later replaces it (the last entry of a name wins on extraction).
    */
   async addFile(entry: TarEntry & { size: number }, source: Buffer | Readable | AsyncIterable<Buffer>): Promise<void> {
     if (this.failed) throw this.failed;

@@ -1,16 +1,12 @@
 // docker-archive: and oci-archive: targets. One tar holds an OCI image layout, written as blobs
 // arrive (layers stored exactly as fetched, never recompressed; each blob once however many
 // images share it; uncompressed, several blobs stream into their own places in the file at
-// once, while gzip takes them one at a time); index.json, and for docker-archive the manifest.json that `docker load`
-// reads, are written at the end. The file appears under its name only when complete.
-import { createHash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+// once, while gzip takes them one at a time); index.json, and for docker-archive the
+// manifest.json that `docker load` reads, are written at the end. The file appears under its name only when complete.
 import { rename, rm, type FileHandle } from 'node:fs/promises';
-import { PassThrough, type Readable } from 'node:stream';
-import { tap } from '../streams.js';
-import { createGzip } from 'node:zlib';
-import { TarWriter } from '../archive/tar.js';
+import type { Readable } from 'node:stream';
 import { ParallelTarFile } from '../archive/tar-file.js';
+import { TarFileStream } from '../archive/tar-stream.js';
 import { UserError } from '../errors.js';
 import { digestHex, type Digest } from '../registry/digest.js';
 import { isIndexType, MEDIA } from '../registry/media-types.js';
@@ -39,10 +35,8 @@ export interface ArchiveResult {
 
 const blobPath = (d: Digest) => `blobs/sha256/${digestHex(d)}`;
 
-/** Where the tar goes: entries at positions in a plain file, or one stream (gzip). */
+/** Where the tar goes: entries at positions in a plain file, or one stream (gzip). Entries may be added while others are being written. */
 interface TarSink {
-  /** entries may be added while others are still being written */
-  readonly concurrent: boolean;
   addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void>;
   finish(): Promise<{ size: number; sha256: string }>;
   abort(): Promise<void>;
@@ -58,7 +52,6 @@ export interface ArchiveRegion {
 
 /** Uncompressed: every blob streams into its own region of the file at once. */
 class FileSink implements TarSink {
-  readonly concurrent = true;
   private readonly file: Promise<ParallelTarFile>;
   constructor(path: string, region?: ArchiveRegion) {
     this.file = region ? Promise.resolve(ParallelTarFile.inRegion(region.fh, region.path, region.base)) : ParallelTarFile.open(path);
@@ -75,36 +68,24 @@ class FileSink implements TarSink {
   }
 }
 
-/** Compressed: one tar stream through gzip, entries one at a time. */
+/** Compressed: one tar stream through gzip; entries queue and go in one at a time. */
 class StreamSink implements TarSink {
-  readonly concurrent = false;
-  private readonly tar: TarWriter;
-  private readonly file: WriteStream;
-  private readonly hash = createHash('sha256');
-  private size = 0;
-  private readonly done: Promise<void>;
+  private readonly file: TarFileStream;
+  private queue: Promise<unknown> = Promise.resolve();
   constructor(path: string) {
-    this.file = createWriteStream(path);
-    const counter = tap((chunk) => {
-      this.hash.update(chunk);
-      this.size += chunk.length;
-    });
-    const entry = new PassThrough({ highWaterMark: 1024 * 1024 });
-    entry.pipe(createGzip({ level: 6 })).pipe(counter).pipe(this.file);
-    this.done = new Promise((resolve, reject) => {
-      this.file.on('finish', resolve);
-      this.file.on('error', reject);
-    });
-    this.done.catch(() => undefined);
-    this.tar = new TarWriter(entry);
+    this.file = new TarFileStream(path, { gzip: true, gzipLevel: 6 });
   }
-  async addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
-    await Promise.race([this.tar.addFile(entry, body), this.done.then(() => undefined)]);
+  /** Runs after the entries before it. */
+  private next<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => this.file.run(fn));
+    this.queue = run.catch(() => undefined);
+    return run;
   }
-  async finish() {
-    await Promise.race([this.tar.finish(), this.done]);
-    await this.done;
-    return { size: this.size, sha256: this.hash.digest('hex') };
+  addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
+    return this.next(() => this.file.tar.addFile(entry, body));
+  }
+  finish() {
+    return this.next(() => this.file.close());
   }
   async abort() {
     this.file.destroy();
@@ -117,7 +98,6 @@ export class ArchiveWriter {
   private readonly written = new Set<Digest>();
   /** blobs being written: a second writer of the same digest waits for the first */
   private readonly writing = new Map<Digest, Promise<void>>();
-  private lock: Promise<unknown> = Promise.resolve();
   private readonly index: Descriptor[] = [];
   private readonly docker: DockerEntry[] = [];
   private readonly images: ArchiveResult['images'] = [];
@@ -140,17 +120,14 @@ export class ArchiveWriter {
     return err;
   }
 
-  /** Entries go into a stream one at a time; into a file, side by side. */
-  private entry<T>(fn: () => Promise<T>): Promise<T> {
-    const run = () => {
-      if (this.failed) throw this.failed;
-      return fn();
-    };
-    const next = (this.sink.concurrent ? Promise.resolve().then(run) : this.lock.then(run)).catch((err: unknown) => {
+  /** An entry of the archive, unless it was aborted; a full disk is named as such. */
+  private async entry<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.failed) throw this.failed;
+    try {
+      return await fn();
+    } catch (err) {
       throw this.translate(err);
-    });
-    if (!this.sink.concurrent) this.lock = next.catch(() => undefined);
-    return next;
+    }
   }
 
   hasBlob(digest: Digest): boolean {
@@ -166,7 +143,6 @@ export class ArchiveWriter {
     for (let w = this.writing.get(desc.digest); w; w = this.writing.get(desc.digest)) await w.catch(() => undefined);
     if (this.written.has(desc.digest)) return skip();
     const write = this.entry(async () => {
-      if (this.written.has(desc.digest)) return skip();
       await this.sink.addFile({ name: blobPath(desc.digest), size: desc.size }, body);
       this.written.add(desc.digest);
     });

@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { formatSha256Sums, sha256File } from '../archive/checksums.js';
 import { splitFile } from '../archive/split.js';
 import { RESERVED_HEADER, reservedTarHeader, tarHeader, tarPadding } from '../archive/tar.js';
+import { writeFully } from '../archive/tar-file.js';
 import { UserError } from '../errors.js';
 import { DiskFullError } from '../image/archive-writer.js';
 import { platformString } from '../image/manifest.js';
@@ -98,14 +99,6 @@ async function finishTree(root: string, extra: Record<string, unknown>, known: M
   return { files };
 }
 
-async function writeAt(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  for (let off = 0; off < buf.length; ) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
-    if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-    off += bytesWritten;
-  }
-}
-
 async function dropSidecars(archive: string): Promise<void> {
   await rm(`${archive}.sha256`, { force: true });
   await rm(`${archive}.manifest.json`, { force: true });
@@ -139,15 +132,16 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
       if (inPlace) {
         fh = await open(out, 'w');
         const head = Buffer.concat([tarHeader({ name: rootName, type: 'directory' }), tarHeader({ name: `${rootName}/images`, type: 'directory' })]);
-        await writeAt(fh, head, 0);
+        await writeFully(fh, [head], 0);
         // the archive's header is written once its size is known, in a place kept for it
         const base = head.length + RESERVED_HEADER;
         info(`bundle: ${spec.images.length} images → images/images.tar, written in place`);
         const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, name: spec.name, version: spec.version, region: { fh, path: out, base } });
         const f = res.files[0];
-        await writeAt(fh, reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }, `${rootName}/images`), head.length);
-        await writeAt(fh, tarPadding(f.size), base + f.size);
-        tail = base + f.size + tarPadding(f.size).length;
+        await writeFully(fh, [reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }, `${rootName}/images`)], head.length);
+        const pad = tarPadding(f.size);
+        await writeFully(fh, [pad], base + f.size);
+        tail = base + f.size + pad.length;
         await fh.close();
         fh = undefined;
         images.push(...res.images);

@@ -1,13 +1,10 @@
 // Bundle components other than images: Helm charts packaged as `helm package` would, docker
 // compose folders as tarballs (with the images they reference), installer files with modes.
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
-import { createGzip } from 'node:zlib';
 import { parse, parseDocument } from 'yaml';
-import { TarWriter } from '../archive/tar.js';
-import { tap } from '../streams.js';
+import { TarFileStream } from '../archive/tar-stream.js';
 import { UserError } from '../errors.js';
 
 interface Walked {
@@ -41,6 +38,7 @@ export async function walk(root: string, ignore: (rel: string) => boolean = () =
 /**
  * Writes entries under `prefix/` into a tar (gzip-compressed when `gzip`), modes preserved;
  * returns the sha256 and size of the file written, hashed on the way out (no second read).
+ * `start`: appended to an existing file from that offset (then of what this call wrote).
  */
 export async function tarDirectory(
   root: string,
@@ -48,27 +46,10 @@ export async function tarDirectory(
   out: string,
   opts: { gzip?: boolean; gzipLevel?: number; ignore?: (rel: string) => boolean; transform?: (rel: string, data: Buffer) => Buffer; start?: number } = {},
 ): Promise<{ sha256: string; size: number }> {
-  // `start`: appended to an existing file from that offset (the sha256 and size are then of what this call wrote)
-  const file = opts.start !== undefined ? createWriteStream(out, { flags: 'r+', start: opts.start }) : createWriteStream(out);
-  const done = new Promise<void>((resolve, reject) => {
-    file.on('finish', resolve);
-    file.on('error', reject);
-  });
-  // a write error (disk full) rejects here, while the entries may be waiting for a 'drain' that never comes
-  const failed = done.then(() => new Promise<never>(() => undefined));
-  failed.catch(() => undefined);
-  const hash = createHash('sha256');
-  let size = 0;
-  const hasher = tap((chunk) => {
-    hash.update(chunk);
-    size += chunk.length;
-  });
-  hasher.pipe(file);
-  const sink = opts.gzip ? createGzip({ level: opts.gzipLevel ?? 9 }) : undefined;
-  if (sink) sink.pipe(hasher);
-  const tar = new TarWriter(sink ?? hasher);
+  const file = new TarFileStream(out, { gzip: opts.gzip, gzipLevel: opts.gzipLevel, start: opts.start });
+  const { tar } = file;
   const name = (rel: string) => (prefix ? `${prefix}/${rel}` : rel);
-  const work = (async () => {
+  await file.run(async () => {
     if (prefix) await tar.addDirectory(prefix);
     for (const e of await walk(root, opts.ignore)) {
       if (e.type === 'directory') await tar.addDirectory(name(e.rel), e.mode);
@@ -79,12 +60,8 @@ export async function tarDirectory(
         else await tar.addFile({ name: name(e.rel), size: e.size, mode: e.mode }, createReadStream(e.abs));
       }
     }
-    await tar.finish();
-  })();
-  work.catch(() => undefined);
-  await Promise.race([work, failed]);
-  await done;
-  return { sha256: hash.digest('hex'), size };
+  });
+  return file.close();
 }
 
 const SEMVER = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
