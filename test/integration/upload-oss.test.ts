@@ -301,16 +301,21 @@ describe('upload-oss post step', () => {
 
 describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served by the OSS test server)', () => {
   const sts = { roleArn: 'acs:ram::1234567890:role/release-uploader', providerArn: 'acs:ram::1234567890:oidc-provider/github', oidcToken: 'eyJhbGciOiJSUzI1NiJ9.test-oidc-token.signature', lifetimeMs: 1500 };
+  /** A 1.2 MB file to upload (bundle.tar) and the OIDC token file, in a fresh directory. */
+  const stsFiles = (name: string, seed: number) => {
+    const dir = workDir(name);
+    const body = data(1_200_000, seed);
+    writeFileSync(join(dir, 'bundle.tar'), body);
+    writeFileSync(join(dir, 'oidc-token'), sts.oidcToken);
+    return { dir, body };
+  };
 
   test('short-lived credentials renewed mid-upload; the multipart upload carries on with the new keys; nothing secret printed', { timeout: 60_000 }, async () => {
     const oss = await startOssServer({ buckets: ['infra-release'], sts });
     // 200 ms per part: the upload outlives the 1.5 s credentials
     const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 200 }] });
     try {
-      const dir = workDir('sts');
-      const body = data(1_200_000, 31);
-      writeFileSync(join(dir, 'bundle.tar'), body);
-      writeFileSync(join(dir, 'oidc-token'), sts.oidcToken);
+      const { dir, body } = stsFiles('sts', 31);
       const r = await runCli(
         ['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', 'oss://infra-release/sts', '--endpoint', proxy.url, '--part-size', '100KiB', '--part-concurrency', '1', '--role-arn', sts.roleArn, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', oss.stsEndpoint, '--role-session-name', 'ci-run-1'],
         { ALIBABA_CLOUD_OIDC_TOKEN_FILE: join(dir, 'oidc-token') },
@@ -337,10 +342,7 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
     const parts = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 200 }] });
     const stsProxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { path: '/__sts/', nth: 2 }, action: 'status', status: 403 }] });
     try {
-      const dir = workDir('sts-keep');
-      const body = data(1_200_000, 33);
-      writeFileSync(join(dir, 'bundle.tar'), body);
-      writeFileSync(join(dir, 'oidc-token'), sts.oidcToken);
+      const { dir, body } = stsFiles('sts-keep', 33);
       const r = await runCli(
         ['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', 'oss://infra-release/sts-keep', '--endpoint', parts.url, '--part-size', '100KiB', '--part-concurrency', '1', '--role-arn', sts.roleArn, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', `${stsProxy.url}/__sts/`],
         { ALIBABA_CLOUD_OIDC_TOKEN_FILE: join(dir, 'oidc-token') },

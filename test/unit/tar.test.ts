@@ -15,6 +15,13 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
 
+/** Extracts a tar with GNU tar into a new directory; returns the directory. */
+function untar(file: string, into: string): string {
+  mkdirSync(into);
+  execFileSync('tar', ['-xf', file, '-C', into]);
+  return into;
+}
+
 describe('tar writer (checked with GNU tar)', () => {
   test('files, directories, symlinks, long names and modes extract as written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tar-'));
@@ -32,9 +39,7 @@ describe('tar writer (checked with GNU tar)', () => {
       await tar.addSymlink('installer/latest', 'install.sh');
       await tar.finish();
       assert.equal(statSync(file).size % 512, 0);
-      const x = join(dir, 'x');
-      execFileSync('mkdir', [x]);
-      execFileSync('tar', ['-xf', file, '-C', x]);
+      const x = untar(file, join(dir, 'x'));
       assert.equal(readFileSync(join(x, 'installer/install.sh'), 'utf8'), '#!/bin/sh\n');
       assert.equal(statSync(join(x, 'installer/install.sh')).mode & 0o777, 0o755);
       assert.ok(readFileSync(join(x, 'installer/big.bin')).equals(big));
@@ -67,9 +72,7 @@ describe('tar writer (checked with GNU tar)', () => {
       // GNU tar reads every entry (it would stop or complain at a misaligned header)
       const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' });
       assert.equal(listing, 'blobs/x\nshort\nlong\nblobs/x\nafter\n');
-      const x = join(dir, 'x');
-      execFileSync('mkdir', [x]);
-      execFileSync('tar', ['-xf', file, '-C', x]);
+      const x = untar(file, join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'blobs/x')).equals(good), 'the later entry wins');
       assert.equal(readFileSync(join(x, 'after'), 'utf8'), 'after');
     } finally {
@@ -122,9 +125,7 @@ describe('parallel tar file: entries written side by side at their own positions
       assert.equal(sha256, createHash('sha256').update(bytes).digest('hex'));
       const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n').sort();
       assert.deepEqual(listing, ['blobs/sha256/0', 'blobs/sha256/1', 'blobs/sha256/2', 'blobs/sha256/3', 'blobs/sha256/4', 'blobs/sha256/5', 'index.json', longName]);
-      const x = join(dir, 'x');
-      execFileSync('mkdir', [x]);
-      execFileSync('tar', ['-xf', file, '-C', x]);
+      const x = untar(file, join(dir, 'x'));
       bodies.forEach((b, i) => assert.ok(readFileSync(join(x, `blobs/sha256/${i}`)).equals(b), `entry ${i}`));
       assert.equal(readFileSync(join(x, longName), 'utf8'), 'long name');
       assert.equal(readFileSync(join(x, 'index.json'), 'utf8'), '{}');
@@ -150,9 +151,7 @@ describe('parallel tar file: entries written side by side at their own positions
       assert.equal(sha256, createHash('sha256').update(readFileSync(file)).digest('hex'));
       const listing = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
       assert.deepEqual([...listing].sort(), ['blobs/x', 'blobs/x', 'blobs/y', 'short']);
-      const x = join(dir, 'x');
-      execFileSync('mkdir', [x]);
-      execFileSync('tar', ['-xf', file, '-C', x]);
+      const x = untar(file, join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'blobs/x')).equals(good), 'the later entry wins');
       assert.ok(readFileSync(join(x, 'blobs/y')).equals(other));
     } finally {
@@ -206,9 +205,7 @@ describe('parallel tar file: entries written side by side at their own positions
       const bytes = readFileSync(file);
       assert.equal(size, bytes.length);
       assert.equal(sha256, createHash('sha256').update(bytes).digest('hex'));
-      const x = join(dir, 'x');
-      execFileSync('mkdir', [x]);
-      execFileSync('tar', ['-xf', file, '-C', x]);
+      const x = untar(file, join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'a')).equals(a));
       assert.ok(readFileSync(join(x, 'b')).equals(b));
     } finally {
@@ -239,9 +236,7 @@ describe('parallel tar file: entries written side by side at their own positions
       const hex = digest.slice(7);
       assert.equal(listing.filter((n) => n === `blobs/sha256/${hex}`).length, 2, 'the failed copy and one good copy');
       assert.equal(listing.filter((n) => n === `blobs/sha256/${otherDesc.digest.slice(7)}`).length, 1, 'same-tick writers wrote once');
-      const x = join(dir, 'x');
-      execFileSync('mkdir', [x]);
-      execFileSync('tar', ['-xf', join(dir, 'out.tar'), '-C', x]);
+      const x = untar(join(dir, 'out.tar'), join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'blobs', 'sha256', hex)).equals(good), 'the last copy of the name is the good one');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -294,9 +289,7 @@ describe('reserved headers (a place kept for a header before the size is known) 
         const idx = await TarIndex.open(file);
         assert.equal(idx.entries.get(c.name)?.size, c.size);
         assert.equal(idx.entries.get(c.name)?.offset, RESERVED_HEADER);
-        const x = join(dir, `x${i}`);
-        mkdirSync(x);
-        execFileSync('tar', ['-xf', file, '-C', x]);
+        const x = untar(file, join(dir, `x${i}`));
         assert.ok(readFileSync(join(x, c.name)).equals(data));
       }
       // a plain header is filled out with its directory, not with a pax header
