@@ -101,3 +101,15 @@ export async function planMultipart(
     range: (n) => [(n - 1) * partSize, Math.min(size, n * partSize)],
   };
 }
+
+/**
+ * After a failure: was it a resumed checkpoint whose upload is gone (completed, aborted or
+ * expired since), before any part went up? Then the checkpoint is dropped and the caller starts
+ * a new upload.
+ */
+export async function dropIfStale(plan: MultipartPlan, sent: number, uploadGone: boolean, log: (line: string) => void): Promise<boolean> {
+  if (!plan.resumed || sent > 0 || !uploadGone) return false;
+  log(`${plan.state.url}: the checkpointed upload ${plan.state.uploadId} no longer exists; starting a new one`);
+  await plan.cp.remove();
+  return true;
+}

@@ -7,7 +7,7 @@ import { errorMessage, UserError } from '../errors.js';
 import { debug, info, warning } from '../log.js';
 import { assumeRoleWithOidc, refreshInterval, type OidcRole } from './aliyun-sts.js';
 import { retry, RetryableError } from '../retry.js';
-import { planMultipart } from './checkpoint.js';
+import { dropIfStale, planMultipart } from './checkpoint.js';
 import { counted } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
@@ -177,7 +177,7 @@ export class OssStorage implements Storage {
 
   private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions, fresh = false): Promise<number> {
     const name = this.key(file.key);
-    const { cp, state: st, todo, count, range, resumed } = await planMultipart(
+    const plan = await planMultipart(
       opts.stateDir,
       `oss\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
       this.url(file.key),
@@ -187,6 +187,7 @@ export class OssStorage implements Storage {
       async () => ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
       debug,
     );
+    const { cp, state: st, todo, count, range } = plan;
     let sent = 0;
     try {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
@@ -210,12 +211,7 @@ export class OssStorage implements Storage {
       );
       this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
     } catch (err) {
-      // a checkpoint whose upload is gone (completed, aborted or expired since): start over
-      if ((err as OssError).code === 'NoSuchUpload' && !fresh && sent === 0 && resumed) {
-        info(`${this.url(file.key)}: the checkpointed upload ${st.uploadId} no longer exists; starting a new one`);
-        await cp.remove();
-        return this.multipart(c, file, opts, true);
-      }
+      if (await dropIfStale(plan, sent, (err as OssError).code === 'NoSuchUpload', info)) return this.multipart(c, file, opts, true);
       if (!opts.resume) {
         await c.abortMultipartUpload(name, st.uploadId).catch((e: Error) => debug(`abort failed: ${e.message}`));
         await cp.remove();

@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import { debug, info } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
-import { planMultipart } from './checkpoint.js';
+import { dropIfStale, planMultipart } from './checkpoint.js';
 import { counted, multipartEtag } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
@@ -168,7 +168,7 @@ export class S3Storage implements Storage {
   private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>, fresh = false): Promise<number> {
     const s3 = await import('@aws-sdk/client-s3');
     const client = await this.s3();
-    const { cp, state: st, todo, count, range, resumed } = await planMultipart(
+    const plan = await planMultipart(
       opts.stateDir,
       `s3\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
       this.url(file.key),
@@ -178,6 +178,7 @@ export class S3Storage implements Storage {
       async () => (await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) })).UploadId!,
       debug,
     );
+    const { cp, state: st, todo, count, range } = plan;
     let sent = 0;
     try {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
@@ -212,13 +213,8 @@ export class S3Storage implements Storage {
         { isRetryable: (e) => this.retryable(e) },
       );
     } catch (err) {
-      // a checkpoint whose upload is gone (completed, aborted or expired since): start over
       const e = err as AwsError;
-      if ((e.name === 'NoSuchUpload' || e.Code === 'NoSuchUpload') && !fresh && sent === 0 && resumed) {
-        info(`${this.url(file.key)}: the checkpointed upload ${st.uploadId} no longer exists; starting a new one`);
-        await cp.remove();
-        return this.multipart(file, opts, common, true);
-      }
+      if (await dropIfStale(plan, sent, e.name === 'NoSuchUpload' || e.Code === 'NoSuchUpload', info)) return this.multipart(file, opts, common, true);
       if (!opts.resume) {
         await this.abort(st.uploadId, this.key(file.key));
         await cp.remove();
