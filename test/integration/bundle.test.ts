@@ -86,11 +86,13 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     const summaryLines = r.stderr;
     assert.match(summaryLines, /chart\s+charts\/compass-1\.2\.0\.tgz/);
 
-    // import the whole bundle at the "site": inner checksums first, then the images
+    // import the whole bundle at the "site": inner checksums first, then the images, read
+    // where they lie in the bundle: no temporary space is needed (RUNNER_TEMP can't hold any)
     const dst = await startRegistry();
     try {
       rmSync(`${r.outputs.bundle}.sha256`);
-      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/site`]);
+      writeFileSync(join(out, 'not-a-dir'), '');
+      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/site`], { RUNNER_TEMP: join(out, 'not-a-dir') });
       assert.equal(imp.code, 0, imp.stderr);
       assert.match(imp.stderr, /is a bundle: verified \d+ checksums from compass-1\.2\.0\/SHA256SUMS/);
       for (const [i, n] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${n}:1.0.0`)), fx.images[i].manifests[0].digest);
@@ -136,6 +138,17 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     execFileSync('gunzip', [join(x, 'compass-plugins-demo-db-1.2.0-image.tar.gz')]);
     const cfg = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${join(x, 'compass-plugins-demo-db-1.2.0-image.tar')}`], { encoding: 'utf8' }));
     assert.equal(cfg.architecture, 'amd64');
+
+    // the plugin package imports as it is (gzip outside, a gzip archive per image inside)
+    const dst = await startRegistry();
+    try {
+      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/site`]);
+      assert.equal(imp.code, 0, imp.stderr);
+      assert.match(imp.stderr, /is a bundle: verified 4 checksums from SHA256SUMS/);
+      for (const [i, n] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${n}:1.0.0`)), fx.images[i].manifests[0].digest);
+    } finally {
+      await dst.stop();
+    }
 
     write(join(dir, 'demo.yaml'), `spec:\n  version: 1.1.0\n  containers:\n    - image: ${src.host}/release/app:1.0.0\n`);
     const wrong = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('o')]);

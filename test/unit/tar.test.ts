@@ -327,3 +327,29 @@ describe('reserved headers (a place kept for a header before the size is known) 
     }
   });
 });
+
+describe('tar index', () => {
+  test('a tar nested inside another is indexed where it lies: offsets point into the outer file; a cut-off nested tar is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'itar-'));
+    try {
+      mkdirSync(join(dir, 'inner'));
+      writeFileSync(join(dir, 'inner', 'a.txt'), 'alpha\n');
+      writeFileSync(join(dir, 'inner', 'b.bin'), Buffer.alloc(1500, 7));
+      execFileSync('tar', ['-cf', join(dir, 'inner.tar'), '-C', join(dir, 'inner'), 'a.txt', 'b.bin']);
+      writeFileSync(join(dir, 'pad.txt'), 'x'.repeat(700));
+      execFileSync('tar', ['-cf', join(dir, 'outer.tar'), '-C', dir, 'pad.txt', 'inner.tar']);
+      const outer = await TarIndex.open(join(dir, 'outer.tar'));
+      const e = outer.get('inner.tar')!;
+      assert.ok(e.offset > 512, 'the nested tar does not start at the beginning');
+      const inner = await TarIndex.open(join(dir, 'outer.tar'), 'outer.tar: inner.tar', { start: e.offset, size: e.size });
+      assert.deepEqual([...inner.entries.keys()], ['a.txt', 'b.bin']);
+      assert.equal((await inner.read('a.txt')).toString(), 'alpha\n');
+      assert.deepEqual(await inner.read('b.bin'), Buffer.alloc(1500, 7));
+      assert.equal(inner.get('b.bin')!.offset, e.offset + 512 * 3, 'an offset in the outer file');
+      // the region ends before b.bin's data does: the nested tar is cut short
+      await assert.rejects(TarIndex.open(join(dir, 'outer.tar'), 'outer.tar: inner.tar', { start: e.offset, size: 512 * 3 + 1000 }), /outer\.tar: inner\.tar: truncated \(entry at byte 1024 needs 1500 bytes\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

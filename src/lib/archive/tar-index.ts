@@ -62,17 +62,27 @@ export function checkLinkTarget(entry: string, target: string, type: 'symlink' |
   if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) throw new UserError(`${what}: ${type} "${entry}" points outside the archive's root ("${target}")`);
 }
 
+/** A tar stored inside a larger file (an archive nested in a bundle): its bytes at [start, start + size). */
+export interface TarRegion {
+  start: number;
+  size: number;
+}
+
 export class TarIndex {
   readonly entries = new Map<string, TarEntryInfo>();
   private constructor(readonly file: string) {}
 
-  static async open(file: string, what = file): Promise<TarIndex> {
+  /** Indexes `file`, or the tar held in `region` of it; entry offsets are always offsets in `file`. */
+  static async open(file: string, what = file, region?: TarRegion): Promise<TarIndex> {
     const idx = new TarIndex(file);
     const fh = await open(file, 'r');
     try {
-      const size = (await fh.stat()).size;
+      const base = region?.start ?? 0;
+      const fileSize = (await fh.stat()).size;
+      if (region && base + region.size > fileSize) throw new UserError(`${what}: truncated (needs ${region.size} bytes from byte ${base}, the file has ${fileSize})`);
+      const size = base + (region?.size ?? fileSize);
       const header = Buffer.alloc(512);
-      let pos = 0;
+      let pos = base;
       let pax: Record<string, string> = {};
       let longName: string | undefined;
       let longLink: string | undefined;
@@ -80,12 +90,12 @@ export class TarIndex {
         await fh.read(header, 0, 512, pos);
         if (header.every((b) => b === 0)) break;
         const sum = header.reduce((a, b, i) => a + (i >= 148 && i < 156 ? 32 : b), 0);
-        if (sum !== octal(header, 148, 8)) throw new UserError(`${what}: not a tar archive, or corrupt at byte ${pos} (header checksum mismatch)`);
+        if (sum !== octal(header, 148, 8)) throw new UserError(`${what}: not a tar archive, or corrupt at byte ${pos - base} (header checksum mismatch)`);
         const flag = String.fromCharCode(header[156] || 48);
         const entrySize = octal(header, 124, 12);
         const dataAt = pos + 512;
         const next = dataAt + Math.ceil(entrySize / 512) * 512;
-        if (next > size) throw new UserError(`${what}: truncated (entry at byte ${pos} needs ${entrySize} bytes)`);
+        if (next > size) throw new UserError(`${what}: truncated (entry at byte ${pos - base} needs ${entrySize} bytes)`);
         if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
           const body = Buffer.alloc(entrySize);
           await fh.read(body, 0, entrySize, dataAt);
@@ -99,6 +109,7 @@ export class TarIndex {
         let name = pax.path ?? longName ?? (prefix ? `${prefix}/${str(header, 0, 100)}` : str(header, 0, 100));
         const linkname = pax.linkpath ?? longLink ?? str(header, 157, 100);
         const realSize = pax.size ? Number(pax.size) : entrySize;
+        if (dataAt + realSize > size) throw new UserError(`${what}: truncated (entry at byte ${pos - base} needs ${realSize} bytes)`);
         pax = {};
         longName = longLink = undefined;
         const type = flag === '0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'symlink' : flag === '1' ? 'hardlink' : 'other';

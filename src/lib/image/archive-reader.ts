@@ -6,14 +6,13 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { TarIndex } from '../archive/tar-index.js';
+import { TarIndex, type TarRegion } from '../archive/tar-index.js';
 import { tap } from '../streams.js';
 import { UserError } from '../errors.js';
 import { packageFor } from '../exec.js';
@@ -31,45 +30,77 @@ export interface ArchivedImage {
   source: ImageSource;
 }
 
-async function magic(file: string): Promise<Buffer> {
-  const fh = await open(file, 'r');
+/** Where a (possibly compressed) tar's bytes are: a whole file, or an entry inside an outer tar. */
+interface TarBytes {
+  file: string;
+  /** how messages name it */
+  what: string;
+  region?: TarRegion;
+}
+
+function rawStream(src: TarBytes): Readable {
+  if (!src.region) return createReadStream(src.file, { highWaterMark: 1024 * 1024 });
+  if (src.region.size === 0) return createReadStream(src.file, { start: 1, end: 0 });
+  return createReadStream(src.file, { start: src.region.start, end: src.region.start + src.region.size - 1, highWaterMark: 1024 * 1024 });
+}
+
+async function magic(src: TarBytes): Promise<Buffer> {
+  const fh = await open(src.file, 'r');
   try {
-    const b = Buffer.alloc(6);
-    await fh.read(b, 0, 6, 0);
-    return b;
+    const b = Buffer.alloc(Math.min(6, src.region?.size ?? 6));
+    const { bytesRead } = await fh.read(b, 0, b.length, src.region?.start ?? 0);
+    return b.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
 }
 
-/** Decompresses gzip/xz input into a temporary tar (random access needs a plain tar). */
-async function plainTar(file: string): Promise<{ path: string; cleanup: () => Promise<void> }> {
-  const m = await magic(file);
+/**
+ * Indexes a tar where it lies, or, for gzip/xz input, decompresses it into a temporary tar
+ * first (random access needs a plain tar). A tar nested in a bundle is read in place.
+ */
+async function indexTar(src: TarBytes): Promise<{ tar: TarIndex; cleanup: () => Promise<void> }> {
+  const m = await magic(src);
   const gz = m[0] === 0x1f && m[1] === 0x8b;
-  const xz = m.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
-  if (!gz && !xz) return { path: file, cleanup: async () => undefined };
-  const dir = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-archive-'));
+  const xz = m.length === 6 && m.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
+  if (!gz && !xz) return { tar: await TarIndex.open(src.file, src.what, src.region), cleanup: async () => undefined };
+  const parent = process.env.RUNNER_TEMP ?? tmpdir();
+  const dir = await mkdtemp(join(parent, 'airlift-archive-')).catch((err: Error) => {
+    throw new UserError(`${src.what} is compressed and is unpacked to a temporary file first, but ${parent} can't hold one (${err.message})`);
+  });
   const path = join(dir, 'archive.tar');
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
-    if (gz) await pipeline(createReadStream(file), createGunzip(), createWriteStream(path));
-    else {
-      const child = spawn('xz', ['-dc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stderr = '';
-      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      const exited = new Promise<number>((resolve, reject) => {
-        child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new UserError(`${file} is xz-compressed and "xz" was not found (apt-get install ${packageFor('xz')})`) : err));
-        child.on('close', (code) => resolve(code ?? 1));
-      });
-      await pipeline(child.stdout, createWriteStream(path));
-      if ((await exited) !== 0) throw new UserError(`${file}: xz could not decompress it: ${stderr.trim().slice(0, 300)}`);
+    try {
+      if (gz) await pipeline(rawStream(src), createGunzip(), createWriteStream(path));
+      else await unxz(src, path);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`${src.what}: could not decompress it (${(err as Error).message})`);
     }
+    return { tar: await TarIndex.open(path, src.what), cleanup };
   } catch (err) {
     await cleanup();
-    if (err instanceof UserError) throw err;
-    throw new UserError(`${file}: could not decompress it (${(err as Error).message})`);
+    throw err;
   }
-  return { path, cleanup };
+}
+
+async function unxz(src: TarBytes, to: string): Promise<void> {
+  const child = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new UserError(`${src.what} is xz-compressed and "xz" was not found (apt-get install ${packageFor('xz')})`) : err));
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  // xz stopping early (bad input) breaks the pipe into it: its exit status tells why
+  const fed = pipeline(rawStream(src), child.stdin).catch((err: Error) => err);
+  const written = pipeline(child.stdout, createWriteStream(to)).catch((err: Error) => err);
+  const code = await exited;
+  const [feedErr, writeErr] = await Promise.all([fed, written]);
+  if (code !== 0) throw new UserError(`${src.what}: xz could not decompress it: ${stderr.trim().slice(0, 300)}`);
+  if (writeErr) throw writeErr;
+  if (feedErr) throw feedErr;
 }
 
 /** An image inside an archive: blobs are tar entries, by digest or by the paths recorded. */
@@ -193,17 +224,12 @@ export class ArchiveReader {
     const isImageArchive = (n: string) => n.startsWith(root) && (/^images\/[^/]+\.tar(\.gz|\.xz)?$/.test(n.slice(root.length)) || /^[^/]+-image\.tar(\.gz)?$/.test(n.slice(root.length)));
     const archives = [...this.tar.entries.keys()].filter(isImageArchive).sort();
     for (const name of archives) {
-      const dir = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-nested-'));
-      const path = join(dir, basename(name));
-      await pipeline(this.tar.stream(name), createWriteStream(path));
-      const nested = await ArchiveReader.open(path);
+      // read where it lies in the bundle (only a compressed one is unpacked to a temporary file)
+      const e = this.tar.get(name);
+      if (e?.type !== 'file') throw new UserError(`${this.file}: ${name} is not a file`);
+      const nested = await ArchiveReader.openBytes({ file: this.tar.file, what: `${this.file}: ${name}`, region: { start: e.offset, size: e.size } });
       // SHA256SUMS covered the nested archive as a whole: only then are its layers trusted
       if (this.trust.verified && (!this.trust.entries || this.trust.entries.has(name))) nested.markVerified();
-      const cleanupNested = nested.cleanup;
-      (nested as unknown as { cleanup: () => Promise<void> }).cleanup = async () => {
-        await cleanupNested();
-        await rm(dir, { recursive: true, force: true });
-      };
       this.nestedReaders.push(nested);
       out.push(...(await nested.images()));
     }
@@ -211,14 +237,13 @@ export class ArchiveReader {
     return out;
   }
 
-  static async open(file: string): Promise<ArchiveReader> {
-    const { path, cleanup } = await plainTar(file);
-    try {
-      return new ArchiveReader(file, await TarIndex.open(path, file), cleanup);
-    } catch (err) {
-      await cleanup();
-      throw err;
-    }
+  static open(file: string): Promise<ArchiveReader> {
+    return ArchiveReader.openBytes({ file, what: file });
+  }
+
+  private static async openBytes(src: TarBytes): Promise<ArchiveReader> {
+    const { tar, cleanup } = await indexTar(src);
+    return new ArchiveReader(src.what, tar, cleanup);
   }
 
   async close(): Promise<void> {

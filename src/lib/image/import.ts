@@ -31,15 +31,22 @@ export interface ImportedImage {
 export async function importArchive(opts: ImportOptions): Promise<ImportedImage[]> {
   if (!existsSync(opts.file)) throw new UserError(`archive ${opts.file} was not found`);
   const sidecar = `${opts.file}.sha256`;
-  let verified = false;
-  if (existsSync(sidecar)) {
-    info(`verified ${await verifySha256Sums(sidecar)} checksum(s) from ${sidecar}`);
-    verified = parseSha256Sums(await readFile(sidecar, 'utf8'), sidecar).some((e) => e.file === basename(opts.file));
-  }
   const prefix = parseTargetPrefix(opts.target);
-  const reader = await ArchiveReader.open(opts.file);
-  if (verified) reader.markVerified();
+  // The archive is indexed (read only) while its checksum is verified; nothing is pushed before
+  // the verification is done, and a mismatch is the error reported even if the index fails too.
+  const checked = existsSync(sidecar) ? verifySha256Sums(sidecar) : undefined;
+  const [sums, opened] = await Promise.allSettled([checked, ArchiveReader.open(opts.file)]);
+  if (sums.status === 'rejected') {
+    if (opened.status === 'fulfilled') await opened.value.close();
+    throw sums.reason;
+  }
+  if (opened.status === 'rejected') throw opened.reason;
+  const reader = opened.value;
   try {
+    if (checked) {
+      info(`verified ${sums.value} checksum(s) from ${sidecar}`);
+      if (parseSha256Sums(await readFile(sidecar, 'utf8'), sidecar).some((e) => e.file === basename(opts.file))) reader.markVerified();
+    }
     const root = reader.bundleRoot();
     let images;
     if (root !== undefined) {
