@@ -60,6 +60,25 @@ describe('sync-images', { skip }, () => {
     }
   });
 
+  test('a source without the requested platform is reported as such, not as a missing source to retry', async () => {
+    const dst = await startRegistry();
+    try {
+      const r = await runCli(['sync-images', '--images', 'release/app:1.0.0\nrelease/missing:9.9\n', '--source-registry', src.host, '--target', dst.host, '--platforms', 'linux/s390x', '--output-dir', workDir('o')]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(r.outputs.failed, '2');
+      assert.equal(readFileSync(r.outputs['missing-source'], 'utf8'), `${src.host}/release/missing:9.9\n`, 'only the image that is not there');
+      assert.equal(readFileSync(r.outputs['failed-push'], 'utf8'), '');
+      const report = JSON.parse(readFileSync(r.outputs.report, 'utf8'));
+      assert.deepEqual(report.entries.map((e: { result: string }) => e.result), ['no-platform', 'missing-source']);
+      assert.deepEqual(report.noPlatform, [`${src.host}/release/app:1.0.0`]);
+      assert.match(r.stderr, /warning: .*release\/app:1\.0\.0: no requested platform: .*none of its platforms \(linux\/amd64, linux\/arm64\) matches linux\/s390x/);
+      assert.match(r.stderr, /error: 2 of 2 images failed \(1 with an unavailable source, 1 without a requested platform\)/);
+      assert.deepEqual(await catalog(dst), []);
+    } finally {
+      await dst.stop();
+    }
+  });
+
   test('wrong target credentials: a clear 401 naming the registry; the password appears nowhere', { skip: needs('htpasswd') }, async () => {
     const dst = await startRegistry({ auth: 'htpasswd' });
     try {

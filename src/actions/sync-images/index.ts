@@ -70,7 +70,7 @@ export default defineAction({
       const first = report.entries.find((e) => e.result !== 'synced' && e.result !== 'skipped' && e.result !== 'would-sync');
       const why = first?.error ?? first?.targets.find((t) => t.error)?.error ?? first?.result;
       throw new UserError(
-        `${report.failed} of ${items.length} images failed (${report.missingSource.length} with an unavailable source); first: ${first ? `${first.source}: ${why}` : '?'}. Lists to retry: ${files.missing}, ${files.failed}`,
+        `${report.failed} of ${items.length} images failed (${report.missingSource.length} with an unavailable source${report.noPlatform.length ? `, ${report.noPlatform.length} without a requested platform` : ''}); first: ${first ? `${first.source}: ${why}` : '?'}. Lists to retry: ${files.missing}, ${files.failed}`,
       );
     }
     if (!inputs.dryRun) info(`sync-images: done; every digest matches its source${platforms ? ' (filtered indexes are new digests)' : ''}`);

@@ -19,6 +19,14 @@ export interface TargetResult {
   error?: unknown;
 }
 
+/** The source exists but holds none of the requested platforms. */
+export class PlatformMismatchError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlatformMismatchError';
+  }
+}
+
 export interface CopyResult {
   source: string;
   /** digest of what was (or would be) written: the source's, or the filtered index's */
@@ -168,7 +176,7 @@ export class Copier {
       if (platforms) {
         const f = filterIndex(top, platforms);
         if (f.kept.length === 0)
-          throw new UserError(`${source.name}: none of its platforms (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}) matches ${platforms.map(platformString).join(', ')}`);
+          throw new PlatformMismatchError(`${source.name}: none of its platforms (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}) matches ${platforms.map(platformString).join(', ')}`);
         top = f.manifest;
         entries = f.kept;
       }
@@ -186,7 +194,7 @@ export class Copier {
       const cfg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Platform>;
       const own = cfg.os && cfg.architecture ? (cfg as Platform) : undefined;
       if (platforms && !platforms.some((p) => platformMatches(own, p)))
-        throw new UserError(`${source.name} is a single-platform image for ${platformString(own)}, which matches none of ${platforms.map(platformString).join(', ')}`);
+        throw new PlatformMismatchError(`${source.name} is a single-platform image for ${platformString(own)}, which matches none of ${platforms.map(platformString).join(', ')}`);
       names.push(own ? platformString(own) : 'unknown');
     }
     return { top, children, blobs: [...blobs.values()], platforms: names };

@@ -2,14 +2,15 @@
 // results classified for the report and the successors of miss_image.txt/miss_push_image.txt.
 import { mapLimit } from '../concurrency.js';
 import { errorMessage } from '../errors.js';
-import { Copier, type CopyResult } from '../image/copy.js';
+import { Copier, PlatformMismatchError, type CopyResult } from '../image/copy.js';
 import { openSource, openTarget, type RegistryPool } from '../image/open.js';
 import type { Platform } from '../image/manifest.js';
 import { Progress, warning } from '../log.js';
 import { formatReference } from '../registry/reference.js';
 import type { SyncItem } from './plan.js';
 
-export type ImageResult = 'synced' | 'skipped' | 'failed' | 'missing-source' | 'would-sync' | 'not-attempted';
+/** `no-platform`: the source is there but holds none of the requested platforms (not a missing source). */
+export type ImageResult = 'synced' | 'skipped' | 'failed' | 'missing-source' | 'no-platform' | 'would-sync' | 'not-attempted';
 
 export interface ReportEntry {
   source: string;
@@ -31,6 +32,8 @@ export interface SyncReport {
   missingSource: string[];
   /** sources with at least one target that failed: one per line, usable as images */
   failedPush: string[];
+  /** sources that hold none of the requested platforms (in neither list: a re-run would not help) */
+  noPlatform: string[];
   bytes: number;
   blobsFetched: number;
   blobsMounted: number;
@@ -51,8 +54,10 @@ export interface SyncOptions {
 function classify(item: SyncItem, r: CopyResult): ReportEntry {
   const targets = r.targets.map((t) => ({ target: t.target, result: t.status, ...(t.error !== undefined ? { error: errorMessage(t.error) } : {}) }));
   let result: ImageResult;
-  // Any pull-side failure (not found, denied, unreachable) is a missing source, as in miss_image.txt.
-  if (r.sourceError !== undefined) result = 'missing-source';
+  // Any pull-side failure (not found, denied, unreachable) is a missing source, as in
+  // miss_image.txt; a source without the requested platforms is there, and a re-run won't help.
+  if (r.sourceError instanceof PlatformMismatchError) result = 'no-platform';
+  else if (r.sourceError !== undefined) result = 'missing-source';
   else if (r.targets.some((t) => t.status === 'failed')) result = 'failed';
   else if (r.targets.every((t) => t.status === 'skipped')) result = 'skipped';
   else if (r.targets.some((t) => t.status === 'would-copy')) result = 'would-sync';
@@ -80,9 +85,10 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
     const r = await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun });
     const entry = classify(item, r);
     progress.add({ items: 1 });
-    if (entry.result === 'missing-source' || entry.result === 'failed') {
+    if (entry.result === 'missing-source' || entry.result === 'no-platform' || entry.result === 'failed') {
       const why = entry.error ?? entry.targets.filter((t) => t.error).map((t) => `${t.target}: ${t.error}`).join('; ');
-      warning(`${entry.source}: ${entry.result === 'missing-source' ? 'source unavailable' : 'failed'}: ${why}`);
+      const what = { 'missing-source': 'source unavailable', 'no-platform': 'no requested platform', failed: 'failed' }[entry.result];
+      warning(`${entry.source}: ${what}: ${why}`);
       if (opts.failFast) stop = true;
     }
     return entry;
@@ -93,9 +99,10 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
     entries,
     synced: count('synced'),
     skipped: count('skipped'),
-    failed: count('failed') + count('missing-source') + count('not-attempted'),
+    failed: count('failed') + count('missing-source') + count('no-platform') + count('not-attempted'),
     missingSource: entries.filter((e) => e.result === 'missing-source').map((e) => e.source),
     failedPush: entries.filter((e) => e.result === 'failed' || e.result === 'not-attempted').map((e) => e.source),
+    noPlatform: entries.filter((e) => e.result === 'no-platform').map((e) => e.source),
     bytes: copier.stats.bytesFetched,
     blobsFetched: copier.stats.blobsFetched,
     blobsMounted: copier.stats.blobsMounted,
