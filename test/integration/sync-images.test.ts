@@ -60,7 +60,7 @@ describe('sync-images', { skip }, () => {
     }
   });
 
-  test('a source without the requested platform is reported as such, not as a missing source to retry', async () => {
+  test('a source without the requested platforms is reported as such, not as a missing source to retry; one with some of them says which it lacks', async () => {
     const dst = await startRegistry();
     try {
       const r = await runCli(['sync-images', '--images', 'release/app:1.0.0\nrelease/missing:9.9\n', '--source-registry', src.host, '--target', dst.host, '--platforms', 'linux/s390x', '--output-dir', workDir('o')]);
@@ -74,6 +74,13 @@ describe('sync-images', { skip }, () => {
       assert.match(r.stderr, /warning: .*release\/app:1\.0\.0: no requested platform: .*none of its platforms \(linux\/amd64, linux\/arm64\) matches linux\/s390x/);
       assert.match(r.stderr, /error: 2 of 2 images failed \(1 with an unavailable source, 1 without a requested platform\)/);
       assert.deepEqual(await catalog(dst), []);
+
+      // some of the requested platforms there: those are copied, the rest named in a warning
+      const some = await runCli(['sync-images', '--images', 'release/app:1.0.0', '--source-registry', src.host, '--target', dst.host, '--platforms', 'linux/s390x,linux/arm64', '--output-dir', workDir('o')]);
+      assert.equal(some.code, 0, some.stderr);
+      assert.match(some.stderr, /warning: .*release\/app:1\.0\.0: has no linux\/s390x; copied linux\/arm64 only/);
+      const entry = JSON.parse(readFileSync(some.outputs.report, 'utf8')).entries[0];
+      assert.deepEqual([entry.result, entry.platforms, entry.missingPlatforms], ['synced', ['linux/arm64'], ['linux/s390x']]);
     } finally {
       await dst.stop();
     }

@@ -32,6 +32,8 @@ export interface CopyResult {
   /** digest of what was (or would be) written: the source's, or the filtered index's */
   digest?: Digest;
   platforms: string[];
+  /** requested platforms the source does not have (the ones it has were copied) */
+  missingPlatforms?: string[];
   /** bytes fetched from the source for this image */
   bytes: number;
   seconds: number;
@@ -58,6 +60,7 @@ interface ImagePlan {
   children: Manifest[];
   blobs: Descriptor[];
   platforms: string[];
+  missingPlatforms: string[];
 }
 
 export class Copier {
@@ -116,6 +119,7 @@ export class Copier {
       return failAll(err);
     }
     result.platforms = plan.platforms;
+    if (plan.missingPlatforms.length) result.missingPlatforms = plan.missingPlatforms;
     if (!srcDigest || plan.top.digest !== srcDigest) {
       result.targets = [];
       remaining = [...targets];
@@ -163,6 +167,7 @@ export class Copier {
     const children: Manifest[] = [];
     const blobs = new Map<Digest, Descriptor>();
     const names: string[] = [];
+    const missing: string[] = [];
     const addImage = (m: Manifest, what: string) => {
       const p = parseManifest(m, what);
       if (p.kind !== 'image') throw new UserError(`${what}: nested indexes are not supported`);
@@ -179,6 +184,7 @@ export class Copier {
           throw new PlatformMismatchError(`${source.name}: none of its platforms (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}) matches ${platforms.map(platformString).join(', ')}`);
         top = f.manifest;
         entries = f.kept;
+        missing.push(...platforms.filter((p) => !parsed.manifests.some((d) => platformMatches(d.platform, p))).map(platformString));
       }
       for (const d of entries) {
         const child = await source.manifest(d);
@@ -195,9 +201,10 @@ export class Copier {
       const own = cfg.os && cfg.architecture ? (cfg as Platform) : undefined;
       if (platforms && !platforms.some((p) => platformMatches(own, p)))
         throw new PlatformMismatchError(`${source.name} is a single-platform image for ${platformString(own)}, which matches none of ${platforms.map(platformString).join(', ')}`);
+      if (platforms) missing.push(...platforms.filter((p) => !platformMatches(own, p)).map(platformString));
       names.push(own ? platformString(own) : 'unknown');
     }
-    return { top, children, blobs: [...blobs.values()], platforms: names };
+    return { top, children, blobs: [...blobs.values()], platforms: names, missingPlatforms: missing };
   }
 
   private key(t: ImageTarget, digest: Digest): string {

@@ -17,6 +17,8 @@ export interface ReportEntry {
   result: ImageResult;
   digest?: string;
   platforms: string[];
+  /** requested platforms the source lacks (what it has was copied) */
+  missingPlatforms?: string[];
   bytes: number;
   seconds: number;
   targets: { target: string; result: string; error?: string }[];
@@ -67,6 +69,7 @@ function classify(item: SyncItem, r: CopyResult): ReportEntry {
     result,
     digest: r.digest,
     platforms: r.platforms,
+    ...(r.missingPlatforms ? { missingPlatforms: r.missingPlatforms } : {}),
     bytes: r.bytes,
     seconds: Math.round(r.seconds * 1000) / 1000,
     targets,
@@ -85,6 +88,7 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
     const r = await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun });
     const entry = classify(item, r);
     progress.add({ items: 1 });
+    if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')}; copied ${entry.platforms.join(', ')} only`);
     if (entry.result === 'missing-source' || entry.result === 'no-platform' || entry.result === 'failed') {
       const why = entry.error ?? entry.targets.filter((t) => t.error).map((t) => `${t.target}: ${t.error}`).join('; ');
       const what = { 'missing-source': 'source unavailable', 'no-platform': 'no requested platform', failed: 'failed' }[entry.result];
