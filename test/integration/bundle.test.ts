@@ -4,6 +4,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -76,7 +77,8 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
 
     const chart = workDir('chart');
     execFileSync('tar', ['-xzf', join(root, 'charts/compass-1.2.0.tgz'), '-C', chart]);
-    assert.deepEqual(readdirSync(join(chart, 'compass')).sort(), ['Chart.yaml', 'templates', 'values.yaml']);
+    // as helm packages it: .helmignore itself is kept, what it names is not
+    assert.deepEqual(readdirSync(join(chart, 'compass')).sort(), ['.helmignore', 'Chart.yaml', 'templates', 'values.yaml']);
     for (const f of ['Chart.yaml', 'templates/deploy.yaml']) assert.equal(readFileSync(join(chart, 'compass', f), 'utf8'), readFileSync(join(product, 'charts/compass', f), 'utf8'));
     const values = readFileSync(join(chart, 'compass/values.yaml'), 'utf8');
     assert.equal(parse(values).global.imageRegistry, 'registry.site.local:5000');
@@ -115,6 +117,17 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
       const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', tampered, '--target', dst.host]);
       assert.equal(imp.code, 1);
       assert.match(imp.stderr, /checksum mismatch: files\/installer\/install\.sh has sha256 [a-f0-9]{64}, SHA256SUMS says [a-f0-9]{64}; the bundle was changed or damaged, nothing was imported/);
+      assert.deepEqual(await catalog(dst), []);
+
+      // an image archive slipped into an untouched bundle is not listed in SHA256SUMS: refused
+      const slipped = join(out, 'slipped.tar');
+      execFileSync('cp', [r.outputs.bundle, slipped]);
+      mkdirSync(join(x, 'extra', 'compass-1.1.0', 'images'), { recursive: true });
+      execFileSync('cp', [join(x, 'compass-1.1.0', 'images', 'images.tar'), join(x, 'extra', 'compass-1.1.0', 'images', 'extra.tar')]);
+      execFileSync('tar', ['-rf', slipped, '-C', join(x, 'extra'), 'compass-1.1.0/images/extra.tar']);
+      const imp2 = await runCli(['pack-offline', '--mode', 'import', '--archive', slipped, '--target', dst.host]);
+      assert.equal(imp2.code, 1);
+      assert.match(imp2.stderr, /images\/extra\.tar is in the bundle but not listed in compass-1\.1\.0\/SHA256SUMS; the bundle was changed, nothing was imported/);
       assert.deepEqual(await catalog(dst), []);
     } finally {
       await dst.stop();
@@ -161,7 +174,7 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     assert.match(missing.stderr, /demo\.yaml names image .*release\/missing:1\.0\.0, which is not among the bundle's images/);
   });
 
-  test('an image that cannot be read fails the bundle and leaves nothing behind (the archive was being written in place)', async () => {
+  test('an image that cannot be read fails the bundle and leaves nothing behind (the archive was being written in place); an earlier bundle stays whole', async () => {
     const dir = workDir('gone');
     write(join(dir, 'bundle.yaml'), `name: compass\nversion: 1.2.0\nlayout: release\nimages:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/gone:1.0.0\n  platform: linux/amd64\n`);
     const out = workDir('gone-out');
@@ -169,6 +182,26 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     assert.equal(r.code, 1);
     assert.match(r.stderr, /release\/gone:1\.0\.0: cannot be read/);
     assert.deepEqual(readdirSync(out), [], 'no bundle, no partial file, no staging directory');
+
+    // a good bundle; then a failing rebuild into the same place: the good one is untouched
+    mkdirSync(join(dir, 'payload'));
+    writeFileSync(join(dir, 'payload', 'blob.bin'), randomBytes(2_500_000));
+    write(join(dir, 'good.yaml'), `name: compass\nversion: 1.2.0\nlayout: release\nimages:\n  - ${src.host}/release/app:1.0.0\nfiles:\n  - payload\n`);
+    const good = await runCli(['pack-offline', '--spec', join(dir, 'good.yaml'), '--output-dir', out]);
+    assert.equal(good.code, 0, good.stderr);
+    const before = readdirSync(out).sort();
+    assert.deepEqual(before, ['compass-1.2.0.tar', 'compass-1.2.0.tar.manifest.json', 'compass-1.2.0.tar.sha256']);
+    const again = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out]);
+    assert.equal(again.code, 1);
+    assert.deepEqual(readdirSync(out).sort(), before);
+    execFileSync('sha256sum', ['-c', 'compass-1.2.0.tar.sha256'], { cwd: out, stdio: 'pipe' });
+    // split, then rebuilt with bigger parts: no stale part is left to be joined in
+    const split = await runCli(['pack-offline', '--spec', join(dir, 'good.yaml'), '--output-dir', out, '--split-size', '1MiB']);
+    assert.equal(split.code, 0, split.stderr);
+    assert.ok(readdirSync(out).filter((f) => f.includes('.part-')).length >= 2);
+    const bigger = await runCli(['pack-offline', '--spec', join(dir, 'good.yaml'), '--output-dir', out, '--split-size', '100MiB']);
+    assert.equal(bigger.code, 0, bigger.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['compass-1.2.0.tar', 'compass-1.2.0.tar.manifest.json', 'compass-1.2.0.tar.sha256']);
   });
 
   test('spec mistakes name the file and the key', async () => {

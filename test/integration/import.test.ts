@@ -125,6 +125,34 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     }
   });
 
+  test('one target, one image: two images on one tag are refused before anything is pushed; the same image twice goes once; a tag-only name is named', async () => {
+    const write = async (names: [string, string][]) => {
+      const file = join(workDir('pack'), 'two.tar');
+      const w = new ArchiveWriter(file, 'oci-archive');
+      const copier = new Copier();
+      for (const [name, from] of names) await copier.copy(openSource(parseImageRef(`${src.host}/release/${from}:1.0.0`), new RegistryPool()), [w.target(name, '1.0.0')]);
+      await w.finish();
+      return file;
+    };
+    const dst = await startRegistry();
+    try {
+      const clash = await write([['a.example/release/app:1.0.0', 'app'], ['b.example/release/app:1.0.0', 'db']]);
+      await assert.rejects(importArchive({ file: clash, target: `${dst.host}/site`, pool: new RegistryPool() }), /a\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) and b\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) would both be pushed as .*\/site\/release\/app:1\.0\.0; nothing was imported/);
+      assert.deepEqual(await catalog(dst), []);
+      const same = await write([['a.example/release/app:1.0.0', 'app'], ['b.example/release/app:1.0.0', 'app']]);
+      const res = await importArchive({ file: same, target: `${dst.host}/site`, pool: new RegistryPool() });
+      assert.deepEqual(res.map((r) => r.name), ['a.example/release/app:1.0.0']);
+      assert.equal(sha256(inspectRaw(`${dst.host}/site/release/app:1.0.0`)), fx.images[0].index.digest);
+
+      // skopeo and buildah write only the tag into ref.name
+      const tagOnly = join(workDir('pack'), 'skopeo.tar');
+      execFileSync('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', `docker://${src.host}/release/db:1.0.0`, `oci-archive:${tagOnly}:1.0.0`]);
+      await assert.rejects(importArchive({ file: tagOnly, target: `${dst.host}/site`, pool: new RegistryPool() }), /image 1 records only the tag "1\.0\.0", no repository, so it cannot be placed under/);
+    } finally {
+      await dst.stop();
+    }
+  });
+
   test('a tampered archive is refused, naming the file, before anything is pushed', async () => {
     const file = await pack('oci-archive');
     writeFileSync(`${file}.sha256`, formatSha256Sums([{ file: 'oci-archive.tar', sha256: await sha256File(file) }]));

@@ -2,7 +2,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { catalog, startRegistry, type Registry } from '../support/registry.js';
 import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
@@ -30,6 +30,11 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     assert.equal(r.outputs.sha256, sha256(readFileSync(r.outputs.bundle)).slice(7));
     assert.equal(Number(r.outputs.size), readFileSync(r.outputs.bundle).length);
     execFileSync('sha256sum', ['-c', `${basename(r.outputs.bundle)}.sha256`], { cwd: out, stdio: 'pipe' });
+    // output may name a folder under output-dir; a .tgz name is already a gzip name
+    const sub = await runCli(['pack-offline', '--images', images, '--platform', 'linux/arm64', '--output-dir', out, '--output', 'sub/images.tgz', '--compression', 'gzip']);
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.equal(sub.outputs.bundle, join(out, 'sub', 'images.tgz'));
+    execFileSync('sha256sum', ['-c', 'images.tgz.sha256'], { cwd: join(out, 'sub'), stdio: 'pipe' });
     const m = JSON.parse(readFileSync(r.outputs.manifest, 'utf8'));
     assert.deepEqual(m.images.map((i: { name: string; digest: string; platforms: string[] }) => [i.name, i.digest, i.platforms]), [
       [`${src.host}/release/app:1.0.0`, fx.images[0].manifests[1].digest, ['linux/arm64']],
@@ -51,10 +56,17 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     execFileSync('sh', ['-c', 'cat bundle.tar.gz.part-* > bundle.tar.gz && sha256sum -c bundle.tar.gz.sha256'], { cwd: out, stdio: 'pipe' });
     assert.match(r.stderr, /Join the parts with: cat bundle.tar.gz.part-\* > bundle.tar.gz/);
 
+    // at the site, the joined file travels without its parts; a part on its own is not an archive
+    const site = workDir('site');
+    for (const f of ['bundle.tar.gz', 'bundle.tar.gz.sha256']) renameSync(join(out, f), join(site, f));
     const dst = await startRegistry();
     try {
-      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'bundle.tar.gz'), '--target', `${dst.host}/site`]);
+      const part = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'bundle.tar.gz.part-000'), '--target', `${dst.host}/site`]);
+      assert.equal(part.code, 1);
+      assert.match(part.stderr, /bundle\.tar\.gz\.part-000 is one part of a split archive: join the parts first \(cat bundle\.tar\.gz\.part-\* > bundle\.tar\.gz\), then import bundle\.tar\.gz/);
+      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', join(site, 'bundle.tar.gz'), '--target', `${dst.host}/site`]);
       assert.equal(imp.code, 0, imp.stderr);
+      assert.match(imp.stderr, /verified 1 checksum\(s\) from .*bundle\.tar\.gz\.sha256/);
       assert.deepEqual(imp.outputs.imported.split('\n'), [`${dst.host}/site/release/app:1.0.0`, `${dst.host}/site/release/db:1.0.0`]);
       for (const [i, n] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${n}:1.0.0`)), fx.images[i].index.digest);
     } finally {
@@ -96,7 +108,12 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
       [['--images', images, '--output-dir', out, '--upload-artifact'], /input "upload-artifact": artifacts can only be uploaded inside a GitHub Actions job/],
       [['--spec', 'no-such-bundle.yaml'], /input "spec": no-such-bundle.yaml was not found/],
       [[], /input "images" \(or "spec"\) is required in pack mode/],
+      [['--images', images, '--output-dir', join(out, 'a-file')], /input "output-dir": .*a-file cannot be used as a directory \(EEXIST\)/],
+      [['--images', images, '--format', 'oci', '--split-size', '1MiB', '--output-dir', out], /input "split-size": applies to archive formats, not to an oci directory/],
+      [['--mode', 'import', '--archive', out, '--target', 'r.example'], /archive .* is a directory; import reads an archive file/],
+      [['--mode', 'import', '--archive', join(out, 'a-file'), '--target', 'http://r.example/ns'], /input "target": "http:\/\/r\.example\/ns" is a URL; write the registry and namespace without a scheme/],
     ];
+    writeFileSync(join(out, 'a-file'), '');
     for (const [args, re] of cases) {
       const r = await runCli(['pack-offline', ...args]);
       assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);

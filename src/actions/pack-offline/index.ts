@@ -1,6 +1,6 @@
 // pack-offline: image archives for air-gapped sites (pack), and daemonless import at the site.
 import { mkdir } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { importArchive } from '../../lib/image/import.js';
@@ -55,10 +55,17 @@ export default defineAction({
       return;
     }
 
+    const outputDir = resolve(inputs.outputDir);
+    await mkdir(outputDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`input "output-dir": ${inputs.outputDir} cannot be used as a directory (${err.code ?? err.message})`);
+    });
+    if (inputs.splitSize && inputs.format === 'oci' && !inputs.spec) throw new UserError('input "split-size": applies to archive formats, not to an oci directory');
+    if (inputs.compression === 'gzip' && inputs.format === 'oci' && !inputs.spec) throw new UserError('input "compression": gzip applies to archive formats, not to an oci directory');
+
     if (inputs.spec) {
       const spec = loadSpec(inputs.spec, inputs.version || undefined);
       info(`pack-offline: bundle ${spec.name} ${spec.version} (${spec.layout}): ${spec.images.length} images, ${spec.charts.length} charts, ${spec.compose.length} compose folders, ${spec.files.length} file sets`);
-      const res = await buildBundle(spec, { outputDir: resolve(inputs.outputDir), pool, compression: inputs.compression, splitSize: inputs.splitSize });
+      const res = await buildBundle(spec, { outputDir, pool, compression: inputs.compression, splitSize: inputs.splitSize });
       setOutput('bundle', res.bundle);
       setOutput('sha256', res.sha256);
       setOutput('size', res.size);
@@ -76,12 +83,14 @@ export default defineAction({
     if (!inputs.images.trim()) throw new UserError('input "images" (or "spec") is required in pack mode: the images to put in the archive');
     const refs = parseImageLines(loadImageList(inputs.images)).map((l) => l.source);
     const platform = inputs.format === 'docker-archive' ? forInput('platform', () => parsePlatform(inputs.platform)) : undefined;
-    const dir = resolve(inputs.outputDir);
-    await mkdir(dir, { recursive: true });
     const defaultName = inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
-    let output = join(dir, inputs.output || `${defaultName}${EXT[inputs.format]}`);
-    if (inputs.compression === 'gzip' && inputs.format !== 'oci' && !output.endsWith('.gz')) output += '.gz';
-    if (inputs.compression === 'gzip' && inputs.format === 'oci') throw new UserError('input "compression": gzip applies to archive formats, not to an oci directory');
+    let output = join(outputDir, inputs.output || `${defaultName}${EXT[inputs.format]}`);
+    if (inputs.compression === 'gzip' && inputs.format !== 'oci' && !/\.(gz|tgz)$/.test(output)) output += '.gz';
+    // output may name a folder under output-dir
+    await mkdir(dirname(output), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`input "output": ${inputs.output} cannot be written under ${inputs.outputDir} (${err.code ?? err.message})`);
+    });
+    const dir = dirname(output);
 
     info(`pack-offline: ${refs.length} images → ${inputs.format} ${output}${platform ? ` (${inputs.platform})` : ' (every platform)'}`);
     const res = await packImages({ images: refs, format: inputs.format, platform, output, compression: inputs.compression, splitSize: inputs.splitSize, pool, version: inputs.version });

@@ -27,9 +27,14 @@ export function parseSha256Sums(text: string, what: string): { file: string; sha
     });
 }
 
-/** Verifies every file a checksum list names, relative to its directory; names the first mismatch. */
-export async function verifySha256Sums(listFile: string): Promise<number> {
-  const entries = parseSha256Sums(await readFile(listFile, 'utf8'), listFile);
+/**
+ * Verifies every file a checksum list names, relative to its directory; names the first
+ * mismatch. `only`: when the list names that file, just it is checked (an archive joined from
+ * its parts is verified once the parts are gone). Returns how many files were checked.
+ */
+export async function verifySha256Sums(listFile: string, opts: { only?: string } = {}): Promise<number> {
+  let entries = parseSha256Sums(await readFile(listFile, 'utf8'), listFile);
+  if (opts.only !== undefined && entries.some((e) => e.file === opts.only)) entries = entries.filter((e) => e.file === opts.only);
   for (const e of entries) {
     const path = join(dirname(listFile), e.file);
     if (!existsSync(path)) throw new UserError(`${listFile}: ${e.file} is listed but missing`);

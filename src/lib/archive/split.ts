@@ -1,7 +1,9 @@
 // Splits a file into numbered parts (<file>.part-000, …), streaming; join with
-// `cat <file>.part-* > <file>` (the part names sort in order).
+// `cat <file>.part-* > <file>` (the part names sort in order: numbers are padded to the same
+// width, three digits or more).
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createHash } from 'node:crypto';
 
@@ -11,7 +13,22 @@ export interface Part {
   sha256: string;
 }
 
+const PART = /\.part-\d{3,}$/;
+
+/** Whether a file name is one part of a split file. */
+export function isPart(path: string): boolean {
+  return PART.test(path);
+}
+
+/** Removes the parts of an earlier split of `path` (a re-run must not leave stale ones to be joined). */
+export async function removeParts(path: string): Promise<void> {
+  const name = basename(path);
+  for (const f of await readdir(dirname(path)).catch(() => [] as string[])) if (f.startsWith(`${name}.part-`) && PART.test(f)) await rm(join(dirname(path), f), { force: true });
+}
+
 export async function splitFile(path: string, partSize: number, opts: { removeOriginal?: boolean } = {}): Promise<Part[]> {
+  await removeParts(path);
+  const width = Math.max(3, String(Math.max(0, Math.ceil((await stat(path)).size / partSize) - 1)).length);
   const parts: Part[] = [];
   let out: ReturnType<typeof createWriteStream> | undefined;
   let hash = createHash('sha256');
@@ -25,7 +42,7 @@ export async function splitFile(path: string, partSize: number, opts: { removeOr
     out = undefined;
   };
   const openNext = () => {
-    const p = `${path}.part-${String(parts.length).padStart(3, '0')}`;
+    const p = `${path}.part-${String(parts.length).padStart(width, '0')}`;
     parts.push({ path: p, size: 0, sha256: '' });
     out = createWriteStream(p);
     hash = createHash('sha256');

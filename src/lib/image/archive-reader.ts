@@ -27,6 +27,8 @@ import type { ImageSource } from './transport.js';
 export interface ArchivedImage {
   /** registry/repo:tag as recorded in the archive, when it records one */
   name?: string;
+  /** the tag, when that is all the archive records (an OCI ref.name without a repository) */
+  tag?: string;
   source: ImageSource;
 }
 
@@ -214,15 +216,25 @@ export class ArchiveReader {
     return list.length;
   }
 
-  /** The images of a bundle: its image archives (and OCI layout), read in place or unpacked. */
+  /**
+   * The images of a bundle: its image archives (and OCI layout), read in place or unpacked.
+   * After verifyBundle, only what SHA256SUMS lists is read: an archive slipped into a bundle
+   * is refused, not pushed.
+   */
   async bundleImages(root: string): Promise<ArchivedImage[]> {
     const out: ArchivedImage[] = [];
+    const listed = (name: string) => {
+      if (this.listedEntries && !this.listedEntries.has(name))
+        throw new UserError(`${this.file}: ${name.slice(root.length)} is in the bundle but not listed in ${root}SHA256SUMS; the bundle was changed, nothing was imported`);
+    };
     if (this.tar.has(`${root}images/oci/index.json`)) {
+      listed(`${root}images/oci/index.json`);
       const layout = new ArchiveReader(this.file, this.tar, async () => undefined, `${root}images/oci/`, this.trust);
       out.push(...(await layout.images()));
     }
     const isImageArchive = (n: string) => n.startsWith(root) && (/^images\/[^/]+\.tar(\.gz|\.xz)?$/.test(n.slice(root.length)) || /^[^/]+-image\.tar(\.gz)?$/.test(n.slice(root.length)));
     const archives = [...this.tar.entries.keys()].filter(isImageArchive).sort();
+    archives.forEach(listed);
     for (const name of archives) {
       // read where it lies in the bundle (only a compressed one is unpacked to a temporary file)
       const e = this.tar.get(name);
@@ -258,10 +270,13 @@ export class ArchiveReader {
       if (entries.length) {
         // docker save writes one entry per tag, possibly the same digest under several names
         return entries.map((d) => {
-          const name = d.annotations?.[IMAGE_NAME] ?? d.annotations?.[REF_NAME];
+          // ref.name may be a full reference or, as skopeo and buildah write it, only a tag
+          const ref = d.annotations?.[REF_NAME];
+          const tagOnly = ref !== undefined && !/[/:@]/.test(ref);
+          const name = d.annotations?.[IMAGE_NAME] ?? (tagOnly ? undefined : ref);
           const source = new ArchiveImageSource(`${this.file}${name ? `:${name}` : ''}`, this.tar, d, undefined, undefined, this.trust);
           source.prefix = this.prefix;
-          return { name, source };
+          return { name, source, ...(tagOnly && !name ? { tag: ref } : {}) };
         });
       }
     }

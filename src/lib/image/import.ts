@@ -1,9 +1,10 @@
 // Import without a daemon: the images of an archive pushed into a registry under a target
 // prefix, digests kept, blobs already present skipped; checksums verified first.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseSha256Sums, verifySha256Sums } from '../archive/checksums.js';
+import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { info } from '../log.js';
@@ -30,11 +31,16 @@ export interface ImportedImage {
 
 export async function importArchive(opts: ImportOptions): Promise<ImportedImage[]> {
   if (!existsSync(opts.file)) throw new UserError(`archive ${opts.file} was not found`);
+  if (statSync(opts.file).isDirectory()) throw new UserError(`archive ${opts.file} is a directory; import reads an archive file (a docker-archive, an oci-archive, or a bundle)`);
   const sidecar = `${opts.file}.sha256`;
   const prefix = parseTargetPrefix(opts.target);
   // The archive is indexed (read only) while its checksum is verified; nothing is pushed before
   // the verification is done, and a mismatch is the error reported even if the index fails too.
-  const checked = existsSync(sidecar) ? verifySha256Sums(sidecar) : undefined;
+  if (isPart(opts.file)) {
+    const whole = opts.file.replace(/\.part-\d+$/, '');
+    throw new UserError(`${opts.file} is one part of a split archive: join the parts first (cat ${basename(whole)}.part-* > ${basename(whole)}), then import ${basename(whole)}`);
+  }
+  const checked = existsSync(sidecar) ? verifySha256Sums(sidecar, { only: basename(opts.file) }) : undefined;
   const [sums, opened] = await Promise.allSettled([checked, ArchiveReader.open(opts.file)]);
   if (sums.status === 'rejected') {
     if (opened.status === 'fulfilled') await opened.value.close();
@@ -55,7 +61,8 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
       images = await reader.bundleImages(root);
     } else images = await reader.images();
     const plan = images.map((img, i) => {
-      if (!img.name) throw new UserError(`${opts.file}: image ${i + 1} records no name (repository:tag), so it cannot be placed under ${opts.target}`);
+      if (!img.name)
+        throw new UserError(`${opts.file}: image ${i + 1} records ${img.tag ? `only the tag "${img.tag}", no repository` : 'no name (repository:tag)'}, so it cannot be placed under ${opts.target}${img.tag ? ' (write the archive with a full reference, e.g. skopeo copy … oci-archive:<file>:<repository>:<tag>)' : ''}`);
       let src;
       try {
         src = parseReference(img.name);
@@ -66,8 +73,20 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
       const target = mapTarget(src, prefix, undefined, opts.file);
       return { img, name: img.name, target };
     });
+    // one target, one image: the same image twice is pushed once; two images on one tag refused
+    const byTarget = new Map<string, { name: string; digest: string }>();
+    const unique: typeof plan = [];
+    for (const p of plan) {
+      const key = formatReference(p.target);
+      const digest = (await p.img.source.headTop()) ?? (await p.img.source.top()).digest;
+      const seen = byTarget.get(key);
+      if (seen && seen.digest !== digest) throw new UserError(`${opts.file}: ${seen.name} (${seen.digest}) and ${p.name} (${digest}) would both be pushed as ${key}; nothing was imported`);
+      if (seen) continue;
+      byTarget.set(key, { name: p.name, digest });
+      unique.push(p);
+    }
     const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
-    return await mapLimit(plan, opts.concurrency ?? 4, async (p) => ({
+    return await mapLimit(unique, opts.concurrency ?? 4, async (p) => ({
       name: p.name,
       target: formatReference(p.target),
       result: await copier.copy(p.img.source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)]),

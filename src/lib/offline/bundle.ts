@@ -4,11 +4,11 @@
 // (compass-plugins-<name>-<image>-<version>-image.tar.gz), the plugin yaml, manifest.json and
 // SHA256SUMS. The plugin yaml is checked first: spec.version equals the bundle version, and
 // every image it names is in the bundle.
-import { cp, mkdir, open, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { cp, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { formatSha256Sums, sha256File } from '../archive/checksums.js';
-import { splitFile } from '../archive/split.js';
+import { removeParts, splitFile } from '../archive/split.js';
 import { RESERVED_HEADER, reservedTarHeader, tarHeader, tarPadding } from '../archive/tar.js';
 import { writeFully } from '../archive/tar-file.js';
 import { UserError } from '../errors.js';
@@ -17,7 +17,7 @@ import { platformString } from '../image/manifest.js';
 import type { RegistryPool } from '../image/open.js';
 import { info } from '../log.js';
 import { formatReference, parseReference } from '../registry/reference.js';
-import { packageChart, packageCompose, tarDirectory, walk } from './components.js';
+import { checkLinks, packageChart, packageCompose, readChart, tarDirectory, walk } from './components.js';
 import { packImages, type PackedImage } from './pack.js';
 import type { BundleSpec } from './spec.js';
 
@@ -104,8 +104,24 @@ async function dropSidecars(archive: string): Promise<void> {
   await rm(`${archive}.manifest.json`, { force: true });
 }
 
-export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promise<BundleResult> {
+/** Everything that can be checked before an image is fetched: charts, name clashes, links. */
+async function checkComponents(spec: BundleSpec): Promise<void> {
   if (spec.layout === 'plugin') await checkPluginYaml(spec);
+  const charts = new Map<string, number>();
+  for (const [i, c] of spec.charts.entries()) {
+    const { name, version } = await readChart(c.path);
+    const file = `charts/${name}-${version}.tgz`;
+    const j = charts.get(file);
+    if (j !== undefined) throw new UserError(`${spec.file}: charts[${j}] and charts[${i}] would both be ${file}`);
+    charts.set(file, i);
+    await checkLinks(c.path, `${spec.file}: charts[${i}]`);
+  }
+  for (const [i, c] of spec.compose.entries()) await checkLinks(c.path, `${spec.file}: compose[${i}]`);
+  for (const [i, f] of spec.files.entries()) if ((await stat(f.path)).isDirectory()) await checkLinks(f.path, `${spec.file}: files[${i}]`);
+}
+
+export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promise<BundleResult> {
+  await checkComponents(spec);
   await mkdir(opts.outputDir, { recursive: true });
   const rootName = spec.layout === 'release' ? `${spec.name}-${spec.version}` : `compass-plugins-${spec.name}-${spec.version}`;
   const staging = join(opts.outputDir, `.${rootName}.staging-${process.pid}`);
@@ -114,6 +130,8 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
   const images: PackedImage[] = [];
   const gzipOuter = spec.layout === 'plugin' || opts.compression === 'gzip';
   const out = join(opts.outputDir, `${rootName}.tar${gzipOuter ? '.gz' : ''}`);
+  // written under a temporary name: a failed run leaves an earlier bundle as it was
+  const partial = `${out}.partial`;
   await rm(staging, { recursive: true, force: true });
   let written: { sha256: string; size: number } | undefined;
   // An uncompressed release bundle gets its image archive written straight into it, as its first
@@ -130,13 +148,13 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
 
     if (spec.layout === 'release') {
       if (inPlace) {
-        fh = await open(out, 'w');
+        fh = await open(partial, 'w');
         const head = Buffer.concat([tarHeader({ name: rootName, type: 'directory' }), tarHeader({ name: `${rootName}/images`, type: 'directory' })]);
         await writeFully(fh, [head], 0);
         // the archive's header is written once its size is known, in a place kept for it
         const base = head.length + RESERVED_HEADER;
         info(`bundle: ${spec.images.length} images → images/images.tar, written in place`);
-        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, name: spec.name, version: spec.version, region: { fh, path: out, base } });
+        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, name: spec.name, version: spec.version, region: { fh, path: partial, base } });
         const f = res.files[0];
         await writeFully(fh, [reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }, `${rootName}/images`)], head.length);
         const pad = tarPadding(f.size);
@@ -200,12 +218,14 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
 
     // the outer gzip holds mostly compressed archives: a light level, and hashed as written
     if (tail !== undefined) {
-      await tarDirectory(staging, '', out, { start: tail });
-      written = { sha256: await sha256File(out), size: (await stat(out)).size };
-    } else written = await tarDirectory(staging, '', out, { gzip: gzipOuter, gzipLevel: 1 });
+      await tarDirectory(staging, '', partial, { start: tail });
+      written = { sha256: await sha256File(partial), size: (await stat(partial)).size };
+    } else written = await tarDirectory(staging, '', partial, { gzip: gzipOuter, gzipLevel: 1 });
+    await removeParts(out);
+    await rename(partial, out);
   } catch (err) {
     await fh?.close().catch(() => undefined);
-    await rm(out, { force: true });
+    await rm(partial, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || err instanceof DiskFullError) throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
     throw err;
   } finally {

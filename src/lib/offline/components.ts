@@ -2,8 +2,8 @@
 // compose folders as tarballs (with the images they reference), installer files with modes.
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
-import { basename, join, relative } from 'node:path';
-import { parse, parseDocument } from 'yaml';
+import { basename, isAbsolute, join, posix, relative, sep } from 'node:path';
+import { isMap, parse, parseDocument } from 'yaml';
 import { TarFileStream } from '../archive/tar-stream.js';
 import { UserError } from '../errors.js';
 
@@ -16,14 +16,15 @@ interface Walked {
 }
 
 /** Files under a directory in a stable order, skipping VCS folders and .helmignore'd names. */
-export async function walk(root: string, ignore: (rel: string) => boolean = () => false): Promise<Walked[]> {
+export async function walk(root: string, ignore: (rel: string, isDir: boolean) => boolean = () => false): Promise<Walked[]> {
   const out: Walked[] = [];
   const visit = async (dir: string) => {
     for (const name of (await readdir(dir)).sort()) {
       const abs = join(dir, name);
       const rel = relative(root, abs);
-      if (name === '.git' || name === '.svn' || ignore(rel)) continue;
+      if (name === '.git' || name === '.svn') continue;
       const st = await lstat(abs);
+      if (ignore(rel.split(sep).join('/'), st.isDirectory())) continue;
       if (st.isDirectory()) {
         out.push({ rel, abs, type: 'directory', mode: st.mode & 0o7777, size: 0 });
         await visit(abs);
@@ -44,7 +45,7 @@ export async function tarDirectory(
   root: string,
   prefix: string,
   out: string,
-  opts: { gzip?: boolean; gzipLevel?: number; ignore?: (rel: string) => boolean; transform?: (rel: string, data: Buffer) => Buffer; start?: number } = {},
+  opts: { gzip?: boolean; gzipLevel?: number; ignore?: (rel: string, isDir: boolean) => boolean; transform?: (rel: string, data: Buffer) => Buffer; start?: number } = {},
 ): Promise<{ sha256: string; size: number }> {
   const file = new TarFileStream(out, { gzip: opts.gzip, gzipLevel: opts.gzipLevel, start: opts.start });
   const { tar } = file;
@@ -66,40 +67,110 @@ export async function tarDirectory(
 
 const SEMVER = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
-function helmIgnore(text: string): (rel: string) => boolean {
-  const pats = text
-    .split('\n')
+/** A Go `filepath.Match` pattern (what .helmignore rules are) as a regular expression. */
+function goGlob(pattern: string, what: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\' && i + 1 < pattern.length) re += pattern[++i].replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+    else if (c === '[') {
+      const close = pattern.indexOf(']', i + 2);
+      if (close < 0) throw new UserError(`${what}: "${pattern}" is not a valid pattern (an unclosed "[")`);
+      let body = pattern.slice(i + 1, close);
+      const negate = body.startsWith('^');
+      if (negate) body = body.slice(1);
+      re += `[${negate ? '^' : ''}${body.replace(/[\\\]]/g, '\\$&')}]`;
+      i = close;
+    } else re += c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * .helmignore as `helm package` reads it: blank lines and # comments skipped; "!" negates; a
+ * trailing "/" matches directories only; a leading "/" or any "/" matches the path from the
+ * chart's root, otherwise just the file name; "**" is refused; the first rule that decides
+ * wins (a negated rule ignores whatever it does not match, as Helm does). Helm's own default,
+ * dotfiles under templates/, comes last.
+ */
+export function helmIgnore(text: string, what: string): (rel: string, isDir: boolean) => boolean {
+  const rules = [...text.split('\n'), 'templates/.?*']
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'))
-    .map((p) => new RegExp(`^${p.replace(/\/$/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '.')}(/.*)?$`));
-  return (rel) => pats.some((re) => re.test(rel) || re.test(basename(rel)));
+    .map((raw) => {
+      if (raw.includes('**')) throw new UserError(`${what}: "${raw}": the ** syntax is not supported (helm refuses it too)`);
+      let rule = raw;
+      const negate = rule.startsWith('!');
+      if (negate) rule = rule.slice(1);
+      const mustDir = rule.endsWith('/');
+      if (mustDir) rule = rule.slice(0, -1);
+      const whole = rule.includes('/');
+      const re = goGlob(rule.replace(/^\//, ''), what);
+      return { negate, mustDir, match: (rel: string) => re.test(whole ? rel : posix.basename(rel)) };
+    });
+  return (rel, isDir) => {
+    for (const r of rules) {
+      if (r.negate) {
+        if ((r.mustDir && !isDir) || !r.match(rel)) return true;
+        continue;
+      }
+      if (r.mustDir && !isDir) continue;
+      if (r.match(rel)) return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * Refuses symlinks that point outside a folder (absolute, or up past its root): the bundle
+ * would carry a link its own import and `tar` extraction checks refuse.
+ */
+export async function checkLinks(root: string, what: string): Promise<void> {
+  for (const e of await walk(root)) {
+    if (e.type !== 'symlink') continue;
+    const target = await readlink(e.abs);
+    const resolved = posix.normalize(posix.join(posix.dirname(e.rel.split(sep).join('/')), target));
+    if (isAbsolute(target) || resolved === '..' || resolved.startsWith('../'))
+      throw new UserError(`${what}: ${e.rel} is a symlink to "${target}", outside ${basename(root)}/; a bundle holds only links within itself (copy the file in, or make the link relative)`);
+  }
+}
+
+/** Reads and validates a chart's Chart.yaml (name, SemVer 2 version, apiVersion). */
+export async function readChart(dir: string): Promise<{ name: string; version: string }> {
+  const chartFile = join(dir, 'Chart.yaml');
+  let chart: { apiVersion?: string; name?: string; version?: string };
+  try {
+    // as text: a version written 1.0 stays "1.0" (not the number 1)
+    chart = parse(await readFile(chartFile, 'utf8'), { schema: 'failsafe' }) as typeof chart;
+  } catch (err) {
+    throw new UserError(`${chartFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: a chart directory needs Chart.yaml' : `not valid YAML: ${(err as Error).message.split('\n')[0]}`}`);
+  }
+  if (!chart || typeof chart !== 'object' || !['v1', 'v2'].includes(String(chart.apiVersion))) throw new UserError(`${chartFile}: apiVersion must be v1 or v2`);
+  if (!chart.name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(chart.name)) throw new UserError(`${chartFile}: name "${chart.name ?? ''}" is not a valid chart name`);
+  if (!chart.version || !SEMVER.test(String(chart.version))) throw new UserError(`${chartFile}: version "${chart.version ?? ''}" is not SemVer 2 (e.g. 1.2.3)`);
+  return { name: chart.name, version: String(chart.version) };
 }
 
 /** `helm package`: <name>-<version>.tgz holding <name>/…; Chart.yaml validated; optional global.imageRegistry. */
 export async function packageChart(dir: string, outDir: string, imageRegistry?: string): Promise<{ file: string; name: string; version: string }> {
-  const chartFile = join(dir, 'Chart.yaml');
-  let chart: { apiVersion?: string; name?: string; version?: string };
-  try {
-    chart = parse(await readFile(chartFile, 'utf8')) as typeof chart;
-  } catch (err) {
-    throw new UserError(`${chartFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: a chart directory needs Chart.yaml' : `not valid YAML: ${(err as Error).message.split('\n')[0]}`}`);
-  }
-  if (!chart || !['v1', 'v2'].includes(String(chart.apiVersion))) throw new UserError(`${chartFile}: apiVersion must be v1 or v2`);
-  if (!chart.name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(chart.name)) throw new UserError(`${chartFile}: name "${chart.name ?? ''}" is not a valid chart name`);
-  if (!chart.version || !SEMVER.test(String(chart.version))) throw new UserError(`${chartFile}: version "${chart.version ?? ''}" is not SemVer 2 (e.g. 1.2.3)`);
-  const version = String(chart.version);
-  let ignore: (rel: string) => boolean = (rel) => rel === '.helmignore';
-  try {
-    const hi = helmIgnore(await readFile(join(dir, '.helmignore'), 'utf8'));
-    ignore = (rel) => rel === '.helmignore' || hi(rel);
-  } catch {
-    // no .helmignore
-  }
+  const chart = await readChart(dir);
+  const version = chart.version;
+  const ignoreFile = join(dir, '.helmignore');
+  const ignore = helmIgnore(await readFile(ignoreFile, 'utf8').catch(() => ''), ignoreFile);
+  if (ignore('Chart.yaml', false)) throw new UserError(`${ignoreFile}: its rules exclude Chart.yaml (a "!" rule excludes every path it does not match, as in helm), so helm package would fail too`);
   const transform = imageRegistry
     ? (rel: string, data: Buffer) => {
         if (rel !== 'values.yaml') return data;
+        const valuesFile = join(dir, 'values.yaml');
         const doc = parseDocument(data.toString('utf8'));
-        doc.setIn(['global', 'imageRegistry'], imageRegistry);
+        if (doc.errors.length) throw new UserError(`${valuesFile}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+        const global = doc.get('global');
+        if (global !== undefined && global !== null && !isMap(global)) throw new UserError(`${valuesFile}: global is not a map, so imageRegistry (set for this chart in the spec) cannot go under it`);
+        if (doc.contents !== null && !isMap(doc.contents)) throw new UserError(`${valuesFile}: expected a map at the top, so global.imageRegistry cannot be set`);
+        if (global === null || global === undefined) doc.set('global', doc.createNode({ imageRegistry }));
+        else doc.setIn(['global', 'imageRegistry'], imageRegistry);
         return Buffer.from(doc.toString());
       }
     : undefined;

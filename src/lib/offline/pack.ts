@@ -5,7 +5,7 @@
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatSha256Sums, sha256File } from '../archive/checksums.js';
-import { splitFile } from '../archive/split.js';
+import { removeParts, splitFile } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, DiskFullError, type ArchiveFormat, type ArchiveRegion } from '../image/archive-writer.js';
@@ -116,7 +116,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
       const parts = await splitFile(res.file, opts.splitSize, { removeOriginal: true });
       files = [...parts.map((p) => ({ path: basename(p.path), size: p.size, sha256: p.sha256 })), ...files];
       output = parts[0].path;
-    }
+    } else await removeParts(res.file);
     checksums = `${opts.output}.sha256`;
     // the whole archive's checksum is listed too: after `cat <file>.part-* > <file>` it verifies
     await writeFile(checksums, formatSha256Sums(files.map((f) => ({ file: f.path, sha256: f.sha256 }))));

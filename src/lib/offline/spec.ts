@@ -1,11 +1,11 @@
 // bundle.yaml: one offline package. Every error names the file and the key.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UserError } from '../errors.js';
 import { parsePlatform, type Platform } from '../image/manifest.js';
 import { listEntries } from '../inputs.js';
-import { parseReference, ReferenceError, type Reference } from '../registry/reference.js';
+import { formatReference, parseReference, ReferenceError, type Reference } from '../registry/reference.js';
 import type { PackFormat } from './pack.js';
 
 export interface BundleSpec {
@@ -104,7 +104,32 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
     return { path: c.path, ...(c.imageRegistry ? { imageRegistry: String(c.imageRegistry) } : {}) };
   });
   const compose = pathList('compose').map((c) => ({ path: c.path }));
-  const files = pathList('files', ['to']).map((f) => ({ path: f.path, ...(f.to ? { to: String(f.to) } : {}) }));
+  const files = pathList('files', ['to']).map((f, i) => {
+    if (f.to === undefined) return { path: f.path };
+    const to = String(f.to).replace(/\/+$/, '');
+    if (!to || to.startsWith('/') || to.split('/').some((c) => c === '..' || c === '.' || c === ''))
+      throw new UserError(`${at(`files[${i}].to`)}: "${String(f.to)}" must be a relative path inside files/ (no "..", ".", or leading "/")`);
+    return { path: f.path, to };
+  });
+  // two components landing on one name would overwrite each other
+  const clash = (key: string, names: string[], hint: string) => {
+    const first = new Map<string, number>();
+    names.forEach((n, i) => {
+      const j = first.get(n);
+      if (j !== undefined) throw new UserError(`${path}: ${key}[${j}] and ${key}[${i}] would both be ${n}; ${hint}`);
+      first.set(n, i);
+    });
+  };
+  clash('files', files.map((f) => `files/${f.to ?? basename(f.path)}`), 'give one of them a different "to"');
+  if (compose.length > 1) clash('compose', compose.map((c) => `compose/${name}-${basename(c.path)}-docker-compose.tar.gz`), 'rename one of the folders');
+  if (layout === 'plugin') clash('images', images.map((r) => `compass-plugins-${name}-${r.repository.split('/').pop()}-${version}-image.tar.gz`), 'the plugin layout names each image archive by the last part of its repository');
+  else {
+    const seen = new Set<string>();
+    images = images.filter((r) => {
+      const k = formatReference(r);
+      return seen.has(k) ? false : (seen.add(k), true);
+    });
+  }
   let pluginYaml: string | undefined;
   if (doc.plugin !== undefined) {
     const p = doc.plugin as Record<string, unknown>;
@@ -114,5 +139,6 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   }
   if (layout === 'plugin' && !pluginYaml) throw new UserError(`${path}: layout plugin needs plugin.yaml (the plugin's yaml)`);
   if (layout === 'plugin' && format === 'oci') throw new UserError(`${at('images.format')}: the plugin layout stores one archive per image (docker-archive or oci-archive)`);
+  if (images.length + charts.length + compose.length + files.length === 0) throw new UserError(`${path}: names no components (images, charts, compose, files): the bundle would be empty`);
   return { file, name, version, layout: layout as 'release' | 'plugin', images, platform, format, charts, compose, files, pluginYaml };
 }

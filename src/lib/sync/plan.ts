@@ -66,6 +66,8 @@ export interface PlanOptions {
 }
 
 export function parseTargetPrefix(p: string): { registry: string; namespace: string } {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.trim()) && !/^docker:\/\//.test(p.trim()))
+    throw new UserError(`input "target": "${p}" is a URL; write the registry and namespace without a scheme (e.g. registry.example.com/namespace; plain-http registries go in insecure-registries)`);
   const clean = p.trim().replace(/^docker:\/\//, '').replace(/\/+$/, '');
   const [first, ...rest] = clean.split('/');
   if (!first || !looksLikeRegistry(first)) throw new UserError(`input "target": "${p}" must start with a registry host (e.g. registry.example.com/namespace)`);
@@ -80,6 +82,7 @@ export function mapTarget(source: Reference, prefix: { registry: string; namespa
     const sp = stripPrefix.replace(/\/+$/, '');
     if (full.startsWith(`${sp}/`)) path = full.slice(sp.length + 1);
     else if (source.repository.startsWith(`${sp}/`)) path = source.repository.slice(sp.length + 1);
+    else if (full === sp || source.repository === sp) throw new UserError(`${where}: strip-prefix "${stripPrefix}" is the whole of ${full}, leaving no repository name`);
     else throw new UserError(`${where}: ${full} does not start with strip-prefix "${stripPrefix}"`);
   }
   const repository = prefix.namespace ? `${prefix.namespace}/${path}` : path;
