@@ -78,9 +78,36 @@ describe('sync-images', { skip }, () => {
       // some of the requested platforms there: those are copied, the rest named in a warning
       const some = await runCli(['sync-images', '--images', 'release/app:1.0.0', '--source-registry', src.host, '--target', dst.host, '--platforms', 'linux/s390x,linux/arm64', '--output-dir', workDir('o')]);
       assert.equal(some.code, 0, some.stderr);
-      assert.match(some.stderr, /warning: .*release\/app:1\.0\.0: has no linux\/s390x; copied linux\/arm64 only/);
+      assert.match(some.stderr, /warning: .*release\/app:1\.0\.0: has no linux\/s390x \(kept: linux\/arm64\)/);
       const entry = JSON.parse(readFileSync(some.outputs.report, 'utf8')).entries[0];
       assert.deepEqual([entry.result, entry.platforms, entry.missingPlatforms], ['synced', ['linux/arm64'], ['linux/s390x']]);
+    } finally {
+      await dst.stop();
+    }
+  });
+
+  test('pinned references: repo:tag@digest is tagged at the target; a digest-only pin with a platform filter is refused up front; YAML retry lines keep their targets', async () => {
+    const dst = await startRegistry();
+    try {
+      const db = fx.images[1].index.digest;
+      const pinned = await runCli(['sync-images', '--images', `${src.host}/release/db:1.0.0@${db}`, '--target', `${dst.host}/dig`, '--output-dir', workDir('o')]);
+      assert.equal(pinned.code, 0, pinned.stderr);
+      assert.equal(sha256(inspectRaw(`${dst.host}/dig/release/db:1.0.0`)), db, 'the tag exists at the target');
+
+      const filtered = await runCli(['sync-images', '--images', `${src.host}/release/app@${fx.images[0].index.digest}`, '--target', `${dst.host}/digf`, '--platforms', 'linux/amd64', '--output-dir', workDir('o')]);
+      assert.equal(filtered.code, 1);
+      assert.match(filtered.stderr, /images line 1: .*release\/app@sha256:[0-9a-f]{64} is pinned by digest and has no tag, but "platforms" writes a new index/);
+      assert.deepEqual(await catalog(dst), ['dig/release/db']);
+
+      // a YAML list with explicit targets: the retry file says where each image was going
+      const out = workDir('o');
+      const yaml = `${src.host}/release/missing:9.9: [${dst.host}/elsewhere/missing:9.9]\n${src.host}/release/app:1.0.0: ${dst.host}/elsewhere/app\n`;
+      const r = await runCli(['sync-images', '--images', yaml, '--output-dir', out]);
+      assert.equal(r.code, 1);
+      assert.equal(readFileSync(r.outputs['missing-source'], 'utf8'), `${src.host}/release/missing:9.9: [${dst.host}/elsewhere/missing:9.9]\n`);
+      assert.equal(sha256(inspectRaw(`${dst.host}/elsewhere/app:1.0.0`)), fx.images[0].index.digest, 'an explicit target without a tag keeps the source tag');
+      const again = await runCli(['sync-images', '--images', r.outputs['missing-source'], '--output-dir', workDir('o')]);
+      assert.match(again.stderr, new RegExp(`${src.host.replace(/\./g, '\\.')}/release/missing:9\\.9: source unavailable`));
     } finally {
       await dst.stop();
     }

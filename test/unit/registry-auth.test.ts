@@ -70,6 +70,8 @@ describe('registry-auth input', () => {
       ['docker.io', 'me', 'pw-literal-4'],
     ]);
     assert.equal(redact('env-pass-5 pw-literal-4'), '*** ***');
+    // unquoted values that look like numbers stay as written
+    assert.deepEqual(parseRegistryAuth('r.example: { username: 007, password: 0123456 }\nq.example: { username: u, password: 12e3 }').map((e) => e.credentials.password), ['0123456', '12e3']);
   });
 
   test('mistakes name the registry and what to fix, never a value', () => {

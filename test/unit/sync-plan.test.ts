@@ -68,6 +68,29 @@ describe('sync plan', () => {
     assert.throws(() => buildPlan({ text: 'a.example/x:1: c.example/y:1\nb.example/x:1: c.example/y:1\n' }, { targets: [] }), /images line 2: c.example\/y:1 is also the target of a.example\/x:1/);
   });
 
+  test('lists as people write them: "app" is "app:latest", explicit targets keep the source tag, a YAML list of references, YAML mistakes shown as such', () => {
+    const d = 'sha256:' + 'b'.repeat(64);
+    assert.deepEqual(fmt(buildPlan({ text: 'r.example/app\nr.example/app:latest\n' }, { targets: ['t.example'] })), [['r.example/app:latest', ['t.example/app:latest']]]);
+    assert.throws(() => buildPlan({ text: 'a.example/app\nb.example/app:latest\n' }, { targets: ['t.example'] }), /images line 2: t\.example\/app:latest is also the target of a\.example\/app:latest/);
+    assert.deepEqual(fmt(buildPlan({ text: `r.example/app:1.0: t.example/mirror/app\nr.example/db@${d}: [t.example/db]\n` }, { targets: [] })), [
+      ['r.example/app:1.0', ['t.example/mirror/app:1.0']],
+      [`r.example/db@${d}`, [`t.example/db@${d}`]],
+    ]);
+    assert.deepEqual(fmt(buildPlan({ text: '- r.example/app:1\n- r.example/db:2\n' }, { targets: ['t.example'] })), [
+      ['r.example/app:1', ['t.example/app:1']],
+      ['r.example/db:2', ['t.example/db:2']],
+    ]);
+    assert.throws(() => buildPlan({ text: '- source: r.example/app:1\n  targets: t.example/app:1\n  tags: [x]\n' }, { targets: [] }), /images line 1: "tags" renames under the target prefixes; with "targets", write the tag in each target/);
+    assert.throws(() => buildPlan({ text: 'r.example/app:1:\n  - t.example/a:1\n - ":stable"\n' }, { targets: [] }), /images line \d: not valid YAML/);
+  });
+
+  test('source-registry is a host; strip-prefix must leave a name; target is not a URL', () => {
+    for (const bad of ['harbor.example/release', 'not a host', 'http://h.example/x']) assert.throws(() => buildPlan({ text: 'release/app:1' }, { sourceRegistry: bad, targets: ['t.example'] }), /input "source-registry": ".*" must be a registry host\[:port\]/, bad);
+    assert.deepEqual(fmt(buildPlan({ text: 'release/app:1' }, { sourceRegistry: 'https://harbor.example:8443/', targets: ['t.example'] })), [['harbor.example:8443/release/app:1', ['t.example/release/app:1']]]);
+    assert.throws(() => buildPlan({ text: 'h.example/release/app:1' }, { targets: ['t.example'], stripPrefix: 'h.example/release/app' }), /strip-prefix "h\.example\/release\/app" is the whole of h\.example\/release\/app, leaving no repository name/);
+    assert.throws(() => buildPlan({ text: 'h.example/app:1' }, { targets: ['https://t.example/ns'] }), /input "target": "https:\/\/t\.example\/ns" is a URL; write the registry and namespace without a scheme/);
+  });
+
   test('shards split the list stably and completely', () => {
     assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
     assert.throws(() => parseShard('5/4'), /input "shard": "5\/4" is out of range/);
@@ -88,5 +111,8 @@ describe('sync plan', () => {
     assert.throws(() => loadImageList('images.txt', dir), /input "images": file images.txt was not found/);
     assert.throws(() => loadImageList('oem-list', dir), /there is no file named oem-list/);
     assert.throws(() => loadImageList('  \n ', dir), /input "images" is empty/);
+    assert.throws(() => loadImageList('# only a comment', dir), /input "images" lists no images \(only a comment\)/);
+    assert.throws(() => loadImageList('release/oem-images-lists', dir), /there is no file named release\/oem-images-lists \(for the image release\/oem-images-lists:latest, write the tag\)/);
+    assert.deepEqual(loadImageList('127.0.0.1:5000/app:1', dir), { text: '127.0.0.1:5000/app:1' });
   });
 });

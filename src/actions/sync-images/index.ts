@@ -8,7 +8,7 @@ import { parsePlatform } from '../../lib/image/manifest.js';
 import { forInput, input } from '../../lib/inputs.js';
 import { info, summary, warning } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
-import { registryHosts } from '../../lib/registry/reference.js';
+import { formatReference, registryHosts } from '../../lib/registry/reference.js';
 import { defineAction } from '../../lib/run.js';
 import { buildPlan, loadImageList, parseShard } from '../../lib/sync/plan.js';
 import { runSync } from '../../lib/sync/run.js';
@@ -39,15 +39,23 @@ export default defineAction({
       stripPrefix: inputs.stripPrefix,
       shard: parseShard(inputs.shard),
     });
-    const used = new Set(items.flatMap((i) => [i.source.registry, ...i.targets.map((t) => t.registry)]));
+    if (platforms) {
+      const pinned = items.find((i) => i.targets.some((t) => t.digest && !t.tag));
+      if (pinned) throw new UserError(`${pinned.where}: ${formatReference(pinned.source)} is pinned by digest and has no tag, but "platforms" writes a new index with a new digest; give it a tag (repo:tag@digest) or a ":tag" rename`);
+    }
+    // registry-auth is checked against the whole list, not only this shard's part of it
+    const everything = inputs.shard ? buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix }) : items;
+    const used = new Set(everything.flatMap((i) => [i.source.registry, ...i.targets.map((t) => t.registry)]));
     for (const a of auth) if (!used.has(a.registry)) warning(`registry-auth names ${a.registry}, which no image of this run uses`);
     info(`sync-images: ${items.length} images → ${items.reduce((n, i) => n + i.targets.length, 0)} targets${platforms ? ` (platforms ${inputs.platforms.join(', ')})` : ' (every platform)'}${inputs.dryRun ? ', dry run' : ''}`);
 
+    const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));
+    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`input "output-dir": ${inputs.outputDir || dir} cannot be used as a directory (${err.code ?? err.message})`);
+    });
     const pool = new RegistryPool({ credentials: credentialChain(auth), insecureRegistries: registryHosts(inputs.insecureRegistries, 'insecure-registries') });
     const report = await runSync({ items, pool, concurrency: inputs.concurrency, blobConcurrency: inputs.blobConcurrency, platforms, dryRun: inputs.dryRun, failFast: inputs.failFast });
 
-    const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));
-    await mkdir(dir, { recursive: true });
     const files = { missing: join(dir, 'missing-source.txt'), failed: join(dir, 'failed-push.txt'), report: join(dir, 'sync-report.json') };
     await writeFile(files.missing, report.missingSource.map((s) => `${s}\n`).join(''));
     await writeFile(files.failed, report.failedPush.map((s) => `${s}\n`).join(''));
@@ -68,7 +76,8 @@ export default defineAction({
 
     if (report.failed > 0) {
       const first = report.entries.find((e) => e.result !== 'synced' && e.result !== 'skipped' && e.result !== 'would-sync');
-      const why = first?.error ?? first?.targets.find((t) => t.error)?.error ?? first?.result;
+      let why = first?.error ?? first?.targets.find((t) => t.error)?.error ?? first?.result ?? '';
+      if (first && why.startsWith(`${first.source}: `)) why = why.slice(first.source.length + 2);
       throw new UserError(
         `${report.failed} of ${items.length} images failed (${report.missingSource.length} with an unavailable source${report.noPlatform.length ? `, ${report.noPlatform.length} without a requested platform` : ''}); first: ${first ? `${first.source}: ${why}` : '?'}. Lists to retry: ${files.missing}, ${files.failed}`,
       );

@@ -34,13 +34,16 @@ export class RegistryTarget implements ImageTarget {
   readonly name: string;
   readonly store: string;
   readonly location;
+  /** what the top manifest is pushed under: the tag when there is one (repo:tag@digest gets its tag), else the digest */
+  private readonly at: string;
   constructor(private readonly client: RegistryClient, private readonly ref: Reference) {
     this.name = formatReference(ref);
     this.store = `docker://${ref.registry}`;
     this.location = { registry: ref.registry, repository: ref.repository };
+    this.at = ref.tag ?? referenceTarget(ref);
   }
   async topDigest() {
-    return (await this.client.headManifest(this.ref.repository, referenceTarget(this.ref)))?.digest;
+    return (await this.client.headManifest(this.ref.repository, this.at))?.digest;
   }
   async hasBlob(desc: Descriptor) {
     return (await this.client.headBlob(this.ref.repository, desc.digest)) !== undefined;
@@ -52,7 +55,9 @@ export class RegistryTarget implements ImageTarget {
     return this.client.uploadBlob(this.ref.repository, desc.digest, desc.size, body, reopen);
   }
   async putManifest(m: Manifest, top: boolean) {
-    const stored = await this.client.putManifest(this.ref.repository, top ? referenceTarget(this.ref) : m.digest, m.bytes, m.mediaType);
+    if (top && this.at.startsWith('sha256:') && this.at !== m.digest)
+      throw new UserError(`${formatReference(this.ref)}: pinned by digest, but what would be pushed is ${m.digest} (a platform filter writes a new index); give the target a tag`);
+    const stored = await this.client.putManifest(this.ref.repository, top ? this.at : m.digest, m.bytes, m.mediaType);
     if (stored && stored !== m.digest) throw new UserError(`${formatReference(this.ref)}: the registry stored the manifest as ${stored}, expected ${m.digest}`);
   }
 }

@@ -114,7 +114,8 @@ export function parseRegistryAuth(text: string, env: NodeJS.ProcessEnv = process
   if (!text.trim()) return [];
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    // as text: an unquoted password like 0123456 or 12e3 stays what was written
+    doc = parseYaml(text, { schema: 'failsafe' });
   } catch (err) {
     throw new UserError(`input "${inputName}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }

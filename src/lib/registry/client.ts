@@ -102,7 +102,10 @@ export class RegistryClient {
       this.ready = undefined;
       const code = (err as NodeJS.ErrnoException).code;
       if (code && !(err instanceof HttpError)) {
-        const error = new UserError(`registry ${this.registry} is unreachable (${code}: ${(err as Error).message})`, { cause: err });
+        const msg = (err as Error).message.split('\n')[0];
+        // an HTTPS handshake answered in plain HTTP
+        const hint = /wrong version number|WRONG_VERSION_NUMBER|packet length too long|EPROTO/i.test(`${code} ${msg}`) ? `; it seems to speak plain HTTP: list ${this.registry} in insecure-registries` : '';
+        const error = new UserError(`registry ${this.registry} is unreachable (${code}: ${msg})${hint}`, { cause: err });
         this.unreachable = { error, until: Date.now() + 30_000 };
         throw error;
       }
@@ -272,7 +275,7 @@ export class RegistryClient {
         headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
         body: () => bytes,
       });
-      if (res.status !== 201 && res.status !== 200) return this.fail(res, `${repo}:${ref} (manifest push)`);
+      if (res.status !== 201 && res.status !== 200) return this.fail(res, `${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref} (manifest push)`);
       await discard(res.body);
       const stored = digestOf(bytes);
       const announced = header(res.headers, 'docker-content-digest');

@@ -14,6 +14,8 @@ export interface SyncItem {
   targets: Reference[];
   /** where it was written: `images line 3` or `images file list.txt line 3` */
   where: string;
+  /** from a YAML list (targets given per image): a retry line names its targets too */
+  yaml?: boolean;
 }
 
 export interface ImageListText {
@@ -29,8 +31,10 @@ export function loadImageList(raw: string, cwd = process.cwd(), inputName = 'ima
   if (!trimmed.includes('\n')) {
     const path = resolve(cwd, trimmed);
     if (existsSync(path) && statSync(path).isFile()) return { text: readFileSync(path, 'utf8'), file: trimmed };
+    if (listEntries(trimmed).length === 0) throw new UserError(`input "${inputName}" lists no images (only a comment)`);
     if (/\.(txt|list|lst|ya?ml)$/i.test(trimmed) || /^\.{0,2}\//.test(trimmed)) throw new UserError(`input "${inputName}": file ${trimmed} was not found`);
-    if (!/[:@/]/.test(trimmed)) throw new UserError(`input "${inputName}": there is no file named ${trimmed} (for the image ${trimmed}:latest, write the tag)`);
+    // one word without a tag is more likely a list file that is not there than an image
+    if (!/[@]/.test(trimmed) && !/:[^/]*$/.test(trimmed)) throw new UserError(`input "${inputName}": there is no file named ${trimmed} (for the image ${trimmed}:latest, write the tag)`);
   }
   return { text: raw };
 }
@@ -91,7 +95,9 @@ export function mapTarget(source: Reference, prefix: { registry: string; namespa
 
 function ref(s: string, where: string, defaultRegistry?: string): Reference {
   try {
-    return parseReference(s, { defaultRegistry });
+    const r = parseReference(s, { defaultRegistry });
+    // "app" is "app:latest": one name for one image, so the two merge and clash as one
+    return r.tag || r.digest ? r : { ...r, tag: 'latest' };
   } catch (err) {
     if (err instanceof ReferenceError) throw new UserError(`${where}: ${err.message}`);
     throw err;
@@ -112,9 +118,20 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   const inputName = opts.inputName ?? 'images';
   const at = (line: number) => (list.file ? `${inputName} file ${list.file} line ${line}` : `${inputName} line ${line}`);
   const prefixes = opts.targets.map(parseTargetPrefix);
-  const defaultRegistry = opts.sourceRegistry ? normaliseRegistry(opts.sourceRegistry.replace(/^https?:\/\//, '').replace(/\/+$/, '')) : undefined;
+  let defaultRegistry: string | undefined;
+  if (opts.sourceRegistry) {
+    const host = opts.sourceRegistry.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+    if (host.includes('/') || !looksLikeRegistry(host) || !/^[A-Za-z0-9.-]+(:\d+)?$/.test(host))
+      throw new UserError(`input "source-registry": "${opts.sourceRegistry}" must be a registry host[:port] (e.g. harbor.example.com); write a namespace in the list lines`);
+    defaultRegistry = normaliseRegistry(host);
+  }
   const items: SyncItem[] = [];
 
+  // an explicit target without a tag keeps the source's tag (or digest)
+  const explicitTarget = (t: string, source: Reference, where: string): Reference => {
+    const r = parseExplicit(t, where);
+    return r.tag || r.digest ? r : { ...r, ...(source.tag ? { tag: source.tag } : { digest: source.digest }) };
+  };
   const withPrefixes = (source: Reference, where: string, tags?: string[]) => {
     if (prefixes.length === 0) throw new UserError(`${where}: no target for ${formatReference(source)}: set the "target" input (or map the image to targets in YAML)`);
     return prefixes.flatMap((p) => (tags?.length ? tags : [undefined]).map((t) => mapTarget(source, p, opts.stripPrefix, where, t)));
@@ -126,19 +143,31 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   const lineOf = (n: YamlNode | null | undefined) => (n?.range ? counter.linePos(n.range[0]).line : 1);
   const yamlStructured = doc.errors.length === 0 && (isMap(doc.contents) || (isSeq(doc.contents) && doc.contents.items.some((i) => isMap(i))));
 
-  if (!yamlStructured) {
+  if (doc.errors.length && looksLikeYaml(list.text)) {
+    const e = doc.errors[0];
+    throw new UserError(`${at(e.linePos?.[0]?.line ?? 1)}: not valid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const scalarSeq = doc.errors.length === 0 && isSeq(doc.contents) && doc.contents.items.every((i) => isScalar(i));
+  if (scalarSeq && isSeq(doc.contents)) {
+    // a YAML list of references
+    for (const node of doc.contents.items as YamlNode[]) {
+      const where = at(lineOf(node));
+      const source = ref(String((node as { value: unknown }).value).trim(), where, defaultRegistry);
+      items.push({ source, targets: withPrefixes(source, where), where });
+    }
+  } else if (!yamlStructured) {
     for (const { source, where } of parseImageLines(list, { inputName, defaultRegistry })) items.push({ source, targets: withPrefixes(source, where), where });
   } else if (isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
       const keyNode = pair.key as YamlNode;
       const where = at(lineOf(keyNode));
       const source = ref(String(isScalar(keyNode) ? keyNode.value : keyNode), where, defaultRegistry);
-      items.push({ source, targets: yamlTargets(pair.value as YamlNode | null, source, where, withPrefixes, lineOf, at), where });
+      items.push({ source, targets: yamlTargets(pair.value as YamlNode | null, source, where, withPrefixes, lineOf, at, explicitTarget), where, yaml: true });
     }
   } else if (isSeq(doc.contents)) {
     for (const node of doc.contents.items) {
       const where = at(lineOf(node as YamlNode));
-      if (!isMap(node)) throw new UserError(`${where}: expected an entry with "source" and "targets"`);
+      if (!isMap(node)) throw new UserError(`${where}: expected an entry with "source" and "targets" (or a reference)`);
       const obj = node.toJSON() as Record<string, unknown>;
       const unknown = Object.keys(obj).filter((k) => !['source', 'target', 'targets', 'tags'].includes(k));
       if (unknown.length) throw new UserError(`${where}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} (use source, targets, tags)`);
@@ -146,8 +175,9 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
       const source = ref(obj.source, where, defaultRegistry);
       const tags = obj.tags === undefined ? undefined : ([] as unknown[]).concat(obj.tags).map(String);
       const explicit = obj.targets ?? obj.target;
-      const targets = explicit === undefined ? withPrefixes(source, where, tags) : ([] as unknown[]).concat(explicit).map((t) => ref(String(t), where));
-      items.push({ source, targets, where });
+      if (explicit !== undefined && tags !== undefined) throw new UserError(`${where}: "tags" renames under the target prefixes; with "targets", write the tag in each target`);
+      const targets = explicit === undefined ? withPrefixes(source, where, tags) : ([] as unknown[]).concat(explicit).map((t) => explicitTarget(String(t), source, where));
+      items.push({ source, targets, where, yaml: true });
     }
   }
 
@@ -171,6 +201,20 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   return out;
 }
 
+/** Whether text that failed to parse as YAML was meant as YAML (a plain list has no "key:" lines, "- " items or indentation). */
+function looksLikeYaml(text: string): boolean {
+  return listEntries(text).some((e) => /^\s*-\s/.test(e.value) || /:\s*$/.test(e.value) || /:\s+\S/.test(e.value)) || /^[ \t]+[^\s#]/m.test(text);
+}
+
+function parseExplicit(s: string, where: string): Reference {
+  try {
+    return parseReference(s);
+  } catch (err) {
+    if (err instanceof ReferenceError) throw new UserError(`${where}: ${err.message}`);
+    throw err;
+  }
+}
+
 function yamlTargets(
   value: YamlNode | null,
   source: Reference,
@@ -178,6 +222,7 @@ function yamlTargets(
   withPrefixes: (s: Reference, where: string, tags?: string[]) => Reference[],
   lineOf: (n: YamlNode | null | undefined) => number,
   at: (line: number) => string,
+  explicitTarget: (t: string, source: Reference, where: string) => Reference,
 ): Reference[] {
   if (value === null || (isScalar(value) && ['', '~', 'null'].includes(String(value.value ?? '')))) return withPrefixes(source, where);
   const nodes: YamlNode[] = isSeq(value) ? (value.items as YamlNode[]) : [value];
@@ -188,7 +233,7 @@ function yamlTargets(
     if (!isScalar(n)) throw new UserError(`${w}: targets must be image references or ":tag" renames`);
     const s = String(n.value).trim();
     if (s.startsWith(':')) renames.push(s.slice(1));
-    else out.push(ref(s, w));
+    else out.push(explicitTarget(s, source, w));
   }
   if (renames.length) {
     for (const t of renames) if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(t)) throw new UserError(`${where}: ":${t}" is not a valid tag`);

@@ -77,6 +77,18 @@ function classify(item: SyncItem, r: CopyResult): ReportEntry {
   };
 }
 
+/**
+ * The lines of a retry file, fed back as `images`: the source alone, or, for an image from a
+ * YAML list (its targets given with it), `source: [targets]`, so it goes where it was meant to.
+ */
+function retryLines(entries: ReportEntry[], items: SyncItem[], pick: (e: ReportEntry) => boolean): string[] {
+  return entries.flatMap((e, i) => {
+    if (!pick(e)) return [];
+    const item = items[i];
+    return [item.yaml ? `${e.source}: [${item.targets.map(formatReference).join(', ')}]` : e.source];
+  });
+}
+
 export async function runSync(opts: SyncOptions): Promise<SyncReport> {
   const progress = new Progress({ label: opts.dryRun ? 'sync (dry run)' : 'sync', totalItems: opts.items.length, itemName: 'images', intervalMs: opts.progressIntervalMs });
   const copier = new Copier({ blobConcurrency: opts.blobConcurrency, onBytes: (n) => progress.add({ bytes: n }) });
@@ -88,7 +100,7 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
     const r = await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun });
     const entry = classify(item, r);
     progress.add({ items: 1 });
-    if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')}; copied ${entry.platforms.join(', ')} only`);
+    if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')} (kept: ${entry.platforms.join(', ')})`);
     if (entry.result === 'missing-source' || entry.result === 'no-platform' || entry.result === 'failed') {
       const why = entry.error ?? entry.targets.filter((t) => t.error).map((t) => `${t.target}: ${t.error}`).join('; ');
       const what = { 'missing-source': 'source unavailable', 'no-platform': 'no requested platform', failed: 'failed' }[entry.result];
@@ -104,8 +116,8 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
     synced: count('synced'),
     skipped: count('skipped'),
     failed: count('failed') + count('missing-source') + count('no-platform') + count('not-attempted'),
-    missingSource: entries.filter((e) => e.result === 'missing-source').map((e) => e.source),
-    failedPush: entries.filter((e) => e.result === 'failed' || e.result === 'not-attempted').map((e) => e.source),
+    missingSource: retryLines(entries, opts.items, (e) => e.result === 'missing-source'),
+    failedPush: retryLines(entries, opts.items, (e) => e.result === 'failed' || e.result === 'not-attempted'),
     noPlatform: entries.filter((e) => e.result === 'no-platform').map((e) => e.source),
     bytes: copier.stats.bytesFetched,
     blobsFetched: copier.stats.blobsFetched,
