@@ -90,9 +90,19 @@ export interface ListEntry {
 }
 
 /** Splits a list on newlines and commas, dropping `#` comments and blanks; keeps line numbers. */
-export function listEntries(text: string): ListEntry[] {
+/**
+ * The entries of a list input: one per line (or comma-separated), `#` comments. `lines`: one
+ * entry per line and comments only on their own line, for values that may hold "," or " #"
+ * (file names).
+ */
+export function listEntries(text: string, opts: { lines?: boolean } = {}): ListEntry[] {
   const out: ListEntry[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
+    if (opts.lines) {
+      const value = raw.trim();
+      if (value && !value.startsWith('#')) out.push({ value, line: i + 1 });
+      return;
+    }
     const hash = raw.search(/(^|\s)#/);
     const line = hash >= 0 ? raw.slice(0, hash) : raw;
     for (const part of line.split(',')) {

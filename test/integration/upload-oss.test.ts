@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -515,6 +515,113 @@ describe('upload-oss → S3: abort (s3rver extended with AbortMultipartUpload an
       assert.equal((await s3stats()).aborted, 2);
     } finally {
       await s3.stop();
+    }
+  });
+});
+
+describe('upload-oss: what a release engineer trips over (sources, part sizes, changing files, signed URLs, resume off)', () => {
+  test('sources: symlinks followed, * skips dotfiles, names with "," and " #", two files on one key refused, an empty list refused', async () => {
+    const dir = workDir('src');
+    mkdirSync(join(dir, 'real'), { recursive: true });
+    mkdirSync(join(dir, 'x86'));
+    mkdirSync(join(dir, 'arm'));
+    writeFileSync(join(dir, 'real', 'app-1.2.tar'), 'app');
+    writeFileSync(join(dir, 'real', '.env'), 'SECRET=1');
+    writeFileSync(join(dir, 'real', 'app,v2 #1.tar'), 'odd');
+    symlinkSync(join(dir, 'real', 'app-1.2.tar'), join(dir, 'real', 'app-latest.tar'));
+    writeFileSync(join(dir, 'x86', 'app.tar'), 'x86');
+    writeFileSync(join(dir, 'arm', 'app.tar'), 'arm');
+    const out = workDir('dst');
+    const r = await runCli(['upload-oss', '--source', `${join(dir, 'real', '*')}\n${join(dir, 'real', 'app,v2 #1.tar')}`, '--destination', `file://${out}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['app,v2 #1.tar', 'app-1.2.tar', 'app-latest.tar'], 'the link is uploaded, .env is not');
+    assert.equal(readFileSync(join(out, 'app-latest.tar'), 'utf8'), 'app');
+
+    const clash = await runCli(['upload-oss', '--source', `${join(dir, 'x86', 'app.tar')}\n${join(dir, 'arm', 'app.tar')}`, '--destination', `file://${workDir('dst2')}`]);
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /input "source" line 2: .*arm\/app\.tar and .*x86\/app\.tar would both be uploaded as app\.tar/);
+    const empty = await runCli(['upload-oss', '--source', '# nothing yet', '--destination', `file://${workDir('dst3')}`]);
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /input "source" lists no file/);
+  });
+
+  test('a part size the store would refuse is refused before anything is sent', async () => {
+    const dir = workDir('ps');
+    writeFileSync(join(dir, 'a.bin'), data(300_000, 3));
+    // AWS S3 (no custom endpoint): parts of 5 MiB or more; nothing is contacted to find out
+    const aws = await runCli(['upload-oss', '--source', join(dir, 'a.bin'), '--destination', 's3://release-bucket/x', '--part-size', '100KiB', '--access-key-id', 'AKIAEXAMPLE', '--access-key-secret', 'not-used-secret']);
+    assert.equal(aws.code, 1);
+    assert.match(aws.stderr, /input "part-size": 102\.4 kB is below the 5\.2 MB a part must be at s3:\/\/release-bucket\/x/);
+    // 10,000 parts at most: a sparse 1.1 GB file at 100 KiB would need 10,743
+    const sparse = join(dir, 'disk.raw');
+    writeFileSync(sparse, '');
+    truncateSync(sparse, 1_100_000_000);
+    const oss = await runCli(['upload-oss', '--source', sparse, '--destination', 'oss://infra-release/x', '--endpoint', 'http://127.0.0.1:9', '--part-size', '100KiB', '--access-key-id', 'a', '--access-key-secret', 'b-secret-value']);
+    assert.equal(oss.code, 1);
+    assert.match(oss.stderr, /input "part-size": .*disk\.raw \(1\.1 GB\) would take 10743 parts of 102\.4 kB, and oss:\/\/infra-release\/x takes at most 10000; use a part size of at least 110\.0 kB/);
+  });
+
+  test('an HTTP destination with a signed query and credentials: keys go in the path, the query stays; no output shows the secrets; a file that changes while it goes up fails the step', async () => {
+    const got = new Map<string, Buffer>();
+    const dir = workDir('sig');
+    const growing = join(dir, 'growing.log');
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        got.set(req.url ?? '', Buffer.concat(chunks));
+        // the file being uploaded is appended to while it goes up
+        if (req.url?.includes('growing.log')) appendFileSync(growing, 'more\n');
+        res.writeHead(201);
+        res.end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      writeFileSync(join(dir, 'a.txt'), 'a');
+      writeFileSync(join(dir, 'b.tar'), 'b');
+      const dest = `http://uploader:PassW0rdXyz@127.0.0.1:${port}/up/4?sig=QuerySecret123`;
+      const r = await runCli(['upload-oss', '--source', `${join(dir, 'a.txt')}\n${join(dir, 'b.tar')}`, '--destination', dest, '--manifest', join(dir, 'out', 'm.json')]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([...got.keys()].sort(), ['/up/4/a.txt?sig=QuerySecret123', '/up/4/b.tar?sig=QuerySecret123']);
+      const dry = await runCli(['upload-oss', '--source', join(dir, 'a.txt'), '--destination', dest, '--dry-run']);
+      const everything = r.stdout + r.stderr + dry.stdout + dry.stderr + readFileSync(join(dir, 'out', 'm.json'), 'utf8');
+      for (const secret of ['PassW0rdXyz', 'QuerySecret123']) assert.ok(!everything.includes(secret), secret);
+      assert.match(dry.stdout, new RegExp(`urls=http://127\\.0\\.0\\.1:${port}/up/4/a\\.txt`));
+
+      writeFileSync(growing, 'start\n');
+      const changing = await runCli(['upload-oss', '--source', growing, '--destination', `http://127.0.0.1:${port}/up`]);
+      assert.equal(changing.code, 1);
+      assert.match(changing.stderr, /growing\.log changed while it was uploaded .*: upload it again once it is final/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('resume off after a killed run: the upload its checkpoint recorded is aborted, not left in the bucket', async () => {
+    const oss = await startOssServer({ buckets: ['infra-release'] });
+    const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 200 }] });
+    try {
+      const dir = workDir('roff');
+      writeFileSync(join(dir, 'big.bin'), data(600_000, 22));
+      const state = workDir('roff-state');
+      const args = ['upload-oss', '--source', join(dir, 'big.bin'), '--destination', 'oss://infra-release/roff', '--part-size', '100KiB', '--part-concurrency', '1', '--state-dir', state, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret];
+      const run = startCli([...args, '--endpoint', proxy.url]);
+      const parts = async () => (await proxy.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
+      for (let i = 0; i < 400 && (await parts()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
+      run.child.kill('SIGKILL');
+      await run.done;
+      const uploads = () => readdirSync(join(oss.dataDir, 'infra-release', 'uploads'));
+      assert.equal(uploads().length, 1);
+      const again = await runCli([...args, '--endpoint', oss.endpoint, '--resume', 'false', '--debug']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout + again.stderr, /resume is off: aborting the recorded upload/);
+      assert.deepEqual(uploads(), [], 'neither the old upload nor the new one is left');
+      assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('roff/big.bin')))), sha(data(600_000, 22)));
+    } finally {
+      await proxy.stop();
+      await oss.stop();
     }
   });
 });

@@ -1,7 +1,7 @@
 // upload-oss: release files to Aliyun OSS, S3(-compatible) stores, an HTTP endpoint or a directory:
 // multipart, parallel, resumable, checksum-verified.
-import { rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { forInput, input, listEntries, type Inputs } from '../../lib/inputs.js';
@@ -11,9 +11,28 @@ import { isLoopback } from '../../lib/registry/reference.js';
 import { listCheckpoints } from '../../lib/storage/checkpoint.js';
 import { restoreCheckpoints, saveCheckpoints } from '../../lib/storage/checkpoint-cache.js';
 import { defineAction } from '../../lib/run.js';
-import { expandDestination, openStorage } from '../../lib/storage/open.js';
+import { expandDestination, openStorage, shownDestination } from '../../lib/storage/open.js';
 import { selectFiles } from '../../lib/storage/select.js';
 import { uploadAll } from '../../lib/storage/upload.js';
+
+const ACLS: Record<string, string[]> = {
+  oss: ['private', 'public-read', 'public-read-write', 'default'],
+  s3: ['private', 'public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read', 'bucket-owner-read', 'bucket-owner-full-control'],
+};
+
+/** A canned ACL the destination's store knows (a typo would otherwise surface per object, or not at all). */
+function checkAcl(acl: string, destination: string): void {
+  const scheme = destination.split(':')[0];
+  const known = ACLS[scheme];
+  if (!known) throw new UserError(`input "acl" applies to oss:// and s3:// destinations, not ${scheme}://`);
+  if (!known.includes(acl)) throw new UserError(`input "acl": "${acl}" is not one of ${known.join(', ')}`);
+}
+
+async function usableDir(dir: string, inputName: string): Promise<void> {
+  await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`input "${inputName}": ${dir} cannot be used as a directory (${err.code ?? err.message})`);
+  });
+}
 
 function tagFromRef(): string | undefined {
   const ref = process.env.GITHUB_REF ?? '';
@@ -91,11 +110,17 @@ export default defineAction({
   inputs: spec,
   async main({ inputs, setOutput }) {
     const destination = expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() });
+    if (inputs.acl) checkAcl(inputs.acl, destination);
     const storage = storageFor(inputs, destination);
-    const files = await selectFiles(listEntries(inputs.source));
+    const entries = listEntries(inputs.source, { lines: true });
+    if (entries.length === 0) throw new UserError('input "source" lists no file (only blank lines or comments)');
+    const files = await selectFiles(entries);
     const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
+    // where results go is checked before anything is sent
+    if (!inputs.dryRun) await usableDir(stateDir, 'state-dir');
+    if (inputs.manifest) await usableDir(dirname(resolve(inputs.manifest)), 'manifest');
     if (inputs.resume && !inputs.dryRun) await restoreCheckpoints(stateDir, destination);
-    info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${destination}${inputs.dryRun ? ' (dry run)' : ''}`);
+    info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${shownDestination(destination)}${inputs.dryRun ? ' (dry run)' : ''}`);
     const objects = await uploadAll(files, storage, {
       concurrency: inputs.concurrency,
       partSize: inputs.partSize,
@@ -111,14 +136,14 @@ export default defineAction({
     });
     const uploaded = objects.filter((o) => o.status === 'uploaded');
     if (inputs.manifest) {
-      await writeFile(inputs.manifest, JSON.stringify({ destination, objects: objects.map((o) => ({ url: o.url, key: o.key, size: o.size, sha256: o.sha256, status: o.status })) }, null, 2) + '\n');
+      await writeFile(inputs.manifest, JSON.stringify({ destination: shownDestination(destination), objects: objects.map((o) => ({ url: o.url, key: o.key, size: o.size, sha256: o.sha256, status: o.status })) }, null, 2) + '\n');
       setOutput('manifest', resolve(inputs.manifest));
     }
     setOutput('urls', objects.map((o) => o.url).join('\n'));
     setOutput('uploaded', uploaded.length);
     setOutput('skipped', objects.filter((o) => o.status === 'skipped').length);
     setOutput('bytes', uploaded.reduce((n, o) => n + o.size, 0));
-    summary.heading(`upload-oss: ${uploaded.length} uploaded, ${objects.filter((o) => o.status === 'skipped').length} unchanged → ${destination}`);
+    summary.heading(`upload-oss: ${uploaded.length} uploaded, ${objects.filter((o) => o.status === 'skipped').length} unchanged → ${shownDestination(destination)}`);
     summary.table(['object', 'size', 'result', 'verified'], objects.map((o) => [o.url, formatBytes(o.size), o.status, o.verified ?? '']));
   },
   // With resume on, an unfinished multipart upload is kept for the next run to continue (and its

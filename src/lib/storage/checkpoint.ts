@@ -81,9 +81,17 @@ export async function planMultipart(
   resume: boolean,
   create: () => Promise<string>,
   log: (line: string) => void,
+  /** without resume, an upload a checkpoint recorded is aborted (not left to linger in the bucket) */
+  abort?: (uploadId: string) => Promise<void>,
 ): Promise<MultipartPlan> {
   const cp = new CheckpointFile(stateDir, identity);
-  let state = resume ? await cp.load() : undefined;
+  let state = await cp.load();
+  if (state && !resume) {
+    log(`${url}: resume is off: aborting the recorded upload ${state.uploadId}`);
+    await abort?.(state.uploadId).catch((e: Error) => log(`${url}: the abort of ${state!.uploadId} failed: ${e.message}`));
+    await cp.remove();
+    state = undefined;
+  }
   const resumed = state !== undefined;
   if (state) log(`${url}: resuming upload ${state.uploadId} with ${Object.keys(state.parts).length} parts done`);
   else {

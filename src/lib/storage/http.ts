@@ -11,15 +11,20 @@ import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } fr
 export class HttpStorage implements Storage {
   constructor(readonly base: string, private readonly token: string | undefined, private readonly method: 'PUT' | 'POST') {}
 
+  /** <base>/<key>: the key goes into the path, a query string (a signed URL) stays at the end. */
   url(key: string): string {
-    return `${this.base.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    const u = new URL(this.base);
+    const path = key ? `/${key.split('/').map(encodeURIComponent).join('/')}` : '';
+    u.pathname = `${u.pathname.replace(/\/+$/, '')}${path}`;
+    return u.toString();
   }
 
   private headers(): Record<string, string> {
     return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
 
-  private shown(key: string): string {
+  /** The object's URL as printed and recorded: no credentials, no query (it may be a signature). */
+  shown(key: string): string {
     const u = new URL(this.url(key));
     return `${u.origin}${u.pathname}`;
   }

@@ -2,7 +2,8 @@
 // {version} and {tag} placeholders.
 import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { addSecret } from '../log.js';
+import { addSecret, warning } from '../log.js';
+import { isLoopback } from '../registry/reference.js';
 import { FileStorage } from './file.js';
 import { HttpStorage } from './http.js';
 import { OssStorage } from './oss.js';
@@ -17,12 +18,39 @@ export interface Credentials {
   token?: string;
 }
 
+/** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */
+export function shownDestination(dest: string): string {
+  if (!/^https?:\/\//.test(dest)) return dest;
+  try {
+    const u = new URL(dest);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return dest;
+  }
+}
+
 export function expandDestination(dest: string, values: { version?: string; tag?: string }): string {
-  return dest.replace(/\{(version|tag)\}/g, (_m, name: 'version' | 'tag') => {
+  const out = dest.replace(/\{(version|tag)\}/g, (_m, name: 'version' | 'tag') => {
     const v = values[name];
     if (!v) throw new UserError(`input "destination" uses {${name}}, but no ${name} is set (input "${name}"${name === 'tag' ? ', or a tag in GITHUB_REF' : ''})`);
     return v;
   });
+  const unknown = /\{[A-Za-z_-]+\}/.exec(out);
+  if (unknown) throw new UserError(`input "destination": unknown placeholder ${unknown[0]} (use {version} or {tag})`);
+  return out;
+}
+
+/** An endpoint input: an http(s) URL, or (OSS) a bare host. */
+function checkEndpoint(endpoint: string, bareHostOk: boolean): void {
+  const example = bareHostOk ? 'oss-cn-hangzhou.aliyuncs.com or https://…' : 'https://s3.example.com';
+  const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : bareHostOk ? `https://${endpoint}` : '';
+  let u: URL | undefined;
+  try {
+    u = text ? new URL(text) : undefined;
+  } catch {
+    u = undefined;
+  }
+  if (!u || !['http:', 'https:'].includes(u.protocol) || !u.hostname) throw new UserError(`input "endpoint": "${endpoint}" is not ${bareHostOk ? 'a host or an http(s) URL' : 'an http(s) URL'} (e.g. ${example})`);
 }
 
 export function openStorage(dest: string, creds: Credentials, opts: { endpoint?: string; region?: string; method?: 'PUT' | 'POST'; role?: OidcRole } = {}): Storage {
@@ -36,6 +64,7 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
       if (!rest) throw new UserError('input "destination": file:// needs a directory');
       return new FileStorage(dest, resolve(rest));
     case 's3': {
+      if (opts.endpoint) checkEndpoint(opts.endpoint, false);
       const [bucket, ...path] = rest.split('/');
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket ?? '')) throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid bucket name (s3://bucket/prefix)`);
       const prefix = path.join('/').replace(/^\/+/, '');
@@ -44,9 +73,21 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
       return new S3Storage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, { region: opts.region, endpoint: opts.endpoint, credentials });
     }
     case 'http':
-    case 'https':
+    case 'https': {
+      let u: URL;
+      try {
+        u = new URL(dest);
+      } catch {
+        throw new UserError(`input "destination": "${shownDestination(dest)}" is not a URL`);
+      }
+      // a password or signature in the URL is a secret too
+      addSecret(decodeURIComponent(u.password));
+      for (const v of u.searchParams.values()) if (v.length >= 8) addSecret(v);
+      if (scheme === 'http' && creds.token && !isLoopback(u.host)) warning(`input "token" goes to ${u.host} over plain http, readable on the way; use https`);
       return new HttpStorage(dest, creds.token, opts.method ?? 'PUT');
+    }
     case 'oss': {
+      if (opts.endpoint) checkEndpoint(opts.endpoint, true);
       const [bucket, ...path] = rest.split('/');
       if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket ?? '')) throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid OSS bucket name (oss://bucket/prefix)`);
       const prefix = path.join('/').replace(/^\/+/, '');

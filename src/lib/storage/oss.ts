@@ -33,6 +33,8 @@ type OssClient = any;
 
 export class OssStorage implements Storage {
   readonly wantsCrc64 = true;
+  /** OSS takes 10,000 parts of 100 KiB or more */
+  readonly limits = { maxParts: 10_000, minPartSize: 100 * 1024 };
   private client?: Promise<OssClient>;
 
   constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: OssOptions) {
@@ -100,7 +102,10 @@ export class OssStorage implements Storage {
     if (e.code === 'NoSuchBucket') return new UserError(`${this.url(key)}: bucket ${this.bucket} does not exist`);
     if (e.status === 403 || ['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'SecurityTokenExpired', 'InvalidSecurityToken'].includes(e.code ?? ''))
       return new UserError(`${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check ${this.opts.role ? `the policy of ${this.opts.role.roleArn}` : `access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''}`} and the bucket policy`);
-    return err;
+    if (err instanceof UserError) return err;
+    // anything else still names the object, the status and what the store said
+    const said = ((err as Error).message ?? String(err)).split('\n')[0].slice(0, 200);
+    return new UserError(`${this.url(key)}: ${what} failed (${e.status && e.status > 0 ? e.status : 'no answer'}${e.code ? ` ${e.code}` : ''}): ${said}`, { cause: err });
   }
 
   private retryable(err: unknown): boolean {
@@ -186,6 +191,7 @@ export class OssStorage implements Storage {
       opts.resume && !fresh,
       async () => ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
       debug,
+      async (id) => void (await c.abortMultipartUpload(name, id)),
     );
     const { cp, state: st, todo, count, range } = plan;
     let sent = 0;

@@ -40,11 +40,14 @@ export class S3Storage implements Storage {
 
   /** AWS itself (no custom endpoint) keeps a full-object CRC-64/NVME of every new object */
   readonly wantsCrc64nvme: boolean;
+  /** AWS takes 10,000 parts of 5 MiB or more; an S3-compatible store (a custom endpoint) sets its own minimum */
+  readonly limits: { maxParts: number; minPartSize?: number };
 
   private checksumMode: boolean;
 
   constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: S3Options) {
     this.wantsCrc64nvme = !opts.endpoint;
+    this.limits = { maxParts: 10_000, ...(opts.endpoint ? {} : { minPartSize: 5 * 1024 * 1024 }) };
     this.checksumMode = this.wantsCrc64nvme;
   }
 
@@ -76,7 +79,10 @@ export class S3Storage implements Storage {
       return new UserError(`${this.url(key)}: ${what} refused (${status ?? 403} ${shown}); check access-key-id/access-key-secret and the bucket policy`);
     }
     if (/Could not load credentials/i.test(e.message ?? '')) return new UserError(`${this.url(key)}: no credentials: set access-key-id and access-key-secret, or configure AWS credentials (e.g. aws-actions/configure-aws-credentials)`);
-    return err;
+    if (err instanceof UserError) return err;
+    // anything else still names the object, the status and what the store said
+    const said = (e.message ?? String(err)).split('\n')[0].slice(0, 200);
+    return new UserError(`${this.url(key)}: ${what} failed (${status ?? (e as { code?: string }).code ?? 'no answer'}${code && code !== 'Error' ? ` ${code}` : ''}): ${said}`, { cause: err });
   }
 
   private retryable(err: unknown): boolean {
@@ -177,6 +183,7 @@ export class S3Storage implements Storage {
       opts.resume && !fresh,
       async () => (await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) })).UploadId!,
       debug,
+      (id) => this.abort(id, this.key(file.key)),
     );
     const { cp, state: st, todo, count, range } = plan;
     let sent = 0;

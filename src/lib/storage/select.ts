@@ -1,7 +1,7 @@
 // The files of the `source` input: paths, directories (every file under them) and globs
 // (*, ?, **). Each gets an object key: a file its name, a directory's files their path below
 // it, a glob's matches their path below the glob's fixed part. A line matching nothing fails.
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ListEntry } from '../inputs.js';
@@ -12,26 +12,39 @@ export interface SourceFile {
   size: number;
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
+/** Files under a directory, symlinks followed (to files and directories, each directory once). */
+async function filesUnder(dir: string, seen = new Set<string>()): Promise<string[]> {
+  const real = await realpath(dir);
+  if (seen.has(real)) return [];
+  seen.add(real);
   const out: string[] = [];
   for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     if (e.name === '.git') continue;
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else if (e.isFile()) out.push(p);
+    const st = e.isSymbolicLink() ? await stat(p).catch(() => undefined) : e;
+    if (!st) continue; // a dangling link
+    if (st.isDirectory()) out.push(...(await filesUnder(p, seen)));
+    else if (st.isFile()) out.push(p);
   }
   return out;
 }
 
+/**
+ * A glob as the shell reads it: `*` and `?` within a path segment, `**` across them; a name
+ * starting with "." is matched only by a pattern segment that starts with "." (so `dist/*`
+ * does not pick up `.env`).
+ */
 export function globToRegExp(pattern: string): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
+    const segmentStart = i === 0 || pattern[i - 1] === '/';
+    const noDot = segmentStart ? '(?!\\.)' : '';
     if (c === '*' && pattern[i + 1] === '*') {
-      re += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      re += pattern[i + 2] === '/' ? '(?:(?!\\.)[^/]+/)*' : '(?!\\.)[^/]*(?:/(?!\\.)[^/]+)*';
       i += pattern[i + 2] === '/' ? 2 : 1;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
+    } else if (c === '*') re += `${noDot}[^/]*`;
+    else if (c === '?') re += `${noDot}[^/]`;
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   return new RegExp(`^${re}$`);
@@ -39,9 +52,15 @@ export function globToRegExp(pattern: string): RegExp {
 
 export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Promise<SourceFile[]> {
   const out = new Map<string, SourceFile>();
-  const add = async (path: string, key: string) => out.set(key, { path, key, size: (await stat(path)).size });
+  let where = '';
+  const add = async (path: string, key: string) => {
+    const prev = out.get(key);
+    // two files on one key: one would silently replace the other
+    if (prev && prev.path !== path) throw new UserError(`${where}: ${path} and ${prev.path} would both be uploaded as ${key}; upload them in separate steps or from their directories`);
+    out.set(key, { path, key, size: (await stat(path)).size });
+  };
   for (const e of entries) {
-    const where = `input "source" line ${e.line}`;
+    where = `input "source" line ${e.line}`;
     if (/[*?]/.test(e.value)) {
       const first = e.value.search(/[*?]/);
       const baseRel = e.value.slice(0, e.value.lastIndexOf('/', first) + 1);
@@ -59,7 +78,8 @@ export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Pr
       const files = await filesUnder(path);
       if (files.length === 0) throw new UserError(`${where}: directory ${e.value} holds no file`);
       for (const p of files) await add(p, relative(path, p));
-    } else await add(path, basename(path));
+    } else if (st.isFile()) await add(path, basename(path));
+    else throw new UserError(`${where}: ${e.value} is not a regular file`);
   }
   return [...out.values()];
 }

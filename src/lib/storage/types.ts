@@ -57,7 +57,11 @@ export interface Storage {
   readonly wantsCrc64?: boolean;
   /** the files need a full-object CRC-64/NVME (AWS S3 reports one for every new object) */
   readonly wantsCrc64nvme?: boolean;
+  /** multipart limits: at most maxParts parts, each (but the last) at least minPartSize bytes */
+  readonly limits?: { maxParts: number; minPartSize?: number };
   url(key: string): string;
+  /** The URL as printed and recorded, when it differs from url() (no credentials or signature) */
+  shown?(key: string): string;
   /** a cheap request that fails clearly on wrong credentials or a missing bucket */
   check?(): Promise<void>;
   head(key: string): Promise<RemoteObject | undefined>;

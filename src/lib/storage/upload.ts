@@ -1,6 +1,9 @@
 // Uploads a set of files to one destination: files in parallel (bounded), each hashed once,
 // skipped when unchanged, verified after upload; progress with rate and ETA.
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { UserError } from '../errors.js';
+import { formatBytes } from '../format.js';
 import { extname } from 'node:path';
 import { mapLimit } from '../concurrency.js';
 import { Progress } from '../log.js';
@@ -19,6 +22,14 @@ const TYPES: Record<string, string> = {
   '.yml': 'application/yaml',
   '.txt': 'text/plain; charset=utf-8',
   '.sha256': 'text/plain; charset=utf-8',
+  '.sha512': 'text/plain; charset=utf-8',
+  '.asc': 'application/pgp-signature',
+  '.sig': 'application/pgp-signature',
+  '.pem': 'application/x-pem-file',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
   '.md': 'text/markdown; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
   '.raw': 'application/octet-stream',
@@ -53,13 +64,41 @@ export interface UploadAllOptions {
   acl?: string;
 }
 
+/** Refuses a part size the store would refuse at the end of a long upload. */
+function checkPartSize(files: SourceFile[], storage: Storage, partSize: number): void {
+  const limits = storage.limits;
+  if (!limits) return;
+  const multipart = files.filter((f) => f.size > partSize);
+  if (multipart.length && limits.minPartSize && partSize < limits.minPartSize)
+    throw new UserError(`input "part-size": ${formatBytes(partSize)} is below the ${formatBytes(limits.minPartSize)} a part must be at ${storage.base} (${multipart[0].path} goes up in parts)`);
+  for (const f of multipart) {
+    const parts = Math.ceil(f.size / partSize);
+    if (parts > limits.maxParts)
+      throw new UserError(`input "part-size": ${f.path} (${formatBytes(f.size)}) would take ${parts} parts of ${formatBytes(partSize)}, and ${storage.base} takes at most ${limits.maxParts}; use a part size of at least ${formatBytes(Math.ceil(f.size / limits.maxParts))}`);
+  }
+}
+
+/** What tells that a file changed: its size, modification time and inode. */
+function fingerprint(st: Stats): string {
+  return `${st.size}:${st.mtimeMs}:${st.ino}`;
+}
+
 export async function uploadAll(files: SourceFile[], storage: Storage, opts: UploadAllOptions): Promise<UploadedObject[]> {
+  checkPartSize(files, storage, opts.partSize);
   await storage.check?.();
   const total = files.reduce((n, f) => n + f.size, 0);
   const progress = new Progress({ label: opts.dryRun ? 'upload (dry run)' : 'upload', totalItems: files.length, totalBytes: total, itemName: 'files' });
   const out = await mapLimit(files, opts.concurrency, async (f): Promise<UploadedObject> => {
+    // the file as it is now (it may have grown since it was listed); it must stay so until verified
+    const before = await stat(f.path);
+    f = { ...f, size: before.size };
+    const changed = async () => {
+      const now = await stat(f.path).catch(() => undefined);
+      return !now || fingerprint(now) !== fingerprint(before);
+    };
+    const changedError = (cause?: unknown) => new UserError(`${f.path} changed while it was uploaded (size, time or inode); ${storage.shown?.(f.key) ?? storage.url(f.key)} may not match it: upload it again once it is final`, { cause });
     const local = await describeFile(f.path, f.key, f.size, opts.partSize, { crc64: storage.wantsCrc64, crc64nvme: storage.wantsCrc64nvme && opts.verify, partMd5s: opts.skipUnchanged });
-    const base = { key: f.key, url: storage.url(f.key), size: f.size, sha256: local.sha256 };
+    const base = { key: f.key, url: storage.shown?.(f.key) ?? storage.url(f.key), size: f.size, sha256: local.sha256 };
     if (opts.skipUnchanged) {
       const remote = await storage.head(f.key);
       const etag = f.size <= opts.partSize ? local.md5 : multipartEtag(local.partMd5s ?? []);
@@ -72,7 +111,8 @@ export async function uploadAll(files: SourceFile[], storage: Storage, opts: Upl
       progress.add({ items: 1 });
       return { ...base, status: 'would-upload' };
     }
-    const r = await storage.upload(local, {
+    const r = await storage
+      .upload(local, {
       contentType: opts.contentType || contentTypeOf(f.key),
       cacheControl: opts.cacheControl,
       acl: opts.acl,
@@ -82,7 +122,12 @@ export async function uploadAll(files: SourceFile[], storage: Storage, opts: Upl
       stateDir: opts.stateDir,
       onBytes: (n) => progress.add({ bytes: n }),
       open: (start, end) => createReadStream(f.path, { start, end, highWaterMark: 1024 * 1024 }),
-    });
+      })
+      .catch(async (err: unknown) => {
+        // a mismatch caused by the file changing under us is named as such, not as corruption
+        throw (await changed()) ? changedError(err) : err;
+      });
+    if (await changed()) throw changedError();
     progress.add({ items: 1 });
     return { ...base, url: r.url, status: 'uploaded', verified: r.verified, partsSent: r.partsSent };
   });
