@@ -98,6 +98,11 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
       assert.equal(imp.code, 0, imp.stderr);
       assert.match(imp.stderr, /is a bundle: verified \d+ checksums from compass-1\.2\.0\/SHA256SUMS/);
       for (const [i, n] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${n}:1.0.0`)), fx.images[i].manifests[0].digest);
+      // or unpacked at the site first: the directory imports the same way
+      const unpacked = await runCli(['pack-offline', '--mode', 'import', '--archive', root, '--target', `${dst.host}/unpacked`]);
+      assert.equal(unpacked.code, 0, unpacked.stderr);
+      assert.match(unpacked.stderr, /is a bundle: verified \d+ checksums from SHA256SUMS/);
+      assert.equal(sha256(inspectRaw(`${dst.host}/unpacked/release/db:1.0.0`)), fx.images[1].manifests[0].digest);
     } finally {
       await dst.stop();
     }

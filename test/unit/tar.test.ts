@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -348,6 +348,29 @@ describe('tar index', () => {
       assert.equal(inner.get('b.bin')!.offset, e.offset + 512 * 3, 'an offset in the outer file');
       // the region ends before b.bin's data does: the nested tar is cut short
       await assert.rejects(TarIndex.open(join(dir, 'outer.tar'), 'outer.tar: inner.tar', { start: e.offset, size: 512 * 3 + 1000 }), /outer\.tar: inner\.tar: truncated \(entry at byte 1024 needs 1500 bytes\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('directory index (a layout or an unpacked bundle read like a tar)', () => {
+  test('files by path, links inside followed, a link out of the root refused naming it; reads stop at the indexed size', async () => {
+    const { DirIndex } = await import('../../src/lib/archive/dir-index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'didx-'));
+    try {
+      mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+      writeFileSync(join(dir, 'index.json'), '{}');
+      writeFileSync(join(dir, 'blobs', 'sha256', 'abc'), 'layer');
+      symlinkSync('blobs/sha256/abc', join(dir, 'alias'));
+      const idx = await DirIndex.open(dir);
+      assert.deepEqual([...idx.entries.keys()], ['alias', 'blobs', 'blobs/sha256', 'blobs/sha256/abc', 'index.json']);
+      assert.equal((await idx.read('alias')).toString(), 'layer');
+      assert.deepEqual(idx.bytesOf('blobs/sha256/abc'), { file: join(dir, 'blobs', 'sha256', 'abc') });
+      writeFileSync(join(dir, 'blobs', 'sha256', 'abc'), 'layer grown since');
+      assert.equal((await idx.read('blobs/sha256/abc')).toString(), 'layer');
+      symlinkSync('/etc/passwd', join(dir, 'evil'));
+      await assert.rejects(DirIndex.open(dir), /symlink "evil" points outside the archive's root \("\/etc\/passwd"\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

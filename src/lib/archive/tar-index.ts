@@ -62,13 +62,27 @@ export function checkLinkTarget(entry: string, target: string, type: 'symlink' |
   if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) throw new UserError(`${what}: ${type} "${entry}" points outside the archive's root ("${target}")`);
 }
 
+/** What an archive reader needs of its container: a tar file, or a directory (dir-index.ts). */
+export interface ArchiveIndex {
+  /** the tar file, or the directory */
+  readonly file: string;
+  readonly entries: Map<string, TarEntryInfo>;
+  has(name: string): boolean;
+  get(name: string): TarEntryInfo | undefined;
+  stream(name: string): Readable;
+  head(name: string, n: number): Promise<Buffer>;
+  read(name: string, limit?: number): Promise<Buffer>;
+  /** where an entry's bytes lie: a region of the tar, or a file of the directory */
+  bytesOf(name: string): { file: string; region?: TarRegion };
+}
+
 /** A tar stored inside a larger file (an archive nested in a bundle): its bytes at [start, start + size). */
 export interface TarRegion {
   start: number;
   size: number;
 }
 
-export class TarIndex {
+export class TarIndex implements ArchiveIndex {
   readonly entries = new Map<string, TarEntryInfo>();
   private constructor(readonly file: string) {}
 
@@ -154,6 +168,12 @@ export class TarIndex {
     } finally {
       await fh.close();
     }
+  }
+
+  bytesOf(name: string): { file: string; region: TarRegion } {
+    const e = this.get(name);
+    if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
+    return { file: this.file, region: { start: e.offset, size: e.size } };
   }
 
   async read(name: string, limit = 64 * 1024 * 1024): Promise<Buffer> {

@@ -12,7 +12,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { spawn } from 'node:child_process';
-import { TarIndex, type TarRegion } from '../archive/tar-index.js';
+import { DirIndex } from '../archive/dir-index.js';
+import { TarIndex, type ArchiveIndex, type TarRegion } from '../archive/tar-index.js';
 import { tap } from '../streams.js';
 import { UserError } from '../errors.js';
 import { packageFor } from '../exec.js';
@@ -61,7 +62,7 @@ async function magic(src: TarBytes): Promise<Buffer> {
  * Indexes a tar where it lies, or, for gzip/xz input, decompresses it into a temporary tar
  * first (random access needs a plain tar). A tar nested in a bundle is read in place.
  */
-async function indexTar(src: TarBytes): Promise<{ tar: TarIndex; cleanup: () => Promise<void> }> {
+async function indexTar(src: TarBytes): Promise<{ tar: ArchiveIndex; cleanup: () => Promise<void> }> {
   const m = await magic(src);
   const gz = m[0] === 0x1f && m[1] === 0x8b;
   const xz = m.length === 6 && m.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
@@ -115,7 +116,7 @@ interface Trust {
 class ArchiveImageSource implements ImageSource {
   constructor(
     readonly name: string,
-    private readonly tar: TarIndex,
+    private readonly tar: ArchiveIndex,
     private readonly topDesc: Descriptor,
     /** digest → entry path, for archives that do not store blobs by digest */
     private readonly paths = new Map<Digest, string>(),
@@ -177,7 +178,7 @@ async function sha256Of(stream: Readable): Promise<{ digest: Digest; size: numbe
 
 export class ArchiveReader {
   private readonly nestedReaders: ArchiveReader[] = [];
-  private constructor(readonly file: string, private readonly tar: TarIndex, private readonly cleanup: () => Promise<void>, private readonly prefix = '', private readonly trust: Trust = { verified: false }) {}
+  private constructor(readonly file: string, private readonly tar: ArchiveIndex, private readonly cleanup: () => Promise<void>, private readonly prefix = '', private readonly trust: Trust = { verified: false }) {}
 
   /**
    * The whole archive was verified against its checksums (a .sha256 sidecar, or a bundle's
@@ -237,9 +238,7 @@ export class ArchiveReader {
     archives.forEach(listed);
     for (const name of archives) {
       // read where it lies in the bundle (only a compressed one is unpacked to a temporary file)
-      const e = this.tar.get(name);
-      if (e?.type !== 'file') throw new UserError(`${this.file}: ${name} is not a file`);
-      const nested = await ArchiveReader.openBytes({ file: this.tar.file, what: `${this.file}: ${name}`, region: { start: e.offset, size: e.size } });
+      const nested = await ArchiveReader.openBytes({ ...this.tar.bytesOf(name), what: `${this.file}: ${name}` });
       // SHA256SUMS covered the nested archive as a whole: only then are its layers trusted
       if (this.trust.verified && (!this.trust.entries || this.trust.entries.has(name))) nested.markVerified();
       this.nestedReaders.push(nested);
@@ -251,6 +250,16 @@ export class ArchiveReader {
 
   static open(file: string): Promise<ArchiveReader> {
     return ArchiveReader.openBytes({ file, what: file });
+  }
+
+  /** A directory: an OCI layout (pack-offline --format oci) or a bundle unpacked at the site. */
+  static async openDir(dir: string): Promise<ArchiveReader> {
+    return new ArchiveReader(dir, await DirIndex.open(dir), async () => undefined);
+  }
+
+  /** Whether the archive is itself an OCI layout (index.json at its root). */
+  isLayout(): boolean {
+    return this.tar.has(`${this.prefix}index.json`);
   }
 
   private static async openBytes(src: TarBytes): Promise<ArchiveReader> {

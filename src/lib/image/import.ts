@@ -31,7 +31,7 @@ export interface ImportedImage {
 
 export async function importArchive(opts: ImportOptions): Promise<ImportedImage[]> {
   if (!existsSync(opts.file)) throw new UserError(`archive ${opts.file} was not found`);
-  if (statSync(opts.file).isDirectory()) throw new UserError(`archive ${opts.file} is a directory; import reads an archive file (a docker-archive, an oci-archive, or a bundle)`);
+  const isDir = statSync(opts.file).isDirectory();
   const sidecar = `${opts.file}.sha256`;
   const prefix = parseTargetPrefix(opts.target);
   // The archive is indexed (read only) while its checksum is verified; nothing is pushed before
@@ -40,8 +40,8 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const whole = opts.file.replace(/\.part-\d+$/, '');
     throw new UserError(`${opts.file} is one part of a split archive: join the parts first (cat ${basename(whole)}.part-* > ${basename(whole)}), then import ${basename(whole)}`);
   }
-  const checked = existsSync(sidecar) ? verifySha256Sums(sidecar, { only: basename(opts.file) }) : undefined;
-  const [sums, opened] = await Promise.allSettled([checked, ArchiveReader.open(opts.file)]);
+  const checked = !isDir && existsSync(sidecar) ? verifySha256Sums(sidecar, { only: basename(opts.file) }) : undefined;
+  const [sums, opened] = await Promise.allSettled([checked, isDir ? ArchiveReader.openDir(opts.file) : ArchiveReader.open(opts.file)]);
   if (sums.status === 'rejected') {
     if (opened.status === 'fulfilled') await opened.value.close();
     throw sums.reason;
@@ -56,9 +56,16 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const root = reader.bundleRoot();
     let images;
     if (root !== undefined) {
-      info(`${opts.file} is a bundle: verified ${await reader.verifyBundle(root)} checksums from ${root}SHA256SUMS`);
+      const n = await reader.verifyBundle(root);
       reader.markVerified(reader.listedEntries);
-      images = await reader.bundleImages(root);
+      // an OCI layout with its SHA256SUMS (pack-offline --format oci), or a bundle
+      if (root === '' && reader.isLayout()) {
+        info(`${opts.file}: verified ${n} checksums from SHA256SUMS`);
+        images = await reader.images();
+      } else {
+        info(`${opts.file} is a bundle: verified ${n} checksums from ${root}SHA256SUMS`);
+        images = await reader.bundleImages(root);
+      }
     } else images = await reader.images();
     const plan = images.map((img, i) => {
       if (!img.name)
