@@ -36,6 +36,7 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     write(join(product, 'installer/install.sh'), '#!/bin/sh\necho install\n', 0o755);
     write(join(product, 'installer/cadm'), '#!/bin/sh\necho cadm\n', 0o755);
     write(join(product, 'installer/config.sample'), 'key: value\n', 0o640);
+    write(join(product, 'installer/logs/.keep'), ''); // an empty file: listed, verified and imported past
     write(
       join(product, 'bundle.yaml'),
       `name: compass\nversion: 1.1.0\nlayout: release\nimages:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/db:1.0.0\n  platform: linux/amd64\ncharts:\n  - path: charts/compass\n    imageRegistry: registry.site.local:5000\ncompose:\n  - compose\nfiles:\n  - path: installer\n`,

@@ -139,6 +139,9 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
       const clash = await write([['a.example/release/app:1.0.0', 'app'], ['b.example/release/app:1.0.0', 'db']]);
       await assert.rejects(importArchive({ file: clash, target: `${dst.host}/site`, pool: new RegistryPool() }), /a\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) and b\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) would both be pushed as .*\/site\/release\/app:1\.0\.0; nothing was imported/);
       assert.deepEqual(await catalog(dst), []);
+      // a name without a tag is :latest
+      const latest = await write([['a.example/release/app', 'app'], ['b.example/release/app:latest', 'db']]);
+      await assert.rejects(importArchive({ file: latest, target: `${dst.host}/site`, pool: new RegistryPool() }), /would both be pushed as .*\/site\/release\/app:latest/);
       const same = await write([['a.example/release/app:1.0.0', 'app'], ['b.example/release/app:1.0.0', 'app']]);
       const res = await importArchive({ file: same, target: `${dst.host}/site`, pool: new RegistryPool() });
       assert.deepEqual(res.map((r) => r.name), ['a.example/release/app:1.0.0']);

@@ -537,6 +537,19 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
     assert.deepEqual(readdirSync(out).sort(), ['app,v2 #1.tar', 'app-1.2.tar', 'app-latest.tar'], 'the link is uploaded, .env is not');
     assert.equal(readFileSync(join(out, 'app-latest.tar'), 'utf8'), 'app');
 
+    // a directory: a linked directory is walked under its own name as well as the real one;
+    // a link out of the directory is left out (with a warning), a loop is cut
+    mkdirSync(join(dir, 'tree', 'v1.2'), { recursive: true });
+    writeFileSync(join(dir, 'tree', 'v1.2', 'app.bin'), 'v');
+    symlinkSync('v1.2', join(dir, 'tree', 'latest'));
+    symlinkSync('/etc', join(dir, 'tree', 'sysroot'));
+    symlinkSync('.', join(dir, 'tree', 'loop'));
+    const treeOut = workDir('dst-tree');
+    const tree = await runCli(['upload-oss', '--source', join(dir, 'tree'), '--destination', `file://${treeOut}`]);
+    assert.equal(tree.code, 0, tree.stderr);
+    assert.deepEqual(readdirSync(treeOut, { recursive: true }).map(String).filter((p) => p.endsWith('.bin')).sort(), ['latest/app.bin', 'v1.2/app.bin']);
+    assert.match(tree.stderr, /warning: input "source" line 1: sysroot links outside .*tree \(to \/etc\); left out/);
+
     const clash = await runCli(['upload-oss', '--source', `${join(dir, 'x86', 'app.tar')}\n${join(dir, 'arm', 'app.tar')}`, '--destination', `file://${workDir('dst2')}`]);
     assert.equal(clash.code, 1);
     assert.match(clash.stderr, /input "source" line 2: .*arm\/app\.tar and .*x86\/app\.tar would both be uploaded as app\.tar/);

@@ -82,6 +82,8 @@ describe('sync plan', () => {
     ]);
     assert.throws(() => buildPlan({ text: '- source: r.example/app:1\n  targets: t.example/app:1\n  tags: [x]\n' }, { targets: [] }), /images line 1: "tags" renames under the target prefixes; with "targets", write the tag in each target/);
     assert.throws(() => buildPlan({ text: 'r.example/app:1:\n  - t.example/a:1\n - ":stable"\n' }, { targets: [] }), /images line \d: not valid YAML/);
+    // a plain list that YAML can't read stays a plain list
+    assert.deepEqual(fmt(buildPlan({ text: '  nginx:1.25\n  # db\n  postgres:16\n' }, { targets: ['t.example'] })).map(([s]) => s), ['docker.io/library/nginx:1.25', 'docker.io/library/postgres:16']);
   });
 
   test('source-registry is a host; strip-prefix must leave a name; target is not a URL', () => {
@@ -114,5 +116,6 @@ describe('sync plan', () => {
     assert.throws(() => loadImageList('# only a comment', dir), /input "images" lists no images \(only a comment\)/);
     assert.throws(() => loadImageList('release/oem-images-lists', dir), /there is no file named release\/oem-images-lists \(for the image release\/oem-images-lists:latest, write the tag\)/);
     assert.deepEqual(loadImageList('127.0.0.1:5000/app:1', dir), { text: '127.0.0.1:5000/app:1' });
+    assert.deepEqual(loadImageList('nginx:1.25, ghcr.io/org/app', dir), { text: 'nginx:1.25, ghcr.io/org/app' });
   });
 });

@@ -39,12 +39,12 @@ export default defineAction({
       stripPrefix: inputs.stripPrefix,
       shard: parseShard(inputs.shard),
     });
+    // the whole list, not only this shard's part, is checked: every shard fails or none does
+    const everything = inputs.shard ? buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix }) : items;
     if (platforms) {
-      const pinned = items.find((i) => i.targets.some((t) => t.digest && !t.tag));
+      const pinned = everything.find((i) => i.targets.some((t) => t.digest && !t.tag));
       if (pinned) throw new UserError(`${pinned.where}: ${formatReference(pinned.source)} is pinned by digest and has no tag, but "platforms" writes a new index with a new digest; give it a tag (repo:tag@digest) or a ":tag" rename`);
     }
-    // registry-auth is checked against the whole list, not only this shard's part of it
-    const everything = inputs.shard ? buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix }) : items;
     const used = new Set(everything.flatMap((i) => [i.source.registry, ...i.targets.map((t) => t.registry)]));
     for (const a of auth) if (!used.has(a.registry)) warning(`registry-auth names ${a.registry}, which no image of this run uses`);
     info(`sync-images: ${items.length} images → ${items.reduce((n, i) => n + i.targets.length, 0)} targets${platforms ? ` (platforms ${inputs.platforms.join(', ')})` : ' (every platform)'}${inputs.dryRun ? ', dry run' : ''}`);

@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { checkLinkTarget, type ArchiveIndex, type TarEntryInfo } from './tar-index.js';
 
@@ -51,7 +51,7 @@ export class DirIndex implements ArchiveIndex {
   stream(name: string): Readable {
     const { path, size } = this.path(name);
     // the size indexed is what is read, as from a tar: a file that grew since is not read past it
-    if (size === 0) return createReadStream(path, { start: 1, end: 0 });
+    if (size === 0) return Readable.from([]);
     return createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1024 * 1024 });
   }
 

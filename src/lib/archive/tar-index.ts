@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 
 export interface TarEntryInfo {
@@ -152,7 +152,7 @@ export class TarIndex implements ArchiveIndex {
   stream(name: string): Readable {
     const e = this.get(name);
     if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
-    if (e.size === 0) return createReadStream(this.file, { start: 1, end: 0 });
+    if (e.size === 0) return Readable.from([]);
     return createReadStream(this.file, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1024 * 1024 });
   }
 

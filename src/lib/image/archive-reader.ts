@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { spawn } from 'node:child_process';
@@ -43,7 +43,7 @@ interface TarBytes {
 
 function rawStream(src: TarBytes): Readable {
   if (!src.region) return createReadStream(src.file, { highWaterMark: 1024 * 1024 });
-  if (src.region.size === 0) return createReadStream(src.file, { start: 1, end: 0 });
+  if (src.region.size === 0) return Readable.from([]);
   return createReadStream(src.file, { start: src.region.start, end: src.region.start + src.region.size - 1, highWaterMark: 1024 * 1024 });
 }
 

@@ -84,7 +84,8 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const byTarget = new Map<string, { name: string; digest: string }>();
     const unique: typeof plan = [];
     for (const p of plan) {
-      const key = formatReference(p.target);
+      // an untagged name is pushed as :latest, so it is the same target as :latest
+      const key = formatReference(p.target.tag || p.target.digest ? p.target : { ...p.target, tag: 'latest' });
       const digest = (await p.img.source.headTop()) ?? (await p.img.source.top()).digest;
       const seen = byTarget.get(key);
       if (seen && seen.digest !== digest) throw new UserError(`${opts.file}: ${seen.name} (${seen.digest}) and ${p.name} (${digest}) would both be pushed as ${key}; nothing was imported`);

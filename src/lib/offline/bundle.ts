@@ -17,7 +17,7 @@ import { platformString } from '../image/manifest.js';
 import type { RegistryPool } from '../image/open.js';
 import { info } from '../log.js';
 import { formatReference, parseReference } from '../registry/reference.js';
-import { checkLinks, packageChart, packageCompose, readChart, tarDirectory, walk } from './components.js';
+import { chartIgnore, checkLinks, packageChart, packageCompose, readChart, tarDirectory, walk } from './components.js';
 import { packImages, type PackedImage } from './pack.js';
 import type { BundleSpec } from './spec.js';
 
@@ -69,7 +69,8 @@ export async function checkPluginYaml(spec: BundleSpec): Promise<void> {
   for (const img of images) {
     let norm: string;
     try {
-      norm = formatReference(parseReference(img));
+      const r = parseReference(img);
+      norm = formatReference(r.tag || r.digest ? r : { ...r, tag: 'latest' });
     } catch {
       throw new UserError(`${file}: image "${img}" is not a valid reference`);
     }
@@ -114,7 +115,8 @@ async function checkComponents(spec: BundleSpec): Promise<void> {
     const j = charts.get(file);
     if (j !== undefined) throw new UserError(`${spec.file}: charts[${j}] and charts[${i}] would both be ${file}`);
     charts.set(file, i);
-    await checkLinks(c.path, `${spec.file}: charts[${i}]`);
+    // what .helmignore leaves out is not packaged, so its links do not matter
+    await checkLinks(c.path, `${spec.file}: charts[${i}]`, await chartIgnore(c.path));
   }
   for (const [i, c] of spec.compose.entries()) await checkLinks(c.path, `${spec.file}: compose[${i}]`);
   for (const [i, f] of spec.files.entries()) if ((await stat(f.path)).isDirectory()) await checkLinks(f.path, `${spec.file}: files[${i}]`);

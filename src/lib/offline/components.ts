@@ -127,8 +127,8 @@ export function helmIgnore(text: string, what: string): (rel: string, isDir: boo
  * Refuses symlinks that point outside a folder (absolute, or up past its root): the bundle
  * would carry a link its own import and `tar` extraction checks refuse.
  */
-export async function checkLinks(root: string, what: string): Promise<void> {
-  for (const e of await walk(root)) {
+export async function checkLinks(root: string, what: string, ignore?: (rel: string, isDir: boolean) => boolean): Promise<void> {
+  for (const e of await walk(root, ignore)) {
     if (e.type !== 'symlink') continue;
     const target = await readlink(e.abs);
     const resolved = posix.normalize(posix.join(posix.dirname(e.rel.split(sep).join('/')), target));
@@ -153,13 +153,19 @@ export async function readChart(dir: string): Promise<{ name: string; version: s
   return { name: chart.name, version: String(chart.version) };
 }
 
+/** A chart's .helmignore rules (helm's defaults when it has none). */
+export async function chartIgnore(dir: string): Promise<(rel: string, isDir: boolean) => boolean> {
+  const ignoreFile = join(dir, '.helmignore');
+  const ignore = helmIgnore(await readFile(ignoreFile, 'utf8').catch(() => ''), ignoreFile);
+  if (ignore('Chart.yaml', false)) throw new UserError(`${ignoreFile}: its rules exclude Chart.yaml (a "!" rule excludes every path it does not match, as in helm), so helm package would fail too`);
+  return ignore;
+}
+
 /** `helm package`: <name>-<version>.tgz holding <name>/…; Chart.yaml validated; optional global.imageRegistry. */
 export async function packageChart(dir: string, outDir: string, imageRegistry?: string): Promise<{ file: string; name: string; version: string }> {
   const chart = await readChart(dir);
   const version = chart.version;
-  const ignoreFile = join(dir, '.helmignore');
-  const ignore = helmIgnore(await readFile(ignoreFile, 'utf8').catch(() => ''), ignoreFile);
-  if (ignore('Chart.yaml', false)) throw new UserError(`${ignoreFile}: its rules exclude Chart.yaml (a "!" rule excludes every path it does not match, as in helm), so helm package would fail too`);
+  const ignore = await chartIgnore(dir);
   const transform = imageRegistry
     ? (rel: string, data: Buffer) => {
         if (rel !== 'values.yaml') return data;

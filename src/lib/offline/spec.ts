@@ -56,7 +56,9 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   const refs = (values: { value: string; line: number }[], where: string) =>
     values.map((v) => {
       try {
-        return parseReference(v.value);
+        // "app" is "app:latest", as in an image list
+        const r = parseReference(v.value);
+        return r.tag || r.digest ? r : { ...r, tag: 'latest' };
       } catch (err) {
         if (err instanceof ReferenceError) throw new UserError(`${where} line ${v.line}: ${err.message}`);
         throw err;

@@ -81,7 +81,12 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
         throw new UserError(`input "destination": "${shownDestination(dest)}" is not a URL`);
       }
       // a password or signature in the URL is a secret too
-      addSecret(decodeURIComponent(u.password));
+      addSecret(u.password);
+      try {
+        addSecret(decodeURIComponent(u.password));
+      } catch {
+        // not valid percent-encoding: the raw value is registered
+      }
       for (const v of u.searchParams.values()) if (v.length >= 8) addSecret(v);
       if (scheme === 'http' && creds.token && !isLoopback(u.host)) warning(`input "token" goes to ${u.host} over plain http, readable on the way; use https`);
       return new HttpStorage(dest, creds.token, opts.method ?? 'PUT');

@@ -2,8 +2,9 @@
 // (*, ?, **). Each gets an object key: a file its name, a directory's files their path below
 // it, a glob's matches their path below the glob's fixed part. A line matching nothing fails.
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.js';
+import { warning } from '../log.js';
 import type { ListEntry } from '../inputs.js';
 
 export interface SourceFile {
@@ -12,19 +13,37 @@ export interface SourceFile {
   size: number;
 }
 
-/** Files under a directory, symlinks followed (to files and directories, each directory once). */
-async function filesUnder(dir: string, seen = new Set<string>()): Promise<string[]> {
+/**
+ * Files under a directory. Symlinks are followed while they stay inside `root` (the directory
+ * or glob base the user named); one pointing outside it is left out with a warning, and a
+ * loop is cut where a directory would contain itself.
+ */
+async function filesUnder(dir: string, where: string, root = dir, ancestors: string[] = []): Promise<string[]> {
   const real = await realpath(dir);
-  if (seen.has(real)) return [];
-  seen.add(real);
+  if (ancestors.includes(real)) return [];
+  const rootReal = ancestors.length ? ancestors[0] : real;
   const out: string[] = [];
-  for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+  let names;
+  try {
+    names = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  } catch (err) {
+    throw new UserError(`${where}: cannot list ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  for (const e of names) {
     if (e.name === '.git') continue;
     const p = join(dir, e.name);
-    const st = e.isSymbolicLink() ? await stat(p).catch(() => undefined) : e;
-    if (!st) continue; // a dangling link
-    if (st.isDirectory()) out.push(...(await filesUnder(p, seen)));
-    else if (st.isFile()) out.push(p);
+    let st: { isDirectory(): boolean; isFile(): boolean } | undefined = e;
+    if (e.isSymbolicLink()) {
+      const target = await realpath(p).catch(() => undefined);
+      if (!target) continue; // a dangling link
+      if (target !== rootReal && !target.startsWith(`${rootReal}${sep}`)) {
+        warning(`${where}: ${relative(root, p)} links outside ${root} (to ${target}); left out`);
+        continue;
+      }
+      st = await stat(p).catch(() => undefined);
+    }
+    if (st?.isDirectory()) out.push(...(await filesUnder(p, where, root, [...(ancestors.length ? ancestors : [real]), real])));
+    else if (st?.isFile()) out.push(p);
   }
   return out;
 }
@@ -66,16 +85,16 @@ export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Pr
       const baseRel = e.value.slice(0, e.value.lastIndexOf('/', first) + 1);
       const base = resolve(cwd, baseRel || '.');
       const re = globToRegExp(e.value.slice(baseRel.length));
-      const matches = (await stat(base).catch(() => undefined))?.isDirectory() ? (await filesUnder(base)).filter((p) => re.test(relative(base, p))) : [];
+      const matches = (await stat(base).catch(() => undefined))?.isDirectory() ? (await filesUnder(base, where)).filter((p) => re.test(relative(base, p))) : [];
       if (matches.length === 0) throw new UserError(`${where}: "${e.value}" matches no file`);
       for (const p of matches) await add(p, relative(base, p));
       continue;
     }
     const path = resolve(cwd, e.value);
     const st = await stat(path).catch(() => undefined);
-    if (!st) throw new UserError(`${where}: ${e.value} was not found`);
+    if (!st) throw new UserError(`${where}: ${e.value} was not found${/, | #/.test(e.value) ? ' (one path per line; a comment goes on a line of its own)' : ''}`);
     if (st.isDirectory()) {
-      const files = await filesUnder(path);
+      const files = await filesUnder(path, where);
       if (files.length === 0) throw new UserError(`${where}: directory ${e.value} holds no file`);
       for (const p of files) await add(p, relative(path, p));
     } else if (st.isFile()) await add(path, basename(path));

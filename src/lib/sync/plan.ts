@@ -31,10 +31,12 @@ export function loadImageList(raw: string, cwd = process.cwd(), inputName = 'ima
   if (!trimmed.includes('\n')) {
     const path = resolve(cwd, trimmed);
     if (existsSync(path) && statSync(path).isFile()) return { text: readFileSync(path, 'utf8'), file: trimmed };
-    if (listEntries(trimmed).length === 0) throw new UserError(`input "${inputName}" lists no images (only a comment)`);
+    const entries = listEntries(trimmed);
+    if (entries.length === 0) throw new UserError(`input "${inputName}" lists no images (only a comment)`);
     if (/\.(txt|list|lst|ya?ml)$/i.test(trimmed) || /^\.{0,2}\//.test(trimmed)) throw new UserError(`input "${inputName}": file ${trimmed} was not found`);
     // one word without a tag is more likely a list file that is not there than an image
-    if (!/[@]/.test(trimmed) && !/:[^/]*$/.test(trimmed)) throw new UserError(`input "${inputName}": there is no file named ${trimmed} (for the image ${trimmed}:latest, write the tag)`);
+    const only = entries.length === 1 ? entries[0].value : undefined;
+    if (only && !/[@]/.test(only) && !/:[^/]*$/.test(only)) throw new UserError(`input "${inputName}": there is no file named ${only} (for the image ${only}:latest, write the tag)`);
   }
   return { text: raw };
 }
@@ -144,8 +146,13 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   const yamlStructured = doc.errors.length === 0 && (isMap(doc.contents) || (isSeq(doc.contents) && doc.contents.items.some((i) => isMap(i))));
 
   if (doc.errors.length && looksLikeYaml(list.text)) {
-    const e = doc.errors[0];
-    throw new UserError(`${at(e.linePos?.[0]?.line ?? 1)}: not valid YAML: ${e.message.split('\n')[0]}`);
+    // meant as YAML, unless it reads as a plain list: then the YAML mistake is what to show
+    try {
+      parseImageLines(list, { inputName, defaultRegistry });
+    } catch {
+      const e = doc.errors[0];
+      throw new UserError(`${at(e.linePos?.[0]?.line ?? 1)}: not valid YAML: ${e.message.split('\n')[0]}`);
+    }
   }
   const scalarSeq = doc.errors.length === 0 && isSeq(doc.contents) && doc.contents.items.every((i) => isScalar(i));
   if (scalarSeq && isSeq(doc.contents)) {
@@ -201,9 +208,9 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   return out;
 }
 
-/** Whether text that failed to parse as YAML was meant as YAML (a plain list has no "key:" lines, "- " items or indentation). */
+/** Whether text that failed to parse as YAML was meant as YAML (a plain list has no "key:" lines or "- " items). */
 function looksLikeYaml(text: string): boolean {
-  return listEntries(text).some((e) => /^\s*-\s/.test(e.value) || /:\s*$/.test(e.value) || /:\s+\S/.test(e.value)) || /^[ \t]+[^\s#]/m.test(text);
+  return listEntries(text).some((e) => /^\s*-\s/.test(e.value) || /:\s*$/.test(e.value) || /:\s+\S/.test(e.value));
 }
 
 function parseExplicit(s: string, where: string): Reference {
