@@ -125,6 +125,7 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
       [[], /input "images" \(or "spec"\) is required in pack mode/],
       [['--images', images, '--output-dir', join(out, 'a-file')], /input "output-dir": .*a-file cannot be used as a directory \(EEXIST\)/],
       [['--images', images, '--format', 'oci', '--split-size', '1MiB', '--output-dir', out], /input "split-size": applies to archive formats, not to an oci directory/],
+      [['--images', images, '--output', '../x.tar', '--output-dir', out], /input "output": "\.\.\/x\.tar" must be a file name \(or a relative path\) inside output-dir/],
       [['--mode', 'import', '--archive', join(out, 'a-file'), '--target', 'http://r.example/ns'], /input "target": "http:\/\/r\.example\/ns" is a URL; write the registry and namespace without a scheme/],
     ];
     writeFileSync(join(out, 'a-file'), '');

@@ -583,6 +583,11 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         got.set(req.url ?? '', Buffer.concat(chunks));
+        // a careless server that echoes the credentials it got
+        if (req.url?.includes('echo')) {
+          res.writeHead(500);
+          return res.end(`oops auth=${req.headers.authorization}`);
+        }
         // the file being uploaded is appended to while it goes up
         if (req.url?.includes('growing.log')) appendFileSync(growing, 'more\n');
         res.writeHead(201);
@@ -602,6 +607,10 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
       const everything = r.stdout + r.stderr + dry.stdout + dry.stderr + readFileSync(join(dir, 'out', 'm.json'), 'utf8');
       for (const secret of ['PassW0rdXyz', 'QuerySecret123']) assert.ok(!everything.includes(secret), secret);
       assert.match(dry.stdout, new RegExp(`urls=http://127\\.0\\.0\\.1:${port}/up/4/a\\.txt`));
+      const echo = await runCli(['upload-oss', '--source', join(dir, 'a.txt'), '--destination', `http://uploader:PassW0rdXyz@127.0.0.1:${port}/echo`]);
+      assert.equal(echo.code, 1);
+      assert.match(echo.stderr, /answered 500: oops auth=Basic \*\*\*/);
+      assert.ok(!(echo.stdout + echo.stderr).includes(Buffer.from('uploader:PassW0rdXyz').toString('base64')));
 
       writeFileSync(growing, 'start\n');
       const changing = await runCli(['upload-oss', '--source', growing, '--destination', `http://127.0.0.1:${port}/up`]);

@@ -46,6 +46,7 @@ describe('bundle.yaml', () => {
     const cases: [string, RegExp][] = [
       ['files:\n  - a/installer\n  - b/installer\n', /files\[0\] and files\[1\] would both be files\/installer; give one of them a different "to"/],
       ['compose:\n  - c1/web\n  - c2/web\n', /compose\[0\] and compose\[1\] would both be compose\/p-web-docker-compose\.tar\.gz/],
+      ['files:\n  - path: a/installer\n    to: tools/installer\n  - path: b/installer\n    to: tools\n', /files\[0\] \(files\/tools\/installer\) would land inside files\[1\] \(files\/tools\)/],
       ['layout: plugin\nplugin:\n  yaml: a/installer/x.sh\nimages:\n  - r.example/release/app:1\n  - r.example/other/app:1\n', /images\[0\] and images\[1\] would both be compass-plugins-p-app-1\.0\.0-image\.tar\.gz/],
     ];
     for (const [body, re] of cases) {

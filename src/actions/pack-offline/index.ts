@@ -1,6 +1,6 @@
 // pack-offline: image archives for air-gapped sites (pack), and daemonless import at the site.
 import { mkdir } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { importArchive } from '../../lib/image/import.js';
@@ -13,7 +13,7 @@ import { packImages, type PackFormat } from '../../lib/offline/pack.js';
 import { loadSpec } from '../../lib/offline/spec.js';
 import { uploadArtifact } from '../../lib/offline/artifact.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
-import { registryHosts } from '../../lib/registry/reference.js';
+import { formatReference, registryHosts } from '../../lib/registry/reference.js';
 import { defineAction } from '../../lib/run.js';
 import { loadImageList, parseImageLines } from '../../lib/sync/plan.js';
 
@@ -81,7 +81,10 @@ export default defineAction({
       return;
     }
     if (!inputs.images.trim()) throw new UserError('input "images" (or "spec") is required in pack mode: the images to put in the archive');
-    const refs = parseImageLines(loadImageList(inputs.images)).map((l) => l.source);
+    // an image listed twice is packed once
+    const refs = [...new Map(parseImageLines(loadImageList(inputs.images)).map((l) => [formatReference(l.source), l.source])).values()];
+    if (inputs.output && (isAbsolute(inputs.output) || inputs.output.split(/[\\/]/).some((c) => c === '..' || c === '.') || /[\\/]$/.test(inputs.output)))
+      throw new UserError(`input "output": "${inputs.output}" must be a file name (or a relative path) inside output-dir`);
     const platform = inputs.format === 'docker-archive' ? forInput('platform', () => parsePlatform(inputs.platform)) : undefined;
     const defaultName = inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
     let output = join(outputDir, inputs.output || `${defaultName}${EXT[inputs.format]}`);

@@ -1,6 +1,6 @@
 // upload-oss: release files to Aliyun OSS, S3(-compatible) stores, an HTTP endpoint or a directory:
 // multipart, parallel, resumable, checksum-verified.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
@@ -118,7 +118,10 @@ export default defineAction({
     const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
     // where results go is checked before anything is sent
     if (!inputs.dryRun) await usableDir(stateDir, 'state-dir');
-    if (inputs.manifest) await usableDir(dirname(resolve(inputs.manifest)), 'manifest');
+    if (inputs.manifest) {
+      await usableDir(dirname(resolve(inputs.manifest)), 'manifest');
+      if ((await stat(inputs.manifest).catch(() => undefined))?.isDirectory()) throw new UserError(`input "manifest": ${inputs.manifest} is a directory; name the JSON file to write`);
+    }
     if (inputs.resume && !inputs.dryRun) await restoreCheckpoints(stateDir, destination);
     info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${shownDestination(destination)}${inputs.dryRun ? ' (dry run)' : ''}`);
     const objects = await uploadAll(files, storage, {

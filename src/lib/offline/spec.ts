@@ -123,6 +123,12 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
     });
   };
   clash('files', files.map((f) => `files/${f.to ?? basename(f.path)}`), 'give one of them a different "to"');
+  // one inside the other would mix (or overwrite) their files
+  const dests = files.map((f) => `files/${f.to ?? basename(f.path)}`);
+  dests.forEach((d, i) => {
+    const j = dests.findIndex((o) => o.startsWith(`${d}/`));
+    if (j >= 0) throw new UserError(`${path}: files[${j}] (${dests[j]}) would land inside files[${i}] (${d}); give them separate "to" folders`);
+  });
   if (compose.length > 1) clash('compose', compose.map((c) => `compose/${name}-${basename(c.path)}-docker-compose.tar.gz`), 'rename one of the folders');
   if (layout === 'plugin') clash('images', images.map((r) => `compass-plugins-${name}-${r.repository.split('/').pop()}-${version}-image.tar.gz`), 'the plugin layout names each image archive by the last part of its repository');
   else {

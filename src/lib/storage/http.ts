@@ -49,7 +49,7 @@ export class HttpStorage implements Storage {
         timeoutMs: 300_000,
       });
       const text = (await readBody(r.body, 1024 * 1024)).toString('utf8');
-      if (r.status === 401 || r.status === 403) throw new UserError(`${this.shown(file.key)}: the server refused the upload (${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}); check the token`);
+      if (r.status === 401 || r.status === 403) throw new UserError(`${this.shown(file.key)}: the server refused the upload (${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}); check the token${new URL(this.base).password ? " and the URL's credentials" : ''}`);
       if (r.status >= 300) throw new HttpError(r.status, `${this.shown(file.key)}: the server answered ${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}`, r.headers);
       return { status: r.status, text, sha: header(r.headers, 'x-checksum-sha256') };
     });

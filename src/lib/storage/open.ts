@@ -82,11 +82,17 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
       }
       // a password or signature in the URL is a secret too
       addSecret(u.password);
+      let user = u.username;
+      let password = u.password;
       try {
-        addSecret(decodeURIComponent(u.password));
+        user = decodeURIComponent(u.username);
+        password = decodeURIComponent(u.password);
+        addSecret(password);
       } catch {
         // not valid percent-encoding: the raw value is registered
       }
+      // sent as HTTP basic auth: a server echoing it back must not show it either
+      if (password) addSecret(Buffer.from(`${user}:${password}`).toString('base64'));
       for (const v of u.searchParams.values()) if (v.length >= 8) addSecret(v);
       if (scheme === 'http' && creds.token && !isLoopback(u.host)) warning(`input "token" goes to ${u.host} over plain http, readable on the way; use https`);
       return new HttpStorage(dest, creds.token, opts.method ?? 'PUT');

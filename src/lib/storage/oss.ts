@@ -78,7 +78,8 @@ export class OssStorage implements Storage {
       client = new (OSS as new (o: unknown) => OssClient)({
         bucket: this.bucket,
         ...keys,
-        ...(this.opts.endpoint ? { endpoint: this.opts.endpoint, secure: this.opts.endpoint.startsWith('https:') } : { region: this.opts.region, secure: true }),
+        // a bare host means https, as the input's help says (ali-oss would take it as plain http)
+        ...(this.opts.endpoint ? { endpoint: /^https?:\/\//.test(this.opts.endpoint) ? this.opts.endpoint : `https://${this.opts.endpoint}`, secure: !this.opts.endpoint.startsWith('http:') } : { region: this.opts.region, secure: true }),
         ...(this.opts.region ? { region: this.opts.region } : {}),
         // custom endpoints (proxies, private deployments) get path-style addressing
         ...(custom ? { sldEnable: true } : {}),
