@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { startS3rver, type S3rver } from '../support/s3rver.js';
 import { startOssServer, type OssServer } from '../support/oss.js';
-import { startFaultProxy } from '../support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { startActionsCache } from '../support/actions-cache.js';
 import { seededBytes } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
@@ -17,6 +17,17 @@ import { cleanEnv, runCli, startCli } from '../support/cli.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const data = seededBytes;
+
+/** Part uploads the proxy saw answered 200. */
+const partsSent = async (proxy: FaultProxy) => (await proxy.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
+
+/** Runs the CLI and kills it (SIGKILL) once `n` parts went up through the proxy. */
+async function killAfterParts(args: string[], proxy: FaultProxy, n: number): Promise<void> {
+  const run = startCli(args);
+  for (let i = 0; i < 400 && (await partsSent(proxy)) < n; i++) await new Promise((r) => setTimeout(r, 25));
+  run.child.kill('SIGKILL');
+  await run.done;
+}
 
 describe('upload-oss → S3 (s3rver)', () => {
   let s3: S3rver;
@@ -69,11 +80,8 @@ describe('upload-oss → S3 (s3rver)', () => {
     try {
       const state = workDir('state');
       const args = ['upload-oss', '--source', join(dir, 'bundle', 'compass-1.2.0.tar'), '--destination', 's3://release/resume', '--part-size', '100KiB', '--part-concurrency', '2', '--state-dir', state, '--endpoint', proxy.url, '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey];
-      const run = startCli(args);
-      const parts = async () => (await proxy.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
-      for (let i = 0; i < 400 && (await parts()) < 4; i++) await new Promise((r) => setTimeout(r, 25));
-      run.child.kill('SIGKILL');
-      await run.done;
+      await killAfterParts(args, proxy, 4);
+      const parts = () => partsSent(proxy);
       const before = await parts();
       assert.ok(before >= 4 && before < 11, `parts before the kill: ${before}`);
       await proxy.setRules([]);
@@ -193,11 +201,8 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
     const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 150 }] });
     try {
       const args = ['upload-oss', '--source', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), '--destination', 'oss://infra-release/resume', '--part-size', '100KiB', '--part-concurrency', '1', '--state-dir', workDir('state'), ...creds(proxy.url)];
-      const run = startCli(args);
-      const parts = async () => (await proxy.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
-      for (let i = 0; i < 400 && (await parts()) < 2; i++) await new Promise((r) => setTimeout(r, 25));
-      run.child.kill('SIGKILL');
-      await run.done;
+      await killAfterParts(args, proxy, 2);
+      const parts = () => partsSent(proxy);
       const before = await parts();
       assert.ok(before >= 2 && before < 6, `parts before the kill: ${before}`);
       await proxy.setRules([]);
@@ -276,11 +281,7 @@ describe('upload-oss post step', () => {
       writeFileSync(join(dir, 'big.bin'), data(600_000, 21));
       const state = workDir('post-state');
       const inputs = ['--source', join(dir, 'big.bin'), '--destination', 'oss://infra-release/post', '--part-size', '100KiB', '--part-concurrency', '1', '--resume', 'false', '--state-dir', state, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret];
-      const run = startCli(['upload-oss', ...inputs, '--endpoint', proxy.url]);
-      const parts = async () => (await proxy.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
-      for (let i = 0; i < 400 && (await parts()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
-      run.child.kill('SIGKILL');
-      await run.done;
+      await killAfterParts(['upload-oss', ...inputs, '--endpoint', proxy.url], proxy, 1);
       const uploads = () => readdirSync(join(oss.dataDir, 'infra-release', 'uploads'));
       assert.equal(uploads().length, 1, 'the killed run left an unfinished upload');
       // the post step, as a runner runs it after a cancelled job: same inputs, its own process
@@ -629,11 +630,7 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
       writeFileSync(join(dir, 'big.bin'), data(600_000, 22));
       const state = workDir('roff-state');
       const args = ['upload-oss', '--source', join(dir, 'big.bin'), '--destination', 'oss://infra-release/roff', '--part-size', '100KiB', '--part-concurrency', '1', '--state-dir', state, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret];
-      const run = startCli([...args, '--endpoint', proxy.url]);
-      const parts = async () => (await proxy.stats()).log.filter((l) => l.method === 'PUT' && l.path.includes('partNumber=') && l.status === 200).length;
-      for (let i = 0; i < 400 && (await parts()) < 1; i++) await new Promise((r) => setTimeout(r, 25));
-      run.child.kill('SIGKILL');
-      await run.done;
+      await killAfterParts([...args, '--endpoint', proxy.url], proxy, 1);
       const uploads = () => readdirSync(join(oss.dataDir, 'infra-release', 'uploads'));
       assert.equal(uploads().length, 1);
       const again = await runCli([...args, '--endpoint', oss.endpoint, '--resume', 'false', '--debug']);

@@ -62,18 +62,52 @@ export function checkLinkTarget(entry: string, target: string, type: 'symlink' |
   if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) throw new UserError(`${what}: ${type} "${entry}" points outside the archive's root ("${target}")`);
 }
 
-/** What an archive reader needs of its container: a tar file, or a directory (dir-index.ts). */
-export interface ArchiveIndex {
+/**
+ * What an archive reader needs of its container: a tar file (TarIndex) or a directory
+ * (DirIndex). Each says where an entry's bytes lie; reading them is shared.
+ */
+export abstract class ArchiveIndex {
+  readonly entries = new Map<string, TarEntryInfo>();
   /** the tar file, or the directory */
-  readonly file: string;
-  readonly entries: Map<string, TarEntryInfo>;
-  has(name: string): boolean;
-  get(name: string): TarEntryInfo | undefined;
-  stream(name: string): Readable;
-  head(name: string, n: number): Promise<Buffer>;
-  read(name: string, limit?: number): Promise<Buffer>;
-  /** where an entry's bytes lie: a region of the tar, or a file of the directory */
-  bytesOf(name: string): { file: string; region?: TarRegion };
+  constructor(readonly file: string) {}
+
+  /** the entry, links followed (within the index) */
+  abstract get(name: string): TarEntryInfo | undefined;
+
+  /** where an entry's bytes lie: a region of the tar, or of the directory's own file */
+  abstract bytesOf(name: string): { file: string; region: TarRegion };
+
+  has(name: string): boolean {
+    return this.entries.has(name.replace(/^\.\/+/, ''));
+  }
+
+  stream(name: string): Readable {
+    const { file, region } = this.bytesOf(name);
+    // the size indexed is what is read: a file grown since is not read past it
+    if (region.size === 0) return Readable.from([]);
+    return createReadStream(file, { start: region.start, end: region.start + region.size - 1, highWaterMark: 1024 * 1024 });
+  }
+
+  /** The first `n` bytes of an entry (to sniff compression), without reading the rest. */
+  async head(name: string, n: number): Promise<Buffer> {
+    const { file, region } = this.bytesOf(name);
+    const fh = await open(file, 'r');
+    try {
+      const b = Buffer.alloc(Math.min(n, region.size));
+      await fh.read(b, 0, b.length, region.start);
+      return b;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async read(name: string, limit = 64 * 1024 * 1024): Promise<Buffer> {
+    const e = this.get(name);
+    if (e && e.size > limit) throw new UserError(`${this.file}: "${name}" is larger than ${limit} bytes`);
+    const chunks: Buffer[] = [];
+    for await (const c of this.stream(name)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
 }
 
 /** A tar stored inside a larger file (an archive nested in a bundle): its bytes at [start, start + size). */
@@ -82,9 +116,10 @@ export interface TarRegion {
   size: number;
 }
 
-export class TarIndex implements ArchiveIndex {
-  readonly entries = new Map<string, TarEntryInfo>();
-  private constructor(readonly file: string) {}
+export class TarIndex extends ArchiveIndex {
+  private constructor(file: string) {
+    super(file);
+  }
 
   /** Indexes `file`, or the tar held in `region` of it; entry offsets are always offsets in `file`. */
   static async open(file: string, what = file, region?: TarRegion): Promise<TarIndex> {
@@ -138,10 +173,6 @@ export class TarIndex implements ArchiveIndex {
     return idx;
   }
 
-  has(name: string): boolean {
-    return this.entries.has(name.replace(/^\.\/+/, ''));
-  }
-
   get(name: string): TarEntryInfo | undefined {
     let e = this.entries.get(name.replace(/^\.\/+/, ''));
     for (let hops = 0; e?.type === 'hardlink' && hops < 8; hops++) e = this.entries.get(e.linkname!);
@@ -149,38 +180,10 @@ export class TarIndex implements ArchiveIndex {
     return e;
   }
 
-  stream(name: string): Readable {
-    const e = this.get(name);
-    if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
-    if (e.size === 0) return Readable.from([]);
-    return createReadStream(this.file, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1024 * 1024 });
-  }
-
-  /** The first `n` bytes of an entry (to sniff compression), without reading the rest. */
-  async head(name: string, n: number): Promise<Buffer> {
-    const e = this.get(name);
-    if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
-    const fh = await open(this.file, 'r');
-    try {
-      const b = Buffer.alloc(Math.min(n, e.size));
-      await fh.read(b, 0, b.length, e.offset);
-      return b;
-    } finally {
-      await fh.close();
-    }
-  }
-
   bytesOf(name: string): { file: string; region: TarRegion } {
     const e = this.get(name);
     if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
     return { file: this.file, region: { start: e.offset, size: e.size } };
   }
-
-  async read(name: string, limit = 64 * 1024 * 1024): Promise<Buffer> {
-    const e = this.get(name);
-    if (e && e.size > limit) throw new UserError(`${this.file}: "${name}" is larger than ${limit} bytes`);
-    const chunks: Buffer[] = [];
-    for await (const c of this.stream(name)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
-  }
 }
+
