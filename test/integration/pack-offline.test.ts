@@ -9,6 +9,7 @@ import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { runCli } from '../support/cli.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 
 describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum') }, () => {
   let fx: Fixture;
@@ -71,6 +72,27 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
       for (const [i, n] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${n}:1.0.0`)), fx.images[i].index.digest);
     } finally {
       await dst.stop();
+    }
+  });
+
+  test('reproducible: the same images give the same bytes whatever order their blobs arrive in', async () => {
+    // the app image's blobs held back in one run, the db image's in the other
+    const proxy = await startFaultProxy(src.url);
+    try {
+      const list = `${proxy.host}/release/app:1.0.0\n${proxy.host}/release/db:1.0.0\n`;
+      for (const format of ['oci-archive', 'docker-archive']) {
+        const sums: string[] = [];
+        for (const slow of ['/release/app/blobs/', '/release/db/blobs/']) {
+          await proxy.setRules([{ match: { method: 'GET', path: slow }, action: 'latency', ms: 150 }]);
+          const out = workDir('repro');
+          const r = await runCli(['pack-offline', '--images', list, '--format', format, '--platform', 'linux/amd64', '--output', 'x.tar', '--output-dir', out]);
+          assert.equal(r.code, 0, r.stderr);
+          sums.push(r.outputs.sha256);
+        }
+        assert.equal(sums[0], sums[1], `${format}: the same archive both times`);
+      }
+    } finally {
+      await proxy.stop();
     }
   });
 

@@ -134,6 +134,31 @@ describe('parallel tar file: entries written side by side at their own positions
     }
   });
 
+  test('reserved entries land in the order reserved whatever order they are written in; one never written stops finish()', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rtar-'));
+    try {
+      const write = async (file: string, order: number[]) => {
+        const tar = await ParallelTarFile.open(file);
+        const bodies = [Buffer.alloc(1000, 97), Buffer.alloc(70_000, 98), Buffer.alloc(3, 99)];
+        for (const [i, b] of bodies.entries()) tar.reserve({ name: `e${i}`, size: b.length });
+        for (const i of order) await tar.addFile({ name: `e${i}`, size: bodies[i].length }, bodies[i]);
+        await tar.addFile({ name: 'last', size: 1 }, Buffer.from('z'));
+        return tar.finish();
+      };
+      const a = await write(join(dir, 'a.tar'), [2, 0, 1]);
+      const b = await write(join(dir, 'b.tar'), [1, 2, 0]);
+      assert.equal(a.sha256, b.sha256);
+      assert.deepEqual(readFileSync(join(dir, 'a.tar')), readFileSync(join(dir, 'b.tar')));
+      assert.deepEqual(execFileSync('tar', ['-tf', join(dir, 'a.tar')], { encoding: 'utf8' }).trim().split('\n'), ['e0', 'e1', 'e2', 'last']);
+      const tar = await ParallelTarFile.open(join(dir, 'c.tar'));
+      tar.reserve({ name: 'never', size: 10 });
+      await assert.rejects(tar.finish(), /reserved entries never written \(never\)/);
+      await tar.abort();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a source failing part-way while others stream: its entry keeps a header, the archive stays well-formed, the name written again wins', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
     try {

@@ -95,6 +95,8 @@ export class ParallelTarFile {
   private prefix = 0;
   /** finished regions past the prefix: start → end */
   private readonly finished = new Map<number, number>();
+  /** regions kept for entries not yet written: name → where and how big */
+  private readonly reserved = new Map<string, { start: number; size: number }>();
   private failed?: unknown;
 
   private constructor(
@@ -140,6 +142,17 @@ export class ParallelTarFile {
   }
 
   /**
+   * Keeps a region for an entry added later, at the current end: entries reserved in a given
+   * order land in that order whenever their bytes arrive (a reproducible archive).
+   */
+  reserve(entry: TarEntry & { size: number }): void {
+    if (this.reserved.has(entry.name)) return;
+    const start = this.end;
+    this.end = start + tarHeader({ ...entry, type: 'file' }).length + entry.size + tarPadding(entry.size).length;
+    this.reserved.set(entry.name, { start, size: entry.size });
+  }
+
+  /**
    * Adds a file whose size is known up front; the source must deliver exactly that many bytes.
    * If the source fails part-way, the entry keeps its header and its region (reading as zeros
    * where nothing was written), so the archive stays well-formed, and the error is rethrown:
@@ -150,10 +163,13 @@ export class ParallelTarFile {
     if (Buffer.isBuffer(source) && source.length !== entry.size) throw new Error(`tar: ${entry.name}: got ${source.length} bytes, expected ${entry.size}`);
     // the header is 512 bytes, or more with a pax header (long names, sizes of 8 GiB and up)
     const header = tarHeader({ ...entry, type: 'file' });
-    const start = this.end;
     const pad = tarPadding(entry.size);
+    // its reserved region, or a new one at the end
+    const kept = this.reserved.get(entry.name);
+    if (kept?.size === entry.size) this.reserved.delete(entry.name);
+    const start = kept?.size === entry.size ? kept.start : this.end;
     const stop = start + header.length + entry.size + pad.length;
-    this.end = stop;
+    if (start === this.end) this.end = stop;
     let pos = start;
     try {
       if (Buffer.isBuffer(source)) {
@@ -196,6 +212,7 @@ export class ParallelTarFile {
   /** Ends the archive once every entry is in; the size and sha256 of the whole file. */
   async finish(): Promise<{ size: number; sha256: string }> {
     if (this.failed) throw this.failed;
+    if (this.reserved.size > 0) throw new Error(`tar: finish() with reserved entries never written (${[...this.reserved.keys()].slice(0, 3).join(', ')})`);
     if (this.finished.size > 0 || this.prefix !== this.end) throw new Error('tar: finish() while entries are still being written');
     const start = this.end;
     await this.write([TAR_END], start);

@@ -38,6 +38,8 @@ const blobPath = (d: Digest) => `blobs/sha256/${digestHex(d)}`;
 /** Where the tar goes: entries at positions in a plain file, or one stream (gzip). Entries may be added while others are being written. */
 interface TarSink {
   addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void>;
+  /** keeps a place for an entry written later (positional sinks only) */
+  reserve?(entry: { name: string; size: number }): Promise<void>;
   finish(): Promise<{ size: number; sha256: string }>;
   abort(): Promise<void>;
 }
@@ -59,6 +61,9 @@ class FileSink implements TarSink {
   }
   async addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
     await (await this.file).addFile(entry, body);
+  }
+  async reserve(entry: { name: string; size: number }): Promise<void> {
+    (await this.file).reserve(entry);
   }
   async finish() {
     return (await this.file).finish();
@@ -128,6 +133,19 @@ export class ArchiveWriter {
     } catch (err) {
       throw this.translate(err);
     }
+  }
+
+  /** Whether blobs can be given their places up front (an uncompressed archive). */
+  get reserves(): boolean {
+    return this.sink.reserve !== undefined;
+  }
+
+  /**
+   * Places for blobs written later, in this order (what the images will hold, planned first):
+   * the archive then comes out the same whatever order the blobs arrive in.
+   */
+  async reserve(descs: Descriptor[]): Promise<void> {
+    for (const d of descs) await this.entry(() => this.sink.reserve!({ name: blobPath(d.digest), size: d.size }));
   }
 
   hasBlob(digest: Digest): boolean {

@@ -53,9 +53,12 @@ export interface CopierOptions {
 export interface CopyOptions {
   platforms?: Platform[];
   dryRun?: boolean;
+  /** what planImage() found for this source and these platforms (not fetched again) */
+  plan?: ImagePlan;
 }
 
-interface ImagePlan {
+/** What copying an image involves: its manifests, as they will be written, and the blobs they need. */
+export interface ImagePlan {
   top: Manifest;
   children: Manifest[];
   blobs: Descriptor[];
@@ -94,7 +97,7 @@ export class Copier {
     await Promise.all(remaining.map(async (t) => existing.set(t, await t.topDigest().catch((e: unknown) => (targetErrors.set(t, e), undefined)))));
     let srcDigest: Digest | undefined;
     try {
-      srcDigest = opts.platforms ? undefined : await source.headTop();
+      srcDigest = opts.platforms || opts.plan ? undefined : await source.headTop();
     } catch (err) {
       return failAll(err);
     }
@@ -114,7 +117,7 @@ export class Copier {
     // 2. Read the source: top manifest, platform filter, children, the blobs they need.
     let plan: ImagePlan;
     try {
-      plan = await this.plan(source, opts.platforms);
+      plan = opts.plan ?? (await this.plan(source, opts.platforms));
     } catch (err) {
       return failAll(err);
     }
@@ -159,6 +162,11 @@ export class Copier {
       }),
     );
     return done();
+  }
+
+  /** Reads what copying the image will take, without copying (to plan an archive's layout first). */
+  planImage(source: ImageSource, platforms?: Platform[]): Promise<ImagePlan> {
+    return this.plan(source, platforms);
   }
 
   private async plan(source: ImageSource, platforms: Platform[] | undefined): Promise<ImagePlan> {

@@ -9,13 +9,14 @@ import { removeParts, splitFile } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, DiskFullError, type ArchiveFormat, type ArchiveRegion } from '../image/archive-writer.js';
-import { Copier } from '../image/copy.js';
+import { Copier, type ImagePlan } from '../image/copy.js';
 import { platformString, type Platform } from '../image/manifest.js';
 import { OciLayoutTarget } from '../image/oci-layout.js';
 import { openSource, type RegistryPool } from '../image/open.js';
 import type { ImageTarget } from '../image/transport.js';
 import { Progress } from '../log.js';
 import { formatReference, type Reference } from '../registry/reference.js';
+import { isIndexType } from '../registry/media-types.js';
 
 export type PackFormat = ArchiveFormat | 'oci';
 
@@ -77,14 +78,29 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
   const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
   const progress = new Progress({ label: 'pack', totalItems: opts.images.length, itemName: 'images' });
   const images: PackedImage[] = [];
+  const platforms = opts.format === 'docker-archive' ? [opts.platform!] : undefined;
   try {
-    await mapLimit(opts.images, opts.concurrency ?? 4, async (ref) => {
+    // An uncompressed archive is laid out first, image by image in list order, so it comes out
+    // byte for byte the same whatever order the blobs arrive in (a reproducible archive).
+    let plans: (ImagePlan | undefined)[] = [];
+    if (writer?.reserves) {
+      plans = await mapLimit(opts.images, opts.concurrency ?? 4, async (ref) => {
+        try {
+          return await copier.planImage(openSource({ transport: 'docker', ref }, opts.pool), platforms);
+        } catch (err) {
+          throw new UserError(`${formatReference(ref)}: cannot be read: ${errorMessage(err)}`);
+        }
+      });
+      for (const p of plans) {
+        const manifests = [...p!.children, ...(opts.format === 'docker-archive' && isIndexType(p!.top.mediaType) ? [] : [p!.top])];
+        await writer.reserve([...p!.blobs, ...manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }))]);
+      }
+    }
+    await mapLimit(opts.images, opts.concurrency ?? 4, async (ref, i) => {
       const name = formatReference(ref);
       const tag = ref.tag ?? ref.digest?.slice(7, 19) ?? 'latest';
       const target: ImageTarget = writer ? writer.target(name, tag) : new OciLayoutTarget(opts.output, tag, name);
-      const r = await copier.copy(openSource({ transport: 'docker', ref }, opts.pool), [target], {
-        platforms: opts.format === 'docker-archive' ? [opts.platform!] : undefined,
-      });
+      const r = await copier.copy(openSource({ transport: 'docker', ref }, opts.pool), [target], { platforms, plan: plans[i] });
       const t = r.targets[0];
       if (r.sourceError !== undefined) throw new UserError(`${name}: cannot be read: ${errorMessage(r.sourceError)}`);
       if (t.status === 'failed') throw t.error instanceof DiskFullError ? t.error : new UserError(`${name}: ${errorMessage(t.error)}`);
