@@ -49,6 +49,9 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     const r = await runCli(['pack-offline', '--spec', join(product, 'bundle.yaml'), '--version', '1.2.0', '--output-dir', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.outputs.bundle, join(out, 'compass-1.2.0.tar'));
+    // built again from the same inputs: the same bytes
+    const again = await runCli(['pack-offline', '--spec', join(product, 'bundle.yaml'), '--version', '1.2.0', '--output-dir', workDir('again')]);
+    assert.equal(again.outputs.sha256, r.outputs.sha256, 'a reproducible bundle');
     assert.equal(r.outputs.sha256, sha256(readFileSync(r.outputs.bundle)).slice(7));
     const listing = execFileSync('tar', ['-tvf', r.outputs.bundle], { encoding: 'utf8' });
     for (const p of ['images/images.tar', 'charts/compass-1.2.0.tgz', 'compose/compass-docker-compose.tar.gz', 'files/installer/install.sh', 'manifest.json', 'SHA256SUMS'])
