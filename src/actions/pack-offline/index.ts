@@ -13,7 +13,7 @@ import { packImages, type PackFormat } from '../../lib/offline/pack.js';
 import { loadSpec } from '../../lib/offline/spec.js';
 import { uploadArtifact } from '../../lib/offline/artifact.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
-import { formatReference, registryHosts } from '../../lib/registry/reference.js';
+import { registryHosts, uniqueReferences } from '../../lib/registry/reference.js';
 import { defineAction } from '../../lib/run.js';
 import { loadImageList, parseImageLines } from '../../lib/sync/plan.js';
 
@@ -82,7 +82,7 @@ export default defineAction({
     }
     if (!inputs.images.trim()) throw new UserError('input "images" (or "spec") is required in pack mode: the images to put in the archive');
     // an image listed twice is packed once
-    const refs = [...new Map(parseImageLines(loadImageList(inputs.images)).map((l) => [formatReference(l.source), l.source])).values()];
+    const refs = uniqueReferences(parseImageLines(loadImageList(inputs.images)).map((l) => l.source));
     if (inputs.output && (isAbsolute(inputs.output) || inputs.output.split(/[\\/]/).some((c) => c === '..' || c === '.') || /[\\/]$/.test(inputs.output)))
       throw new UserError(`input "output": "${inputs.output}" must be a file name (or a relative path) inside output-dir`);
     const platform = inputs.format === 'docker-archive' ? forInput('platform', () => parsePlatform(inputs.platform)) : undefined;

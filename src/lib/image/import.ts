@@ -8,7 +8,7 @@ import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { info } from '../log.js';
-import { formatReference, parseReference, ReferenceError } from '../registry/reference.js';
+import { formatReference, parseReference, ReferenceError, withDefaultTag } from '../registry/reference.js';
 import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
 import { ArchiveReader } from './archive-reader.js';
 import { Copier, type CopyResult } from './copy.js';
@@ -85,7 +85,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const unique: typeof plan = [];
     for (const p of plan) {
       // an untagged name is pushed as :latest, so it is the same target as :latest
-      const key = formatReference(p.target.tag || p.target.digest ? p.target : { ...p.target, tag: 'latest' });
+      const key = formatReference(withDefaultTag(p.target));
       const digest = (await p.img.source.headTop()) ?? (await p.img.source.top()).digest;
       const seen = byTarget.get(key);
       if (seen && seen.digest !== digest) throw new UserError(`${opts.file}: ${seen.name} (${seen.digest}) and ${p.name} (${digest}) would both be pushed as ${key}; nothing was imported`);

@@ -16,7 +16,7 @@ import { DiskFullError } from '../image/archive-writer.js';
 import { platformString } from '../image/manifest.js';
 import type { RegistryPool } from '../image/open.js';
 import { info } from '../log.js';
-import { formatReference, parseReference } from '../registry/reference.js';
+import { formatReference, parseReference, withDefaultTag } from '../registry/reference.js';
 import { chartIgnore, checkLinks, packageChart, packageCompose, readChart, tarDirectory, walk } from './components.js';
 import { packImages, type PackedImage } from './pack.js';
 import type { BundleSpec } from './spec.js';
@@ -69,8 +69,7 @@ export async function checkPluginYaml(spec: BundleSpec): Promise<void> {
   for (const img of images) {
     let norm: string;
     try {
-      const r = parseReference(img);
-      norm = formatReference(r.tag || r.digest ? r : { ...r, tag: 'latest' });
+      norm = formatReference(withDefaultTag(parseReference(img)));
     } catch {
       throw new UserError(`${file}: image "${img}" is not a valid reference`);
     }

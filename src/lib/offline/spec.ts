@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { UserError } from '../errors.js';
 import { parsePlatform, type Platform } from '../image/manifest.js';
 import { listEntries } from '../inputs.js';
-import { formatReference, parseReference, ReferenceError, type Reference } from '../registry/reference.js';
+import { parseReference, ReferenceError, uniqueReferences, withDefaultTag, type Reference } from '../registry/reference.js';
 import type { PackFormat } from './pack.js';
 
 export interface BundleSpec {
@@ -56,9 +56,7 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   const refs = (values: { value: string; line: number }[], where: string) =>
     values.map((v) => {
       try {
-        // "app" is "app:latest", as in an image list
-        const r = parseReference(v.value);
-        return r.tag || r.digest ? r : { ...r, tag: 'latest' };
+        return withDefaultTag(parseReference(v.value));
       } catch (err) {
         if (err instanceof ReferenceError) throw new UserError(`${where} line ${v.line}: ${err.message}`);
         throw err;
@@ -131,13 +129,7 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   });
   if (compose.length > 1) clash('compose', compose.map((c) => `compose/${name}-${basename(c.path)}-docker-compose.tar.gz`), 'rename one of the folders');
   if (layout === 'plugin') clash('images', images.map((r) => `compass-plugins-${name}-${r.repository.split('/').pop()}-${version}-image.tar.gz`), 'the plugin layout names each image archive by the last part of its repository');
-  else {
-    const seen = new Set<string>();
-    images = images.filter((r) => {
-      const k = formatReference(r);
-      return seen.has(k) ? false : (seen.add(k), true);
-    });
-  }
+  else images = uniqueReferences(images);
   let pluginYaml: string | undefined;
   if (doc.plugin !== undefined) {
     const p = doc.plugin as Record<string, unknown>;

@@ -73,6 +73,16 @@ export function parseReference(input: string, opts: { defaultRegistry?: string }
   return { registry, repository, ...(tag ? { tag } : {}), ...(digest ? { digest } : {}) };
 }
 
+/** `app` is `app:latest`: a reference with neither tag nor digest gets the tag docker would use. */
+export function withDefaultTag(r: Reference): Reference {
+  return r.tag || r.digest ? r : { ...r, tag: 'latest' };
+}
+
+/** References in their order, each image once (`app` and `app:latest` being one). */
+export function uniqueReferences(refs: Reference[]): Reference[] {
+  return [...new Map(refs.map((r) => [formatReference(withDefaultTag(r)), r])).values()];
+}
+
 export function formatReference(r: Reference): string {
   return `${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
 }

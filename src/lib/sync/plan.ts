@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { UserError } from '../errors.js';
 import { listEntries } from '../inputs.js';
-import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, type Reference } from '../registry/reference.js';
+import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
 
 export interface SyncItem {
   source: Reference;
@@ -95,15 +95,19 @@ export function mapTarget(source: Reference, prefix: { registry: string; namespa
   return { registry: prefix.registry, repository, ...(tag ?? source.tag ? { tag: tag ?? source.tag } : {}), ...(!tag && source.digest ? { digest: source.digest } : {}) };
 }
 
-function ref(s: string, where: string, defaultRegistry?: string): Reference {
+/** A reference as written, its mistakes named by where it was written. */
+function parseAt(s: string, where: string, defaultRegistry?: string): Reference {
   try {
-    const r = parseReference(s, { defaultRegistry });
-    // "app" is "app:latest": one name for one image, so the two merge and clash as one
-    return r.tag || r.digest ? r : { ...r, tag: 'latest' };
+    return parseReference(s, { defaultRegistry });
   } catch (err) {
     if (err instanceof ReferenceError) throw new UserError(`${where}: ${err.message}`);
     throw err;
   }
+}
+
+/** A source: "app" is "app:latest", one name for one image, so the two merge and clash as one. */
+function ref(s: string, where: string, defaultRegistry?: string): Reference {
+  return withDefaultTag(parseAt(s, where, defaultRegistry));
 }
 
 /** A plain image list: one reference per line, each with where it was written. */
@@ -131,7 +135,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
 
   // an explicit target without a tag keeps the source's tag (or digest)
   const explicitTarget = (t: string, source: Reference, where: string): Reference => {
-    const r = parseExplicit(t, where);
+    const r = parseAt(t, where);
     return r.tag || r.digest ? r : { ...r, ...(source.tag ? { tag: source.tag } : { digest: source.digest }) };
   };
   const withPrefixes = (source: Reference, where: string, tags?: string[]) => {
@@ -211,15 +215,6 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
 /** Whether text that failed to parse as YAML was meant as YAML (a plain list has no "key:" lines or "- " items). */
 function looksLikeYaml(text: string): boolean {
   return listEntries(text).some((e) => /^\s*-\s/.test(e.value) || /:\s*$/.test(e.value) || /:\s+\S/.test(e.value));
-}
-
-function parseExplicit(s: string, where: string): Reference {
-  try {
-    return parseReference(s);
-  } catch (err) {
-    if (err instanceof ReferenceError) throw new UserError(`${where}: ${err.message}`);
-    throw err;
-  }
 }
 
 function yamlTargets(
