@@ -19,7 +19,7 @@ import { info } from '../log.js';
 import { formatReference, parseReference, withDefaultTag } from '../registry/reference.js';
 import { chartIgnore, checkLinks, packageChart, packageCompose, readChart, tarDirectory, walk } from './components.js';
 import { packImages, type PackedImage } from './pack.js';
-import type { BundleSpec } from './spec.js';
+import { pluginImageArchive, type BundleSpec } from './spec.js';
 
 export interface BundleComponent {
   kind: 'images' | 'chart' | 'compose' | 'files' | 'plugin-yaml';
@@ -189,22 +189,21 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
       const composeMeta: { file: string; images: string[] }[] = [];
       if (spec.compose.length) await mkdir(join(root, 'compose'), { recursive: true });
       for (const c of spec.compose) {
-        const file = join(root, 'compose', spec.compose.length === 1 ? `${spec.name}-docker-compose.tar.gz` : `${spec.name}-${basename(c.path)}-docker-compose.tar.gz`);
+        const file = join(root, c.archive);
         const refs = await packageCompose(c.path, file);
-        composeMeta.push({ file: `compose/${basename(file)}`, images: refs });
-        components.push({ kind: 'compose', path: `compose/${basename(file)}`, size: await size(file) });
+        composeMeta.push({ file: c.archive, images: refs });
+        components.push({ kind: 'compose', path: c.archive, size: await size(file) });
       }
       for (const f of spec.files) {
-        const dest = join(root, 'files', f.to ?? basename(f.path));
+        const dest = join(root, f.dest);
         await mkdir(join(dest, '..'), { recursive: true });
         await cp(f.path, dest, { recursive: true, preserveTimestamps: false, verbatimSymlinks: true });
-        components.push({ kind: 'files', path: `files/${f.to ?? basename(f.path)}`, size: (await walk(dest).catch(() => [])).reduce((n, e) => n + e.size, 0) || (await size(dest)) });
+        components.push({ kind: 'files', path: f.dest, size: (await walk(dest).catch(() => [])).reduce((n, e) => n + e.size, 0) || (await size(dest)) });
       }
       await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta }, known, elsewhere);
     } else {
       for (const ref of spec.images) {
-        const image = ref.repository.split('/').pop()!;
-        const file = join(root, `compass-plugins-${spec.name}-${image}-${spec.version}-image.tar.gz`);
+        const file = join(root, pluginImageArchive(spec, ref));
         const res = await packImages({ images: [ref], format: spec.format, platform: spec.platform, output: file, compression: 'gzip', pool: opts.pool });
         await dropSidecars(file);
         images.push(...res.images);

@@ -17,13 +17,20 @@ export interface BundleSpec {
   platform: Platform;
   format: PackFormat;
   charts: { path: string; imageRegistry?: string }[];
-  compose: { path: string }[];
-  files: { path: string; to?: string }[];
+  /** `archive`: where the folder's tarball goes in the bundle */
+  compose: { path: string; archive: string }[];
+  /** `dest`: where the files go in the bundle (files/<to, or the folder's name>) */
+  files: { path: string; to?: string; dest: string }[];
   pluginYaml?: string;
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+/** The plugin layout's archive for one image: compass-plugins-<name>-<image>-<version>-image.tar.gz. */
+export function pluginImageArchive(spec: { name: string; version: string }, ref: Reference): string {
+  return `compass-plugins-${spec.name}-${ref.repository.split('/').pop()}-${spec.version}-image.tar.gz`;
+}
 
 export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   const file = resolve(path);
@@ -103,13 +110,14 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
     if (!statSync(c.path).isDirectory()) throw new UserError(`${path}: charts: ${c.path} is not a chart directory`);
     return { path: c.path, ...(c.imageRegistry ? { imageRegistry: String(c.imageRegistry) } : {}) };
   });
-  const compose = pathList('compose').map((c) => ({ path: c.path }));
+  const composeFolders = pathList('compose');
+  const compose = composeFolders.map((c) => ({ path: c.path, archive: `compose/${name}${composeFolders.length > 1 ? `-${basename(c.path)}` : ''}-docker-compose.tar.gz` }));
   const files = pathList('files', ['to']).map((f, i) => {
-    if (f.to === undefined) return { path: f.path };
+    if (f.to === undefined) return { path: f.path, dest: `files/${basename(f.path)}` };
     const to = String(f.to).replace(/\/+$/, '');
     if (!to || to.startsWith('/') || to.split('/').some((c) => c === '..' || c === '.' || c === ''))
       throw new UserError(`${at(`files[${i}].to`)}: "${String(f.to)}" must be a relative path inside files/ (no "..", ".", or leading "/")`);
-    return { path: f.path, to };
+    return { path: f.path, to, dest: `files/${to}` };
   });
   // two components landing on one name would overwrite each other
   const clash = (key: string, names: string[], hint: string) => {
@@ -120,15 +128,15 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
       first.set(n, i);
     });
   };
-  clash('files', files.map((f) => `files/${f.to ?? basename(f.path)}`), 'give one of them a different "to"');
+  const dests = files.map((f) => f.dest);
+  clash('files', dests, 'give one of them a different "to"');
   // one inside the other would mix (or overwrite) their files
-  const dests = files.map((f) => `files/${f.to ?? basename(f.path)}`);
   dests.forEach((d, i) => {
     const j = dests.findIndex((o) => o.startsWith(`${d}/`));
     if (j >= 0) throw new UserError(`${path}: files[${j}] (${dests[j]}) would land inside files[${i}] (${d}); give them separate "to" folders`);
   });
-  if (compose.length > 1) clash('compose', compose.map((c) => `compose/${name}-${basename(c.path)}-docker-compose.tar.gz`), 'rename one of the folders');
-  if (layout === 'plugin') clash('images', images.map((r) => `compass-plugins-${name}-${r.repository.split('/').pop()}-${version}-image.tar.gz`), 'the plugin layout names each image archive by the last part of its repository');
+  clash('compose', compose.map((c) => c.archive), 'rename one of the folders');
+  if (layout === 'plugin') clash('images', images.map((r) => pluginImageArchive({ name, version }, r)), 'the plugin layout names each image archive by the last part of its repository');
   else images = uniqueReferences(images);
   let pluginYaml: string | undefined;
   if (doc.plugin !== undefined) {
