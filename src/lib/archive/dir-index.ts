@@ -2,9 +2,9 @@
 // or a bundle unpacked at the site, imported without packing it again. Entry names are paths
 // below the root; links pointing outside it are refused, naming the entry, as in a tar.
 import { lstat, readdir, readlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { ArchiveIndex, checkLinkTarget, type TarEntryInfo } from './tar-index.js';
+import { ArchiveIndex, checkLinkTarget } from './tar-index.js';
 
 export class DirIndex extends ArchiveIndex {
   private constructor(dir: string) {
@@ -29,12 +29,6 @@ export class DirIndex extends ArchiveIndex {
     };
     await visit('');
     return idx;
-  }
-
-  get(name: string): TarEntryInfo | undefined {
-    let e = this.entries.get(name.replace(/^\.\/+/, ''));
-    for (let hops = 0; e?.type === 'symlink' && hops < 8; hops++) e = this.entries.get(posix.normalize(posix.join(posix.dirname(e.name), e.linkname!)));
-    return e;
   }
 
   /** Where an entry's bytes are: its own file, as far as it was when indexed. */

@@ -57,9 +57,14 @@ export function checkEntryName(name: string, what: string): string {
   return clean;
 }
 
-export function checkLinkTarget(entry: string, target: string, type: 'symlink' | 'hardlink', what: string): void {
+/** Where a link points, as a path from the root; undefined when it leaves the root (absolute, or up past it). */
+export function linkTargetPath(entry: string, target: string, type: 'symlink' | 'hardlink'): string | undefined {
   const resolved = type === 'hardlink' ? posix.normalize(target) : posix.normalize(posix.join(posix.dirname(entry), target));
-  if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) throw new UserError(`${what}: ${type} "${entry}" points outside the archive's root ("${target}")`);
+  return target.startsWith('/') || resolved === '..' || resolved.startsWith('../') ? undefined : resolved;
+}
+
+export function checkLinkTarget(entry: string, target: string, type: 'symlink' | 'hardlink', what: string): void {
+  if (linkTargetPath(entry, target, type) === undefined) throw new UserError(`${what}: ${type} "${entry}" points outside the archive's root ("${target}")`);
 }
 
 /**
@@ -72,7 +77,11 @@ export abstract class ArchiveIndex {
   constructor(readonly file: string) {}
 
   /** the entry, links followed (within the index) */
-  abstract get(name: string): TarEntryInfo | undefined;
+  get(name: string): TarEntryInfo | undefined {
+    let e = this.entries.get(name.replace(/^\.\/+/, ''));
+    for (let hops = 0; (e?.type === 'hardlink' || e?.type === 'symlink') && hops < 16; hops++) e = this.entries.get(linkTargetPath(e.name, e.linkname!, e.type) ?? '');
+    return e;
+  }
 
   /** where an entry's bytes lie: a region of the tar, or of the directory's own file */
   abstract bytesOf(name: string): { file: string; region: TarRegion };
@@ -173,17 +182,9 @@ export class TarIndex extends ArchiveIndex {
     return idx;
   }
 
-  get(name: string): TarEntryInfo | undefined {
-    let e = this.entries.get(name.replace(/^\.\/+/, ''));
-    for (let hops = 0; e?.type === 'hardlink' && hops < 8; hops++) e = this.entries.get(e.linkname!);
-    for (let hops = 0; e?.type === 'symlink' && hops < 8; hops++) e = this.entries.get(posix.normalize(posix.join(posix.dirname(e.name), e.linkname!)));
-    return e;
-  }
-
   bytesOf(name: string): { file: string; region: TarRegion } {
     const e = this.get(name);
     if (!e || e.type !== 'file') throw new UserError(`${this.file}: no file "${name}" in the archive`);
     return { file: this.file, region: { start: e.offset, size: e.size } };
   }
 }
-

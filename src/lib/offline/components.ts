@@ -2,8 +2,9 @@
 // compose folders as tarballs (with the images they reference), installer files with modes.
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
-import { basename, isAbsolute, join, posix, relative, sep } from 'node:path';
+import { basename, join, posix, relative, sep } from 'node:path';
 import { isMap, parse, parseDocument } from 'yaml';
+import { linkTargetPath } from '../archive/tar-index.js';
 import { TarFileStream } from '../archive/tar-stream.js';
 import { UserError } from '../errors.js';
 
@@ -131,8 +132,7 @@ export async function checkLinks(root: string, what: string, ignore?: (rel: stri
   for (const e of await walk(root, ignore)) {
     if (e.type !== 'symlink') continue;
     const target = await readlink(e.abs);
-    const resolved = posix.normalize(posix.join(posix.dirname(e.rel.split(sep).join('/')), target));
-    if (isAbsolute(target) || resolved === '..' || resolved.startsWith('../'))
+    if (linkTargetPath(e.rel.split(sep).join('/'), target, 'symlink') === undefined)
       throw new UserError(`${what}: ${e.rel} is a symlink to "${target}", outside ${basename(root)}/; a bundle holds only links within itself (copy the file in, or make the link relative)`);
   }
 }
