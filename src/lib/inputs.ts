@@ -1,6 +1,7 @@
 // One typed input layer. Names, descriptions, defaults and `required` come from action.yml
 // (via the generated manifest); the spec here gives each input a kind. Every input a spec
 // reads must be declared in action.yml and every declared input must be in the spec.
+import { mkdir } from 'node:fs/promises';
 import { UserError } from './errors.js';
 import { addSecret, runnerCore } from './log.js';
 import { getManifest } from './manifest.js';
@@ -89,9 +90,9 @@ export interface ListEntry {
   line: number;
 }
 
-/** Splits a list on newlines and commas, dropping `#` comments and blanks; keeps line numbers. */
 /**
- * The entries of a list input: one per line (or comma-separated), `#` comments. `lines`: one
+ * The entries of a list input, with their line numbers: one per line or comma-separated, `#`
+ * comments and blanks dropped. `lines`: one
  * entry per line and comments only on their own line, for values that may hold "," or " #"
  * (file names).
  */
@@ -284,4 +285,11 @@ export function forInput<T>(name: string, fn: () => T): T {
     if (err instanceof UserError) throw new UserError(`input "${name}": ${err.message}`);
     throw err;
   }
+}
+
+/** A directory an input names, made when missing; when it can't be (a file is in the way), an error naming the input. */
+export async function inputDirectory(dir: string, name: string, shown = dir): Promise<void> {
+  await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+    throw new UserError(`input "${name}": ${shown} cannot be used as a directory (${err.code ?? err.message})`);
+  });
 }

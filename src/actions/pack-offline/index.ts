@@ -1,12 +1,11 @@
 // pack-offline: image archives for air-gapped sites (pack), and daemonless import at the site.
-import { mkdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { importArchive } from '../../lib/image/import.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
 import { RegistryPool } from '../../lib/image/open.js';
-import { forInput, input } from '../../lib/inputs.js';
+import { forInput, input, inputDirectory } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { buildBundle } from '../../lib/offline/bundle.js';
 import { packImages, type PackFormat } from '../../lib/offline/pack.js';
@@ -56,9 +55,7 @@ export default defineAction({
     }
 
     const outputDir = resolve(inputs.outputDir);
-    await mkdir(outputDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new UserError(`input "output-dir": ${inputs.outputDir} cannot be used as a directory (${err.code ?? err.message})`);
-    });
+    await inputDirectory(outputDir, 'output-dir', inputs.outputDir);
     if (inputs.splitSize && inputs.format === 'oci' && !inputs.spec) throw new UserError('input "split-size": applies to archive formats, not to an oci directory');
     if (inputs.compression === 'gzip' && inputs.format === 'oci' && !inputs.spec) throw new UserError('input "compression": gzip applies to archive formats, not to an oci directory');
 
@@ -90,9 +87,7 @@ export default defineAction({
     let output = join(outputDir, inputs.output || `${defaultName}${EXT[inputs.format]}`);
     if (inputs.compression === 'gzip' && inputs.format !== 'oci' && !/\.(gz|tgz)$/.test(output)) output += '.gz';
     // output may name a folder under output-dir
-    await mkdir(dirname(output), { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new UserError(`input "output": ${inputs.output} cannot be written under ${inputs.outputDir} (${err.code ?? err.message})`);
-    });
+    await inputDirectory(dirname(output), 'output');
     const dir = dirname(output);
 
     info(`pack-offline: ${refs.length} images → ${inputs.format} ${output}${platform ? ` (${inputs.platform})` : ' (every platform)'}`);

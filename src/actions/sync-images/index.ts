@@ -1,16 +1,16 @@
 // sync-images: copy an image list between registries, every platform, digests preserved.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { RegistryPool } from '../../lib/image/open.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
-import { forInput, input } from '../../lib/inputs.js';
+import { forInput, input, inputDirectory } from '../../lib/inputs.js';
 import { info, summary, warning } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { formatReference, registryHosts } from '../../lib/registry/reference.js';
 import { defineAction } from '../../lib/run.js';
-import { buildPlan, loadImageList, parseShard } from '../../lib/sync/plan.js';
+import { buildPlan, inShard, loadImageList, parseShard } from '../../lib/sync/plan.js';
 import { runSync } from '../../lib/sync/run.js';
 
 export default defineAction({
@@ -33,14 +33,10 @@ export default defineAction({
   async main({ inputs, setOutput }) {
     const auth = parseRegistryAuth(inputs.registryAuth);
     const platforms = inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all') ? undefined : inputs.platforms.map((p) => forInput('platforms', () => parsePlatform(p)));
-    const items = buildPlan(loadImageList(inputs.images), {
-      sourceRegistry: inputs.sourceRegistry,
-      targets: inputs.target,
-      stripPrefix: inputs.stripPrefix,
-      shard: parseShard(inputs.shard),
-    });
-    // the whole list, not only this shard's part, is checked: every shard fails or none does
-    const everything = inputs.shard ? buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix }) : items;
+    // the whole list is checked, not only this shard's part: every shard fails or none does
+    const everything = buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix });
+    const shard = parseShard(inputs.shard);
+    const items = shard ? inShard(everything, shard) : everything;
     if (platforms) {
       const pinned = everything.find((i) => i.targets.some((t) => t.digest && !t.tag));
       if (pinned) throw new UserError(`${pinned.where}: ${formatReference(pinned.source)} is pinned by digest and has no tag, but "platforms" writes a new index with a new digest; give it a tag (repo:tag@digest) or a ":tag" rename`);
@@ -50,9 +46,7 @@ export default defineAction({
     info(`sync-images: ${items.length} images → ${items.reduce((n, i) => n + i.targets.length, 0)} targets${platforms ? ` (platforms ${inputs.platforms.join(', ')})` : ' (every platform)'}${inputs.dryRun ? ', dry run' : ''}`);
 
     const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));
-    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new UserError(`input "output-dir": ${inputs.outputDir || dir} cannot be used as a directory (${err.code ?? err.message})`);
-    });
+    await inputDirectory(dir, 'output-dir', inputs.outputDir || dir);
     const pool = new RegistryPool({ credentials: credentialChain(auth), insecureRegistries: registryHosts(inputs.insecureRegistries, 'insecure-registries') });
     const report = await runSync({ items, pool, concurrency: inputs.concurrency, blobConcurrency: inputs.blobConcurrency, platforms, dryRun: inputs.dryRun, failFast: inputs.failFast });
 

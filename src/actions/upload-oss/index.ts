@@ -1,10 +1,10 @@
 // upload-oss: release files to Aliyun OSS, S3(-compatible) stores, an HTTP endpoint or a directory:
 // multipart, parallel, resumable, checksum-verified.
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
-import { forInput, input, listEntries, type Inputs } from '../../lib/inputs.js';
+import { forInput, input, inputDirectory, listEntries, type Inputs } from '../../lib/inputs.js';
 import type { OidcRole } from '../../lib/storage/aliyun-sts.js';
 import { info, summary } from '../../lib/log.js';
 import { isLoopback } from '../../lib/registry/reference.js';
@@ -26,12 +26,6 @@ function checkAcl(acl: string, destination: string): void {
   const known = ACLS[scheme];
   if (!known) throw new UserError(`input "acl" applies to oss:// and s3:// destinations, not ${scheme}://`);
   if (!known.includes(acl)) throw new UserError(`input "acl": "${acl}" is not one of ${known.join(', ')}`);
-}
-
-async function usableDir(dir: string, inputName: string): Promise<void> {
-  await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(`input "${inputName}": ${dir} cannot be used as a directory (${err.code ?? err.message})`);
-  });
 }
 
 function tagFromRef(): string | undefined {
@@ -117,9 +111,9 @@ export default defineAction({
     const files = await selectFiles(entries);
     const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
     // where results go is checked before anything is sent
-    if (!inputs.dryRun) await usableDir(stateDir, 'state-dir');
+    if (!inputs.dryRun) await inputDirectory(stateDir, 'state-dir');
     if (inputs.manifest) {
-      await usableDir(dirname(resolve(inputs.manifest)), 'manifest');
+      await inputDirectory(dirname(resolve(inputs.manifest)), 'manifest');
       if ((await stat(inputs.manifest).catch(() => undefined))?.isDirectory()) throw new UserError(`input "manifest": ${inputs.manifest} is a directory; name the JSON file to write`);
     }
     if (inputs.resume && !inputs.dryRun) await restoreCheckpoints(stateDir, destination);

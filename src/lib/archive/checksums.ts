@@ -30,16 +30,18 @@ export function parseSha256Sums(text: string, what: string): { file: string; sha
 /**
  * Verifies every file a checksum list names, relative to its directory; names the first
  * mismatch. `only`: when the list names that file, just it is checked (an archive joined from
- * its parts is verified once the parts are gone). Returns how many files were checked.
+ * its parts is verified once the parts are gone). Returns how many files were checked, and
+ * whether `only` was among them.
  */
-export async function verifySha256Sums(listFile: string, opts: { only?: string } = {}): Promise<number> {
+export async function verifySha256Sums(listFile: string, opts: { only?: string } = {}): Promise<{ count: number; coversOnly: boolean }> {
   let entries = parseSha256Sums(await readFile(listFile, 'utf8'), listFile);
-  if (opts.only !== undefined && entries.some((e) => e.file === opts.only)) entries = entries.filter((e) => e.file === opts.only);
+  const coversOnly = opts.only !== undefined && entries.some((e) => e.file === opts.only);
+  if (coversOnly) entries = entries.filter((e) => e.file === opts.only);
   for (const e of entries) {
     const path = join(dirname(listFile), e.file);
     if (!existsSync(path)) throw new UserError(`${listFile}: ${e.file} is listed but missing`);
     const actual = await sha256File(path);
     if (actual !== e.sha256) throw new UserError(`checksum mismatch: ${e.file} has sha256 ${actual}, ${basename(listFile)} says ${e.sha256}; the file was changed or damaged, nothing was imported`);
   }
-  return entries.length;
+  return { count: entries.length, coversOnly };
 }

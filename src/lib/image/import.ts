@@ -1,9 +1,8 @@
 // Import without a daemon: the images of an archive pushed into a registry under a target
 // prefix, digests kept, blobs already present skipped; checksums verified first.
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseSha256Sums, verifySha256Sums } from '../archive/checksums.js';
+import { verifySha256Sums } from '../archive/checksums.js';
 import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
@@ -49,9 +48,9 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
   if (opened.status === 'rejected') throw opened.reason;
   const reader = opened.value;
   try {
-    if (checked) {
-      info(`verified ${sums.value} checksum(s) from ${sidecar}`);
-      if (parseSha256Sums(await readFile(sidecar, 'utf8'), sidecar).some((e) => e.file === basename(opts.file))) reader.markVerified();
+    if (sums.value) {
+      info(`verified ${sums.value.count} checksum(s) from ${sidecar}`);
+      if (sums.value.coversOnly) reader.markVerified();
     }
     const root = reader.bundleRoot();
     let images;

@@ -62,6 +62,11 @@ export function shardOf(source: Reference, count: number): number {
   return (h.readUInt32BE(0) % count) + 1;
 }
 
+/** The items of one shard. */
+export function inShard(items: SyncItem[], shard: Shard): SyncItem[] {
+  return items.filter((it) => shardOf(it.source, shard.count) === shard.index);
+}
+
 export interface PlanOptions {
   sourceRegistry?: string;
   /** registry/namespace prefixes */
@@ -208,7 +213,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   }
   let out = [...merged.values()];
   if (out.length === 0) throw new UserError(`input "${inputName}" lists no images${list.file ? ` (file ${list.file})` : ''}`);
-  if (opts.shard) out = out.filter((it) => shardOf(it.source, opts.shard!.count) === opts.shard!.index);
+  if (opts.shard) out = inShard(out, opts.shard);
   return out;
 }
 
