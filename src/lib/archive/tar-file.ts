@@ -166,10 +166,11 @@ export class ParallelTarFile {
     const pad = tarPadding(entry.size);
     // its reserved region, or a new one at the end
     const kept = this.reserved.get(entry.name);
-    if (kept?.size === entry.size) this.reserved.delete(entry.name);
-    const start = kept?.size === entry.size ? kept.start : this.end;
+    const reserved = kept?.size === entry.size;
+    if (reserved) this.reserved.delete(entry.name);
+    const start = reserved ? kept.start : this.end;
     const stop = start + header.length + entry.size + pad.length;
-    if (start === this.end) this.end = stop;
+    if (!reserved) this.end = stop;
     let pos = start;
     try {
       if (Buffer.isBuffer(source)) {

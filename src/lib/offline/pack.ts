@@ -82,7 +82,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
   try {
     // An uncompressed archive is laid out first, image by image in list order, so it comes out
     // byte for byte the same whatever order the blobs arrive in (a reproducible archive).
-    let plans: (ImagePlan | undefined)[] = [];
+    let plans: ImagePlan[] | undefined;
     if (writer?.reserves) {
       plans = await mapLimit(opts.images, opts.concurrency ?? 4, async (ref) => {
         try {
@@ -92,15 +92,16 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
         }
       });
       for (const p of plans) {
-        const manifests = [...p!.children, ...(opts.format === 'docker-archive' && isIndexType(p!.top.mediaType) ? [] : [p!.top])];
-        await writer.reserve([...p!.blobs, ...manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }))]);
+        // a docker-archive keeps the platform's image manifest, not the (filtered) index
+        const manifests = [...p.children, ...(opts.format === 'docker-archive' && isIndexType(p.top.mediaType) ? [] : [p.top])];
+        await writer.reserve([...p.blobs, ...manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }))]);
       }
     }
     await mapLimit(opts.images, opts.concurrency ?? 4, async (ref, i) => {
       const name = formatReference(ref);
       const tag = ref.tag ?? ref.digest?.slice(7, 19) ?? 'latest';
       const target: ImageTarget = writer ? writer.target(name, tag) : new OciLayoutTarget(opts.output, tag, name);
-      const r = await copier.copy(openSource({ transport: 'docker', ref }, opts.pool), [target], { platforms, plan: plans[i] });
+      const r = await copier.copy(openSource({ transport: 'docker', ref }, opts.pool), [target], { platforms, plan: plans?.[i] });
       const t = r.targets[0];
       if (r.sourceError !== undefined) throw new UserError(`${name}: cannot be read: ${errorMessage(r.sourceError)}`);
       if (t.status === 'failed') throw t.error instanceof DiskFullError ? t.error : new UserError(`${name}: ${errorMessage(t.error)}`);

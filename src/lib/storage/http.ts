@@ -8,6 +8,17 @@ import { retry } from '../retry.js';
 import { counted } from './local.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
+/** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */
+export function shownDestination(dest: string): string {
+  if (!/^https?:\/\//.test(dest)) return dest;
+  try {
+    const u = new URL(dest);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return dest;
+  }
+}
+
 export class HttpStorage implements Storage {
   constructor(readonly base: string, private readonly token: string | undefined, private readonly method: 'PUT' | 'POST') {}
 
@@ -25,8 +36,7 @@ export class HttpStorage implements Storage {
 
   /** The object's URL as printed and recorded: no credentials, no query (it may be a signature). */
   shown(key: string): string {
-    const u = new URL(this.url(key));
-    return `${u.origin}${u.pathname}`;
+    return shownDestination(this.url(key));
   }
 
   async head(key: string): Promise<RemoteObject | undefined> {

@@ -5,7 +5,9 @@ import { UserError } from '../errors.js';
 import { addSecret, warning } from '../log.js';
 import { isLoopback } from '../registry/reference.js';
 import { FileStorage } from './file.js';
-import { HttpStorage } from './http.js';
+import { HttpStorage, shownDestination } from './http.js';
+
+export { shownDestination };
 import { OssStorage } from './oss.js';
 import type { OidcRole } from './aliyun-sts.js';
 import { S3Storage } from './s3.js';
@@ -16,17 +18,6 @@ export interface Credentials {
   accessKeySecret?: string;
   securityToken?: string;
   token?: string;
-}
-
-/** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */
-export function shownDestination(dest: string): string {
-  if (!/^https?:\/\//.test(dest)) return dest;
-  try {
-    const u = new URL(dest);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return dest;
-  }
 }
 
 export function expandDestination(dest: string, values: { version?: string; tag?: string }): string {

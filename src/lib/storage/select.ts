@@ -21,7 +21,7 @@ export interface SourceFile {
 async function filesUnder(dir: string, where: string, root = dir, ancestors: string[] = []): Promise<string[]> {
   const real = await realpath(dir);
   if (ancestors.includes(real)) return [];
-  const rootReal = ancestors.length ? ancestors[0] : real;
+  const rootReal = ancestors[0] ?? real;
   const out: string[] = [];
   let names;
   try {
@@ -42,7 +42,7 @@ async function filesUnder(dir: string, where: string, root = dir, ancestors: str
       }
       st = await stat(p).catch(() => undefined);
     }
-    if (st?.isDirectory()) out.push(...(await filesUnder(p, where, root, [...(ancestors.length ? ancestors : [real]), real])));
+    if (st?.isDirectory()) out.push(...(await filesUnder(p, where, root, [...ancestors, real])));
     else if (st?.isFile()) out.push(p);
   }
   return out;
@@ -71,15 +71,14 @@ export function globToRegExp(pattern: string): RegExp {
 
 export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Promise<SourceFile[]> {
   const out = new Map<string, SourceFile>();
-  let where = '';
-  const add = async (path: string, key: string) => {
+  const add = async (path: string, key: string, where: string) => {
     const prev = out.get(key);
     // two files on one key: one would silently replace the other
     if (prev && prev.path !== path) throw new UserError(`${where}: ${path} and ${prev.path} would both be uploaded as ${key}; upload them in separate steps or from their directories`);
     out.set(key, { path, key, size: (await stat(path)).size });
   };
   for (const e of entries) {
-    where = `input "source" line ${e.line}`;
+    const where = `input "source" line ${e.line}`;
     if (/[*?]/.test(e.value)) {
       const first = e.value.search(/[*?]/);
       const baseRel = e.value.slice(0, e.value.lastIndexOf('/', first) + 1);
@@ -87,7 +86,7 @@ export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Pr
       const re = globToRegExp(e.value.slice(baseRel.length));
       const matches = (await stat(base).catch(() => undefined))?.isDirectory() ? (await filesUnder(base, where)).filter((p) => re.test(relative(base, p))) : [];
       if (matches.length === 0) throw new UserError(`${where}: "${e.value}" matches no file`);
-      for (const p of matches) await add(p, relative(base, p));
+      for (const p of matches) await add(p, relative(base, p), where);
       continue;
     }
     const path = resolve(cwd, e.value);
@@ -96,8 +95,8 @@ export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Pr
     if (st.isDirectory()) {
       const files = await filesUnder(path, where);
       if (files.length === 0) throw new UserError(`${where}: directory ${e.value} holds no file`);
-      for (const p of files) await add(p, relative(path, p));
-    } else if (st.isFile()) await add(path, basename(path));
+      for (const p of files) await add(p, relative(path, p), where);
+    } else if (st.isFile()) await add(path, basename(path), where);
     else throw new UserError(`${where}: ${e.value} is not a regular file`);
   }
   return [...out.values()];
