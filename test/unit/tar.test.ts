@@ -15,6 +15,16 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
 
+/** Runs `fn` in a new temporary directory, removed afterwards. */
+async function inTempDir(prefix: string, fn: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Extracts a tar with GNU tar into a new directory; returns the directory. */
 function untar(file: string, into: string): string {
   mkdirSync(into);
@@ -24,8 +34,7 @@ function untar(file: string, into: string): string {
 
 describe('tar writer (checked with GNU tar)', () => {
   test('files, directories, symlinks, long names and modes extract as written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tar-'));
-    try {
+    await inTempDir('tar-', async (dir) => {
       const file = join(dir, 'out.tar');
       const tar = new TarWriter(createWriteStream(file));
       const longName = `${'deep/'.repeat(40)}file-with-a-long-name.txt`;
@@ -46,14 +55,11 @@ describe('tar writer (checked with GNU tar)', () => {
       assert.equal(readFileSync(join(x, longName), 'utf8'), 'abc');
       assert.equal(readFileSync(join(x, 'installer', veryLongBase), 'utf8'), 'z');
       assert.equal(readlinkSync(join(x, 'installer/latest')), 'install.sh');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a source that fails part-way leaves a well-formed archive; writing the name again replaces it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tar-'));
-    try {
+    await inTempDir('tar-', async (dir) => {
       const file = join(dir, 'out.tar');
       const tar = new TarWriter(createWriteStream(file));
       const good = Buffer.alloc(100_000, 3);
@@ -75,9 +81,7 @@ describe('tar writer (checked with GNU tar)', () => {
       const x = untar(file, join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'blobs/x')).equals(good), 'the later entry wins');
       assert.equal(readFileSync(join(x, 'after'), 'utf8'), 'after');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('headers are reproducible: mtime 0, uid/gid 0', () => {
@@ -105,8 +109,7 @@ function trickle(data: Buffer, piece: number, failAfter?: number): Readable {
 
 describe('parallel tar file: entries written side by side at their own positions (checked with GNU tar)', () => {
   test('entries streaming at once land whole and in place; the sha256 from the hashing worker is the file\'s', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
-    try {
+    await inTempDir('ptar-', async (dir) => {
       const file = join(dir, 'out.tar');
       const tar = await ParallelTarFile.open(file);
       const bodies = Array.from({ length: 6 }, (_, i) => Buffer.alloc(300_000 + i * 77_777, 65 + i));
@@ -129,14 +132,11 @@ describe('parallel tar file: entries written side by side at their own positions
       bodies.forEach((b, i) => assert.ok(readFileSync(join(x, `blobs/sha256/${i}`)).equals(b), `entry ${i}`));
       assert.equal(readFileSync(join(x, longName), 'utf8'), 'long name');
       assert.equal(readFileSync(join(x, 'index.json'), 'utf8'), '{}');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('reserved entries land in the order reserved whatever order they are written in; one never written stops finish()', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rtar-'));
-    try {
+    await inTempDir('rtar-', async (dir) => {
       const write = async (file: string, order: number[]) => {
         const tar = await ParallelTarFile.open(file);
         const bodies = [Buffer.alloc(1000, 97), Buffer.alloc(70_000, 98), Buffer.alloc(3, 99)];
@@ -154,14 +154,11 @@ describe('parallel tar file: entries written side by side at their own positions
       tar.reserve({ name: 'never', size: 10 });
       await assert.rejects(tar.finish(), /reserved entries never written \(never\)/);
       await tar.abort();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a source failing part-way while others stream: its entry keeps a header, the archive stays well-formed, the name written again wins', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
-    try {
+    await inTempDir('ptar-', async (dir) => {
       const file = join(dir, 'out.tar');
       const tar = await ParallelTarFile.open(file);
       const good = Buffer.alloc(700_000, 3);
@@ -179,14 +176,11 @@ describe('parallel tar file: entries written side by side at their own positions
       const x = untar(file, join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'blobs/x')).equals(good), 'the later entry wins');
       assert.ok(readFileSync(join(x, 'blobs/y')).equals(other));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('the last entry so far failing part-way: the file still reaches its region\'s end, so the hash can read it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
-    try {
+    await inTempDir('ptar-', async (dir) => {
       const file = join(dir, 'out.tar');
       const tar = await ParallelTarFile.open(file);
       await tar.addFile({ name: 'first', size: 5 }, Buffer.from('first'));
@@ -199,14 +193,11 @@ describe('parallel tar file: entries written side by side at their own positions
       assert.equal(size, bytes.length);
       assert.equal(sha256, createHash('sha256').update(bytes).digest('hex'));
       assert.deepEqual(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n'), ['first', 'cut', 'cut']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('short writes (a nearly full disk writes less than asked) are carried on until every byte is down', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ptar-'));
-    try {
+    await inTempDir('ptar-', async (dir) => {
       const file = join(dir, 'out.tar');
       let calls = 0;
       // a real file handle whose writes take at most 3000 bytes at a time
@@ -233,14 +224,11 @@ describe('parallel tar file: entries written side by side at their own positions
       const x = untar(file, join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'a')).equals(a));
       assert.ok(readFileSync(join(x, 'b')).equals(b));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('archive writer: writers of one digest take turns; a failed copy never lands after the good one; same-tick writers write once', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aw-'));
-    try {
+    await inTempDir('aw-', async (dir) => {
       const good = Buffer.alloc(600_000, 7);
       const digest = `sha256:${createHash('sha256').update(good).digest('hex')}` as const;
       const desc = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest, size: good.length };
@@ -263,23 +251,18 @@ describe('parallel tar file: entries written side by side at their own positions
       assert.equal(listing.filter((n) => n === `blobs/sha256/${otherDesc.digest.slice(7)}`).length, 1, 'same-tick writers wrote once');
       const x = untar(join(dir, 'out.tar'), join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'blobs', 'sha256', hex)).equals(good), 'the last copy of the name is the good one');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
-  test('an archive writer left unfinished does not keep the process alive (the hashing worker is unref\'d)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'aw-'));
-    try {
+  test('an archive writer left unfinished does not keep the process alive (the hashing worker is unref\'d)', async () => {
+    await inTempDir('aw-', async (dir) => {
       const src = join(import.meta.dirname, '..', '..', 'src', 'lib', 'image', 'archive-writer.ts');
       const script = `import('${src}').then(async ({ ArchiveWriter }) => { const w = new ArchiveWriter('${join(dir, 'never.tar')}', 'oci-archive'); await w.writeBlob({ mediaType: 'x', digest: 'sha256:${'0'.repeat(64)}', size: 2 }, Buffer.from('hi')); console.log('left'); })`;
       const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 10_000 });
       assert.equal(r.signal, null, 'the process exited by itself');
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout.trim(), 'left');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('a write error (ENOSPC on /dev/full) fails that entry and every later one', async () => {
@@ -296,8 +279,7 @@ describe('parallel tar file: entries written side by side at their own positions
 
 describe('reserved headers (a place kept for a header before the size is known) and appending to a tar', () => {
   test('always RESERVED_HEADER bytes: a plain header after two entries for its directory, or one with a pax header; tar and our index read them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rtar-'));
-    try {
+    await inTempDir('rtar-', async (dir) => {
       const cases = [
         { name: 'root-1.0/images/images.tar', size: 1000 },
         { name: `${'r'.repeat(160)}/images/images.tar`, size: 700 },
@@ -330,14 +312,11 @@ describe('reserved headers (a place kept for a header before the size is known) 
       const idx = await TarIndex.open(file);
       assert.equal(idx.entries.get('root-1.0/images/images.tar')?.size, huge);
       assert.throws(() => reservedTarHeader({ name: 'a/b', size: 1 }, 'd'.repeat(300)), /too long to fill a reserved header/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('tarDirectory appends at an offset; a write error (disk full) is an error, not a crash', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'rtar-'));
-    try {
+    await inTempDir('rtar-', async (dir) => {
       mkdirSync(join(dir, 'tree', 'sub'), { recursive: true });
       writeFileSync(join(dir, 'tree', 'sub', 'f.txt'), 'hello');
       const head = Buffer.concat([tarHeader({ name: 'first', size: 3 }), Buffer.from('abc'), tarPadding(3)]);
@@ -347,16 +326,13 @@ describe('reserved headers (a place kept for a header before the size is known) 
       assert.equal(readFileSync(file).length, head.length + r.size);
       assert.deepEqual(execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n'), ['first', 'p/', 'p/sub/', 'p/sub/f.txt']);
       await assert.rejects(tarDirectory(join(dir, 'tree'), 'p', '/dev/full'), /ENOSPC/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('tar index', () => {
   test('a tar nested inside another is indexed where it lies: offsets point into the outer file; a cut-off nested tar is refused', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'itar-'));
-    try {
+    await inTempDir('itar-', async (dir) => {
       mkdirSync(join(dir, 'inner'));
       writeFileSync(join(dir, 'inner', 'a.txt'), 'alpha\n');
       writeFileSync(join(dir, 'inner', 'b.bin'), Buffer.alloc(1500, 7));
@@ -373,17 +349,14 @@ describe('tar index', () => {
       assert.equal(inner.get('b.bin')!.offset, e.offset + 512 * 3, 'an offset in the outer file');
       // the region ends before b.bin's data does: the nested tar is cut short
       await assert.rejects(TarIndex.open(join(dir, 'outer.tar'), 'outer.tar: inner.tar', { start: e.offset, size: 512 * 3 + 1000 }), /outer\.tar: inner\.tar: truncated \(entry at byte 1024 needs 1500 bytes\)/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('directory index (a layout or an unpacked bundle read like a tar)', () => {
   test('files by path, links inside followed, a link out of the root refused naming it; reads stop at the indexed size', async () => {
     const { DirIndex } = await import('../../src/lib/archive/dir-index.js');
-    const dir = mkdtempSync(join(tmpdir(), 'didx-'));
-    try {
+    await inTempDir('didx-', async (dir) => {
       mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
       writeFileSync(join(dir, 'index.json'), '{}');
       writeFileSync(join(dir, 'blobs', 'sha256', 'abc'), 'layer');
@@ -396,8 +369,6 @@ describe('directory index (a layout or an unpacked bundle read like a tar)', () 
       assert.equal((await idx.read('blobs/sha256/abc')).toString(), 'layer');
       symlinkSync('/etc/passwd', join(dir, 'evil'));
       await assert.rejects(DirIndex.open(dir), /symlink "evil" points outside the archive's root \("\/etc\/passwd"\)/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
