@@ -75,6 +75,46 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 
+  test('blobs cut off or corrupted in transit are fetched again and written once, in every format: tar, skopeo and podman agree', { skip: needs('podman', 'tar') }, async () => {
+    const proxy = await startFaultProxy(src.url);
+    try {
+      // one image (so podman can load an OCI archive without a name), its base layer and its own layer faulted
+      const image = `${proxy.host}/release/db:1.0.0`;
+      const [base, own] = fx.images[1].manifests[0].layers.map((l) => l.digest);
+      const runs: [string, string[]][] = [
+        ['docker-archive', ['--platform', 'linux/amd64']],
+        ['oci-archive', []],
+        ['oci-archive', ['--compression', 'gzip']],
+      ];
+      for (const [format, extra] of runs) {
+        await proxy.setRules([
+          { match: { method: 'GET', path: `/blobs/${base}`, times: 1 }, action: 'truncate', afterBytes: 200 * 1024 },
+          { match: { method: 'GET', path: `/blobs/${own}`, times: 1 }, action: 'flip', offset: 100 },
+        ]);
+        await proxy.resetStats();
+        const out = workDir('retried');
+        const r = await runCli(['pack-offline', '--images', image, '--format', format, ...extra, '--output-dir', out]);
+        const what = `${format} ${extra.join(' ')}`;
+        assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+        assert.deepEqual([(await proxy.stats()).faults.truncate, (await proxy.stats()).faults.flip], [1, 1], `${what}: both faults injected`);
+        // GNU tar: no name twice (a first, damaged copy followed by the good one)
+        const names = execFileSync('tar', ['-tf', r.outputs.bundle], { encoding: 'utf8' }).trim().split('\n');
+        assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `${what}: entries written twice`);
+        assert.deepEqual(readdirSync(out).filter((f) => /partial|spool/.test(f)), [], `${what}: nothing left beside the archive`);
+        execFileSync('sha256sum', ['-c', `${basename(r.outputs.bundle)}.sha256`], { cwd: out, stdio: 'pipe' });
+        // skopeo copies the image out, verifying every blob
+        execFileSync('skopeo', ['copy', '--quiet', `${format}:${r.outputs.bundle}`, `oci:${workDir('out')}:x`], { stdio: 'pipe' });
+        // podman loads it and checks every layer against the image's config
+        const store = workDir('podman');
+        const podman = (...a: string[]) => execFileSync('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs', ...a], { encoding: 'utf8', stdio: 'pipe' });
+        podman('load', '-i', r.outputs.bundle);
+        assert.match(podman('images', '--format', '{{.Repository}}:{{.Tag}}'), /release\/db:1\.0\.0/, what);
+      }
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test('reproducible: the same images give the same bytes whatever order their blobs arrive in', async () => {
     // the app image's blobs held back in one run, the db image's in the other
     const proxy = await startFaultProxy(src.url);

@@ -16,6 +16,7 @@ import { openSource, openTarget, RegistryPool } from '../../src/lib/image/open.j
 import { parseImageRef } from '../../src/lib/image/transport.js';
 import { configureLog } from '../../src/lib/log.js';
 import { Readable } from 'node:stream';
+import { execFileSync } from 'node:child_process';
 
 configureLog({ mode: 'cli', write: () => undefined });
 
@@ -45,6 +46,51 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
       const committed = log.filter((l) => l.method === 'PUT' && l.status === 201 && l.path.includes('/blobs/uploads/'));
       assert.ok(committed.length >= 3);
       for (const c of committed) assert.ok(log.some((l) => l.method === 'PATCH' && uuid(l.path) === uuid(c.path)), `upload ${uuid(c.path)} went in chunks`);
+    } finally {
+      await proxy.stop();
+      await dst.stop();
+    }
+  });
+
+  test('a blob or manifest corrupted on the way in (DIGEST_INVALID, MANIFEST_INVALID) is sent again; the copy lands with the right digests', async () => {
+    const dst = await startRegistry();
+    const proxy = await startFaultProxy(dst.url, {
+      rules: [
+        { match: { method: 'PUT', path: '/blobs/uploads/.*digest=', times: 1 }, action: 'flip-request', offset: 1000 },
+        { match: { method: 'PUT', path: '/manifests/sha256:', times: 1 }, action: 'flip-request', offset: 3 },
+        { match: { method: 'PUT', path: '/manifests/1\\.0\\.0', times: 1 }, action: 'flip-request', offset: 3 },
+      ],
+    });
+    try {
+      const pool = new RegistryPool();
+      const r = await new Copier({ random: () => 0 }).copy(openSource(parseImageRef(`${src.host}/app:1.0.0`), pool), [openTarget(parseImageRef(`${proxy.host}/flipped/app:1.0.0`), pool)]);
+      assert.equal(r.targets[0].status, 'copied', String(r.targets[0].error));
+      const log = (await proxy.stats()).log;
+      assert.equal((await proxy.stats()).faults['flip-request'], 3);
+      assert.deepEqual(log.filter((l) => l.fault).map((l) => l.status! >= 400), [true, true, true], 'the registry refused each corrupted request');
+      // skopeo checks what landed: the index and every platform, blob by blob
+      assert.equal(sha256(inspectRaw(`${dst.host}/flipped/app:1.0.0`)), fx.images[0].index.digest);
+      execFileSync('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${dst.host}/flipped/app:1.0.0`, `oci:${workDir('flipped')}:x`]);
+    } finally {
+      await proxy.stop();
+      await dst.stop();
+    }
+  });
+
+  test('two tags in one repository: each blob and child manifest goes up once', async () => {
+    const dst = await startRegistry();
+    const proxy = await startFaultProxy(dst.url);
+    try {
+      const pool = new RegistryPool();
+      const targets = ['1.0.0', 'latest'].map((t) => openTarget(parseImageRef(`${proxy.host}/two/app:${t}`), pool));
+      const r = await new Copier().copy(openSource(parseImageRef(`${src.host}/app:1.0.0`), pool), targets);
+      assert.deepEqual(r.targets.map((t) => [t.status, String(t.error ?? '')]), [['copied', ''], ['copied', '']]);
+      const log = (await proxy.stats()).log;
+      const blobPuts = log.filter((l) => l.method === 'PUT' && l.path.includes('/blobs/uploads/')).map((l) => /digest=([^&]+)/.exec(l.path)?.[1]);
+      assert.equal(new Set(blobPuts).size, blobPuts.length, 'no blob sent twice');
+      const childPuts = log.filter((l) => l.method === 'PUT' && l.path.includes('/manifests/sha256')).map((l) => l.path);
+      assert.equal(new Set(childPuts).size, childPuts.length, 'no child manifest sent twice');
+      for (const t of ['1.0.0', 'latest']) assert.equal(sha256(inspectRaw(`${dst.host}/two/app:${t}`)), fx.images[0].index.digest);
     } finally {
       await proxy.stop();
       await dst.stop();

@@ -154,9 +154,10 @@ export class ParallelTarFile {
 
   /**
    * Adds a file whose size is known up front; the source must deliver exactly that many bytes.
-   * If the source fails part-way, the entry keeps its header and its region (reading as zeros
-   * where nothing was written), so the archive stays well-formed, and the error is rethrown:
-   * adding the same name again later replaces it (the last entry of a name wins on extraction).
+   * If the source fails part-way, the error is rethrown and the entry's region stays kept for
+   * its name: adding the same name again (a retry) writes it over, in the same place, so the
+   * archive never holds two entries of one name. An entry that is never written again makes
+   * finish() fail: nothing half-written is ever finished as an archive.
    */
   async addFile(entry: TarEntry & { size: number }, source: Buffer | Readable | AsyncIterable<Buffer>): Promise<void> {
     if (this.failed) throw this.failed;
@@ -166,11 +167,11 @@ export class ParallelTarFile {
     const pad = tarPadding(entry.size);
     // its reserved region, or a new one at the end
     const kept = this.reserved.get(entry.name);
-    const reserved = kept?.size === entry.size;
-    if (reserved) this.reserved.delete(entry.name);
-    const start = reserved ? kept.start : this.end;
+    if (kept && kept.size !== entry.size) throw new Error(`tar: ${entry.name}: ${entry.size} bytes, but ${kept.size} were planned for it`);
+    this.reserved.delete(entry.name);
+    const start = kept ? kept.start : this.end;
     const stop = start + header.length + entry.size + pad.length;
-    if (!reserved) this.end = stop;
+    if (!kept) this.end = stop;
     let pos = start;
     try {
       if (Buffer.isBuffer(source)) {
@@ -198,13 +199,8 @@ export class ParallelTarFile {
         pos = stop;
       }
     } catch (err) {
-      // The entry stays in the archive under its name, superseded by a later one if the caller
-      // writes it again (the last entry of a name wins). Its header must be there: a zeroed
-      // header would read as the end of the archive. The rest needs no writing (bytes never
-      // written read as zeros), but the file must reach the region's end: the hasher reads it now.
-      if (!this.failed && pos === start) await this.write([header], start).catch(() => undefined);
-      if (!this.failed && pos < stop) await this.write([Buffer.alloc(1)], stop - 1).catch(() => undefined);
-      if (!this.failed) this.done(start, stop);
+      // kept for a retry of this name, which overwrites whatever part of it was written
+      this.reserved.set(entry.name, { start, size: entry.size });
       throw err;
     }
     this.done(start, stop);
@@ -213,7 +209,7 @@ export class ParallelTarFile {
   /** Ends the archive once every entry is in; the size and sha256 of the whole file. */
   async finish(): Promise<{ size: number; sha256: string }> {
     if (this.failed) throw this.failed;
-    if (this.reserved.size > 0) throw new Error(`tar: finish() with reserved entries never written (${[...this.reserved.keys()].slice(0, 3).join(', ')})`);
+    if (this.reserved.size > 0) throw new Error(`tar: finish() with entries planned or failed and never written (${[...this.reserved.keys()].slice(0, 3).join(', ')})`);
     if (this.finished.size > 0 || this.prefix !== this.end) throw new Error('tar: finish() while entries are still being written');
     const start = this.end;
     await this.write([TAR_END], start);

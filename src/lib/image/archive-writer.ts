@@ -1,9 +1,12 @@
 // docker-archive: and oci-archive: targets. One tar holds an OCI image layout, written as blobs
 // arrive (layers stored exactly as fetched, never recompressed; each blob once however many
 // images share it; uncompressed, several blobs stream into their own places in the file at
-// once, while gzip takes them one at a time); index.json, and for docker-archive the
+// once, and a retried blob is written again in its own place; gzip spools each blob beside the
+// archive, then takes them one at a time); index.json, and for docker-archive the
 // manifest.json that `docker load` reads, are written at the end. The file appears under its name only when complete.
-import { rename, rm, type FileHandle } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { ParallelTarFile } from '../archive/tar-file.js';
 import { TarFileStream } from '../archive/tar-stream.js';
@@ -73,27 +76,58 @@ class FileSink implements TarSink {
   }
 }
 
-/** Compressed: one tar stream through gzip; entries queue and go in one at a time. */
+/**
+ * Compressed: one tar stream through gzip; entries go in one at a time. A stream cannot take
+ * back what it wrote, so a streamed body is first spooled to a file beside the archive: a body
+ * that fails (cut off, or its digest wrong) never reaches the archive, and the retry adds it
+ * cleanly. Bodies spool in parallel while earlier entries are compressed.
+ */
 class StreamSink implements TarSink {
   private readonly file: TarFileStream;
   private queue: Promise<unknown> = Promise.resolve();
-  constructor(path: string) {
+  private spools = 0;
+  private readonly live = new Set<string>();
+  constructor(private readonly path: string) {
     this.file = new TarFileStream(path, { gzip: true, gzipLevel: 6 });
   }
+  /** an entry that failed once it was in the stream: the archive cannot be finished */
+  private broken?: unknown;
   /** Runs after the entries before it. */
   private next<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(() => this.file.run(fn));
+    const run = this.queue.then(() => {
+      if (this.broken) throw this.broken;
+      return this.file.run(fn);
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }
-  addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
-    return this.next(() => this.file.tar.addFile(entry, body));
+  /** One entry into the stream; a failure there (a local read or write) spoils the archive. */
+  private add(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
+    return this.next(() => this.file.tar.addFile(entry, body)).catch((err: unknown) => {
+      this.broken ??= err;
+      throw err;
+    });
+  }
+  async addFile(entry: { name: string; size: number }, body: Readable | Buffer): Promise<void> {
+    if (Buffer.isBuffer(body)) return this.add(entry, body);
+    const spool = `${this.path}.spool-${this.spools++}`;
+    this.live.add(spool);
+    try {
+      await pipeline(body, createWriteStream(spool));
+      const { size } = await stat(spool);
+      if (size !== entry.size) throw new Error(`tar: ${entry.name}: got ${size} bytes, expected ${entry.size}`);
+      await this.add(entry, createReadStream(spool, { highWaterMark: 1024 * 1024 }));
+    } finally {
+      this.live.delete(spool);
+      await rm(spool, { force: true });
+    }
   }
   finish() {
     return this.next(() => this.file.close());
   }
   async abort() {
     this.file.destroy();
+    await Promise.all([...this.live].map((f) => rm(f, { force: true })));
   }
 }
 

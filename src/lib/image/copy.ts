@@ -72,6 +72,8 @@ export class Copier {
   private readonly present = new Set<string>();
   /** `${store}|${digest}` → repositories of that store known to hold it */
   private readonly holders = new Map<string, Set<string>>();
+  /** `${store}|${repository}|${digest}` → a child manifest pushed (or being pushed) there */
+  private readonly childPuts = new Map<string, Promise<void>>();
   /** `${store}|${digest}` → a transfer in progress */
   private readonly inflight = new Map<string, Promise<void>>();
   readonly stats = { blobsFetched: 0, blobsMounted: 0, blobsFound: 0, bytesFetched: 0 };
@@ -153,7 +155,7 @@ export class Copier {
           return;
         }
         try {
-          for (const child of plan.children) await t.putManifest(child, false);
+          for (const child of plan.children) await this.putChild(t, child);
           await t.putManifest(plan.top, true);
           result.targets.push({ target: t.name, status: 'copied' });
         } catch (err) {
@@ -162,6 +164,23 @@ export class Copier {
       }),
     );
     return done();
+  }
+
+  /**
+   * A child manifest (by digest) once per repository, however many targets there share it (an
+   * archive target records each image's children itself, so each of its targets gets them).
+   */
+  private putChild(t: ImageTarget, child: Manifest): Promise<void> {
+    if (!t.location) return t.putManifest(child, false);
+    const k = this.key(t, child.digest);
+    let put = this.childPuts.get(k);
+    if (!put) {
+      put = t.putManifest(child, false);
+      this.childPuts.set(k, put);
+      // a failed push may be tried again by a later copy
+      put.catch(() => this.childPuts.delete(k));
+    }
+    return put;
   }
 
   /** Reads what copying the image will take, without copying (to plan an archive's layout first). */
@@ -273,12 +292,23 @@ export class Copier {
         }),
       );
       if (need.length === 0) return errors;
+      // targets that are one place (two tags of one repository) take one transfer between them
+      const places = new Map<string, ImageTarget[]>();
+      for (const t of need) {
+        const k = this.key(t, d.digest);
+        places.set(k, [...(places.get(k) ?? []), t]);
+      }
+      const sending = [...places.values()].map((ts) => ts[0]);
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
       const stores = [...new Set(need.map((t) => `${t.store}|${d.digest}`))];
       for (const s of stores) this.inflight.set(s, gate);
       try {
-        for (const [t, e] of await this.transfer(d, source, need, onBytes)) errors.set(t, e);
+        const failed = await this.transfer(d, source, sending, onBytes);
+        for (const ts of places.values()) {
+          const e = failed.get(ts[0]);
+          for (const t of ts) if (e !== undefined) errors.set(t, e);
+        }
       } finally {
         for (const s of stores) if (this.inflight.get(s) === gate) this.inflight.delete(s);
         release();

@@ -13,6 +13,9 @@ import { AuthError, describeErrorBody, NotFoundError, registryCodes } from './er
 import { apiHost, isLoopback } from './reference.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
 
+/** Registry error codes (on a 400) that mean what arrived differs from what was sent. */
+const DAMAGED_IN_TRANSIT = new Set(['DIGEST_INVALID', 'SIZE_INVALID', 'MANIFEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'BLOB_UPLOAD_INVALID', 'BLOB_UNKNOWN']);
+
 export interface ClientOptions {
   credentials?: CredentialSource;
   /** Registries reached over plain HTTP or without TLS verification (loopback always). */
@@ -224,6 +227,10 @@ export class RegistryClient {
     if (res.status === 401) throw new AuthError(`registry ${this.registry}: authentication failed for ${what} (401${detail}); check registry-auth for ${this.registry}`);
     if (res.status === 403) throw new AuthError(`registry ${this.registry}: access denied to ${what} (403${detail})`);
     if (res.status === 404) throw new NotFoundError(`${this.registry}/${what}`, registryCodes(body)[0]);
+    // What we send is checked before it goes: a registry that finds a digest, size or manifest
+    // wrong received something else (corrupted in transit), or raced another writer of the same
+    // content. Sent again, it goes through; the retries are bounded.
+    if (res.status === 400 && registryCodes(body).some((c) => DAMAGED_IN_TRANSIT.has(c))) throw new RetryableError(`registry ${this.registry}: ${what}: ${res.status}${detail}`);
     throw new HttpError(res.status, `registry ${this.registry}: ${what}: ${res.status}${detail}`, res.headers);
   }
 
@@ -279,7 +286,7 @@ export class RegistryClient {
       await discard(res.body);
       const stored = digestOf(bytes);
       const announced = header(res.headers, 'docker-content-digest');
-      if (announced && announced !== stored && announced.startsWith('sha256:')) throw new Error(`registry ${this.registry}: stored ${repo}:${ref} as ${announced}, expected ${stored}`);
+      if (announced && announced !== stored && announced.startsWith('sha256:')) throw new RetryableError(`registry ${this.registry}: stored ${repo}:${ref} as ${announced}, expected ${stored} (changed in transit: sent again)`);
       return stored;
     }, this.retryOpts(`PUT ${repo}:${ref}`));
   }
