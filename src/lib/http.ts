@@ -12,7 +12,7 @@ export interface HttpRequest {
   body?: Buffer | Readable;
   /** Skip TLS certificate verification (insecure registries). */
   insecure?: boolean;
-  /** Idle socket timeout in ms. */
+  /** Idle socket timeout in ms (default: idleTimeoutMs()). */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -22,6 +22,16 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders;
   body: IncomingMessage;
   url: URL;
+}
+
+/**
+ * How long a request may go without a byte moving either way before it is given up (and, being
+ * a transient fault, retried): `fallback`, or AIRLIFT_IDLE_TIMEOUT_MS when that is set (a slow
+ * link, or a test).
+ */
+export function idleTimeoutMs(fallback = 120_000): number {
+  const v = Number(process.env.AIRLIFT_IDLE_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
 const agents = new Map<string, HttpAgent | HttpsAgent>();
@@ -48,7 +58,8 @@ export function httpSend(req: HttpRequest): Promise<HttpResponse> {
     const r = fn(req.url, { method: req.method, headers: req.headers, agent: agentFor(req.url, req.insecure ?? false), signal: req.signal }, (res) => {
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
     });
-    r.setTimeout(req.timeoutMs ?? 120_000, () => r.destroy(Object.assign(new Error(`timeout after ${req.timeoutMs ?? 120_000}ms: ${req.method} ${req.url.host}${req.url.pathname}`), { code: 'ETIMEDOUT' })));
+    const idle = req.timeoutMs ?? idleTimeoutMs();
+    r.setTimeout(idle, () => r.destroy(Object.assign(new Error(`no answer for ${idle} ms: ${req.method} ${req.url.host}${req.url.pathname}`), { code: 'ETIMEDOUT' })));
     r.on('error', reject);
     const body = req.body;
     if (body === undefined) r.end();

@@ -56,7 +56,7 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
     const dst = await startRegistry();
     const proxy = await startFaultProxy(dst.url, {
       rules: [
-        { match: { method: 'PUT', path: '/blobs/uploads/.*digest=', times: 1 }, action: 'flip-request', offset: 1000 },
+        { match: { method: 'PUT', path: '/blobs/uploads/.*digest=', times: 1 }, action: 'flip-request', offset: 50 },
         { match: { method: 'PUT', path: '/manifests/sha256:', times: 1 }, action: 'flip-request', offset: 3 },
         { match: { method: 'PUT', path: '/manifests/1\\.0\\.0', times: 1 }, action: 'flip-request', offset: 3 },
       ],
@@ -72,6 +72,24 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
       assert.equal(sha256(inspectRaw(`${dst.host}/flipped/app:1.0.0`)), fx.images[0].index.digest);
       execFileSync('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${dst.host}/flipped/app:1.0.0`, `oci:${workDir('flipped')}:x`]);
     } finally {
+      await proxy.stop();
+      await dst.stop();
+    }
+  });
+
+  test('a blob whose answer stalls mid-body is given up after the idle timeout and fetched again', async () => {
+    const dst = await startRegistry();
+    const layer = fx.images[0].manifests[0].layers[0].digest;
+    const proxy = await startFaultProxy(src.url, { rules: [{ match: { method: 'GET', path: `/blobs/${layer}`, times: 1 }, action: 'stall', afterBytes: 4096 }] });
+    process.env.AIRLIFT_IDLE_TIMEOUT_MS = '1000';
+    try {
+      const pool = new RegistryPool();
+      const r = await new Copier({ random: () => 0 }).copy(openSource(parseImageRef(`${proxy.host}/app:1.0.0`), pool), [openTarget(parseImageRef(`${dst.host}/stalled/app:1.0.0`), pool)]);
+      assert.equal(r.targets[0].status, 'copied', String(r.targets[0].error));
+      assert.equal((await proxy.stats()).faults.stall, 1);
+      assert.equal(sha256(inspectRaw(`${dst.host}/stalled/app:1.0.0`)), fx.images[0].index.digest);
+    } finally {
+      delete process.env.AIRLIFT_IDLE_TIMEOUT_MS;
       await proxy.stop();
       await dst.stop();
     }

@@ -644,3 +644,166 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
     }
   });
 });
+
+describe('upload-oss: no silent damage (placeholders that walk out, corruption on the way in, stalls, lost answers)', () => {
+  test('{version} and {tag} values that would leave the destination are refused before anything is sent', async () => {
+    const dir = workDir('walk');
+    writeFileSync(join(dir, 'f.txt'), 'release notes');
+    const dest = workDir('walk-dest');
+    let requests = 0;
+    const server = createServer((req, res) => {
+      requests++;
+      req.resume();
+      res.writeHead(201);
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const http = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const bad: [string, string, RegExp][] = [
+        ['--version', '../../escaped', /\{version\} cannot be "\.\.\/\.\.\/escaped": it holds a path separator/],
+        ['--version', '..', /\{version\} cannot be "\.\.": it holds "\.\."/],
+        ['--version', '%2e%2e', /\{version\} cannot be "%2e%2e": it holds "%"/],
+        ['--tag', 'release/1.0', /\{tag\} cannot be "release\/1\.0": it holds a path separator/],
+        ['--version', '1.0\nx', /\{version\} cannot be "1\.0\\x0ax": it holds a control character/],
+      ];
+      for (const [flag, value, message] of bad) {
+        for (const destination of [`file://${dest}/releases/{${flag.slice(2)}}`, `${http}/releases/{${flag.slice(2)}}/`]) {
+          const r = await runCli(['upload-oss', '--source', join(dir, 'f.txt'), '--destination', destination, flag, value]);
+          assert.equal(r.code, 1, `${destination} ${value}: ${r.stderr}`);
+          assert.match(r.stderr, /input "destination"/);
+          assert.match(r.stderr, message);
+        }
+      }
+      assert.equal(requests, 0, 'nothing was sent');
+      assert.deepEqual(readdirSync(dest), [], 'nothing was written');
+      assert.equal(existsSync(join(dest, '..', 'escaped')), false);
+      // a plain version goes where it says
+      const ok = await runCli(['upload-oss', '--source', join(dir, 'f.txt'), '--destination', `file://${dest}/releases/{version}`, '--version', 'v1.2.0-rc.1']);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(readFileSync(join(dest, 'releases', 'v1.2.0-rc.1', 'f.txt'), 'utf8'), 'release notes');
+      // pack-offline names files after its version: one plain name too
+      const pack = await runCli(['pack-offline', '--images', '127.0.0.1:1/x/y:1', '--version', '../../x', '--output-dir', workDir('walk-pack')]);
+      assert.equal(pack.code, 1);
+      assert.match(pack.stderr, /input "version": "\.\.\/\.\.\/x" is not valid \(a version such as 1\.2\.0/);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('HTTP: a server reporting another sha256 gets the file again; one that always does fails the step and the bad object is deleted', async () => {
+    const dir = workDir('http-damage');
+    const body = data(300_000, 61);
+    writeFileSync(join(dir, 'bundle.tar'), body);
+    const stored = new Map<string, Buffer>();
+    let damage = 1;
+    let deletes = 0;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.method === 'DELETE') {
+          deletes++;
+          stored.delete(req.url ?? '');
+          res.writeHead(204);
+          return res.end();
+        }
+        const got = Buffer.concat(chunks);
+        // damage as a flaky link would: one byte changed before it is stored
+        if (damage > 0) {
+          damage--;
+          got[1000] ^= 0xff;
+        }
+        stored.set(req.url ?? '', got);
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ sha256: sha(got) }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/up`;
+    try {
+      const once = await runCli(['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', url]);
+      assert.equal(once.code, 0, once.stderr);
+      assert.match(once.stderr, /the server received sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; removed it, uploading again \(2 of 3\)/);
+      assert.equal(deletes, 1);
+      assert.ok(stored.get('/up/bundle.tar')?.equals(body), 'the good bytes are stored');
+
+      damage = 99;
+      const always = await runCli(['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', `${url}/always`]);
+      assert.equal(always.code, 1);
+      assert.match(always.stderr, /http:\/\/127\.0\.0\.1:\d+\/up\/always\/bundle\.tar: the server received sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; removed it after 3 attempts/);
+      assert.equal(stored.has('/up/always/bundle.tar'), false, 'no object that failed verification stays under its name');
+    } finally {
+      server.close();
+    }
+  });
+
+  test('S3: a corrupted CompleteMultipartUpload is sent again; a stalled part is given up and re-sent; a lost answer to Complete is found done', { timeout: 90_000 }, async () => {
+    const s3 = await startS3rver({ buckets: ['release'] });
+    const dir = workDir('s3-damage');
+    const body = data(700_000, 71);
+    writeFileSync(join(dir, 'big.bin'), body);
+    const stored = (key: string) => readFileSync(join(s3.dataDir, 'release', `${key}._S3rver_object`));
+    const proxy = await startFaultProxy(s3.endpoint);
+    const args = (dest: string, state: string) => ['upload-oss', '--source', join(dir, 'big.bin'), '--destination', dest, '--part-size', '100KiB', '--endpoint', proxy.url, '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey, '--state-dir', state];
+    const checkpoints = (state: string) => (existsSync(state) ? readdirSync(state).filter((f) => f.endsWith('.json')) : []);
+    try {
+      // the part list flipped on the way: the store refuses it (or stores other parts); sent again
+      await proxy.setRules([{ match: { method: 'POST', path: 'uploadId=', times: 1 }, action: 'flip-request', offset: 60 }]);
+      const flipped = await runCli(args('s3://release/flipped', workDir('st-flip')));
+      assert.equal(flipped.code, 0, flipped.stderr);
+      assert.doesNotMatch(flipped.stderr, /NodeVersionSupportWarning/, 'the SDK\'s Node-version warning is not printed');
+      assert.equal((await proxy.stats()).faults['flip-request'], 1);
+      assert.ok(stored('flipped/big.bin').equals(body));
+
+      // one part's request hangs: given up after the idle timeout, sent again
+      await proxy.setRules([{ match: { method: 'PUT', path: 'partNumber=2&', times: 1 }, action: 'latency', ms: 60_000 }]);
+      const started = Date.now();
+      const stalled = await runCli(args('s3://release/stalled', workDir('st-stall')), { AIRLIFT_IDLE_TIMEOUT_MS: '1500' });
+      assert.equal(stalled.code, 0, stalled.stderr);
+      assert.ok(Date.now() - started < 30_000, 'not waited out');
+      assert.ok(stored('stalled/big.bin').equals(body));
+
+      // the store completes the upload but the answer never arrives: the object shows it is done
+      const state = workDir('st-lost');
+      await proxy.setRules([{ match: { method: 'POST', path: 'uploadId=', times: 1 }, action: 'drop-response' }]);
+      const lost = await runCli(args('s3://release/lost', state));
+      assert.equal(lost.code, 0, lost.stderr);
+      assert.equal((await proxy.stats()).faults['drop-response'], 1);
+      assert.ok(stored('lost/big.bin').equals(body));
+      assert.deepEqual(checkpoints(state), [], 'no checkpoint left to trip the next run');
+      const again = await runCli([...args('s3://release/lost', state), '--skip-unchanged']);
+      assert.deepEqual([again.code, again.outputs.skipped], [0, '1'], again.stderr);
+    } finally {
+      await proxy.stop();
+      await s3.stop();
+    }
+  });
+
+  test('OSS: a lost answer to CompleteMultipartUpload is found done by its CRC-64; a stalled part is re-sent', { timeout: 90_000 }, async () => {
+    const oss = await startOssServer({ buckets: ['infra-release'] });
+    const proxy = await startFaultProxy(oss.endpoint);
+    const dir = workDir('oss-damage');
+    const body = data(500_000, 81);
+    writeFileSync(join(dir, 'big.bin'), body);
+    const args = (dest: string, state: string) => ['upload-oss', '--source', join(dir, 'big.bin'), '--destination', dest, '--part-size', '100KiB', '--endpoint', proxy.url, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret, '--state-dir', state];
+    const stored = (key: string) => readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent(key)));
+    try {
+      const state = workDir('oss-lost');
+      await proxy.setRules([{ match: { method: 'POST', path: 'uploadId=', times: 1 }, action: 'drop-response' }]);
+      const lost = await runCli(args('oss://infra-release/lost', state));
+      assert.equal(lost.code, 0, lost.stderr);
+      assert.equal((await proxy.stats()).faults['drop-response'], 1);
+      assert.ok(stored('lost/big.bin').equals(body));
+      assert.deepEqual(readdirSync(state).filter((f) => f.endsWith('.json')), []);
+
+      await proxy.setRules([{ match: { method: 'PUT', path: 'partNumber=2&', times: 1 }, action: 'latency', ms: 60_000 }]);
+      const stalled = await runCli(args('oss://infra-release/stalled', workDir('oss-stall')), { AIRLIFT_IDLE_TIMEOUT_MS: '1500' });
+      assert.equal(stalled.code, 0, stalled.stderr);
+      assert.ok(stored('stalled/big.bin').equals(body));
+    } finally {
+      await proxy.stop();
+      await oss.stop();
+    }
+  });
+});

@@ -6,7 +6,7 @@ import { freePort, ServerProcess, waitFor, workDir } from './proc.js';
 export interface FaultRule {
   match?: { method?: string; path?: string; nth?: number; times?: number };
   probability?: number;
-  action: 'reset' | 'status' | 'latency' | 'slow' | 'truncate' | 'flip' | 'flip-request';
+  action: 'reset' | 'status' | 'latency' | 'slow' | 'truncate' | 'flip' | 'flip-request' | 'drop-response' | 'stall';
   status?: number;
   retryAfter?: number | string;
   body?: string;

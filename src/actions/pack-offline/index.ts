@@ -27,7 +27,8 @@ export default defineAction({
     format: input.enum(['docker-archive', 'oci-archive', 'oci']),
     platform: input.string(),
     output: input.string(),
-    version: input.string(),
+    // it names files (images-amd64-<version>.tar): one plain name, never a path
+    version: input.string({ pattern: /^([A-Za-z0-9][A-Za-z0-9._+-]*)?$/, hint: 'a version such as 1.2.0 or v1.2.0-rc1 (letters, digits, ".", "_", "+", "-")' }),
     'output-dir': input.string(),
     compression: input.enum(['none', 'gzip']),
     'split-size': input.size({ min: 1024 * 1024, optional: true }),

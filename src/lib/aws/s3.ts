@@ -3,6 +3,7 @@
 // default mode streamed uploads are sent `aws-chunked`, and stores that do not understand
 // that framing (s3rver does not) silently store the framing bytes with the data.
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { idleTimeoutMs } from '../http.js';
 
 export interface S3Options {
   region?: string;
@@ -11,7 +12,8 @@ export interface S3Options {
 }
 
 export function s3Config(opts: S3Options): S3ClientConfig {
-  const config: S3ClientConfig = { region: opts.region || 'us-east-1' };
+  // a request that stalls (no byte either way) is given up and retried, never waited on forever
+  const config: S3ClientConfig = { region: opts.region || 'us-east-1', requestHandler: { connectionTimeout: 30_000, socketTimeout: idleTimeoutMs() } };
   if (opts.credentials) config.credentials = opts.credentials;
   if (opts.endpoint) {
     config.endpoint = opts.endpoint;
@@ -24,6 +26,9 @@ export function s3Config(opts: S3Options): S3ClientConfig {
 
 /** Loads the SDK lazily: only the actions that talk to S3 pay for it. */
 export async function createS3Client(opts: S3Options): Promise<S3Client> {
+  // The SDK warns on Node < 22 about versions published after January 2027; the one bundled here
+  // runs on Node 20, so the warning only clutters every upload's log
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { S3Client } = await import('@aws-sdk/client-s3');
   return new S3Client(s3Config(opts));
 }

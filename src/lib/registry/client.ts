@@ -4,7 +4,7 @@
 // Every call goes through the retry layer; stream uploads are retried by their callers.
 import type { Readable } from 'node:stream';
 import { HttpError, UserError } from '../errors.js';
-import { closeAgents, discard, header, httpSend, readBody, type HttpResponse } from '../http.js';
+import { closeAgents, discard, header, httpSend, idleTimeoutMs, readBody, type HttpResponse } from '../http.js';
 import { debug } from '../log.js';
 import { retry, RetryableError, type RetryOptions } from '../retry.js';
 import { parseChallenges, type Challenge, type CredentialSource, type Credentials } from './auth.js';
@@ -83,7 +83,7 @@ export class RegistryClient {
         const url = new URL(`${scheme}//${host}/v2/`);
         let res: HttpResponse;
         try {
-          res = await httpSend({ method: 'GET', url, insecure: this.insecure, headers: this.baseHeaders(), timeoutMs: 30_000 });
+          res = await httpSend({ method: 'GET', url, insecure: this.insecure, headers: this.baseHeaders(), timeoutMs: idleTimeoutMs(30_000) });
         } catch (err) {
           lastErr = err;
           const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -154,7 +154,7 @@ export class RegistryClient {
       if (creds?.username) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
     }
     return retry(async () => {
-      const res = await httpSend({ method, url, headers, body, insecure: this.insecure || isLoopback(url.host), timeoutMs: 30_000 });
+      const res = await httpSend({ method, url, headers, body, insecure: this.insecure || isLoopback(url.host), timeoutMs: idleTimeoutMs(30_000) });
       const text = await readBody(res.body, 1024 * 1024);
       if (res.status === 401 || res.status === 403)
         throw new AuthError(`registry ${this.registry}: the token service refused ${creds?.username ? `the credentials of "${creds.username}"` : 'anonymous access'} (${res.status}${text.length ? `: ${describeErrorBody(text)}` : ''}); check registry-auth for ${this.registry}`);
@@ -399,7 +399,7 @@ export class RegistryClient {
       scopes: [RegistryClient.scope(repo, ['pull', 'push'])],
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
       body: () => body,
-      timeoutMs: 300_000,
+      timeoutMs: idleTimeoutMs(300_000),
     });
     if (res.status === 201) return discard(res.body);
     if ([405, 413, 416].includes(res.status) && reopen) {

@@ -2,11 +2,11 @@
 // UPLOAD_URL/UPLOAD_TOKEN convention) and its sha256 in X-Checksum-Sha256; a server that
 // answers with a sha256 (JSON or header) is held to it.
 import { UserError } from '../errors.js';
-import { header, httpSend, readBody } from '../http.js';
+import { header, httpSend, idleTimeoutMs, readBody } from '../http.js';
 import { HttpError } from '../errors.js';
 import { retry } from '../retry.js';
 import { counted } from './local.js';
-import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
+import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
 /** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */
 export function shownDestination(dest: string): string {
@@ -47,6 +47,17 @@ export class HttpStorage implements Storage {
     return { size: Number(header(res.headers, 'content-length') ?? -1), sha256: header(res.headers, 'x-checksum-sha256') };
   }
 
+  /** DELETE of the object; gone or never there is fine, anything else is an error naming the status. */
+  async remove(key: string): Promise<void> {
+    const res = await retry(async () => {
+      const r = await httpSend({ method: 'DELETE', url: new URL(this.url(key)), headers: this.headers() });
+      const text = (await readBody(r.body, 64 * 1024)).toString('utf8');
+      if (r.status >= 500 || r.status === 429) throw new HttpError(r.status, `${this.shown(key)}: DELETE answered ${r.status}`, r.headers);
+      return { status: r.status, text };
+    });
+    if (res.status >= 300 && res.status !== 404) throw new UserError(`${this.shown(key)}: the server refused DELETE (${res.status}${res.text ? `: ${res.text.trim().slice(0, 200)}` : ''})`);
+  }
+
   async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
     const url = new URL(this.url(file.key));
     const res = await retry(async () => {
@@ -56,7 +67,7 @@ export class HttpStorage implements Storage {
         url,
         body,
         headers: { ...this.headers(), 'content-length': String(file.size), 'content-type': opts.contentType, 'x-checksum-sha256': file.sha256, ...(opts.cacheControl ? { 'cache-control': opts.cacheControl } : {}) },
-        timeoutMs: 300_000,
+        timeoutMs: idleTimeoutMs(300_000),
       });
       const text = (await readBody(r.body, 1024 * 1024)).toString('utf8');
       if (r.status === 401 || r.status === 403) throw new UserError(`${this.shown(file.key)}: the server refused the upload (${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}); check the token${new URL(this.base).password ? " and the URL's credentials" : ''}`);
@@ -70,7 +81,7 @@ export class HttpStorage implements Storage {
     } catch {
       // not JSON
     }
-    if (reported && reported !== file.sha256) throw new UserError(`${this.shown(file.key)}: the server received sha256 ${reported}, expected ${file.sha256}`);
+    if (reported && reported !== file.sha256) throw new VerificationError(`${this.shown(file.key)}: the server received sha256 ${reported}, expected ${file.sha256}`);
     return { url: this.shown(file.key), verified: reported ? 'sha256 confirmed by the server' : `server answered ${res.status} (sha256 sent)`, partsSent: 1 };
   }
 }

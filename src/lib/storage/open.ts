@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { addSecret, warning } from '../log.js';
 import { isLoopback } from '../registry/reference.js';
+import { fillPlaceholders } from '../placeholders.js';
 import { FileStorage } from './file.js';
 import { HttpStorage, shownDestination } from './http.js';
 
@@ -20,15 +21,14 @@ export interface Credentials {
   token?: string;
 }
 
+/**
+ * Fills {version} and {tag}. Their values come from whoever dispatches the workflow, so each must
+ * stay one plain name: "../x", "a/b", "%2e%2e" and the like are refused, never sent.
+ */
 export function expandDestination(dest: string, values: { version?: string; tag?: string }): string {
-  const out = dest.replace(/\{(version|tag)\}/g, (_m, name: 'version' | 'tag') => {
-    const v = values[name];
-    if (!v) throw new UserError(`input "destination" uses {${name}}, but no ${name} is set (input "${name}"${name === 'tag' ? ', or a tag in GITHUB_REF' : ''})`);
-    return v;
-  });
-  const unknown = /\{[A-Za-z_-]+\}/.exec(out);
-  if (unknown) throw new UserError(`input "destination": unknown placeholder ${unknown[0]} (use {version} or {tag})`);
-  return out;
+  return fillPlaceholders(dest, { version: values.version, tag: values.tag }, 'input "destination"', (name) =>
+    `input "destination" uses {${name}}, but no ${name} is set (input "${name}"${name === 'tag' ? ', or a tag in GITHUB_REF' : ''})`,
+  );
 }
 
 /** An endpoint input: an http(s) URL, or (OSS) a bare host. */

@@ -3,13 +3,17 @@
 // multipart upload, checkpointed for resume. Every part and the whole object are checked
 // against the CRC-64 OSS returns (x-oss-hash-crc64ecma), which ali-oss itself never checks.
 import { mapLimit } from '../concurrency.js';
+import { idleTimeoutMs } from '../http.js';
 import { errorMessage, UserError } from '../errors.js';
 import { debug, info, warning } from '../log.js';
 import { assumeRoleWithOidc, refreshInterval, type OidcRole } from './aliyun-sts.js';
 import { retry, RetryableError } from '../retry.js';
 import { dropIfStale, planMultipart } from './checkpoint.js';
 import { counted } from './local.js';
-import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
+import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
+
+/** OSS's CRC-64 of what it stored differs from the file's: sent again while retries last. */
+class CrcMismatchError extends RetryableError {}
 
 export interface OssOptions {
   endpoint?: string;
@@ -84,7 +88,7 @@ export class OssStorage implements Storage {
         // custom endpoints (proxies, private deployments) get path-style addressing
         ...(custom ? { sldEnable: true } : {}),
         retryMax: 0,
-        timeout: 300_000,
+        timeout: idleTimeoutMs(300_000),
       });
       return client;
     })());
@@ -113,7 +117,9 @@ export class OssStorage implements Storage {
     if (err instanceof RetryableError) return true;
     const e = err as OssError;
     const s = e.status ?? 0;
-    return s === -1 || s === -2 || s >= 500 || s === 429 || s === 408 || /Timeout|ConnectionTimeout|RequestError|ResponseError/.test(`${e.name} ${e.code}`);
+    // a 400 saying a body arrived other than sent (our parts and part list are checked before they go)
+    const damaged = ['InvalidDigest', 'MalformedXML', 'InvalidPart', 'InvalidPartOrder'].includes(e.code ?? '');
+    return damaged || s === -1 || s === -2 || s >= 500 || s === 429 || s === 408 || /Timeout|ConnectionTimeout|RequestError|ResponseError/.test(`${e.name} ${e.code}`);
   }
 
   async check(): Promise<void> {
@@ -151,7 +157,7 @@ export class OssStorage implements Storage {
   private checkCrc(got: string | undefined, want: string | undefined, what: string): void {
     if (!want) return;
     if (!got) throw new UserError(`${what}: OSS returned no x-oss-hash-crc64ecma to check`);
-    if (got !== want) throw new RetryableError(`${what}: CRC-64 mismatch (OSS stored ${got}, the file has ${want}): corrupted in transit`);
+    if (got !== want) throw new CrcMismatchError(`${what}: CRC-64 mismatch (OSS stored ${got}, the file has ${want}): corrupted in transit`);
   }
 
   async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
@@ -170,14 +176,16 @@ export class OssStorage implements Storage {
         partsSent = 1;
       } else partsSent = await this.multipart(c, file, opts);
     } catch (err) {
+      // the object itself is wrong (a part that stays wrong never becomes one)
+      if (err instanceof CrcMismatchError && !/ part \d+: /.test(err.message)) throw new VerificationError(err.message);
       throw this.explain(err, file.key, 'upload');
     }
     if (!opts.verify) return { url: this.url(file.key), verified: 'CRC-64 per request (checksum: false skips the final HEAD)', partsSent };
     const head = await this.head(file.key);
     if (!head) throw new UserError(`${this.url(file.key)}: uploaded, but a HEAD finds nothing there`);
-    if (head.size !== file.size) throw new UserError(`${this.url(file.key)}: stored ${head.size} bytes, expected ${file.size}`);
-    if (head.crc64 !== file.crc64) throw new UserError(`${this.url(file.key)}: stored CRC-64 ${head.crc64}, the file has ${file.crc64}`);
-    if (head.sha256 && head.sha256 !== file.sha256) throw new UserError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
+    if (head.size !== file.size) throw new VerificationError(`${this.url(file.key)}: stored ${head.size} bytes, expected ${file.size}`);
+    if (head.crc64 !== file.crc64) throw new VerificationError(`${this.url(file.key)}: stored CRC-64 ${head.crc64}, the file has ${file.crc64}`);
+    if (head.sha256 && head.sha256 !== file.sha256) throw new VerificationError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
     return { url: this.url(file.key), verified: 'size + CRC-64 (x-oss-hash-crc64ecma) + sha256 metadata', partsSent };
   }
 
@@ -213,9 +221,23 @@ export class OssStorage implements Storage {
         await cp.save(st);
       });
       const done: OssClient = await retry(
-        () => c.completeMultipartUpload(name, st.uploadId, Array.from({ length: count }, (_, i) => ({ number: i + 1, etag: st.parts[i + 1] }))),
+        async () => {
+          try {
+            return await c.completeMultipartUpload(name, st.uploadId, Array.from({ length: count }, (_, i) => ({ number: i + 1, etag: st.parts[i + 1] })));
+          } catch (err) {
+            // an answer lost on the way back: the store may have done it; the object, if there, tells
+            const head = await this.head(file.key).catch(() => undefined);
+            if (head && head.size === file.size && head.crc64 === file.crc64) {
+              debug(`${this.url(file.key)}: CompleteMultipartUpload answered ${(err as OssError).code ?? 'an error'}, but the object is there with the file's CRC-64: done`);
+              return { res: { headers: { 'x-oss-hash-crc64ecma': head.crc64 } } };
+            }
+            throw err;
+          }
+        },
         { isRetryable: (e) => this.retryable(e) },
       );
+      // the upload is complete: its checkpoint is spent, whatever the check below finds
+      await cp.remove();
       this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
     } catch (err) {
       if (await dropIfStale(plan, sent, (err as OssError).code === 'NoSuchUpload', info)) return this.multipart(c, file, opts, true);
@@ -227,6 +249,16 @@ export class OssStorage implements Storage {
     }
     await cp.remove();
     return sent;
+  }
+
+  async remove(key: string): Promise<void> {
+    const c = await this.oss();
+    try {
+      // DELETE of a missing object is a 204 on OSS
+      await retry(() => c.delete(this.key(key)), { isRetryable: (e) => this.retryable(e) });
+    } catch (err) {
+      throw this.explain(err, key, 'DELETE');
+    }
   }
 
   /** Aborts an upload recorded by a checkpoint (the post step after a cancelled job). */

@@ -11,7 +11,13 @@ import { retry, RetryableError } from '../retry.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
 import { dropIfStale, planMultipart } from './checkpoint.js';
 import { counted, multipartEtag } from './local.js';
-import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
+import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
+
+/**
+ * What S3 answers (with a 400) when a request body arrived other than it was sent: corrupted in
+ * transit, so sent again (the parts and the part list are ours, checked before they go).
+ */
+const DAMAGED_IN_TRANSIT = new Set(['BadDigest', 'InvalidDigest', 'XAmzContentSHA256Mismatch', 'IncompleteBody', 'MalformedXML', 'InvalidPart', 'InvalidPartOrder']);
 
 const unquote = (s?: string) => s?.replace(/^"|"$/g, '');
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
@@ -29,7 +35,7 @@ interface AwsError {
  */
 export function checkFullObjectCrc(url: string, head: RemoteObject, file: LocalFile): boolean {
   if (!head.crc64nvme || !file.crc64nvme) return false;
-  if (head.crc64nvme !== file.crc64nvme) throw new UserError(`${url}: S3 computed CRC-64/NVME ${head.crc64nvme} for the stored object, the file has ${file.crc64nvme}: the object differs from the file`);
+  if (head.crc64nvme !== file.crc64nvme) throw new VerificationError(`${url}: S3 computed CRC-64/NVME ${head.crc64nvme} for the stored object, the file has ${file.crc64nvme}: the object differs from the file`);
   return true;
 }
 
@@ -89,7 +95,13 @@ export class S3Storage implements Storage {
     if (err instanceof RetryableError) return true;
     const e = err as AwsError & { code?: string };
     const status = e.$metadata?.httpStatusCode;
-    return (status !== undefined && (status >= 500 || status === 429 || status === 408)) || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED'].includes(e.code ?? '') || e.name === 'TimeoutError' || e.name === 'RequestTimeout';
+    return (
+      (status !== undefined && (status >= 500 || status === 429 || status === 408)) ||
+      ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED'].includes(e.code ?? '') ||
+      e.name === 'TimeoutError' ||
+      e.name === 'RequestTimeout' ||
+      DAMAGED_IN_TRANSIT.has(e.name ?? e.Code ?? '')
+    );
   }
 
   /** One cheap signed request first: a wrong secret or a missing bucket fails clearly, before any upload. */
@@ -146,7 +158,7 @@ export class S3Storage implements Storage {
           { isRetryable: (e) => this.retryable(e) },
         );
         partsSent = 1;
-        if (unquote(r.ETag) !== file.md5) throw new UserError(`${this.url(file.key)}: the store answered ETag ${unquote(r.ETag)}, expected the md5 ${file.md5}`);
+        if (unquote(r.ETag) !== file.md5) throw new VerificationError(`${this.url(file.key)}: the store answered ETag ${unquote(r.ETag)}, expected the md5 ${file.md5}`);
       } else {
         partsSent = await this.multipart(file, opts, common);
       }
@@ -159,14 +171,14 @@ export class S3Storage implements Storage {
     const wantEtag = file.size <= file.partSize ? file.md5! : multipartEtag(this.sentPartMd5s.get(file.key) ?? file.partMd5s ?? []);
     this.sentPartMd5s.delete(file.key);
     if (!head) throw new UserError(`${this.url(file.key)}: uploaded, but a HEAD finds nothing there`);
-    if (head.size !== file.size) throw new UserError(`${this.url(file.key)}: stored ${head.size} bytes, expected ${file.size}`);
+    if (head.size !== file.size) throw new VerificationError(`${this.url(file.key)}: stored ${head.size} bytes, expected ${file.size}`);
     // S3 gives a multipart object md5-of-part-md5s-N; some compatible stores give the whole md5
     const etagOk = head.etag === wantEtag || (file.md5 !== undefined && head.etag === file.md5);
     // S3's ETag formats we can check: md5 (one request) and md5-of-part-md5s-N (multipart);
     // a store that answers otherwise for a multipart object is checked by size and sha256 only
     const checkable = head.etag !== undefined && (file.size <= file.partSize ? /^[a-f0-9]{32}$/.test(head.etag) : /^[a-f0-9]{32}-\d+$/.test(head.etag));
-    if (checkable && !etagOk) throw new UserError(`${this.url(file.key)}: stored ETag ${head.etag}, expected ${wantEtag}: the object differs from the file`);
-    if (head.sha256 && head.sha256 !== file.sha256) throw new UserError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
+    if (checkable && !etagOk) throw new VerificationError(`${this.url(file.key)}: stored ETag ${head.etag}, expected ${wantEtag}: the object differs from the file`);
+    if (head.sha256 && head.sha256 !== file.sha256) throw new VerificationError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
     const crcOk = checkFullObjectCrc(this.url(file.key), head, file);
     return { url: this.url(file.key), verified: `size${etagOk ? ' + ETag (md5)' : ''}${crcOk ? ' + CRC-64/NVME (full object, computed by S3)' : ''}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
   }
@@ -207,16 +219,21 @@ export class S3Storage implements Storage {
         sent++;
         await cp.save(st);
       });
+      const parts = Array.from({ length: count }, (_, i) => ({ PartNumber: i + 1, ETag: st.parts[i + 1] }));
       await retry(
-        () =>
-          client.send(
-            new s3.CompleteMultipartUploadCommand({
-              Bucket: this.bucket,
-              Key: this.key(file.key),
-              UploadId: st.uploadId,
-              MultipartUpload: { Parts: Array.from({ length: count }, (_, i) => ({ PartNumber: i + 1, ETag: st.parts[i + 1] })) },
-            }),
-          ),
+        async () => {
+          try {
+            await client.send(new s3.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, MultipartUpload: { Parts: parts } }));
+          } catch (err) {
+            // an answer lost on the way back: the store may have done it (a second Complete then
+            // finds no such upload, or fails): the object, if there, tells
+            if (await this.holdsParts(file, parts.map((p) => unquote(p.ETag)!))) {
+              debug(`${this.url(file.key)}: CompleteMultipartUpload answered ${(err as Error).name ?? 'an error'}, but the object is there with the parts sent: done`);
+              return;
+            }
+            throw err;
+          }
+        },
         { isRetryable: (e) => this.retryable(e) },
       );
     } catch (err) {
@@ -231,6 +248,24 @@ export class S3Storage implements Storage {
     this.sentPartMd5s.set(file.key, Array.from({ length: count }, (_, i) => unquote(st.parts[i + 1])!));
     await cp.remove();
     return sent;
+  }
+
+  /** Whether the object is there, as the multipart upload of these parts makes it (size and ETag). */
+  private async holdsParts(file: LocalFile, partMd5s: string[]): Promise<boolean> {
+    const head = await this.head(file.key).catch(() => undefined);
+    if (!head || head.size !== file.size || (head.sha256 && head.sha256 !== file.sha256)) return false;
+    // S3's multipart ETag (md5 of the parts' md5s) names the parts; a store that answers another
+    // kind of ETag is held to the sha256 we stored with the upload
+    return /^[a-f0-9]{32}-\d+$/.test(head.etag ?? '') ? head.etag === multipartEtag(partMd5s) : head.sha256 === file.sha256;
+  }
+
+  async remove(key: string): Promise<void> {
+    const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
+    try {
+      await retry(async () => (await this.s3()).send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(key) })), { isRetryable: (e) => this.retryable(e) });
+    } catch (err) {
+      throw this.explain(err, key, 'DELETE');
+    }
   }
 
   /** objectKey: the full key in the bucket (prefix included) */

@@ -1,5 +1,18 @@
 // One interface for every upload destination: oss://, s3://, http(s)://, file://.
 import type { Readable } from 'node:stream';
+import { UserError } from '../errors.js';
+
+/**
+ * What the store holds under the object's key is not the file (damaged on the way in, or a
+ * store that got it wrong). The uploader removes it and sends the file again; an object that
+ * failed verification never stays under its name.
+ */
+export class VerificationError extends UserError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'VerificationError';
+  }
+}
 
 /** What we know of a local file before uploading it (one read pass). */
 export interface LocalFile {
@@ -66,6 +79,8 @@ export interface Storage {
   check?(): Promise<void>;
   head(key: string): Promise<RemoteObject | undefined>;
   upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult>;
+  /** removes an object (one that failed verification); resolves when it is gone or was never there */
+  remove?(key: string): Promise<void>;
   /** aborts a multipart upload a checkpoint recorded (the post step of a failed or cancelled run) */
   abortRecorded?(url: string, uploadId: string): Promise<void>;
 }

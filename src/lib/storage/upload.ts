@@ -6,10 +6,13 @@ import { UserError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { extname } from 'node:path';
 import { mapLimit } from '../concurrency.js';
-import { Progress } from '../log.js';
+import { Progress, warning } from '../log.js';
 import { describeFile, multipartEtag } from './local.js';
 import type { SourceFile } from './select.js';
-import type { Storage } from './types.js';
+import { VerificationError, type Storage, type UploadResult } from './types.js';
+
+/** Uploads of one file that the store may get wrong before the step fails. */
+const VERIFY_ATTEMPTS = 3;
 
 const TYPES: Record<string, string> = {
   '.tar': 'application/x-tar',
@@ -111,22 +114,35 @@ export async function uploadAll(files: SourceFile[], storage: Storage, opts: Upl
       progress.add({ items: 1 });
       return { ...base, status: 'would-upload' };
     }
-    const r = await storage
-      .upload(local, {
-      contentType: opts.contentType || contentTypeOf(f.key),
-      cacheControl: opts.cacheControl,
-      acl: opts.acl,
-      partConcurrency: opts.partConcurrency,
-      verify: opts.verify,
-      resume: opts.resume,
-      stateDir: opts.stateDir,
-      onBytes: (n) => progress.add({ bytes: n }),
-      open: (start, end) => createReadStream(f.path, { start, end, highWaterMark: 1024 * 1024 }),
-      })
-      .catch(async (err: unknown) => {
-        // a mismatch caused by the file changing under us is named as such, not as corruption
-        throw (await changed()) ? changedError(err) : err;
+    const send = () =>
+      storage.upload(local, {
+        contentType: opts.contentType || contentTypeOf(f.key),
+        cacheControl: opts.cacheControl,
+        acl: opts.acl,
+        partConcurrency: opts.partConcurrency,
+        verify: opts.verify,
+        resume: opts.resume,
+        stateDir: opts.stateDir,
+        onBytes: (n) => progress.add({ bytes: n }),
+        open: (start, end) => createReadStream(f.path, { start, end, highWaterMark: 1024 * 1024 }),
       });
+    let r: UploadResult | undefined;
+    for (let attempt = 1; !r; attempt++) {
+      try {
+        r = await send();
+      } catch (err) {
+        // a mismatch caused by the file changing under us is named as such, not as corruption
+        if (await changed()) throw changedError(err);
+        if (!(err instanceof VerificationError)) throw err;
+        // what the store holds is not the file: it does not stay under the file's name
+        const removed = await (storage.remove?.(f.key).then(() => true, () => false) ?? Promise.resolve(false));
+        if (removed && attempt < VERIFY_ATTEMPTS) {
+          warning(`${err.message}; removed it, uploading again (${attempt + 1} of ${VERIFY_ATTEMPTS})`);
+          continue;
+        }
+        throw new VerificationError(`${err.message}; ${removed ? `removed it after ${attempt} attempt${attempt > 1 ? 's' : ''}` : `it could not be removed: delete ${base.url} by hand`}`, { cause: err });
+      }
+    }
     if (await changed()) throw changedError();
     progress.add({ items: 1 });
     return { ...base, url: r.url, status: 'uploaded', verified: r.verified, partsSent: r.partsSent };

@@ -5,6 +5,8 @@
 //   { match: { method, path (regex), nth, times }, probability, action, ...params }
 //   action: reset | status (status, retryAfter, body) | latency (ms) | slow (bytesPerSecond)
 //           | truncate (afterBytes) | flip (offset) | flip-request (offset: a byte of the request body)
+//           | drop-response (the request reaches the server, its answer is lost: the connection is reset)
+//           | stall (afterBytes of the answer's body, then nothing more, the connection left open)
 // Latency rules add up and evaluation goes on; the first other rule that fires decides.
 // Dice are seeded (mulberry32), so a run with the same request order is reproducible.
 // GET /__fault/stats gives counts and the request log; POST /__fault/reset clears them.
@@ -78,7 +80,7 @@ function admin(req, res) {
     req.on('end', () => {
       try {
         rules = JSON.parse(body).map((r) => ({ ...r, _seen: 0, _applied: 0 }));
-        if (rules.some((r) => !['reset', 'status', 'latency', 'slow', 'truncate', 'flip', 'flip-request'].includes(r.action))) throw new Error('unknown action');
+        if (rules.some((r) => !['reset', 'status', 'latency', 'slow', 'truncate', 'flip', 'flip-request', 'drop-response', 'stall'].includes(r.action))) throw new Error('unknown action');
         send(200, { rules: rules.length });
       } catch (e) {
         send(400, { error: String(e) });
@@ -95,6 +97,11 @@ function transformer(fault, res, onCut) {
   let queue = Promise.resolve();
   return {
     write(chunk) {
+      if (fault?.action === 'stall') {
+        const room = (fault.afterBytes ?? 0) - passed;
+        if (room <= 0) return;
+        if (chunk.length > room) chunk = chunk.subarray(0, room);
+      }
       if (fault?.action === 'truncate') {
         const room = (fault.afterBytes ?? 0) - passed;
         if (room <= 0) return onCut();
@@ -120,6 +127,7 @@ function transformer(fault, res, onCut) {
       res.write(chunk);
     },
     end() {
+      if (fault?.action === 'stall') return;
       queue.then(() => res.end());
     },
   };
@@ -151,6 +159,11 @@ createServer((req, res) => {
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
       (ures) => {
         record(req, fault, ures.statusCode, latency);
+        if (fault?.action === 'drop-response') {
+          ures.resume();
+          ures.on('end', () => req.socket.destroy());
+          return;
+        }
         res.writeHead(ures.statusCode, ures.statusMessage, ures.rawHeaders);
         const t = transformer(fault, res, () => {
           ures.destroy();

@@ -223,6 +223,14 @@ createServer(async (req, res) => {
     res.writeHead(200, { etag: `"${md5(body)}"`, 'x-oss-hash-crc64ecma': crc, 'x-oss-request-id': randomUUID(), 'content-length': '0' });
     return res.end();
   }
+  if (m === 'DELETE') {
+    // DeleteObject: 204 whether or not the object was there
+    const p = objectPath(bucket, key);
+    rmSync(p, { force: true });
+    rmSync(`${p}.meta`, { force: true });
+    res.writeHead(204, { 'x-oss-request-id': randomUUID() });
+    return res.end();
+  }
   if (m === 'HEAD' || m === 'GET') {
     const p = objectPath(bucket, key);
     if (!existsSync(p)) {
