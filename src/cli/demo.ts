@@ -61,7 +61,7 @@ export async function runDemo(argv: string[], _io: CliIO): Promise<number> {
   await mkdir(offline, { recursive: true });
   const archive = join(offline, `demo-${tag}.tar`);
   const writer = new ArchiveWriter(archive, 'oci-archive');
-  const packed = await copier.copy(new OciLayoutSource(release, tag), [writer.target(`registry.example/release/demo:${tag}`, tag)]);
+  const packed = await copier.copy(new OciLayoutSource(release, tag), [writer.target(`registry.example/release/demo:${tag}`)]);
   if (packed.targets[0].status === 'failed') {
     await writer.abort();
     throw new UserError(`demo: packing failed: ${String(packed.targets[0].error)}`);

@@ -28,5 +28,5 @@ test('the demo: sync (every platform, then amd64 only), offline archive, upload,
   const imported = execFileSync('skopeo', ['inspect', '--raw', `oci:${join(dir, 'site-import')}:1.0.0`]);
   assert.equal(sha256(imported), sha256(source), 'imported at the site byte for byte');
   // the archive itself is one skopeo reads too
-  execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${join(dir, 'offline', 'demo-1.0.0.tar')}:1.0.0`]);
+  execFileSync('skopeo', ['inspect', '--raw', `oci-archive:${join(dir, 'offline', 'demo-1.0.0.tar')}:registry.example/release/demo:1.0.0`]);
 });

@@ -38,7 +38,7 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     const copier = new Copier();
     for (const name of ['app', 'db']) {
       const ref = `${src.host}/release/${name}:1.0.0`;
-      await copier.copy(openSource(parseImageRef(ref), new RegistryPool()), [w.target(ref, '1.0.0')], { platforms: platform ? [parsePlatform(platform)] : undefined });
+      await copier.copy(openSource(parseImageRef(ref), new RegistryPool()), [w.target(ref)], { platforms: platform ? [parsePlatform(platform)] : undefined });
     }
     await w.finish();
     return file;
@@ -130,7 +130,7 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
       const file = join(workDir('pack'), 'two.tar');
       const w = new ArchiveWriter(file, 'oci-archive');
       const copier = new Copier();
-      for (const [name, from] of names) await copier.copy(openSource(parseImageRef(`${src.host}/release/${from}:1.0.0`), new RegistryPool()), [w.target(name, '1.0.0')]);
+      for (const [name, from] of names) await copier.copy(openSource(parseImageRef(`${src.host}/release/${from}:1.0.0`), new RegistryPool()), [w.target(name)]);
       await w.finish();
       return file;
     };

@@ -2,7 +2,8 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { catalog, startRegistry, type Registry } from '../support/registry.js';
 import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
@@ -115,6 +116,27 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 
+  test('images sharing a tag stay apart by name: skopeo and podman each get the right one from an oci-archive and an oci layout', { skip: needs('podman') }, async () => {
+    // podman names an image pulled from an oci: layout after its path, which must be lower-case
+    const out = join(tmpdir(), `airlift-names-${process.pid}`);
+    mkdirSync(out, { recursive: true });
+    const store = workDir('podman-names');
+    const podman = (...a: string[]) => execFileSync('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs', ...a], { encoding: 'utf8', stdio: 'pipe' });
+    for (const format of ['oci-archive', 'oci']) {
+      const r = await runCli(['pack-offline', '--images', images, '--format', format, '--output', `x-${format}`, '--output-dir', out]);
+      assert.equal(r.code, 0, r.stderr);
+      const transport = format === 'oci' ? 'oci' : 'oci-archive';
+      for (const [i, n] of ['app', 'db'].entries()) {
+        const name = `${src.host}/release/${n}:1.0.0`;
+        assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `${transport}:${r.outputs.bundle}:${name}`])), fx.images[i].index.digest, `${format} ${n}: skopeo`);
+        // podman takes the image of its own platform (amd64): its config is that image's
+        const id = podman('pull', '-q', `${transport}:${r.outputs.bundle}:${name}`).trim();
+        assert.equal(`sha256:${id}`, fx.images[i].manifests[0].config.digest, `${format} ${n}: podman`);
+      }
+    }
+    rmSync(out, { recursive: true, force: true });
+  });
+
   test('reproducible: the same images give the same bytes whatever order their blobs arrive in', async () => {
     // the app image's blobs held back in one run, the db image's in the other
     const proxy = await startFaultProxy(src.url);
@@ -141,7 +163,7 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     const r = await runCli(['pack-offline', '--images', `${src.host}/release/db:1.0.0`, '--format', 'oci', '--output', 'layout', '--output-dir', out]);
     assert.equal(r.code, 0, r.stderr);
     execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: r.outputs.bundle, stdio: 'pipe' });
-    assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `oci:${r.outputs.bundle}:1.0.0`])), fx.images[1].index.digest);
+    assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `oci:${r.outputs.bundle}:${src.host}/release/db:1.0.0`])), fx.images[1].index.digest);
 
     // the directory imports as it is: SHA256SUMS verified first, digests kept; a changed file is refused
     const dst = await startRegistry();

@@ -46,7 +46,7 @@ export async function runnableImage(dir: string, archive: string, programs: Reco
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MT.index, ...index, annotations: { 'org.opencontainers.image.ref.name': tag } }] }));
   const w = new ArchiveWriter(archive, 'oci-archive');
-  const res = await new Copier().copy(new OciLayoutSource(dir, tag), [w.target(`example.invalid/runnable:${tag}`, tag)]);
+  const res = await new Copier().copy(new OciLayoutSource(dir, tag), [w.target(`example.invalid/runnable:${tag}`)]);
   if (res.targets[0].status !== 'copied') throw new Error(`packing ${dir}: ${String(res.targets[0].error ?? res.sourceError)}`);
   await w.finish();
   return index.digest;

@@ -65,7 +65,7 @@ export async function runChecks(opts: { cmd: CheckCommand; source: ImageSource; 
     const name = `airlift-check/${process.pid}:${slug}`;
     const file = join(opts.workDir, `check-${slug}.tar`);
     const writer = new ArchiveWriter(file, 'docker-archive');
-    const res = await copier.copy(opts.source, [writer.target(name, slug)], { platforms: [parsePlatform(p)] });
+    const res = await copier.copy(opts.source, [writer.target(name)], { platforms: [parsePlatform(p)] });
     const failed = res.sourceError ?? res.targets.find((t) => t.status === 'failed')?.error;
     if (failed) {
       await writer.abort();

@@ -206,8 +206,12 @@ export class ArchiveWriter {
     }
   }
 
-  /** The ImageTarget for one image of the archive, under `name` (registry/repo:tag). */
-  target(name: string, tag: string): ImageTarget {
+  /**
+   * The ImageTarget for one image of the archive, under `name` (registry/repo:tag): both
+   * io.containerd.image.name and org.opencontainers.image.ref.name hold the whole name, so images
+   * sharing a tag (a release) stay apart for skopeo, podman and ctr.
+   */
+  target(name: string): ImageTarget {
     const children = new Map<Digest, Manifest>();
     const seq = this.order.length;
     this.order.push(name);
@@ -224,15 +228,15 @@ export class ArchiveWriter {
           children.set(m.digest, m);
           return;
         }
-        await this.record(name, tag, m, children, seq);
+        await this.record(name, m, children, seq);
       },
     };
   }
 
-  private async record(name: string, tag: string, top: Manifest, children: Map<Digest, Manifest>, seq: number): Promise<void> {
+  private async record(name: string, top: Manifest, children: Map<Digest, Manifest>, seq: number): Promise<void> {
     const parsed = parseManifest(top, name);
     if (this.format === 'oci-archive') {
-      this.index[seq] = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: tag } };
+      this.index[seq] = { mediaType: top.mediaType, digest: top.digest, size: top.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: name } };
       const platforms = parsed.kind === 'index' ? parsed.manifests.map((d) => platformString(d.platform)) : [];
       this.images[seq] = { name, digest: top.digest, platforms };
       return;
@@ -249,7 +253,7 @@ export class ArchiveWriter {
     const img = parseManifest(image, name);
     if (img.kind !== 'image') throw new UserError(`${name}: nested indexes are not supported`);
     this.docker[seq] = { Config: blobPath(img.config.digest), RepoTags: [name], Layers: img.layers.map((l) => blobPath(l.digest)) };
-    this.index[seq] = { mediaType: image.mediaType, digest: image.digest, size: image.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: tag }, ...(platform ? { platform } : {}) };
+    this.index[seq] = { mediaType: image.mediaType, digest: image.digest, size: image.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: name }, ...(platform ? { platform } : {}) };
     this.images[seq] = { name, digest: image.digest, platforms: platform ? [platformString(platform)] : [] };
   }
 

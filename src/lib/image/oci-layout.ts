@@ -51,7 +51,10 @@ export class OciLayoutSource implements ImageSource {
   private async entry(): Promise<Descriptor> {
     const index = await readIndex(this.dir);
     if (!index) throw new NotFoundError(`${this.dir}/index.json`);
-    const entries = this.tag ? index.manifests.filter((m) => m.annotations?.[REF_NAME] === this.tag) : index.manifests;
+    let entries = this.tag ? index.manifests.filter((m) => m.annotations?.[REF_NAME] === this.tag) : index.manifests;
+    // Airlift names each image by its whole reference (host/repo:tag): a bare tag still finds it
+    const tag = this.tag;
+    if (tag && entries.length === 0 && !/[/:@]/.test(tag)) entries = index.manifests.filter((m) => (m.annotations?.[REF_NAME] ?? '').endsWith(`:${tag}`));
     if (entries.length === 0) throw new NotFoundError(this.name);
     if (entries.length > 1) throw new UserError(`${this.name}: ${entries.length} images match; name one with oci:${this.dir}:<tag>`);
     return entries[0];

@@ -99,8 +99,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
     }
     await mapLimit(opts.images, opts.concurrency ?? 4, async (ref, i) => {
       const name = formatReference(ref);
-      const tag = ref.tag ?? ref.digest?.slice(7, 19) ?? 'latest';
-      const target: ImageTarget = writer ? writer.target(name, tag) : new OciLayoutTarget(opts.output, tag, name);
+      const target: ImageTarget = writer ? writer.target(name) : new OciLayoutTarget(opts.output, name, name);
       const r = await copier.copy(openSource({ transport: 'docker', ref }, opts.pool), [target], { platforms, plan: plans?.[i] });
       const t = r.targets[0];
       if (r.sourceError !== undefined) throw new UserError(`${name}: cannot be read: ${errorMessage(r.sourceError)}`);

@@ -115,7 +115,7 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
         }
         if (writer) {
           const name = formatReference(refs[0]);
-          const res = await copier.copy(built.source, [writer.target(name, job.tags[0])], format === 'docker-archive' ? { platforms: [parsePlatform(o.save!.platform)] } : {});
+          const res = await copier.copy(built.source, [writer.target(name)], format === 'docker-archive' ? { platforms: [parsePlatform(o.save!.platform)] } : {});
           const err = res.sourceError ?? res.targets.find((t) => t.status === 'failed')?.error;
           if (err) throw err;
         }
