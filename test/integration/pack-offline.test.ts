@@ -153,6 +153,15 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
         }
         assert.equal(sums[0], sums[1], `${format}: the same archive both times`);
       }
+      // an oci layout: the same index.json, SHA256SUMS and manifest.json whichever image finishes first
+      const layouts: string[] = [];
+      for (const slow of ['/release/app/', '/release/db/']) {
+        await proxy.setRules([{ match: { method: 'GET', path: slow }, action: 'latency', ms: 150 }]);
+        const r = await runCli(['pack-offline', '--images', list, '--format', 'oci', '--output', 'layout', '--output-dir', workDir('repro-oci')]);
+        assert.equal(r.code, 0, r.stderr);
+        layouts.push(['index.json', 'SHA256SUMS', 'manifest.json'].map((f) => readFileSync(join(r.outputs.bundle, f), 'utf8')).join('\n'));
+      }
+      assert.equal(layouts[0], layouts[1], 'oci: the same layout both times');
     } finally {
       await proxy.stop();
     }

@@ -43,6 +43,25 @@ function serialized<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   return next;
 }
 
+/**
+ * Puts index.json's images in the order of `names` (their io.containerd.image.name), whatever
+ * order they were written in: the same images give the same layout.
+ */
+export function orderIndex(dir: string, names: string[]): Promise<void> {
+  return serialized(dir, async () => {
+    const index = await readIndex(dir);
+    if (!index) return;
+    const rank = (d: Descriptor) => {
+      const i = names.indexOf(d.annotations?.[IMAGE_NAME] ?? '');
+      return i < 0 ? names.length : i;
+    };
+    index.manifests = index.manifests.map((d, i) => ({ d, i })).sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i).map((x) => x.d);
+    const tmp = join(dir, `index.json.${process.pid}.tmp`);
+    await writeFile(tmp, JSON.stringify(index));
+    await rename(tmp, join(dir, 'index.json'));
+  });
+}
+
 export class OciLayoutSource implements ImageSource {
   readonly name: string;
   constructor(private readonly dir: string, private readonly tag?: string) {

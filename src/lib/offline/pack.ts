@@ -11,7 +11,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, DiskFullError, type ArchiveFormat, type ArchiveRegion } from '../image/archive-writer.js';
 import { Copier, type ImagePlan } from '../image/copy.js';
 import { platformString, type Platform } from '../image/manifest.js';
-import { OciLayoutTarget } from '../image/oci-layout.js';
+import { OciLayoutTarget, orderIndex } from '../image/oci-layout.js';
 import { openSource, type RegistryPool } from '../image/open.js';
 import type { ImageTarget } from '../image/transport.js';
 import { Progress } from '../log.js';
@@ -112,6 +112,8 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
     throw err;
   }
   progress.done();
+  // a layout's index lists the images in list order, not in the order they finished
+  if (!writer) await orderIndex(opts.output, opts.images.map(formatReference));
   images.sort((a, b) => opts.images.findIndex((r) => formatReference(r) === a.name) - opts.images.findIndex((r) => formatReference(r) === b.name));
 
   let files: PackedFile[];
