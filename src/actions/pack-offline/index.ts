@@ -9,7 +9,7 @@ import { forInput, input, inputDirectory } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { buildBundle } from '../../lib/offline/bundle.js';
 import { packImages, type PackFormat } from '../../lib/offline/pack.js';
-import { loadSpec } from '../../lib/offline/spec.js';
+import { loadSpec, VERSION } from '../../lib/offline/spec.js';
 import { uploadArtifact } from '../../lib/offline/artifact.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { registryHosts, uniqueReferences } from '../../lib/registry/reference.js';
@@ -28,7 +28,7 @@ export default defineAction({
     platform: input.string(),
     output: input.string(),
     // it names files (images-amd64-<version>.tar): one plain name, never a path
-    version: input.string({ pattern: /^([A-Za-z0-9][A-Za-z0-9._+-]*)?$/, hint: 'a version such as 1.2.0 or v1.2.0-rc1 (letters, digits, ".", "_", "+", "-")' }),
+    version: input.string({ pattern: VERSION, hint: 'a version such as 1.2.0 or v1.2.0-rc1 (letters, digits, ".", "_", "+", "-")' }),
     'output-dir': input.string(),
     compression: input.enum(['none', 'gzip']),
     'split-size': input.size({ min: 1024 * 1024, optional: true }),

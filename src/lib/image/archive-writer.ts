@@ -209,7 +209,7 @@ export class ArchiveWriter {
   /**
    * The ImageTarget for one image of the archive, under `name` (registry/repo:tag): both
    * io.containerd.image.name and org.opencontainers.image.ref.name hold the whole name, so images
-   * sharing a tag (a release) stay apart for skopeo, podman and ctr.
+   * sharing a tag (a release) stay apart for the tools that read them by name (skopeo, podman).
    */
   target(name: string): ImageTarget {
     const children = new Map<Digest, Manifest>();

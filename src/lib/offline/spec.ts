@@ -25,7 +25,8 @@ export interface BundleSpec {
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
-const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+/** A version, as it names files: one plain name (letters, digits, ".", "_", "+", "-"). */
+export const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 /** The plugin layout's archive for one image: compass-plugins-<name>-<image>-<version>-image.tar.gz. */
 export function pluginImageArchive(spec: { name: string; version: string }, ref: Reference): string {

@@ -12,8 +12,8 @@ import { dropIfStale, planMultipart } from './checkpoint.js';
 import { counted } from './local.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
-/** OSS's CRC-64 of what it stored differs from the file's: sent again while retries last. */
-class CrcMismatchError extends RetryableError {}
+/** OSS's CRC-64 of a whole stored object differs from the file's: sent again while retries last, then a VerificationError. */
+class ObjectCrcMismatchError extends RetryableError {}
 
 export interface OssOptions {
   endpoint?: string;
@@ -154,10 +154,13 @@ export class OssStorage implements Storage {
     };
   }
 
-  private checkCrc(got: string | undefined, want: string | undefined, what: string): void {
+  /** `object`: the CRC is of a whole stored object (not of a part, which never stands on its own). */
+  private checkCrc(got: string | undefined, want: string | undefined, what: string, object = false): void {
     if (!want) return;
     if (!got) throw new UserError(`${what}: OSS returned no x-oss-hash-crc64ecma to check`);
-    if (got !== want) throw new CrcMismatchError(`${what}: CRC-64 mismatch (OSS stored ${got}, the file has ${want}): corrupted in transit`);
+    if (got === want) return;
+    const message = `${what}: CRC-64 mismatch (OSS stored ${got}, the file has ${want}): corrupted in transit`;
+    throw object ? new ObjectCrcMismatchError(message) : new RetryableError(message);
   }
 
   async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
@@ -169,15 +172,14 @@ export class OssStorage implements Storage {
           async () => {
             const body = counted(opts.open(), opts.onBytes);
             const r = await c.putStream(this.key(file.key), body, { contentLength: file.size, headers: this.headers(file, opts) });
-            this.checkCrc(r.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
+            this.checkCrc(r.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key), true);
           },
           { isRetryable: (e) => this.retryable(e) },
         );
         partsSent = 1;
       } else partsSent = await this.multipart(c, file, opts);
     } catch (err) {
-      // the object itself is wrong (a part that stays wrong never becomes one)
-      if (err instanceof CrcMismatchError && !/ part \d+: /.test(err.message)) throw new VerificationError(err.message);
+      if (err instanceof ObjectCrcMismatchError) throw new VerificationError(err.message);
       throw this.explain(err, file.key, 'upload');
     }
     if (!opts.verify) return { url: this.url(file.key), verified: 'CRC-64 per request (checksum: false skips the final HEAD)', partsSent };
@@ -204,6 +206,7 @@ export class OssStorage implements Storage {
     );
     const { cp, state: st, todo, count, range } = plan;
     let sent = 0;
+    let done: OssClient;
     try {
       await mapLimit(todo, opts.partConcurrency, async (n) => {
         const [start, end] = range(n);
@@ -220,7 +223,7 @@ export class OssStorage implements Storage {
         sent++;
         await cp.save(st);
       });
-      const done: OssClient = await retry(
+      done = await retry(
         async () => {
           try {
             return await c.completeMultipartUpload(name, st.uploadId, Array.from({ length: count }, (_, i) => ({ number: i + 1, etag: st.parts[i + 1] })));
@@ -236,9 +239,6 @@ export class OssStorage implements Storage {
         },
         { isRetryable: (e) => this.retryable(e) },
       );
-      // the upload is complete: its checkpoint is spent, whatever the check below finds
-      await cp.remove();
-      this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key));
     } catch (err) {
       if (await dropIfStale(plan, sent, (err as OssError).code === 'NoSuchUpload', info)) return this.multipart(c, file, opts, true);
       if (!opts.resume) {
@@ -247,7 +247,9 @@ export class OssStorage implements Storage {
       }
       throw err;
     }
+    // the upload is complete: its checkpoint is spent, whatever the check finds
     await cp.remove();
+    this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key), true);
     return sent;
   }
 
