@@ -396,9 +396,14 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "driver": {
-        "description": "Builder driver: docker-container or kubernetes (the docker driver cannot be created, only used as the default builder; build-release-image handles it).",
+        "description": "Builder driver: docker-container, kubernetes, or remote (a buildkitd already running at endpoint). The docker driver cannot be created, only used as the default builder; build-release-image handles it.",
         "required": false,
         "default": "docker-container"
+      },
+      "endpoint": {
+        "description": "With driver remote: where buildkitd listens (tcp://host:port or unix:///path). A remote buildkitd reads its own buildkitd.toml, so registry-mirrors, insecure-registries and buildkitd-config-inline do not apply to it.",
+        "required": false,
+        "default": ""
       },
       "driver-opts": {
         "description": "Driver options (list of key=value), e.g. image=mirror.example/moby/buildkit:v0.16.0.",

@@ -14,17 +14,19 @@ import { inspectRaw, sha256 } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { catalog, startRegistry } from '../support/registry.js';
 import { runnableImage } from '../support/runnable.js';
-import { needs, whenPresent } from '../support/tools.js';
+import { needs } from '../support/tools.js';
+import { builtTool, needsBuiltTools, startBuildkitd, TOOL_VERSIONS } from '../support/buildkitd.js';
 import { verifyDescribe } from '../../src/lib/release/describe.js';
 import { BINFMT, ensureBinfmtMounted, registerHostHandlers, unregisterHandler } from '../../src/lib/docker/qemu.js';
 
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 /** A git repository holding a FROM scratch busybox image, committed and tagged. */
-function releaseRepo(tag = 'v1.2.3', dockerfile = 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\nARG GREETING=hello\nLABEL greeting=$GREETING\nCMD ["/bin/busybox", "echo", "release image"]\n'): string {
+function releaseRepo(tag = 'v1.2.3', dockerfile = 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\nARG GREETING=hello\nLABEL greeting=$GREETING\nCMD ["/bin/busybox", "echo", "release image"]\n', files: Record<string, Buffer> = {}): string {
   const dir = workDir('release-repo');
   copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(dir, 'busybox'));
   writeFileSync(join(dir, 'Dockerfile'), dockerfile);
+  for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data, { mode: 0o755 });
   git(dir, 'init', '-q', '-b', 'main');
   git(dir, 'config', 'user.email', 'release@example.com');
   git(dir, 'config', 'user.name', 'Release');
@@ -161,31 +163,52 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
     }
   });
 
-  const realBuildx = () => {
-    try {
-      execFileSync('docker', ['buildx', 'version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  test('real docker buildx: a docker-container builder builds linux/amd64, pushed and saved', { skip: whenPresent('docker buildx', realBuildx) }, async () => {
+  test('real buildx and BuildKit (built from their Go modules): a remote builder builds linux/amd64 and linux/arm64, a RUN step through QEMU, checked on both, pushed, saved', { skip: needs('qemu-aarch64-static') || needsBuiltTools(['buildx', 'buildx'], ['buildkit', 'buildkitd']) }, async () => {
+    await ensureBinfmtMounted();
+    const had = existsSync(join(BINFMT, 'qemu-aarch64'));
     const reg = await startRegistry();
-    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: d.env.DOCKER_CONFIG };
+    const bk = await startBuildkitd({ insecureRegistries: [reg.host] });
+    // this test's own docker config and caches: the buildx plugin it installs stays out of the other tests
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: workDir('buildx-config'), XDG_CACHE_HOME: workDir('buildx-cache') };
     try {
-      const setup = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--name', 'airlift-test', '--no-cleanup'], env);
+      const setup = await runCli(
+        ['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'linux/arm64', '--buildx-url', builtTool('buildx', 'buildx'), '--buildx-version', TOOL_VERSIONS.buildx, '--driver', 'remote', '--endpoint', bk.endpoint, '--name', 'airlift-remote', '--no-cleanup'],
+        env,
+      );
       assert.equal(setup.code, 0, setup.stderr);
-      const repo = releaseRepo('v7.0.0');
-      const out = join(workDir('out'), 'buildx.tar');
-      const r = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v7.0.0', '--platforms', 'linux/amd64', '--save', out, '--check', '/bin/busybox true']);
+      assert.equal(setup.outputs['buildx-version'], TOOL_VERSIONS.buildx);
+      assert.equal(setup.outputs.builder, 'airlift-remote');
+      // a RUN step on each platform: the arm64 one is an arm64 program, so it runs only through QEMU
+      const dockerfile = 'FROM scratch\nARG TARGETARCH\nARG RUN_ID=1\nCOPY true-${TARGETARCH} /bin/true\nRUN ["/bin/true"]\nCMD ["/bin/true"]\n';
+      const repo = releaseRepo('v7.0.0', dockerfile, { 'true-amd64': readFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()), 'true-arm64': arm64Exit(0) });
+      const out = join(workDir('out'), 'all.tar');
+      const r = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v7.0.0', '--platforms', 'linux/amd64,linux/arm64', '--check', '["/bin/true"]', '--save', out, '--save-platform', 'all'], env);
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(JSON.parse(r.outputs.metadata).builder, 'buildx');
-      assert.equal(sha256(inspectRaw(`${reg.host}/release/app:v7.0.0`)), r.outputs.digest);
-      assert.match(d.docker(['load', '-i', out]), /Loaded image/);
+      const meta = JSON.parse(r.outputs.metadata);
+      assert.equal(meta.builder, 'buildx');
+      assert.deepEqual(meta.images[0].checked, ['linux/amd64', 'linux/arm64']);
+      assert.match(r.stdout + r.stderr, /RUN \["\/bin\/true"\]/, 'BuildKit ran the RUN step');
+      // skopeo: the index as built, both platforms, under every tag
+      const raw = inspectRaw(`${reg.host}/release/app:v7.0.0`);
+      assert.equal(sha256(raw), r.outputs.digest);
+      const index = JSON.parse(raw) as { manifests: { platform?: { architecture: string } }[] };
+      assert.deepEqual(index.manifests.map((m) => m.platform?.architecture).filter((a) => a && a !== 'unknown').sort(), ['amd64', 'arm64']);
+      assert.equal(sha256(inspectRaw(`${reg.host}/release/app:latest`)), r.outputs.digest);
+      const saved = JSON.parse(execFileSync('tar', ['-xOf', out, 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
+      assert.equal(saved.manifests[0].digest, r.outputs.digest, 'the saved OCI archive holds the pushed index');
+
+      // without the arm64 handler the RUN step cannot run: a clear failure, nothing pushed
+      await unregisterHandler('aarch64');
+      // (another RUN_ID: the RUN step is not taken from BuildKit's cache)
+      const noQemu = await cli(['--context', repo, '--image', `${reg.host}/release/noqemu`, '--tag', 'v7.0.0', '--platforms', 'linux/amd64,linux/arm64', '--build-args', 'RUN_ID=2'], env);
+      assert.equal(noQemu.code, 1);
+      assert.match(noQemu.stderr, /a RUN step failed with "exec format error": the builder cannot run programs for linux\/arm64\. Register QEMU where buildkitd runs \(setup-buildx-qemu with qemu-platforms: linux\/arm64\)/);
+      assert.deepEqual((await catalog(reg)).sort(), ['release/app'], 'nothing else was pushed');
     } finally {
-      spawnSync('docker', ['buildx', 'rm', 'airlift-test'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      spawnSync('docker', ['buildx', 'rm', 'airlift-remote'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      await bk.stop();
       await reg.stop();
+      if (!had) await unregisterHandler('aarch64');
     }
   });
 

@@ -33,6 +33,12 @@ test('host mode: handlers registered, an arm64 binary then runs, platforms read 
     const bad = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'linux/sparc128']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /input "qemu-platforms": unknown platform "linux\/sparc128"/);
+    // driver remote: an endpoint is needed, and what only a local buildkitd reads is refused
+    const remote = (...a: string[]) => runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--driver', 'remote', ...a]);
+    assert.match((await remote()).stderr, /input "endpoint" is required with driver remote/);
+    assert.match((await remote('--endpoint', 'tcp://127.0.0.1:1', '--registry-mirrors', 'mirror.local')).stderr, /input "registry-mirrors" does not apply to driver remote: a remote buildkitd reads its own buildkitd\.toml/);
+    assert.match((await remote('--endpoint', '127.0.0.1:1234')).stderr, /input "endpoint".*tcp:\/\/host:port/);
+    assert.match((await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--endpoint', 'tcp://127.0.0.1:1'])).stderr, /input "endpoint" is for driver remote/);
 
     // auto, nothing registered, the installer image unusable (no engine here): the host's QEMU
     await unregisterHandler('aarch64');

@@ -29,4 +29,6 @@ test('buildx create arguments', () => {
   ]);
   // the docker driver takes no buildkitd config
   assert.deepEqual(buildxCreateArgs({ name: 'b2', driver: 'docker', driverOpts: [], use: false, configFile: '/t/b.toml' }), ['buildx', 'create', '--name', 'b2', '--driver', 'docker']);
+  // a remote buildkitd has its own config; its endpoint goes last
+  assert.deepEqual(buildxCreateArgs({ name: 'b3', driver: 'remote', driverOpts: [], endpoint: 'tcp://10.0.0.9:1234', use: true, configFile: '/t/b.toml' }), ['buildx', 'create', '--name', 'b3', '--driver', 'remote', '--use', 'tcp://10.0.0.9:1234']);
 });

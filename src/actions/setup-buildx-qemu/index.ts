@@ -21,7 +21,8 @@ export default defineAction({
     'buildx-version': input.string({ pattern: /^(v?\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?)?$/, hint: 'a version such as v0.16.2' }),
     'buildx-url': input.string(),
     'buildx-sha256': input.string({ pattern: /^([a-fA-F0-9]{64})?$/, hint: '64 hex digits' }),
-    driver: input.enum(['docker-container', 'kubernetes']),
+    driver: input.enum(['docker-container', 'kubernetes', 'remote']),
+    endpoint: input.string({ pattern: /^((tcp|unix|ssh|docker-container|kube-pod):\/\/\S+)?$/, hint: 'tcp://host:port or unix:///path/buildkitd.sock' }),
     'driver-opts': input.list(),
     name: input.string({ pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, hint: 'letters, digits, "_", "." and "-"' }),
     use: input.boolean(),
@@ -43,6 +44,12 @@ export default defineAction({
       registryHosts([m], 'registry-mirrors');
       return m;
     });
+    if (inputs.driver === 'remote' && !inputs.endpoint) throw new UserError('input "endpoint" is required with driver remote: where the buildkitd listens (tcp://host:port or unix:///path)');
+    if (inputs.driver !== 'remote' && inputs.endpoint) throw new UserError(`input "endpoint" is for driver remote; driver ${inputs.driver} starts its own buildkitd`);
+    if (inputs.driver === 'remote') {
+      const local = (['registry-mirrors', 'insecure-registries', 'buildkitd-config-inline'] as const).filter((k) => (k === 'buildkitd-config-inline' ? inputs.buildkitdConfigInline.trim() : k === 'registry-mirrors' ? inputs.registryMirrors.length : inputs.insecureRegistries.length));
+      if (local.length) throw new UserError(`input "${local[0]}" does not apply to driver remote: a remote buildkitd reads its own buildkitd.toml; configure ${local.join(', ')} there`);
+    }
     if (inputs.buildxUrl && !inputs.buildxVersion) throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
 
     // QEMU: handlers already registered, else the installer image, else the host's qemu-user-static
@@ -96,7 +103,7 @@ export default defineAction({
       const name = inputs.name || ['airlift', process.env.GITHUB_RUN_ID, process.env.GITHUB_JOB, process.env.GITHUB_RUN_ATTEMPT, process.pid].filter(Boolean).join('-').replace(/[^a-zA-Z0-9_.-]/g, '-');
       const toml = buildkitdToml({ mirrors, insecure, inline: inputs.buildkitdConfigInline });
       saveState('builder', name); // first: a builder that fails to bootstrap is still removed
-      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, use: inputs.use, toml, stateDir: join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-buildx') });
+      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, endpoint: inputs.endpoint || undefined, use: inputs.use, toml, stateDir: join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-buildx') });
       setOutput('builder', name);
     }
     summary.heading('setup-buildx-qemu');

@@ -192,6 +192,14 @@ export async function buildImage(s: BuildSpec, opts: { mode: BuildMode; workDir:
     await exec(docker, buildxArgs(s, dest)).catch((err: unknown) => {
       if (err instanceof ExecError && /exporter is not supported for the docker driver/i.test(err.stderr))
         throw new UserError('docker buildx: the current builder uses the docker driver, which cannot export an OCI archive; create a docker-container builder first (setup-buildx-qemu does)', { cause: err });
+      // a RUN step of a foreign platform with no QEMU handler where the builder runs
+      if (err instanceof ExecError && /exec format error/i.test(err.stderr + err.stdout)) {
+        const foreign = s.platforms.filter((p) => p !== hostPlatform());
+        throw new UserError(
+          `docker buildx: a RUN step failed with "exec format error": the builder cannot run programs for ${foreign.join(', ') || 'another platform'}. Register QEMU where buildkitd runs (setup-buildx-qemu with qemu-platforms: ${foreign.join(',') || 'all'}), then build again. Its output ends:\n${(err.stderr || err.stdout).trim().split('\n').slice(-12).join('\n')}`,
+          { cause: err },
+        );
+      }
       throw err;
     });
     const reader = await ArchiveReader.open(dest);

@@ -135,12 +135,16 @@ export interface BuilderOptions {
   name: string;
   driver: string;
   driverOpts: string[];
+  /** driver remote: where the buildkitd listens */
+  endpoint?: string;
   use: boolean;
   configFile?: string;
 }
 
 export function buildxCreateArgs(o: BuilderOptions): string[] {
-  return ['buildx', 'create', '--name', o.name, '--driver', o.driver, ...o.driverOpts.flatMap((d) => ['--driver-opt', d]), ...(o.configFile && o.driver !== 'docker' ? ['--config', o.configFile] : []), ...(o.use ? ['--use'] : [])];
+  // a remote buildkitd has its own configuration: no --config for it
+  const config = o.configFile && o.driver !== 'docker' && o.driver !== 'remote' ? ['--config', o.configFile] : [];
+  return ['buildx', 'create', '--name', o.name, '--driver', o.driver, ...o.driverOpts.flatMap((d) => ['--driver-opt', d]), ...config, ...(o.use ? ['--use'] : []), ...(o.endpoint ? [o.endpoint] : [])];
 }
 
 export async function createBuilder(o: BuilderOptions & { toml: string; stateDir: string }, docker = 'docker'): Promise<void> {

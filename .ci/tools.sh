@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Builds the tools Debian does not package from their Go modules, at pinned versions, each into
+# its own folder under one cache directory: $AIRLIFT_TOOLS_DIR (default ~/.cache/airlift-tools)/
+# <name>-<version>/. Idempotent: a folder that is complete is kept, so a second run costs
+# nothing. Prints each build's time. Only the Go module proxy is asked.
+#
+# A module is built as the main module from its own source (the module cache), so its go.mod,
+# with its replace and exclude directives, is honoured (`go install pkg@version` refuses those).
+set -euo pipefail
+
+TOOLS_DIR="${AIRLIFT_TOOLS_DIR:-$HOME/.cache/airlift-tools}"
+mkdir -p "$TOOLS_DIR"
+
+# build_tool <name> <module> <version> <version variable or -> <package>...
+# Binaries are named after their package's last element; the version variable (a Go string set
+# with -X) makes `<tool> --version` report the pinned version, as release builds do.
+build_tool() {
+  local name=$1 module=$2 version=$3 var=$4
+  shift 4
+  local ldflags="-s -w"
+  [ "$var" = - ] || ldflags="$ldflags -X $var=$version"
+  local dir="$TOOLS_DIR/$name-$version"
+  if [ -f "$dir/.complete" ]; then
+    return 0
+  fi
+  local start=$SECONDS
+  local json src
+  json=$(GOFLAGS=-mod=mod go mod download -json "$module@$version")
+  src=$(printf '%s\n' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p' | head -1)
+  if [ -z "$src" ] || [ ! -d "$src" ]; then
+    echo "setup: $module@$version: the Go module proxy gave no source" >&2
+    printf '%s\n' "$json" >&2
+    return 1
+  fi
+  rm -rf "$dir.partial"
+  mkdir -p "$dir.partial"
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "$ldflags" -o "$dir.partial/" "$@")
+  rm -rf "$dir"
+  mv "$dir.partial" "$dir"
+  touch "$dir/.complete"
+  echo "setup: built $name $version in $((SECONDS - start)) s ($(ls "$dir" | tr '\n' ' '))"
+}
+
+build_tool buildkit github.com/moby/buildkit v0.34.2 github.com/moby/buildkit/version.Version ./cmd/buildkitd ./cmd/buildctl
+build_tool buildx github.com/docker/buildx v0.38.2 github.com/docker/buildx/version.Version ./cmd/buildx
+echo "setup: tools in $TOOLS_DIR: $(cd "$TOOLS_DIR" && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ')"
