@@ -15,7 +15,8 @@ import { workDir } from '../support/proc.js';
 import { catalog, startRegistry } from '../support/registry.js';
 import { runnableImage } from '../support/runnable.js';
 import { needs } from '../support/tools.js';
-import { builtTool, needsBuiltTools, startBuildkitd, TOOL_VERSIONS } from '../support/buildkitd.js';
+import { builtTool, buildkitImage, needsBuiltTools, startBuildkitd, TOOL_VERSIONS } from '../support/buildkitd.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { verifyDescribe } from '../../src/lib/release/describe.js';
 import { BINFMT, ensureBinfmtMounted, registerHostHandlers, unregisterHandler } from '../../src/lib/docker/qemu.js';
 
@@ -209,6 +210,41 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
       await bk.stop();
       await reg.stop();
       if (!had) await unregisterHandler('aarch64');
+    }
+  });
+
+  test('an air-gapped docker-container builder: its BuildKit image from a loopback registry, Docker Hub\'s FROM through a loopback mirror (counted), an insecure registry', { skip: needsBuiltTools(['buildx', 'buildx'], ['buildkit', 'buildkitd']) }, async () => {
+    const reg = await startRegistry();
+    const mirror = await startRegistry();
+    const mirrorProxy = await startFaultProxy(mirror.url);
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: workDir('gapped-config'), XDG_CACHE_HOME: workDir('gapped-cache') };
+    try {
+      // the BuildKit image, made here from the built buildkitd and Debian's runc, in a private registry
+      const image = buildkitImage(d.docker, reg.host);
+      // Docker Hub's library/base:1, only on the mirror
+      const base = workDir('base');
+      await runnableImage(base, join(workDir('base-archive'), 'base.tar'), { 'linux/amd64': readFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()) }, '1');
+      execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci:${base}:1`, `docker://${mirror.host}/library/base:1`]);
+
+      const setup = await runCli(
+        ['setup-buildx-qemu', '--qemu-mode', 'none', '--buildx-url', builtTool('buildx', 'buildx'), '--buildx-version', TOOL_VERSIONS.buildx, '--driver', 'docker-container', '--driver-opts', `image=${image},network=host`, '--registry-mirrors', `http://${mirrorProxy.host}`, '--insecure-registries', reg.host, '--name', 'airlift-gapped', '--no-cleanup'],
+        env,
+      );
+      assert.equal(setup.code, 0, setup.stderr);
+      assert.match(d.docker(['ps', '--format', '{{.Image}}']), new RegExp(image.replace(/[.]/g, '\\.')), 'the builder runs the private BuildKit image');
+
+      const repo = releaseRepo('v8.0.0', 'FROM base:1\nRUN ["/bin/true"]\nCMD ["/bin/true"]\n');
+      const r = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v8.0.0', '--platforms', 'linux/amd64', '--check', '["/bin/true"]'], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(JSON.parse(r.outputs.metadata).builder, 'buildx');
+      const pulled = (await mirrorProxy.stats()).log.filter((l) => l.method === 'GET' && /\/v2\/library\/base\/(manifests|blobs)\//.test(l.path) && l.status === 200);
+      assert.ok(pulled.length >= 2, `the FROM image came through the mirror (${JSON.stringify((await mirrorProxy.stats()).log.map((l) => `${l.method} ${l.path} ${l.status}`))})`);
+      assert.equal(sha256(inspectRaw(`${reg.host}/release/app:v8.0.0`)), r.outputs.digest);
+    } finally {
+      spawnSync('docker', ['buildx', 'rm', 'airlift-gapped'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      await mirrorProxy.stop();
+      await mirror.stop();
+      await reg.stop();
     }
   });
 

@@ -1,9 +1,10 @@
 // A real BuildKit daemon (buildkitd built from its Go module by .ci/setup, runc from Debian),
 // listening on a free loopback TCP port with its own state directory; root only. Registries on
 // loopback are reached over plain HTTP, as its buildkitd.toml says.
-import { existsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort, ServerProcess, tcpOpen, waitFor, workDir } from './proc.js';
 
 /** Versions .ci/tools.sh builds; the tests use exactly these. */
@@ -55,4 +56,34 @@ export async function startBuildkitd(opts: { insecureRegistries?: string[] } = {
     throw new Error(`${(err as Error).message}\n${proc.log().slice(-3000)}`, { cause: err });
   }
   return { endpoint, process: proc, stop: () => proc.stop(10_000) };
+}
+
+/**
+ * A BuildKit image made here, for a builder that must not reach Docker Hub: FROM scratch with the
+ * buildkitd and buildctl built from source, and Debian's runc with the libraries it links,
+ * built by `docker` (the classic builder of an engine the test runs) and pushed to `registry`
+ * (loopback). Returns the reference, e.g. 127.0.0.1:5000/moby/buildkit:v0.34.2.
+ */
+export function buildkitImage(docker: (args: string[]) => string, registry: string): string {
+  const ctx = workDir('buildkit-image');
+  const put = (from: string, to: string) => {
+    mkdirSync(join(ctx, 'rootfs', dirname(to)), { recursive: true });
+    copyFileSync(from, join(ctx, 'rootfs', to));
+    chmodSync(join(ctx, 'rootfs', to), 0o755);
+  };
+  put(builtTool('buildkit', 'buildkitd'), 'usr/bin/buildkitd');
+  put(builtTool('buildkit', 'buildctl'), 'usr/bin/buildctl');
+  const runc = execFileSync('sh', ['-c', 'command -v runc'], { encoding: 'utf8' }).trim();
+  put(runc, 'usr/bin/runc');
+  // the shared libraries runc links (ldd: "name => /path (addr)" or "/path (addr)")
+  for (const line of execFileSync('ldd', [runc], { encoding: 'utf8' }).split('\n')) {
+    const lib = /(\/\S+) \(0x/.exec(line)?.[1];
+    if (lib) put(realpathSync(lib), lib.slice(1));
+  }
+  for (const d of ['tmp', 'etc/buildkit', 'var/lib/buildkit']) mkdirSync(join(ctx, 'rootfs', d), { recursive: true });
+  writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY rootfs/ /\nENV PATH=/usr/bin\nVOLUME /var/lib/buildkit\nENTRYPOINT ["buildkitd"]\n');
+  const ref = `${registry}/moby/buildkit:${TOOL_VERSIONS.buildkit}`;
+  docker(['build', '-q', '-t', ref, ctx]);
+  docker(['push', '-q', ref]);
+  return ref;
 }
