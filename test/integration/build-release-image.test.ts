@@ -168,9 +168,10 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
     await ensureBinfmtMounted();
     const had = existsSync(join(BINFMT, 'qemu-aarch64'));
     const reg = await startRegistry();
+    const second = await startRegistry({ auth: 'htpasswd', users: { bot: 'secret-b-789' } });
     const bk = await startBuildkitd({ insecureRegistries: [reg.host] });
     // this test's own docker config and caches: the buildx plugin it installs stays out of the other tests
-    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: workDir('buildx-config'), XDG_CACHE_HOME: workDir('buildx-cache') };
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: workDir('buildx-config'), XDG_CACHE_HOME: workDir('buildx-cache'), B_USER: 'bot', B_PASS: 'secret-b-789' };
     try {
       const setup = await runCli(
         ['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'linux/arm64', '--buildx-url', builtTool('buildx', 'buildx'), '--buildx-version', TOOL_VERSIONS.buildx, '--driver', 'remote', '--endpoint', bk.endpoint, '--name', 'airlift-remote', '--no-cleanup'],
@@ -183,8 +184,15 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
       const dockerfile = 'FROM scratch\nARG TARGETARCH\nARG RUN_ID=1\nCOPY true-${TARGETARCH} /bin/true\nRUN ["/bin/true"]\nCMD ["/bin/true"]\n';
       const repo = releaseRepo('v7.0.0', dockerfile, { 'true-amd64': readFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()), 'true-arm64': arm64Exit(0) });
       const out = join(workDir('out'), 'all.tar');
-      const r = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v7.0.0', '--platforms', 'linux/amd64,linux/arm64', '--check', '["/bin/true"]', '--save', out, '--save-platform', 'all'], env);
+      // two registries from a registry.yaml, the second with credentials from env vars; a registry cache
+      const yaml = join(workDir('yaml'), 'registry.yaml');
+      writeFileSync(yaml, `registries:\n  - repository: ${reg.host}/release/app\n  - repository: ${second.host}/mirror/app\n    username-env: B_USER\n    password-env: B_PASS\n`);
+      const cache = `${reg.host}/release/cache:buildx`;
+      const args = ['--context', repo, '--registries', yaml, '--tag', 'v7.0.0', '--platforms', 'linux/amd64,linux/arm64', '--check', '["/bin/true"]', '--cache', cache];
+      const r = await cli([...args, '--save', out, '--save-platform', 'all'], env);
       assert.equal(r.code, 0, r.stderr);
+      assert.equal(sha256(inspectRaw(`${second.host}/mirror/app:v7.0.0`, { username: 'bot', password: 'secret-b-789' })), r.outputs.digest, 'the same index in the second registry');
+      assert.doesNotMatch(r.stdout + r.stderr, /secret-b-789/);
       const meta = JSON.parse(r.outputs.metadata);
       assert.equal(meta.builder, 'buildx');
       assert.deepEqual(meta.images[0].checked, ['linux/amd64', 'linux/arm64']);
@@ -198,16 +206,25 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
       const saved = JSON.parse(execFileSync('tar', ['-xOf', out, 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
       assert.equal(saved.manifests[0].digest, r.outputs.digest, 'the saved OCI archive holds the pushed index');
 
+      // BuildKit's own cache emptied: the next build takes the RUN steps from the registry cache
+      execFileSync(builtTool('buildkit', 'buildctl'), ['--addr', bk.endpoint, 'prune', '--all'], { stdio: 'pipe' });
+      const again = await cli(args, env);
+      assert.equal(again.code, 0, again.stderr);
+      const log = again.stdout + again.stderr;
+      assert.match(log, new RegExp(`importing cache manifest from ${cache.replace(/[.]/g, '\\.')}`), 'the registry cache was read');
+      assert.match(log, /RUN \["\/bin\/true"\]\n#\d+ CACHED/, 'the RUN step came from the cache');
+
       // without the arm64 handler the RUN step cannot run: a clear failure, nothing pushed
       await unregisterHandler('aarch64');
       // (another RUN_ID: the RUN step is not taken from BuildKit's cache)
       const noQemu = await cli(['--context', repo, '--image', `${reg.host}/release/noqemu`, '--tag', 'v7.0.0', '--platforms', 'linux/amd64,linux/arm64', '--build-args', 'RUN_ID=2'], env);
       assert.equal(noQemu.code, 1);
       assert.match(noQemu.stderr, /a RUN step failed with "exec format error": the builder cannot run programs for linux\/arm64\. Register QEMU where buildkitd runs \(setup-buildx-qemu with qemu-platforms: linux\/arm64\)/);
-      assert.deepEqual((await catalog(reg)).sort(), ['release/app'], 'nothing else was pushed');
+      assert.deepEqual((await catalog(reg)).sort(), ['release/app', 'release/cache'], 'nothing else was pushed');
     } finally {
       spawnSync('docker', ['buildx', 'rm', 'airlift-remote'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       await bk.stop();
+      await second.stop();
       await reg.stop();
       if (!had) await unregisterHandler('aarch64');
     }

@@ -1,13 +1,14 @@
 // setup-buildx-qemu as a user runs it (the CLI): host QEMU on the real binfmt_misc; the buildx
 // path through a docker that records its calls (buildx is not packaged here).
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/cli.js';
-import { workDir } from '../support/proc.js';
+import { freePort, workDir } from '../support/proc.js';
+import { builtTool, needsBuiltTools, TOOL_VERSIONS } from '../support/buildkitd.js';
 import { needs } from '../support/tools.js';
 import { startDockerd } from '../support/dockerd.js';
 import { arm64Exit } from '../support/elf.js';
@@ -202,3 +203,17 @@ test('on a runner the pinned buildx goes through @actions/tool-cache', async () 
     process.env = saved;
   }
 });
+
+describe('setup-buildx-qemu: a builder that cannot start', { skip: needsBuiltTools(['buildx', 'buildx']) }, () => {
+  test('driver remote with no buildkitd at the endpoint: a clear error naming it, and the builder is removed', { timeout: 120_000 }, async () => {
+    const port = await freePort();
+    const env = { DOCKER_CONFIG: workDir('dead-config'), XDG_CACHE_HOME: workDir('dead-cache') };
+    const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--buildx-url', builtTool('buildx', 'buildx'), '--buildx-version', TOOL_VERSIONS.buildx, '--driver', 'remote', '--endpoint', `tcp://127.0.0.1:${port}`, '--name', 'airlift-dead'], env);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`error: the buildx builder airlift-dead \\(driver remote at tcp://127\\.0\\.0\\.1:${port}\\) did not start: .+\\. Is a buildkitd running and listening at tcp://127\\.0\\.0\\.1:${port}, and reachable from here\\?`));
+    // the post step (run by the CLI when the command ends) removed it
+    const ls = spawnSync('docker', ['buildx', 'ls'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    assert.doesNotMatch(ls.stdout, /airlift-dead/);
+  });
+});
+

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { UserError } from '../errors.js';
-import { exec } from '../exec.js';
+import { exec, ExecError } from '../exec.js';
 import { retry, RetryableError } from '../retry.js';
 import { sha256File } from '../archive/checksums.js';
 
@@ -152,7 +152,17 @@ export async function createBuilder(o: BuilderOptions & { toml: string; stateDir
   const configFile = join(o.stateDir, `buildkitd-${o.name}.toml`);
   await writeFile(configFile, o.toml);
   await exec(docker, buildxCreateArgs({ ...o, configFile }));
-  await exec(docker, ['buildx', 'inspect', '--bootstrap', o.name]);
+  await exec(docker, ['buildx', 'inspect', '--bootstrap', o.name]).catch((err: unknown) => {
+    if (!(err instanceof ExecError)) throw err;
+    const said = [...new Set((err.stderr || err.stdout).trim().split('\n').filter((l) => /error/i.test(l)).map((l) => l.replace(/^(#\d+\s+)?ERROR:\s*/i, '').trim()))].slice(-2).join('; ');
+    const hint =
+      o.driver === 'remote'
+        ? `is a buildkitd running and listening at ${o.endpoint}, and reachable from here?`
+        : o.driver === 'docker-container'
+          ? `can the engine pull the BuildKit image${o.driverOpts.find((d) => d.startsWith('image=')) ? ` (${o.driverOpts.find((d) => d.startsWith('image='))!.slice(6)})` : ' (moby/buildkit from Docker Hub: set driver-opts image=<your mirror>/moby/buildkit:<version> where Docker Hub is out of reach)'} and run it --privileged?`
+          : 'check the driver and its options.';
+    throw new UserError(`the buildx builder ${o.name} (driver ${o.driver}${o.endpoint ? ` at ${o.endpoint}` : ''}) did not start: ${said || `exit ${err.code}`}. ${hint[0].toUpperCase()}${hint.slice(1)}`, { cause: err });
+  });
 }
 
 export async function removeBuilder(name: string, docker = 'docker'): Promise<void> {
