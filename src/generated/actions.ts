@@ -228,7 +228,7 @@ export const manifests: Record<string, ActionManifest> = {
         "description": "Tags that were applied, one per line."
       },
       "image-refs": {
-        "description": "Full image references that were pushed, one per line (empty when push is false)."
+        "description": "Full image references that were pushed, one per line (empty when push is false). When a push to some registries failed, the references that hold the image (and digest is set), before the step fails."
       },
       "saved": {
         "description": "Path of the saved archive."

@@ -143,6 +143,46 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
     }
   });
 
+  test('several registries: one failing after another took the image fails the step naming it, outputs say who holds what; a re-run pushes only what is missing; 429s are waited out', async () => {
+    const a = await startRegistry();
+    const b = await startRegistry();
+    const pa = await startFaultProxy(a.url);
+    const pb = await startFaultProxy(b.url, { rules: [{ match: { method: 'PUT', path: '/manifests/' }, action: 'status', status: 500, body: 'storage backend down' }] });
+    try {
+      const repo = releaseRepo('v3.2.0');
+      const yaml = join(workDir('yaml'), 'registry.yaml');
+      writeFileSync(yaml, `registries:\n  - repository: ${pa.host}/prod/app\n  - repository: ${pb.host}/mirror/app\n`);
+      const args = ['--context', repo, '--registries', yaml, '--tag', 'v3.2.0', '--tag-rules', 'latest: false'];
+      // a reproducible build (SOURCE_DATE_EPOCH): the re-run builds the same digest
+      const epoch = { SOURCE_DATE_EPOCH: '1767225600' };
+      const first = await cli(args, epoch);
+      assert.equal(first.code, 1);
+      assert.match(first.stderr, new RegExp(`push failed for 1 of 2 references \\(${pb.host.replace(/[.]/g, '\\.')}/mirror/app:v3\\.2\\.0: .*500.*\\); sha256:[0-9a-f]{64} is in ${pa.host.replace(/[.]/g, '\\.')}/prod/app:v3\\.2\\.0\\. Run again`));
+      assert.deepEqual(first.outputs['image-refs'].split('\n'), [`${pa.host}/prod/app:v3.2.0`]);
+      assert.equal(sha256(inspectRaw(`${a.host}/prod/app:v3.2.0`)), first.outputs.digest, 'the registry that worked holds the digest the outputs name');
+      // the job summary (on stderr in the CLI): each reference, what it holds or why it failed
+      assert.match(first.stderr, /pushed to 1 of 2 references/);
+      assert.match(first.stderr, new RegExp(`${pb.host.replace(/[.]/g, '\\.')}/mirror/app:v3\\.2\\.0.*failed: .*500`));
+
+      // the second registry back, though busy: two 429s with Retry-After, waited out
+      await pb.setRules([{ match: { method: 'PUT', path: '/manifests/', times: 2 }, action: 'status', status: 429, retryAfter: 1, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' }]);
+      await pa.resetStats();
+      await pb.resetStats();
+      const again = await cli(args, epoch);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.outputs.digest, first.outputs.digest);
+      assert.equal((await pb.stats()).faults.status, 2, 'both 429s were met');
+      assert.equal(sha256(inspectRaw(`${b.host}/mirror/app:v3.2.0`)), again.outputs.digest);
+      const toA = (await pa.stats()).log.filter((l) => l.method !== 'HEAD' && l.method !== 'GET');
+      assert.deepEqual(toA.filter((l) => l.method === 'PUT' || l.method === 'PATCH').map((l) => `${l.method} ${l.path}`), [], 'nothing was pushed again to the registry that had it');
+    } finally {
+      await pa.stop();
+      await pb.stop();
+      await a.stop();
+      await b.stop();
+    }
+  });
+
   test('meta.yml: one image per entry, each with its own tag; later ones build FROM earlier ones', async () => {
     const reg = await startRegistry();
     try {

@@ -15,7 +15,7 @@ import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { registryHosts, repositoryName } from '../../lib/registry/reference.js';
 import { verifyDescribe } from '../../lib/release/describe.js';
 import { loadMeta, ociLabels } from '../../lib/release/labels.js';
-import { checkPushAccess, release, type ImageJob } from '../../lib/release/pipeline.js';
+import { checkPushAccess, PartialPushError, release, type ImageJob } from '../../lib/release/pipeline.js';
 import { destinationAuth, loadDestinations } from '../../lib/release/registries.js';
 import { deriveTags, dockerTag, parseTagRules, releaseTag, versionTag } from '../../lib/release/tags.js';
 import { defineAction } from '../../lib/run.js';
@@ -104,7 +104,16 @@ export default defineAction({
     for (const [t, why] of Object.entries(reasons)) info(`tag ${t}: ${why}`);
     const labels = await ociLabels({ dir: context, version: version || tag, extra: inputs.labels });
 
-    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, pool, credentials });
+    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, pool, credentials }).catch((err: unknown) => {
+      // some registries hold the image: the outputs and the summary say which
+      if (err instanceof PartialPushError) {
+        setOutput('digest', err.digest);
+        setOutput('image-refs', err.pushed.join('\n'));
+        summary.heading(`build-release-image ${tag}: pushed to ${err.pushed.length} of ${err.pushed.length + err.failed.length} references`);
+        summary.table(['reference', 'result'], [...err.pushed.map((r) => [r, `holds ${err.digest}`]), ...err.failed.map((f) => [f.ref, `failed: ${f.error}`])]);
+      }
+      throw err;
+    });
 
     const allTags = [...new Set(res.images.flatMap((i) => i.tags))];
     setOutput('digest', res.images.length === 1 ? res.images[0].digest : res.images.map((i) => `${i.tags[0]} ${i.digest}`).join('\n'));

@@ -40,6 +40,25 @@ export interface ReleaseOptions {
   docker?: string;
 }
 
+/**
+ * Some registries took the image and others did not: which hold it (and with which digest) and
+ * why the others failed. A run again pushes only what is missing (the others are only HEADed).
+ */
+export class PartialPushError extends UserError {
+  constructor(
+    readonly digest: string,
+    readonly pushed: string[],
+    readonly failed: { ref: string; error: string }[],
+  ) {
+    const shown = failed.slice(0, 4).map((f) => `${f.ref}: ${f.error}`);
+    super(
+      `push failed for ${failed.length} of ${failed.length + pushed.length} references (${[...shown, ...(failed.length > 4 ? [`and ${failed.length - 4} more`] : [])].join('; ')})` +
+        (pushed.length ? `; ${digest} is in ${pushed.join(', ')}. Run again once the failing registry works: what is there is only checked, the rest is pushed` : ''),
+    );
+    this.name = 'PartialPushError';
+  }
+}
+
 export interface ReleasedImage {
   tags: string[];
   refs: string[];
@@ -109,8 +128,13 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
         if (o.push) {
           const res = await copier.copy(built.source, refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)));
           const failed = res.targets.filter((t) => t.status === 'failed');
-          if (res.sourceError || failed.length)
-            throw new UserError(`push failed for ${failed.length || refs.length} of ${refs.length} references; first: ${failed[0]?.target ?? refs[0]}: ${errorMessage(failed[0]?.error ?? res.sourceError)}`);
+          if (res.sourceError) throw new UserError(`push failed: the built image could not be read: ${errorMessage(res.sourceError)}`);
+          if (failed.length)
+            throw new PartialPushError(
+              digest,
+              res.targets.filter((t) => t.status !== 'failed').map((t) => t.target),
+              failed.map((t) => ({ ref: t.target, error: errorMessage(t.error) })),
+            );
           for (const t of res.targets) info(`${t.status === 'skipped' ? 'already there' : 'pushed'}: ${t.target.replace(/^docker:\/\//, '')}`);
         }
         if (writer) {
