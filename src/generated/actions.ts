@@ -218,6 +218,16 @@ export const manifests: Record<string, ActionManifest> = {
         "description": "Registries reached over plain HTTP or with an untrusted certificate (list of host[:port]).",
         "required": false,
         "default": ""
+      },
+      "from-archives": {
+        "description": "Publish per-architecture archives instead of building (no docker daemon needed): one \"<platform>=<path or URL> [sha256]\" line each, e.g. linux/arm64=https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz. {version} is the version input, {arch} the distribution's name for the architecture (x86_64, aarch64), {index} docker_img or docker_img/update/<update-date>. Each archive (docker save or OCI archive; xz, gzip or none) is verified against the sha256 on its line, else a sibling <file>.sha256sum or <file>.sha256; its uncompressed layers are gzip-compressed once, and the platforms are joined into one index.",
+        "required": false,
+        "default": ""
+      },
+      "update-date": {
+        "description": "With from-archives: the date of an update build (e.g. 2023-08-02), so {index} is docker_img/update/<date>; empty: docker_img.",
+        "required": false,
+        "default": ""
       }
     },
     "outputs": {

@@ -5,7 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { runCli, type CliRun } from '../support/cli.js';
 import { startDockerd, type Dockerd } from '../support/dockerd.js';
@@ -180,6 +181,104 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
       await pb.stop();
       await a.stop();
       await b.stop();
+    }
+  });
+
+  test('from-archives: per-architecture docker-save archives (xz and gzip) over http, resumed and verified, joined into one index, checked on both platforms, tagged, pushed, saved; no build', { skip: needs('xz', 'gzip', 'tar', 'qemu-aarch64-static') }, async () => {
+    await ensureBinfmtMounted();
+    const had = existsSync(join(BINFMT, 'qemu-aarch64'));
+    await registerHostHandlers(['linux/arm64']);
+    const reg = await startRegistry();
+    // two `docker save` archives as a distribution publishes them: uncompressed layers, one image each
+    const site = workDir('site');
+    const dockerSave = (arch: string, program: Buffer, out: string) => {
+      const root = workDir(`save-${arch}`);
+      mkdirSync(join(root, 'fs', 'bin'), { recursive: true });
+      writeFileSync(join(root, 'fs', 'bin', 'true'), program, { mode: 0o755 });
+      const layer = join(root, 'layer.tar');
+      execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-cf', layer, '-C', join(root, 'fs'), 'bin']);
+      const layerHex = sha256(readFileSync(layer)).slice(7);
+      const img = join(root, 'img');
+      mkdirSync(img);
+      copyFileSync(layer, join(img, `${layerHex}.tar`));
+      const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Cmd: ['/bin/true'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${layerHex}`] }, history: [{ created: '2023-08-02T01:03:24Z' }] }));
+      const configHex = sha256(config).slice(7);
+      writeFileSync(join(img, `${configHex}.json`), config);
+      writeFileSync(join(img, 'manifest.json'), JSON.stringify([{ Config: `${configHex}.json`, RepoTags: ['openeuler-22.03-lts-sp1:latest'], Layers: [`${layerHex}.tar`] }]));
+      execFileSync('tar', ['--sort=name', '--mtime=@0', '-cf', out, '-C', img, '.']);
+    };
+    const dir = join(site, 'openEuler-22.03-LTS-SP1', 'docker_img');
+    mkdirSync(join(dir, 'x86_64'), { recursive: true });
+    mkdirSync(join(dir, 'aarch64'), { recursive: true });
+    dockerSave('amd64', readFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()), join(dir, 'x86_64', 'openEuler-docker.x86_64.tar'));
+    dockerSave('arm64', arm64Exit(0), join(dir, 'aarch64', 'openEuler-docker.aarch64.tar'));
+    execFileSync('xz', ['-0', join(dir, 'aarch64', 'openEuler-docker.aarch64.tar')]);
+    execFileSync('gzip', ['-n', join(dir, 'x86_64', 'openEuler-docker.x86_64.tar')]);
+    const xzFile = join(dir, 'aarch64', 'openEuler-docker.aarch64.tar.xz');
+    const gzFile = join(dir, 'x86_64', 'openEuler-docker.x86_64.tar.gz');
+    writeFileSync(`${xzFile}.sha256sum`, `${sha256(readFileSync(xzFile)).slice(7)}  openEuler-docker.aarch64.tar.xz\n`);
+    writeFileSync(`${gzFile}.sha256`, `${sha256(readFileSync(gzFile)).slice(7)}\n`);
+    // a file server whose first answer for the xz archive is cut off half-way (the download resumes)
+    const seen: string[] = [];
+    let cut = true;
+    const server = createServer((req, res) => {
+      const path = join(site, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+      seen.push(`${req.method} ${req.url} ${req.headers.range ?? ''}`);
+      if (!existsSync(path)) {
+        res.writeHead(404);
+        return res.end();
+      }
+      const data = readFileSync(path);
+      const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+      const start = range ? Number(range[1]) : 0;
+      res.writeHead(range ? 206 : 200, { 'content-length': data.length - start, ...(range ? { 'content-range': `bytes ${start}-${data.length - 1}/${data.length}` } : {}) });
+      if (cut && path.endsWith('.xz')) {
+        cut = false;
+        res.write(data.subarray(0, Math.floor(data.length / 2)));
+        return setTimeout(() => res.socket?.destroy(), 50);
+      }
+      res.end(data.subarray(start));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}`;
+    try {
+      const archives = `linux/amd64=${base}.tar.gz\nlinux/arm64=${base}.tar.xz\n`;
+      const out = join(workDir('out'), 'openeuler.tar');
+      const args = ['--from-archives', archives, '--image', `${reg.host}/library/openeuler`, '--tag', 'openEuler-22.03-LTS-SP1', '--version', '22.03-LTS-SP1', '--tag-rules', 'special.openEuler-22.03-*=22.03', '--no-verify-describe', '--check', '["/bin/true"]'];
+      const r = await cli([...args, '--save', out, '--save-platform', 'all']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /linux\/arm64: openEuler-docker\.aarch64\.tar\.xz verified/);
+      assert.ok(seen.some((l) => /aarch64\.tar\.xz bytes=\d+-$/.test(l)), `the cut download was resumed with a Range request (${seen.join('; ')})`);
+      assert.deepEqual(r.outputs.tags.split('\n'), ['openEuler-22.03-LTS-SP1', '22.03-lts-sp1', '22.03', 'latest']);
+      const meta = JSON.parse(r.outputs.metadata);
+      assert.equal(meta.builder, 'archives');
+      assert.deepEqual(meta.images[0].checked, ['linux/amd64', 'linux/arm64']);
+      // skopeo: one index, both platforms, every tag; layers gzip-compressed
+      const raw = inspectRaw(`${reg.host}/library/openeuler:22.03`);
+      assert.equal(sha256(raw), r.outputs.digest);
+      const index = JSON.parse(raw) as { manifests: { digest: string; platform: { architecture: string } }[] };
+      assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+      const arm = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/library/openeuler@${index.manifests[1].digest}`], { encoding: 'utf8' })) as { layers: { mediaType: string }[] };
+      assert.deepEqual(arm.layers.map((l) => l.mediaType), ['application/vnd.oci.image.layer.v1.tar+gzip']);
+      execFileSync('skopeo', ['copy', '--all', '-q', '--src-tls-verify=false', `docker://${reg.host}/library/openeuler:latest`, `oci:${workDir('copied')}:x`]);
+      const saved = JSON.parse(execFileSync('tar', ['-xOf', out, 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
+      assert.equal(saved.manifests[0].digest, r.outputs.digest);
+
+      // the same archives again: the same digest (compression is deterministic), nothing pushed again
+      const again = await cli(args);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(again.outputs.digest, r.outputs.digest);
+      assert.match(again.stderr, /already there/);
+
+      // a checksum that does not match: the archive is named, nothing is pushed
+      const wrong = await cli(['--from-archives', `linux/amd64=${base}.tar.gz ${'0'.repeat(64)}`, '--version', '22.03-LTS-SP1', '--image', `${reg.host}/library/damaged`, '--tag', 'v1', '--no-verify-describe']);
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /linux\/amd64: \S+openEuler-docker\.x86_64\.tar\.gz has sha256 [0-9a-f]{64}, but its checksum says 0{64}: the archive is damaged or not the one published/);
+      assert.deepEqual((await catalog(reg)).sort(), ['library/openeuler']);
+    } finally {
+      server.close();
+      await reg.stop();
+      if (!had) await unregisterHandler('aarch64');
     }
   });
 

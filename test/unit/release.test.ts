@@ -9,6 +9,7 @@ import { loadDestinations } from '../../src/lib/release/registries.js';
 import { buildxArgs, buildxLoadArgs, classicArgs, parseCache, validatePlatforms, type BuildSpec } from '../../src/lib/docker/build.js';
 import { checkRunArgs, parseCheck } from '../../src/lib/docker/check.js';
 import { loadMeta, ociLabels } from '../../src/lib/release/labels.js';
+import { parseArchiveLines } from '../../src/lib/release/archives.js';
 
 const noEvent = {} as NodeJS.ProcessEnv;
 
@@ -157,4 +158,20 @@ test('labels: source from GITHUB_*, SOURCE_DATE_EPOCH for created, the user\'s l
     'org.opencontainers.image.created': '2023-11-14T22:13:20Z',
     team: 'a=b',
   });
+});
+
+test('from-archives lines: platforms, {version} {arch} {index}, sha256; mistakes named by line', () => {
+  const lines = (text: string) => text.split('\n').map((value, i) => ({ value, line: i + 1 })).filter((l) => l.value.trim());
+  const url = 'https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz';
+  assert.deepEqual(parseArchiveLines(lines(`linux/amd64=${url}\nlinux/arm64=${url} sha256:${'a'.repeat(64)}`), { version: '22.03-LTS-SP1' }), [
+    { platform: 'linux/amd64', location: 'https://repo.example.com/openEuler-22.03-LTS-SP1/docker_img/x86_64/openEuler-docker.x86_64.tar.xz', sha256: undefined },
+    { platform: 'linux/arm64', location: 'https://repo.example.com/openEuler-22.03-LTS-SP1/docker_img/aarch64/openEuler-docker.aarch64.tar.xz', sha256: 'a'.repeat(64) },
+  ]);
+  assert.equal(parseArchiveLines(lines(`arm64=${url}`), { version: '22.03-LTS-SP1', updateDate: '2023-08-02' })[0].location, 'https://repo.example.com/openEuler-22.03-LTS-SP1/docker_img/update/2023-08-02/aarch64/openEuler-docker.aarch64.tar.xz');
+  assert.throws(() => parseArchiveLines(lines(`linux/amd64=${url}`), { version: '../../x' }), /line 1: \{version\} cannot be "\.\.\/\.\.\/x"/);
+  assert.throws(() => parseArchiveLines(lines(`linux/amd64=${url}`), {}), /line 1 uses \{version\}, but no version is set/);
+  assert.throws(() => parseArchiveLines(lines(`\nlinux/amd64 ${url}`), { version: '1' }), /line 2: "linux\/amd64 .*" is not <platform>=<path or URL> \[sha256\]/);
+  assert.throws(() => parseArchiveLines(lines(`linux/amd64=a.tar\namd64=b.tar`), {}), /line 2: linux\/amd64 is listed twice/);
+  assert.throws(() => parseArchiveLines(lines(`linux/amd64/v2/x=a.tar`), {}), /line 1: "linux\/amd64\/v2\/x" is not a platform/);
+  assert.throws(() => parseArchiveLines([], {}), /lists no archive/);
 });

@@ -9,13 +9,14 @@ import { hostPlatform } from '../../lib/docker/qemu.js';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { RegistryPool } from '../../lib/image/open.js';
-import { input } from '../../lib/inputs.js';
+import { forInput, input, listEntries } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { registryHosts, repositoryName } from '../../lib/registry/reference.js';
 import { verifyDescribe } from '../../lib/release/describe.js';
 import { loadMeta, ociLabels } from '../../lib/release/labels.js';
 import { checkPushAccess, PartialPushError, release, type ImageJob } from '../../lib/release/pipeline.js';
+import { parseArchiveLines } from '../../lib/release/archives.js';
 import { destinationAuth, loadDestinations } from '../../lib/release/registries.js';
 import { deriveTags, dockerTag, parseTagRules, releaseTag, versionTag } from '../../lib/release/tags.js';
 import { defineAction } from '../../lib/run.js';
@@ -42,13 +43,28 @@ export default defineAction({
     meta: input.string(),
     'registry-auth': input.text({ secret: true }),
     'insecure-registries': input.list(),
+    'from-archives': input.text(),
+    'update-date': input.string({ pattern: /^(\d{4}-\d{2}-\d{2})?$/, hint: 'a date such as 2023-08-02' }),
   },
   async main({ inputs, setOutput }) {
     // Everything that can be wrong with the inputs is found before anything is built.
     const tag = releaseTag(inputs.tag);
     const version = inputs.version.trim();
     const rules = parseTagRules(inputs.tagRules);
-    const platforms = validatePlatforms(inputs.platforms, 'platforms');
+    let platforms = validatePlatforms(inputs.platforms, 'platforms');
+    // publishing from per-architecture archives instead of building
+    const archives = inputs.fromArchives.trim()
+      ? forInput('from-archives', () => parseArchiveLines(listEntries(inputs.fromArchives, { lines: true }), { version: version || undefined, updateDate: inputs.updateDate || undefined }))
+      : undefined;
+    if (archives) {
+      const listed = archives.map((a) => a.platform);
+      if (platforms.length && [...platforms].sort().join() !== [...listed].sort().join()) throw new UserError(`input "platforms" (${platforms.join(', ')}) differs from the platforms of from-archives (${listed.join(', ')}); leave it empty`);
+      platforms = listed;
+      for (const k of ['meta', 'cache', 'labels', 'build-args'] as const) {
+        const v = { meta: inputs.meta.trim(), cache: inputs.cache.trim() === 'none' ? '' : inputs.cache.trim(), labels: inputs.labels.join(''), 'build-args': inputs.buildArgs.join('') }[k];
+        if (v) throw new UserError(`input "${k}" does not apply with from-archives: the archives' images are published as they are, nothing is built`);
+      }
+    } else if (inputs.updateDate) throw new UserError('input "update-date" only applies with from-archives (it fills {index})');
     const built = platforms.length ? platforms : [hostPlatform()];
     let save: { path: string; platform: string } | undefined;
     if (inputs.save.trim()) {
@@ -85,7 +101,7 @@ export default defineAction({
       const entries = loadMeta(resolve(inputs.meta.trim()), { tag: dockerTag(tag, 'tag'), version: version ? versionTag(version) : '' });
       for (const e of entries) jobs.push({ tags: [e.tag], dockerfile: resolveBuildFiles(inputs.context, e.dockerfile, `input "meta", tag ${e.tag}`).dockerfile });
     } else {
-      const files = resolveBuildFiles(inputs.context, inputs.dockerfile);
+      const files = archives ? { context: resolveContext(inputs.context), dockerfile: '' } : resolveBuildFiles(inputs.context, inputs.dockerfile);
       context = files.context;
       const d = deriveTags(tag, version, rules);
       reasons = d.reasons;
@@ -96,7 +112,7 @@ export default defineAction({
       await verifyDescribe(context, tag);
       info(`verify-describe: git describe is exactly ${tag}, the tree is clean`);
     }
-    const mode = await buildMode(platforms);
+    const mode = archives ? ('archives' as const) : await buildMode(platforms);
     if (inputs.push) {
       await checkPushAccess(destinations, pool, credentials);
       info(`push access to ${destinations.map((d) => repositoryName(d.repository)).join(', ')} confirmed`);
@@ -104,7 +120,7 @@ export default defineAction({
     for (const [t, why] of Object.entries(reasons)) info(`tag ${t}: ${why}`);
     const labels = await ociLabels({ dir: context, version: version || tag, extra: inputs.labels });
 
-    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, pool, credentials }).catch((err: unknown) => {
+    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, archives, pool, credentials }).catch((err: unknown) => {
       // some registries hold the image: the outputs and the summary say which
       if (err instanceof PartialPushError) {
         setOutput('digest', err.digest);

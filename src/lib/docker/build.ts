@@ -140,7 +140,8 @@ export function classicArgs(s: BuildSpec, iidfile: string): string[] {
 }
 
 export interface BuiltImage {
-  builder: 'buildx' | 'buildx-load' | 'classic';
+  /** how it was made (archives: joined from per-architecture archives, no build) */
+  builder: 'buildx' | 'buildx-load' | 'classic' | 'archives';
   source: ImageSource;
   /** the platforms built */
   platforms: string[];

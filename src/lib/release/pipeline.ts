@@ -17,6 +17,7 @@ import { buildImage, type BuildMode, type BuildSpec } from '../docker/build.js';
 import { exec } from '../exec.js';
 import { runChecks, type CheckCommand } from '../docker/check.js';
 import type { Destination } from './registries.js';
+import { joinArchives, type ArchiveSpec } from './archives.js';
 
 export interface ImageJob {
   tags: string[];
@@ -34,7 +35,9 @@ export interface ReleaseOptions {
   push: boolean;
   check?: CheckCommand;
   save?: { path: string; platform: string | 'all' };
-  mode: BuildMode;
+  mode: BuildMode | 'archives';
+  /** mode archives: the per-architecture archives joined instead of a build */
+  archives?: ArchiveSpec[];
   pool: RegistryPool;
   credentials: CredentialSource;
   docker?: string;
@@ -70,7 +73,7 @@ export interface ReleasedImage {
 }
 
 export interface ReleaseResult {
-  builder: BuildMode;
+  builder: BuildMode | 'archives';
   images: ReleasedImage[];
   saved?: ArchiveResult;
 }
@@ -111,10 +114,13 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     for (const [i, job] of o.jobs.entries()) {
       const refs: Reference[] = job.tags.flatMap((tag) => o.destinations.map((d) => ({ ...d.repository, tag })));
       const dir = await mkdtemp(join(work, `image-${i}-`));
-      const built = await buildImage(
-        { context: o.context, dockerfile: job.dockerfile, platforms: o.platforms, buildArgs: o.buildArgs, labels: o.labels, tags: refs.map(formatReference), cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined) },
-        { mode: o.mode, workDir: dir, docker: o.docker },
-      );
+      const built =
+        o.mode === 'archives'
+          ? await joinArchives(o.archives ?? [], dir)
+          : await buildImage(
+              { context: o.context, dockerfile: job.dockerfile, platforms: o.platforms, buildArgs: o.buildArgs, labels: o.labels, tags: refs.map(formatReference), cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined) },
+              { mode: o.mode, workDir: dir, docker: o.docker },
+            );
       try {
         const digest = (await built.source.headTop()) ?? (await built.source.top()).digest;
         info(`built ${formatReference(refs[0])} (${built.platforms.join(', ')}): ${digest}`);
