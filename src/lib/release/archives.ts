@@ -36,6 +36,7 @@ const ARCH_NAMES: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', 
  * aarch64, … from the platform) and {index} (docker_img, or docker_img/update/<date>).
  */
 export function parseArchiveLines(lines: { value: string; line: number }[], vars: { version?: string; updateDate?: string }): ArchiveSpec[] {
+  if (vars.updateDate && !/^\d{4}-\d{2}-\d{2}$/.test(vars.updateDate)) throw new UserError(`the update date "${vars.updateDate}" is not a date such as 2023-08-02`);
   const specs: ArchiveSpec[] = [];
   for (const { value: raw, line } of lines) {
     const at = `line ${line}`;
@@ -50,8 +51,8 @@ export function parseArchiveLines(lines: { value: string; line: number }[], vars
     if (specs.some((s) => s.platform === platform)) throw new UserError(`${at}: ${platform} is listed twice`);
     const arch = parsePlatform(platform).architecture;
     const index = vars.updateDate ? `docker_img/update/${vars.updateDate}` : 'docker_img';
-    // {index} holds a path by design: it is ours, not the dispatcher's; the rest stay plain names
-    const location = fillPlaceholders(m[2].replace(/\{index\}/g, '\u0000INDEX\u0000'), { version: vars.version, arch: ARCH_NAMES[arch] ?? arch }, at).replace(/\u0000INDEX\u0000/g, index);
+    // {index} holds a path by design (ours, from a validated date); the rest stay plain names
+    const location = fillPlaceholders(m[2], { version: vars.version, arch: ARCH_NAMES[arch] ?? arch, index }, at, { paths: ['index'] });
     specs.push({ platform, location, sha256: m[3]?.toLowerCase() });
   }
   if (specs.length === 0) throw new UserError('lists no archive');

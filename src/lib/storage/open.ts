@@ -26,9 +26,9 @@ export interface Credentials {
  * stay one plain name: "../x", "a/b", "%2e%2e" and the like are refused, never sent.
  */
 export function expandDestination(dest: string, values: { version?: string; tag?: string }): string {
-  return fillPlaceholders(dest, { version: values.version, tag: values.tag }, 'input "destination"', (name) =>
-    `input "destination" uses {${name}}, but no ${name} is set (input "${name}"${name === 'tag' ? ', or a tag in GITHUB_REF' : ''})`,
-  );
+  return fillPlaceholders(dest, { version: values.version, tag: values.tag }, 'input "destination"', {
+    missing: (name) => `input "destination" uses {${name}}, but no ${name} is set (input "${name}"${name === 'tag' ? ', or a tag in GITHUB_REF' : ''})`,
+  });
 }
 
 /** An endpoint input: an http(s) URL, or (OSS) a bare host. */
