@@ -15,6 +15,7 @@ import { startRegistry } from '../test/support/registry.js';
 import { startDockerd } from '../test/support/dockerd.js';
 import { builtTool, startBuildkitd, TOOL_VERSIONS } from '../test/support/buildkitd.js';
 import { seededBytes } from '../test/support/fixtures.js';
+import { dockerSaveArchive } from '../test/support/docker-save.js';
 import { workDir } from '../test/support/proc.js';
 import { arg, fmt, median, must, timed, type Sample } from './common.js';
 
@@ -25,22 +26,10 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** A rootfs-like layer: half incompressible, half text (a real rootfs compresses about 2–3×). */
 function dockerSave(dir: string, arch: string, seed: number): { archive: string; rootfs: string } {
-  const root = join(dir, arch);
-  mkdirSync(join(root, 'fs', 'usr', 'lib'), { recursive: true });
   const half = (rootfsMb * 1024 * 1024) / 2;
-  writeFileSync(join(root, 'fs', 'usr', 'lib', 'random.bin'), seededBytes(half, seed));
-  writeFileSync(join(root, 'fs', 'usr', 'lib', 'text.txt'), Buffer.from(Array.from({ length: half / 64 }, (_, i) => `line ${i} of the ${arch} rootfs: /usr/lib/lib${i % 977}.so.${i % 7}\n`).join('').slice(0, half)));
-  const rootfs = join(dir, `rootfs-${arch}.tar`);
-  execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-cf', rootfs, '-C', join(root, 'fs'), 'usr']);
-  const layer = readFileSync(rootfs);
-  const img = join(root, 'img');
-  mkdirSync(img);
-  writeFileSync(join(img, `${sha(layer)}.tar`), layer);
-  const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] } }));
-  writeFileSync(join(img, `${sha(config)}.json`), config);
-  writeFileSync(join(img, 'manifest.json'), JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: [`openeuler:${arch}`], Layers: [`${sha(layer)}.tar`] }]));
+  const text = Buffer.from(Array.from({ length: half / 64 }, (_, i) => `line ${i} of the ${arch} rootfs: /usr/lib/lib${i % 977}.so.${i % 7}\n`).join('').slice(0, half));
   const archive = join(dir, `openEuler-docker.${arch}.tar`);
-  execFileSync('tar', ['-cf', archive, '-C', img, '.']);
+  const { rootfs } = dockerSaveArchive(archive, arch, { 'usr/lib/random.bin': seededBytes(half, seed), 'usr/lib/text.txt': text });
   execFileSync('xz', ['-1', '-T2', archive]);
   writeFileSync(`${archive}.xz.sha256sum`, `${sha(readFileSync(`${archive}.xz`))}  openEuler-docker.${arch}.tar.xz\n`);
   return { archive: `${archive}.xz`, rootfs };

@@ -220,7 +220,7 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "from-archives": {
-        "description": "Publish per-architecture archives instead of building (no docker daemon needed): one \"<platform>=<path or URL> [sha256]\" line each, e.g. linux/arm64=https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz. {version} is the version input, {arch} the distribution's name for the architecture (x86_64, aarch64), {index} docker_img or docker_img/update/<update-date>. Each archive (docker save or OCI archive; xz, gzip or none) is verified against the sha256 on its line, else a sibling <file>.sha256sum or <file>.sha256; its uncompressed layers are gzip-compressed once, and the platforms are joined into one index.",
+        "description": "Publish per-architecture archives instead of building (no docker daemon needed): one \"<platform>=<path or URL> [sha256]\" line each, e.g. linux/arm64=https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz. {version} is the version input, {arch} the distribution's name for the architecture (x86_64, aarch64), {index} docker_img or docker_img/update/<update-date>. Each archive (docker save or OCI archive; xz, gzip or none) is verified against the sha256 on its line, else a sibling <file>.sha256sum or <file>.sha256; its uncompressed layers are gzip-compressed once, and the platforms are joined into one index. With meta, meta.yml's images are built after it and may be FROM it.",
         "required": false,
         "default": ""
       },

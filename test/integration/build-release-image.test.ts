@@ -18,6 +18,7 @@ import { runnableImage } from '../support/runnable.js';
 import { needs } from '../support/tools.js';
 import { builtTool, buildkitImage, needsBuiltTools, startBuildkitd, TOOL_VERSIONS } from '../support/buildkitd.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
+import { dockerSaveArchive } from '../support/docker-save.js';
 import { verifyDescribe } from '../../src/lib/release/describe.js';
 import { BINFMT, ensureBinfmtMounted, registerHostHandlers, unregisterHandler } from '../../src/lib/docker/qemu.js';
 
@@ -191,27 +192,11 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
     const reg = await startRegistry();
     // two `docker save` archives as a distribution publishes them: uncompressed layers, one image each
     const site = workDir('site');
-    const dockerSave = (arch: string, program: Buffer, out: string) => {
-      const root = workDir(`save-${arch}`);
-      mkdirSync(join(root, 'fs', 'bin'), { recursive: true });
-      writeFileSync(join(root, 'fs', 'bin', 'true'), program, { mode: 0o755 });
-      const layer = join(root, 'layer.tar');
-      execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '-cf', layer, '-C', join(root, 'fs'), 'bin']);
-      const layerHex = sha256(readFileSync(layer)).slice(7);
-      const img = join(root, 'img');
-      mkdirSync(img);
-      copyFileSync(layer, join(img, `${layerHex}.tar`));
-      const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Cmd: ['/bin/true'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${layerHex}`] }, history: [{ created: '2023-08-02T01:03:24Z' }] }));
-      const configHex = sha256(config).slice(7);
-      writeFileSync(join(img, `${configHex}.json`), config);
-      writeFileSync(join(img, 'manifest.json'), JSON.stringify([{ Config: `${configHex}.json`, RepoTags: ['openeuler-22.03-lts-sp1:latest'], Layers: [`${layerHex}.tar`] }]));
-      execFileSync('tar', ['--sort=name', '--mtime=@0', '-cf', out, '-C', img, '.']);
-    };
     const dir = join(site, 'openEuler-22.03-LTS-SP1', 'docker_img');
     mkdirSync(join(dir, 'x86_64'), { recursive: true });
     mkdirSync(join(dir, 'aarch64'), { recursive: true });
-    dockerSave('amd64', readFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()), join(dir, 'x86_64', 'openEuler-docker.x86_64.tar'));
-    dockerSave('arm64', arm64Exit(0), join(dir, 'aarch64', 'openEuler-docker.aarch64.tar'));
+    dockerSaveArchive(join(dir, 'x86_64', 'openEuler-docker.x86_64.tar'), 'amd64', { 'bin/true': readFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()) });
+    dockerSaveArchive(join(dir, 'aarch64', 'openEuler-docker.aarch64.tar'), 'arm64', { 'bin/true': arm64Exit(0) });
     execFileSync('xz', ['-0', join(dir, 'aarch64', 'openEuler-docker.aarch64.tar')]);
     execFileSync('gzip', ['-n', join(dir, 'x86_64', 'openEuler-docker.x86_64.tar')]);
     const xzFile = join(dir, 'aarch64', 'openEuler-docker.aarch64.tar.xz');
@@ -364,6 +349,49 @@ describe('build-release-image (classic builder, real dockerd)', { skip: needs('r
       spawnSync('docker', ['buildx', 'rm', 'airlift-remote'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       await bk.stop();
       await second.stop();
+      await reg.stop();
+      if (!had) await unregisterHandler('aarch64');
+    }
+  });
+
+  test('from-archives with meta: the base published from per-architecture archives, then a meta.yml image built FROM it on real buildx (a RUN step on both platforms)', { skip: needs('qemu-aarch64-static') || needsBuiltTools(['buildx', 'buildx'], ['buildkit', 'buildkitd']) }, async () => {
+    await ensureBinfmtMounted();
+    const had = existsSync(join(BINFMT, 'qemu-aarch64'));
+    await registerHostHandlers(['linux/arm64']);
+    const reg = await startRegistry();
+    const bk = await startBuildkitd({ insecureRegistries: [reg.host] });
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: workDir('meta-config'), XDG_CACHE_HOME: workDir('meta-cache') };
+    try {
+      const setup = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--buildx-url', builtTool('buildx', 'buildx'), '--buildx-version', TOOL_VERSIONS.buildx, '--driver', 'remote', '--endpoint', bk.endpoint, '--name', 'airlift-meta', '--no-cleanup'], env);
+      assert.equal(setup.code, 0, setup.stderr);
+      const site = workDir('meta-site');
+      const busybox = readFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim());
+      const lines = [['amd64', busybox], ['arm64', arm64Exit(0)]].map(([arch, program]) => {
+        const file = join(site, `openEuler-docker.${arch as string}.tar`);
+        dockerSaveArchive(file, arch as string, { 'bin/true': program as Buffer });
+        return `linux/${arch as string}=${file} ${sha256(readFileSync(file)).slice(7)}`;
+      });
+      const repo = releaseRepo('v9.0.0', undefined, {
+        'Dockerfile.tools': Buffer.from(`FROM ${reg.host}/library/openeuler:9.0.0\nRUN ["/bin/true"]\n`),
+        'meta.yml': Buffer.from('"{version}-tools": Dockerfile.tools\n'),
+      });
+      const r = await cli(['--from-archives', lines.join('\n'), '--meta', join(repo, 'meta.yml'), '--context', repo, '--image', `${reg.host}/library/openeuler`, '--tag', 'v9.0.0', '--version', '9.0.0', '--check', '["/bin/true"]'], env);
+      assert.equal(r.code, 0, r.stderr);
+      const [base, tools] = r.outputs.digest.split('\n').map((l) => l.split(' '));
+      assert.equal(base[0], 'v9.0.0');
+      assert.equal(tools[0], '9.0.0-tools');
+      assert.equal(sha256(inspectRaw(`${reg.host}/library/openeuler:9.0.0`)), base[1]);
+      assert.equal(sha256(inspectRaw(`${reg.host}/library/openeuler:9.0.0-tools`)), tools[1]);
+      assert.match(r.stdout + r.stderr, /RUN \["\/bin\/true"\]/);
+      // the tools image is the base's layers and its own, per platform
+      const baseIndex = JSON.parse(inspectRaw(`${reg.host}/library/openeuler:9.0.0`)) as { manifests: { digest: string }[] };
+      const toolsIndex = JSON.parse(inspectRaw(`${reg.host}/library/openeuler:9.0.0-tools`)) as { manifests: { digest: string; platform?: { architecture: string } }[] };
+      const layers = (ref: string) => (JSON.parse(inspectRaw(ref)) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
+      const toolsAmd = toolsIndex.manifests.find((m) => m.platform?.architecture === 'amd64')!;
+      assert.equal(layers(`${reg.host}/library/openeuler@${toolsAmd.digest}`)[0], layers(`${reg.host}/library/openeuler@${baseIndex.manifests[0].digest}`)[0]);
+    } finally {
+      spawnSync('docker', ['buildx', 'rm', 'airlift-meta'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      await bk.stop();
       await reg.stop();
       if (!had) await unregisterHandler('aarch64');
     }

@@ -60,10 +60,12 @@ export default defineAction({
       const listed = archives.map((a) => a.platform);
       if (platforms.length && [...platforms].sort().join() !== [...listed].sort().join()) throw new UserError(`input "platforms" (${platforms.join(', ')}) differs from the platforms of from-archives (${listed.join(', ')}); leave it empty`);
       platforms = listed;
-      for (const k of ['meta', 'cache', 'labels', 'build-args'] as const) {
-        const v = { meta: inputs.meta.trim(), cache: inputs.cache.trim() === 'none' ? '' : inputs.cache.trim(), labels: inputs.labels.join(''), 'build-args': inputs.buildArgs.join('') }[k];
-        if (v) throw new UserError(`input "${k}" does not apply with from-archives: the archives' images are published as they are, nothing is built`);
-      }
+      // without meta nothing is built: what only a build reads does not apply
+      if (!inputs.meta.trim())
+        for (const k of ['cache', 'labels', 'build-args'] as const) {
+          const v = { cache: inputs.cache.trim() === 'none' ? '' : inputs.cache.trim(), labels: inputs.labels.join(''), 'build-args': inputs.buildArgs.join('') }[k];
+          if (v) throw new UserError(`input "${k}" does not apply with from-archives: the archives' images are published as they are, nothing is built (with meta, it applies to the meta.yml builds)`);
+        }
     } else if (inputs.updateDate) throw new UserError('input "update-date" only applies with from-archives (it fills {index})');
     const built = platforms.length ? platforms : [hostPlatform()];
     let save: { path: string; platform: string } | undefined;
@@ -91,28 +93,29 @@ export default defineAction({
     const cache = parseCache(inputs.cache, repositoryName(destinations[0].repository).replace(/[^\w.-]/g, '-'));
 
     const jobs: ImageJob[] = [];
-    let context: string;
+    // one Dockerfile build, or meta.yml's builds, and/or the published archives
+    const files = inputs.meta.trim() || archives ? undefined : resolveBuildFiles(inputs.context, inputs.dockerfile);
+    const context = files?.context ?? resolveContext(inputs.context);
     let reasons: Record<string, string> = {};
     let prerelease = false;
-    if (inputs.meta.trim()) {
-      context = resolveContext(inputs.context);
-      if (inputs.tagRules.trim()) throw new UserError('input "tag-rules" does not apply with meta: each meta.yml entry names its own tag');
-      if (inputs.dockerfile !== 'Dockerfile') throw new UserError('input "dockerfile" does not apply with meta: each meta.yml entry names its own Dockerfile');
-      const entries = loadMeta(resolve(inputs.meta.trim()), { tag: dockerTag(tag, 'tag'), version: version ? versionTag(version) : '' });
-      for (const e of entries) jobs.push({ tags: [e.tag], dockerfile: resolveBuildFiles(inputs.context, e.dockerfile, `input "meta", tag ${e.tag}`).dockerfile });
-    } else {
-      const files = archives ? { context: resolveContext(inputs.context), dockerfile: '' } : resolveBuildFiles(inputs.context, inputs.dockerfile);
-      context = files.context;
+    if (archives || files) {
+      // with archives, the published base goes first (its tags from the tag rules); meta.yml's builds may be FROM it
       const d = deriveTags(tag, version, rules);
       reasons = d.reasons;
       prerelease = d.prerelease;
-      jobs.push({ tags: d.tags, dockerfile: files.dockerfile });
+      jobs.push(archives ? { tags: d.tags, dockerfile: '', archives: true } : { tags: d.tags, dockerfile: files!.dockerfile });
+    }
+    if (inputs.meta.trim()) {
+      if (inputs.tagRules.trim() && !archives) throw new UserError('input "tag-rules" does not apply with meta: each meta.yml entry names its own tag');
+      if (inputs.dockerfile !== 'Dockerfile') throw new UserError('input "dockerfile" does not apply with meta: each meta.yml entry names its own Dockerfile');
+      const entries = loadMeta(resolve(inputs.meta.trim()), { tag: dockerTag(tag, 'tag'), version: version ? versionTag(version) : '' });
+      for (const e of entries) jobs.push({ tags: [e.tag], dockerfile: resolveBuildFiles(inputs.context, e.dockerfile, `input "meta", tag ${e.tag}`).dockerfile });
     }
     if (inputs.verifyDescribe) {
       await verifyDescribe(context, tag);
       info(`verify-describe: git describe is exactly ${tag}, the tree is clean`);
     }
-    const mode = archives ? ('archives' as const) : await buildMode(platforms);
+    const mode = jobs.some((j) => !j.archives) ? await buildMode(platforms) : undefined;
     if (inputs.push) {
       await checkPushAccess(destinations, pool, credentials);
       info(`push access to ${destinations.map((d) => repositoryName(d.repository)).join(', ')} confirmed`);

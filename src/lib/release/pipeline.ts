@@ -22,6 +22,8 @@ import { joinArchives, type ArchiveSpec } from './archives.js';
 export interface ImageJob {
   tags: string[];
   dockerfile: string;
+  /** published from the per-architecture archives (ReleaseOptions.archives), not built */
+  archives?: boolean;
 }
 
 export interface ReleaseOptions {
@@ -35,8 +37,9 @@ export interface ReleaseOptions {
   push: boolean;
   check?: CheckCommand;
   save?: { path: string; platform: string | 'all' };
-  mode: BuildMode | 'archives';
-  /** mode archives: the per-architecture archives joined instead of a build */
+  /** how the jobs that build are built (none needed when every job publishes archives) */
+  mode?: BuildMode;
+  /** what a job with `archives` publishes: the per-architecture archives, joined */
   archives?: ArchiveSpec[];
   pool: RegistryPool;
   credentials: CredentialSource;
@@ -114,12 +117,12 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
     for (const [i, job] of o.jobs.entries()) {
       const refs: Reference[] = job.tags.flatMap((tag) => o.destinations.map((d) => ({ ...d.repository, tag })));
       const dir = await mkdtemp(join(work, `image-${i}-`));
-      const built =
-        o.mode === 'archives'
+      if (!job.archives && !o.mode) throw new Error('internal: a build job without a build mode');
+      const built = job.archives
           ? await joinArchives(o.archives ?? [], dir)
           : await buildImage(
               { context: o.context, dockerfile: job.dockerfile, platforms: o.platforms, buildArgs: o.buildArgs, labels: o.labels, tags: refs.map(formatReference), cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined) },
-              { mode: o.mode, workDir: dir, docker: o.docker },
+              { mode: o.mode!, workDir: dir, docker: o.docker },
             );
       try {
         const digest = (await built.source.headTop()) ?? (await built.source.top()).digest;
@@ -155,7 +158,7 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
       }
     }
     const saved = writer ? await writer.finish() : undefined;
-    return { builder: o.mode, images, saved };
+    return { builder: o.jobs.every((j) => j.archives) ? 'archives' : o.mode!, images, saved };
   } catch (err) {
     await writer?.abort();
     throw err;
