@@ -4,12 +4,13 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { catalog, startRegistry, type Registry } from '../support/registry.js';
 import { buildOciFixture, inspectRaw, pushFixture, sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { runCli } from '../support/cli.js';
+import { startContainerd } from '../support/containerd.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 
 describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum') }, () => {
@@ -153,13 +154,13 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
         }
         assert.equal(sums[0], sums[1], `${format}: the same archive both times`);
       }
-      // an oci layout: the same index.json, SHA256SUMS and manifest.json whichever image finishes first
+      // an oci layout: the same index.json, checksums and manifest whichever image finishes first
       const layouts: string[] = [];
       for (const slow of ['/release/app/', '/release/db/']) {
         await proxy.setRules([{ match: { method: 'GET', path: slow }, action: 'latency', ms: 150 }]);
         const r = await runCli(['pack-offline', '--images', list, '--format', 'oci', '--output', 'layout', '--output-dir', workDir('repro-oci')]);
         assert.equal(r.code, 0, r.stderr);
-        layouts.push(['index.json', 'SHA256SUMS', 'manifest.json'].map((f) => readFileSync(join(r.outputs.bundle, f), 'utf8')).join('\n'));
+        layouts.push([join(r.outputs.bundle, 'index.json'), `${r.outputs.bundle}.sha256`, `${r.outputs.bundle}.manifest.json`].map((f) => readFileSync(f, 'utf8')).join('\n'));
       }
       assert.equal(layouts[0], layouts[1], 'oci: the same layout both times');
     } finally {
@@ -167,28 +168,40 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 
-  test('oci directory: SHA256SUMS verifies with sha256sum -c, skopeo reads every platform', async () => {
+  test('oci directory: a clean OCI layout (ctr imports it tarred), its checksums beside it verify with sha256sum -c, skopeo reads every platform', { skip: needs('root', 'containerd', 'ctr') }, async () => {
     const out = workDir('out');
-    const r = await runCli(['pack-offline', '--images', `${src.host}/release/db:1.0.0`, '--format', 'oci', '--output', 'layout', '--output-dir', out]);
+    const r = await runCli(['pack-offline', '--images', `${src.host}/release/app:1.0.0\n${src.host}/release/db:1.0.0`, '--format', 'oci', '--output', 'layout', '--output-dir', out]);
     assert.equal(r.code, 0, r.stderr);
-    execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: r.outputs.bundle, stdio: 'pipe' });
+    // nothing but the layout inside; Airlift's checksums and manifest beside it
+    assert.deepEqual(readdirSync(r.outputs.bundle).sort(), ['blobs', 'index.json', 'oci-layout']);
+    assert.equal(r.outputs.manifest, `${r.outputs.bundle}.manifest.json`);
+    execFileSync('sha256sum', ['-c', 'layout.sha256'], { cwd: out, stdio: 'pipe' });
     assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `oci:${r.outputs.bundle}:${src.host}/release/db:1.0.0`])), fx.images[1].index.digest);
+    // tarred as it is, containerd imports every image under its name
+    const ct = await startContainerd();
+    try {
+      execFileSync('tar', ['-cf', join(out, 'layout.tar'), '-C', r.outputs.bundle, '.']);
+      ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', join(out, 'layout.tar')]);
+      const listed = ct.ctr(['images', 'ls']);
+      for (const [i, n] of ['app', 'db'].entries()) assert.match(listed, new RegExp(`^${src.host.replace(/[.]/g, '\\.')}/release/${n}:1\\.0\\.0\\s+\\S+\\s+${fx.images[i].index.digest}`, 'm'), `ctr lists ${n} with its index digest`);
+    } finally {
+      await ct.stop();
+    }
 
-    // the directory imports as it is: SHA256SUMS verified first, digests kept; a changed file is refused
+    // the directory imports as it is: its checksums verified first, digests kept; a changed file is refused
     const dst = await startRegistry();
     try {
       const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/site`]);
       assert.equal(imp.code, 0, imp.stderr);
-      assert.match(imp.stderr, /verified \d+ checksums from SHA256SUMS/);
+      assert.match(imp.stderr, /verified \d+ checksum\(s\) from \S+layout\.sha256/);
       assert.equal(sha256(inspectRaw(`${dst.host}/site/release/db:1.0.0`)), fx.images[1].index.digest);
       writeFileSync(join(r.outputs.bundle, 'index.json'), readFileSync(join(r.outputs.bundle, 'index.json'), 'utf8').replace('1.0.0', '6.6.6'));
       const bad = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/other`]);
       assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /checksum mismatch: index\.json has sha256 [0-9a-f]{64}, SHA256SUMS says/);
+      assert.match(bad.stderr, /checksum mismatch: layout\/index\.json has sha256 [0-9a-f]{64}, layout\.sha256 says/);
     } finally {
       await dst.stop();
     }
-    assert.equal(dirname(r.outputs.manifest), r.outputs.bundle);
   });
 
   test('a tampered archive is refused at import, naming the file; nothing is pushed', async () => {

@@ -105,7 +105,7 @@ export default defineAction({
     if (res.files.length > 1 && inputs.format !== 'oci') summary.text(`Join the parts with: cat ${basename(output)}.part-* > ${basename(output)} && sha256sum -c ${basename(output)}.sha256 --ignore-missing`);
 
     if (inputs.uploadArtifact) {
-      const files = inputs.format === 'oci' ? [res.output] : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
+      const files = inputs.format === 'oci' ? [res.output, res.checksums, res.manifest] : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
       const id = await uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined);
       setOutput('artifact-id', id);
     }

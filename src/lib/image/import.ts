@@ -31,7 +31,7 @@ export interface ImportedImage {
 export async function importArchive(opts: ImportOptions): Promise<ImportedImage[]> {
   if (!existsSync(opts.file)) throw new UserError(`archive ${opts.file} was not found`);
   const isDir = statSync(opts.file).isDirectory();
-  const sidecar = `${opts.file}.sha256`;
+  const sidecar = `${opts.file.replace(/[\\/]+$/, '')}.sha256`;
   const prefix = parseTargetPrefix(opts.target);
   // The archive is indexed (read only) while its checksum is verified; nothing is pushed before
   // the verification is done, and a mismatch is the error reported even if the index fails too.
@@ -39,7 +39,8 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const whole = opts.file.replace(/\.part-\d+$/, '');
     throw new UserError(`${opts.file} is one part of a split archive: join the parts first (cat ${basename(whole)}.part-* > ${basename(whole)}), then import ${basename(whole)}`);
   }
-  const checked = !isDir && existsSync(sidecar) ? verifySha256Sums(sidecar, { only: basename(opts.file) }) : undefined;
+  // an archive's <file>.sha256, or a layout directory's <dir>.sha256 (every file of it, listed as <dir>/<path>)
+  const checked = existsSync(sidecar) ? verifySha256Sums(sidecar, isDir ? {} : { only: basename(opts.file) }) : undefined;
   const [sums, opened] = await Promise.allSettled([checked, isDir ? ArchiveReader.openDir(opts.file) : ArchiveReader.open(opts.file)]);
   if (sums.status === 'rejected') {
     if (opened.status === 'fulfilled') await opened.value.close();
@@ -50,7 +51,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
   try {
     if (sums.value) {
       info(`verified ${sums.value.count} checksum(s) from ${sidecar}`);
-      if (sums.value.coversOnly) reader.markVerified();
+      if (sums.value.coversOnly || isDir) reader.markVerified();
     }
     const root = reader.bundleRoot();
     let images;

@@ -172,12 +172,10 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
         const target = spec.format === 'oci' ? join(root, 'images', 'oci') : join(root, 'images', 'images.tar');
         info(`bundle: ${spec.images.length} images → images/${basename(target)}`);
         const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: target, pool: opts.pool, name: spec.name, version: spec.version });
-        if (spec.format === 'oci') {
-          await rm(join(target, 'SHA256SUMS'), { force: true });
-          await rm(join(target, 'manifest.json'), { force: true });
-        } else await dropSidecars(target);
+        // the bundle's own SHA256SUMS and manifest.json cover what the pack wrote beside it
+        await dropSidecars(target);
         images.push(...res.images);
-        for (const f of res.files) known.set(spec.format === 'oci' ? `images/oci/${f.path}` : `images/${f.path}`, f.sha256);
+        for (const f of res.files) known.set(`images/${f.path}`, f.sha256);
         for (const i of res.images) imageMeta.push({ ...i, archive: `images/${basename(target)}` });
         components.push({ kind: 'images', path: `images/${basename(target)}`, size: spec.format === 'oci' ? res.files.reduce((n, f) => n + f.size, 0) : await size(target) });
       }

@@ -3,7 +3,7 @@
 // list (sha256sum -c) and a manifest (files with size and sha256, images with digest and
 // platforms); optionally splits the archive into parts.
 import { readdir, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { formatSha256Sums, sha256File } from '../archive/checksums.js';
 import { removeParts, splitFile } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
@@ -65,7 +65,7 @@ async function layoutFiles(dir: string, base = dir): Promise<string[]> {
   for (const e of await readdir(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await layoutFiles(p, base)));
-    else if (e.name !== 'SHA256SUMS' && e.name !== 'manifest.json') out.push(p.slice(base.length + 1));
+    else if (!(dir === base && (e.name === 'SHA256SUMS' || e.name === 'manifest.json'))) out.push(p.slice(base.length + 1)); // (older packs wrote those inside)
   }
   return out.sort();
 }
@@ -118,7 +118,6 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
 
   let files: PackedFile[];
   let output = opts.output;
-  let dir: string;
   let checksums: string;
   if (writer) {
     const res = await writer.finish();
@@ -127,7 +126,6 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
       const held = res.images.find((i) => i.name === img.name);
       if (held) Object.assign(img, { digest: held.digest, platforms: held.platforms.length ? held.platforms : img.platforms });
     }
-    dir = dirname(opts.output);
     files = [{ path: basename(res.file), size: res.size, sha256: res.sha256 }];
     if (opts.region) return { output, files, images, checksums: '', manifest: '' };
     if (opts.splitSize && res.size > opts.splitSize) {
@@ -139,17 +137,19 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
     // the whole archive's checksum is listed too: after `cat <file>.part-* > <file>` it verifies
     await writeFile(checksums, formatSha256Sums(files.map((f) => ({ file: f.path, sha256: f.sha256 }))));
   } else {
-    dir = opts.output;
+    // the layout stays a clean OCI layout (tarred, ctr and docker read it): its checksums and
+    // manifest go beside it, listing its files by <layout>/<path>, so `sha256sum -c` runs there
+    const name = basename(opts.output);
     files = [];
-    for (const f of await layoutFiles(dir)) {
-      const p = join(dir, f);
+    for (const f of await layoutFiles(opts.output)) {
+      const p = join(opts.output, f);
       const hex = f.startsWith('blobs/sha256/') ? basename(f) : await sha256File(p);
-      files.push({ path: f, size: (await stat(p)).size, sha256: hex });
+      files.push({ path: `${name}/${f}`, size: (await stat(p)).size, sha256: hex });
     }
-    checksums = join(dir, 'SHA256SUMS');
+    checksums = `${opts.output}.sha256`;
     await writeFile(checksums, formatSha256Sums(files.map((f) => ({ file: f.path, sha256: f.sha256 }))));
   }
-  const manifest = writer ? `${opts.output}.manifest.json` : join(dir, 'manifest.json');
+  const manifest = `${opts.output}.manifest.json`;
   await writeFile(
     manifest,
     JSON.stringify(
