@@ -117,7 +117,7 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 
-  test('images sharing a tag stay apart by name: skopeo and podman each get the right one from an oci-archive and an oci layout', { skip: needs('podman') }, async () => {
+  test('images sharing a tag stay apart by name: skopeo, podman and ctr each get the right one from an oci-archive (and skopeo, podman from an oci layout)', { skip: needs('podman', 'containerd', 'ctr', 'root') }, async () => {
     // podman names an image pulled from an oci: layout after its path, which must be lower-case
     const out = join(tmpdir(), `airlift-names-${process.pid}`);
     mkdirSync(out, { recursive: true });
@@ -133,6 +133,17 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
         // podman takes the image of its own platform (amd64): its config is that image's
         const id = podman('pull', '-q', `${transport}:${r.outputs.bundle}:${name}`).trim();
         assert.equal(`sha256:${id}`, fx.images[i].manifests[0].config.digest, `${format} ${n}: podman`);
+      }
+      // containerd (ctr) imports each image under its own name, the right digest each
+      if (format === 'oci-archive') {
+        const ct = await startContainerd();
+        try {
+          ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', r.outputs.bundle]);
+          const listed = ct.ctr(['images', 'ls']);
+          for (const [i, n] of ['app', 'db'].entries()) assert.match(listed, new RegExp(`^${src.host.replace(/[.]/g, '\\.')}/release/${n}:1\\.0\\.0\\s+\\S+\\s+${fx.images[i].index.digest}`, 'm'), `${format} ${n}: ctr`);
+        } finally {
+          await ct.stop();
+        }
       }
     }
     rmSync(out, { recursive: true, force: true });
