@@ -284,6 +284,11 @@ export const manifests: Record<string, ActionManifest> = {
         "required": false,
         "default": "linux/amd64"
       },
+      "platforms": {
+        "description": "Import mode: the platforms to import (list, e.g. linux/amd64). Empty: every platform whose blobs are in the archive (an export of one platform, as `ctr images export` writes without --all-platforms, imports that platform with a notice naming the ones skipped); a platform asked for that is not there is an error.",
+        "required": false,
+        "default": ""
+      },
       "output": {
         "description": "Output file of a plain image archive (relative to output-dir).",
         "required": false,

@@ -149,6 +149,35 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     rmSync(out, { recursive: true, force: true });
   });
 
+  test('import what `ctr images export` writes by default (the whole index, one platform\'s blobs): that platform, with a notice; an absent platform asked for is an error', { skip: needs('containerd', 'ctr', 'root') }, async () => {
+    const out = workDir('ctr-export');
+    const packed = await runCli(['pack-offline', '--images', `${src.host}/release/app:1.0.0`, '--format', 'oci-archive', '--output', 'all.tar', '--output-dir', out]);
+    assert.equal(packed.code, 0, packed.stderr);
+    const ct = await startContainerd();
+    const name = `${src.host}/release/app:1.0.0`;
+    try {
+      ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', packed.outputs.bundle]);
+      ct.ctr(['images', 'export', join(out, 'exported.tar'), name]);
+    } finally {
+      await ct.stop();
+    }
+    const dst = await startRegistry();
+    try {
+      const asked = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'exported.tar'), '--target', `${dst.host}/site`, '--platforms', 'linux/arm64']);
+      assert.equal(asked.code, 1);
+      assert.match(asked.stderr, /release\/app:1\.0\.0: linux\/arm64 is not in the archive \(it holds linux\/amd64\); nothing was imported/);
+      assert.deepEqual(await catalog(dst), []);
+      const r = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'exported.tar'), '--target', `${dst.host}/site`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /importing linux\/amd64; linux\/arm64 skipped, its blobs are not in the archive/);
+      const index = JSON.parse(inspectRaw(`${dst.host}/site/release/app:1.0.0`)) as { manifests: { digest: string; platform: { architecture: string } }[] };
+      assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64']);
+      assert.equal(index.manifests[0].digest, fx.images[0].manifests[0].digest, 'the amd64 image as it was');
+    } finally {
+      await dst.stop();
+    }
+  });
+
   test('reproducible: the same images give the same bytes whatever order their blobs arrive in', async () => {
     // the app image's blobs held back in one run, the db image's in the other
     const proxy = await startFaultProxy(src.url);

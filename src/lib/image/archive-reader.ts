@@ -147,6 +147,10 @@ class ArchiveImageSource implements ImageSource {
     if (digestOf(bytes) !== desc.digest) throw new UserError(`${this.name}: manifest ${desc.digest} does not match its digest (got ${digestOf(bytes)})`);
     return { digest: desc.digest, mediaType: detectMediaType(bytes, desc.mediaType), bytes };
   }
+  /** Whether the archive holds the blob (an export may leave other platforms' blobs out). */
+  hasBlob(digest: Digest): boolean {
+    return this.tar.get(this.path(digest)) !== undefined;
+  }
   async blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
     const path = this.path(desc.digest);
     const entry = this.tar.get(path);

@@ -6,7 +6,10 @@ import { verifySha256Sums } from '../archive/checksums.js';
 import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
-import { info } from '../log.js';
+import { info, notice } from '../log.js';
+import type { Digest } from '../registry/digest.js';
+import { parseManifest, platformMatches, platformString, type Platform } from './manifest.js';
+import type { ImageSource } from './transport.js';
 import { formatReference, parseReference, ReferenceError, withDefaultTag } from '../registry/reference.js';
 import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
 import { ArchiveReader } from './archive-reader.js';
@@ -18,8 +21,47 @@ export interface ImportOptions {
   /** registry/namespace prefix the image references are rewritten onto */
   target: string;
   pool: RegistryPool;
+  /** platforms to import; default: every platform whose blobs are in the archive */
+  platforms?: Platform[];
   concurrency?: number;
   blobConcurrency?: number;
+}
+
+/**
+ * Which platforms of an image index the archive holds whole (manifest, config, layers): an
+ * export may carry the whole index but only some platforms' blobs (`ctr images export` without
+ * --all-platforms). Undefined for a single image, or a source that cannot tell.
+ */
+async function presentPlatforms(source: ImageSource): Promise<{ all: Platform[]; present: Platform[] } | undefined> {
+  const has = (source as { hasBlob?: (d: Digest) => boolean }).hasBlob?.bind(source);
+  if (!has) return undefined;
+  const parsed = parseManifest(await source.top(), source.name);
+  if (parsed.kind !== 'index') return undefined;
+  const all: Platform[] = [];
+  const present: Platform[] = [];
+  for (const d of parsed.manifests) {
+    if (!d.platform || d.platform.os === 'unknown') continue; // attestations go with their image
+    all.push(d.platform);
+    if (!has(d.digest)) continue;
+    const m = parseManifest(await source.manifest(d), source.name);
+    if (m.kind === 'image' && [m.config, ...m.layers].every((b) => has(b.digest))) present.push(d.platform);
+  }
+  return { all, present };
+}
+
+/** The platforms to copy of one image: undefined for all of it (digests kept), else the filter. */
+async function choosePlatforms(name: string, source: ImageSource, wanted: Platform[] | undefined, file: string): Promise<Platform[] | undefined> {
+  const p = await presentPlatforms(source);
+  if (!p) return wanted;
+  const missing = (wanted ?? p.all).filter((w) => !p.present.some((x) => platformMatches(x, w)));
+  if (wanted) {
+    if (missing.length) throw new UserError(`${file}: ${name}: ${missing.map(platformString).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the archive${p.present.length ? ` (it holds ${p.present.map(platformString).join(', ')})` : ''}; nothing was imported`);
+    return wanted;
+  }
+  if (missing.length === 0) return undefined;
+  if (p.present.length === 0) throw new UserError(`${file}: ${name}: the archive holds the index but no platform's blobs (${p.all.map(platformString).join(', ')} all missing); nothing was imported`);
+  notice(`${file}: ${name}: importing ${p.present.map(platformString).join(', ')}; ${missing.map(platformString).join(', ')} skipped, its blobs are not in the archive (as \`ctr images export\` writes it without --all-platforms); the imported index is a new one, its digest differs`);
+  return p.present;
 }
 
 export interface ImportedImage {
@@ -82,7 +124,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     });
     // one target, one image: the same image twice is pushed once; two images on one tag refused
     const byTarget = new Map<string, { name: string; digest: string }>();
-    const unique: typeof plan = [];
+    const unique: (typeof plan[number] & { platforms?: Platform[] })[] = [];
     for (const p of plan) {
       // an untagged name is pushed as :latest, so it is the same target as :latest
       const key = formatReference(withDefaultTag(p.target));
@@ -91,13 +133,14 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
       if (seen && seen.digest !== digest) throw new UserError(`${opts.file}: ${seen.name} (${seen.digest}) and ${p.name} (${digest}) would both be pushed as ${key}; nothing was imported`);
       if (seen) continue;
       byTarget.set(key, { name: p.name, digest });
-      unique.push(p);
+      // the platforms whose blobs are there (checked for every image before anything is pushed)
+      unique.push({ ...p, platforms: await choosePlatforms(p.name, p.img.source, opts.platforms, opts.file) });
     }
     const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
     return await mapLimit(unique, opts.concurrency ?? 4, async (p) => ({
       name: p.name,
       target: formatReference(p.target),
-      result: await copier.copy(p.img.source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)]),
+      result: await copier.copy(p.img.source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms }),
     }));
   } finally {
     await reader.close();
