@@ -4,7 +4,7 @@
 // too), its uncompressed layers gzip-compressed once, and the platforms joined into one index.
 // No docker daemon.
 import { createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../archive/checksums.js';
@@ -120,7 +120,6 @@ export async function fetchArchive(spec: ArchiveSpec, dir: string): Promise<stri
     for (const s of siblings) if (!expected) expected = checksumIn((await fetchSmall(s)) ?? '');
   } else {
     if (!(await stat(file).catch(() => undefined))?.isFile()) throw new UserError(`${spec.platform}: ${file} is not a file`);
-    const { readFile } = await import('node:fs/promises');
     for (const s of siblings) if (!expected) expected = checksumIn(await readFile(s, 'utf8').catch(() => ''));
   }
   if (!expected) throw new UserError(`${spec.platform}: no checksum for ${spec.location}: give its sha256 after the location, or publish ${basename(siblings[0])} or ${basename(siblings[1])} beside it`);
