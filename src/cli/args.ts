@@ -65,6 +65,7 @@ export function parseActionArgs(action: string, spec: InputSpec, argv: string[])
       else if (value === undefined) {
         const next = argv[i + 1];
         if (next !== undefined && /^(true|false)$/i.test(next)) value = argv[++i];
+        else if (next !== undefined && !next.startsWith('-')) throw new UserError(`input "${name}" is true or false, not "${next}" (--${name}, --no-${name} or --${name}=false)`);
         else value = 'true';
       }
     } else if (value === undefined) {

@@ -266,6 +266,8 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
       [['--mode', 'import', '--target', 'r.example'], /input "archive" is required in import mode/],
       [['--mode', 'import', '--archive', '/nope.tar', '--target', 'r.example'], /archive \/nope.tar was not found/],
       [['--images', images, '--platform', 'amd64'], /input "platform": "amd64" is not a platform/],
+      [['--images', images, '--platform', 'linux/amd65'], /input "platform": unknown platform "linux\/amd65": architecture "amd65" is not one of/],
+      [['--mode', 'import', '--archive', '/nope.tar', '--target', 'r.example', '--platforms', 'linux/amd65'], /input "platforms": unknown platform "linux\/amd65"/],
       [['--images', images, '--output-dir', out, '--upload-artifact'], /input "upload-artifact": artifacts can only be uploaded inside a GitHub Actions job/],
       [['--spec', 'no-such-bundle.yaml'], /input "spec": no-such-bundle.yaml was not found/],
       [[], /input "images" \(or "spec"\) is required in pack mode/],

@@ -113,6 +113,12 @@ describe('sync-images', { skip }, () => {
     }
   });
 
+  test('an unknown platform is refused before anything is copied', async () => {
+    const r = await runCli(['sync-images', '--images', 'release/app:1.0.0', '--source-registry', src.host, '--target', '127.0.0.1:1/x', '--platforms', 'linux/amd65', '--output-dir', workDir('o')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /input "platforms": unknown platform "linux\/amd65": architecture "amd65" is not one of/);
+  });
+
   test('wrong target credentials: a clear 401 naming the registry; the password appears nowhere', { skip: needs('htpasswd') }, async () => {
     const dst = await startRegistry({ auth: 'htpasswd' });
     try {

@@ -4,8 +4,9 @@ import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { importArchive } from '../../lib/image/import.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
+import { validatePlatforms } from '../../lib/docker/build.js';
 import { RegistryPool } from '../../lib/image/open.js';
-import { forInput, input, inputDirectory } from '../../lib/inputs.js';
+import { input, inputDirectory } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { buildBundle } from '../../lib/offline/bundle.js';
 import { packImages, type PackFormat } from '../../lib/offline/pack.js';
@@ -47,7 +48,7 @@ export default defineAction({
     if (inputs.mode === 'import') {
       if (!inputs.archive) throw new UserError('input "archive" is required in import mode: the archive or bundle to import');
       if (!inputs.target) throw new UserError('input "target" is required in import mode: the registry/namespace to push to');
-      const platforms = inputs.platforms.length ? forInput('platforms', () => inputs.platforms.map((p) => parsePlatform(p.includes('/') ? p : `linux/${p}`))) : undefined;
+      const platforms = inputs.platforms.length ? validatePlatforms(inputs.platforms.map((p) => (p.includes('/') ? p : `linux/${p}`)), 'platforms').map((p) => parsePlatform(p)) : undefined;
       const res = await importArchive({ file: resolve(inputs.archive), target: inputs.target, pool, platforms });
       const failed = res.filter((r) => r.result.targets[0]?.status === 'failed' || r.result.sourceError !== undefined);
       summary.heading(`pack-offline import: ${res.length - failed.length} of ${res.length} images into ${inputs.target}`);
@@ -85,7 +86,7 @@ export default defineAction({
     const refs = uniqueReferences(parseImageLines(loadImageList(inputs.images)).map((l) => l.source));
     if (inputs.output && (isAbsolute(inputs.output) || inputs.output.split(/[\\/]/).some((c) => c === '..' || c === '.') || /[\\/]$/.test(inputs.output)))
       throw new UserError(`input "output": "${inputs.output}" must be a file name (or a relative path) inside output-dir`);
-    const platform = inputs.format === 'docker-archive' ? forInput('platform', () => parsePlatform(inputs.platform)) : undefined;
+    const platform = inputs.format === 'docker-archive' ? parsePlatform(validatePlatforms([inputs.platform], 'platform')[0]) : undefined;
     const defaultName = inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
     let output = join(outputDir, inputs.output || `${defaultName}${EXT[inputs.format]}`);
     if (inputs.compression === 'gzip' && inputs.format !== 'oci' && !/\.(gz|tgz)$/.test(output)) output += '.gz';

@@ -5,7 +5,8 @@ import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { RegistryPool } from '../../lib/image/open.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
-import { forInput, input, inputDirectory } from '../../lib/inputs.js';
+import { validatePlatforms } from '../../lib/docker/build.js';
+import { input, inputDirectory } from '../../lib/inputs.js';
 import { info, summary, warning } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { formatReference, registryHosts } from '../../lib/registry/reference.js';
@@ -32,7 +33,7 @@ export default defineAction({
   },
   async main({ inputs, setOutput }) {
     const auth = parseRegistryAuth(inputs.registryAuth);
-    const platforms = inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all') ? undefined : inputs.platforms.map((p) => forInput('platforms', () => parsePlatform(p)));
+    const platforms = inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all') ? undefined : validatePlatforms(inputs.platforms, 'platforms').map((p) => parsePlatform(p));
     // the whole list is checked, not only this shard's part: every shard fails or none does
     const everything = buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix });
     const shard = parseShard(inputs.shard);
