@@ -289,6 +289,11 @@ export const manifests: Record<string, ActionManifest> = {
         "required": false,
         "default": ""
       },
+      "compress-layers": {
+        "description": "Import mode: gzip-compress the layers `docker save` left uncompressed, once and deterministically (the same archive gives the same digests), as `docker push` would: about half the registry storage and pull size. false pushes them as they are (the archive's own digests).",
+        "required": false,
+        "default": "true"
+      },
       "output": {
         "description": "Output file of a plain image archive (relative to output-dir).",
         "required": false,

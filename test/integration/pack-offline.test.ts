@@ -11,6 +11,7 @@ import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { runCli } from '../support/cli.js';
 import { startContainerd } from '../support/containerd.js';
+import { dockerSaveArchive } from '../support/docker-save.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 
 describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum') }, () => {
@@ -173,6 +174,38 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
       const index = JSON.parse(inspectRaw(`${dst.host}/site/release/app:1.0.0`)) as { manifests: { digest: string; platform: { architecture: string } }[] };
       assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64']);
       assert.equal(index.manifests[0].digest, fx.images[0].manifests[0].digest, 'the amd64 image as it was');
+    } finally {
+      await dst.stop();
+    }
+  });
+
+  test('import of a docker save archive compresses its uncompressed layers once, the same digests every time; compress-layers false pushes them as they are', async () => {
+    const out = workDir('docker-save');
+    const archive = join(out, 'saved.tar');
+    const text = Buffer.from(Array.from({ length: 6000 }, (_, i) => `line ${i}: a compressible rootfs file\n`).join(''));
+    dockerSaveArchive(archive, 'amd64', { 'etc/motd': text, 'bin/true': Buffer.from('#!/bin/sh\n') }, 'example.com/release/saved:1.0');
+    const dst = await startRegistry();
+    try {
+      const layersOf = (ref: string) => (JSON.parse(inspectRaw(ref)) as { layers: { mediaType: string; size: number }[] }).layers;
+      const imported: string[] = [];
+      for (const ns of ['a', 'b']) {
+        const r = await runCli(['pack-offline', '--mode', 'import', '--archive', archive, '--target', `${dst.host}/${ns}`]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /compressing the layers docker save left uncompressed/);
+        imported.push(sha256(inspectRaw(`${dst.host}/${ns}/release/saved:1.0`)));
+      }
+      assert.equal(imported[0], imported[1], 'the same archive, the same digest');
+      const [gz] = layersOf(`${dst.host}/a/release/saved:1.0`);
+      assert.equal(gz.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+      assert.ok(gz.size < text.length / 4, `compressed (${gz.size} bytes for ${text.length})`);
+      // skopeo reads every blob of it back
+      execFileSync('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${dst.host}/a/release/saved:1.0`, `oci:${workDir('saved-copy')}:x`]);
+
+      const raw = await runCli(['pack-offline', '--mode', 'import', '--archive', archive, '--target', `${dst.host}/raw`, '--compress-layers', 'false']);
+      assert.equal(raw.code, 0, raw.stderr);
+      const [plain] = layersOf(`${dst.host}/raw/release/saved:1.0`);
+      assert.match(plain.mediaType, /tar$/);
+      assert.ok(plain.size > text.length);
     } finally {
       await dst.stop();
     }

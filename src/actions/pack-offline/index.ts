@@ -28,6 +28,7 @@ export default defineAction({
     format: input.enum(['docker-archive', 'oci-archive', 'oci']),
     platform: input.string(),
     platforms: input.list(),
+    'compress-layers': input.boolean(),
     output: input.string(),
     // it names files (images-amd64-<version>.tar): one plain name, never a path
     version: input.string({ pattern: VERSION, hint: 'a version such as 1.2.0 or v1.2.0-rc1 (letters, digits, ".", "_", "+", "-")' }),
@@ -49,7 +50,7 @@ export default defineAction({
       if (!inputs.archive) throw new UserError('input "archive" is required in import mode: the archive or bundle to import');
       if (!inputs.target) throw new UserError('input "target" is required in import mode: the registry/namespace to push to');
       const platforms = inputs.platforms.length ? validatePlatforms(inputs.platforms.map((p) => (p.includes('/') ? p : `linux/${p}`)), 'platforms').map((p) => parsePlatform(p)) : undefined;
-      const res = await importArchive({ file: resolve(inputs.archive), target: inputs.target, pool, platforms });
+      const res = await importArchive({ file: resolve(inputs.archive), target: inputs.target, pool, platforms, compressLayers: inputs.compressLayers });
       const failed = res.filter((r) => r.result.targets[0]?.status === 'failed' || r.result.sourceError !== undefined);
       summary.heading(`pack-offline import: ${res.length - failed.length} of ${res.length} images into ${inputs.target}`);
       summary.table(['image', 'pushed as', 'result', 'digest'], res.map((r) => [r.name, r.target, r.result.targets[0]?.status ?? 'failed', r.result.digest?.slice(0, 19) ?? '']));

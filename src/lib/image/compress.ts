@@ -20,6 +20,12 @@ import type { ImageSource } from './transport.js';
 const UNCOMPRESSED = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
 const GZIP_LAYER = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
+/** Whether an image manifest (not an index) stores some layers uncompressed (as `docker save` does). */
+export async function hasUncompressedLayers(source: ImageSource): Promise<boolean> {
+  const parsed = parseManifest(await source.top(), source.name);
+  return parsed.kind === 'image' && parsed.layers.some((l) => UNCOMPRESSED.has(l.mediaType));
+}
+
 export async function compressLayers(source: ImageSource, dir: string, opts: { level?: number; concurrency?: number; platform?: string } = {}): Promise<ImageSource> {
   let top = await source.top();
   let parsed = parseManifest(top, source.name);

@@ -1,7 +1,9 @@
 // Import without a daemon: the images of an archive pushed into a registry under a target
 // prefix, digests kept, blobs already present skipped; checksums verified first.
 import { existsSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import { verifySha256Sums } from '../archive/checksums.js';
 import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
@@ -13,6 +15,7 @@ import type { ImageSource } from './transport.js';
 import { formatReference, parseReference, ReferenceError, withDefaultTag } from '../registry/reference.js';
 import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
 import { ArchiveReader } from './archive-reader.js';
+import { compressLayers, hasUncompressedLayers } from './compress.js';
 import { Copier, type CopyResult } from './copy.js';
 import { openTarget, type RegistryPool } from './open.js';
 
@@ -23,6 +26,8 @@ export interface ImportOptions {
   pool: RegistryPool;
   /** platforms to import; default: every platform whose blobs are in the archive */
   platforms?: Platform[];
+  /** gzip-compress layers stored uncompressed (docker save) once, as docker push would (default true) */
+  compressLayers?: boolean;
   concurrency?: number;
   blobConcurrency?: number;
 }
@@ -137,11 +142,22 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
       unique.push({ ...p, platforms: await choosePlatforms(p.name, p.img.source, opts.platforms, opts.file) });
     }
     const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
-    return await mapLimit(unique, opts.concurrency ?? 4, async (p) => ({
-      name: p.name,
-      target: formatReference(p.target),
-      result: await copier.copy(p.img.source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms }),
-    }));
+    // layers `docker save` left uncompressed are compressed once, deterministically (the same
+    // archive gives the same digests), into a temporary folder (made only when needed) removed at the end
+    let work: Promise<string> | undefined;
+    try {
+      return await mapLimit(unique, opts.concurrency ?? 4, async (p) => {
+        let source = p.img.source;
+        if (opts.compressLayers !== false && (await hasUncompressedLayers(source))) {
+          info(`${p.name}: compressing the layers docker save left uncompressed (gzip, as docker push would)`);
+          work ??= mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-import-'));
+          source = await compressLayers(source, await mkdtemp(join(await work, 'image-')));
+        }
+        return { name: p.name, target: formatReference(p.target), result: await copier.copy(source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms }) };
+      });
+    } finally {
+      if (work) await rm(await work.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);
+    }
   } finally {
     await reader.close();
   }
