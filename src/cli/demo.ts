@@ -7,7 +7,7 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { UserError } from '../lib/errors.js';
+import { errorMessage, UserError } from '../lib/errors.js';
 import { formatBytes } from '../lib/format.js';
 import { Copier } from '../lib/image/copy.js';
 import { ArchiveReader } from '../lib/image/archive-reader.js';
@@ -46,7 +46,7 @@ export async function runDemo(argv: string[], _io: CliIO): Promise<number> {
   for (const r of runs) {
     const result = await copier.copy(new OciLayoutSource(release, tag), [new OciLayoutTarget(r.target, tag)], { platforms: r.platforms });
     const t = result.targets[0];
-    if (t.status === 'failed') throw new UserError(`demo: copy to ${r.target} failed: ${String(t.error)}`);
+    if (t.status === 'failed') throw new UserError(`demo: copy to ${r.target} failed: ${errorMessage(t.error)}`);
     const written = await new OciLayoutSource(r.target, tag).top();
     if (written.digest !== result.digest) throw new UserError(`demo: ${r.target} holds ${written.digest}, expected ${result.digest}`);
     if (!r.platforms && written.digest !== image.index.digest) throw new UserError('demo: the mirror is not byte for byte the source');
@@ -64,7 +64,7 @@ export async function runDemo(argv: string[], _io: CliIO): Promise<number> {
   const packed = await copier.copy(new OciLayoutSource(release, tag), [writer.target(`registry.example/release/demo:${tag}`)]);
   if (packed.targets[0].status === 'failed') {
     await writer.abort();
-    throw new UserError(`demo: packing failed: ${String(packed.targets[0].error)}`);
+    throw new UserError(`demo: packing failed: ${errorMessage(packed.targets[0].error)}`);
   }
   const saved = await writer.finish();
   await writeFile(`${archive}.sha256`, formatSha256Sums([{ file: basename(archive), sha256: saved.sha256 }]));
@@ -88,7 +88,7 @@ export async function runDemo(argv: string[], _io: CliIO): Promise<number> {
     const [img] = await reader.images();
     const siteDir = join(dir, 'site-import');
     const imported = await copier.copy(img.source, [new OciLayoutTarget(siteDir, tag)]);
-    if (imported.targets[0].status === 'failed') throw new UserError(`demo: import failed: ${String(imported.targets[0].error)}`);
+    if (imported.targets[0].status === 'failed') throw new UserError(`demo: import failed: ${errorMessage(imported.targets[0].error)}`);
     if (imported.digest !== image.index.digest) throw new UserError(`demo: the imported image is ${imported.digest}, the release is ${image.index.digest}`);
     rows.push(['import at the site', `oci:${siteDir}:${tag}`, imported.platforms.join(', '), imported.digest!.slice(0, 19), formatBytes(imported.bytes)]);
   } finally {

@@ -344,6 +344,16 @@ export const manifests: Record<string, ActionManifest> = {
         "required": false,
         "default": ""
       },
+      "strip-library": {
+        "description": "import mode: push Docker Hub official images (docker save of busybox:1.0, recorded as docker.io/library/busybox) as <target>/busybox instead of <target>/library/busybox.",
+        "required": false,
+        "default": "false"
+      },
+      "repository": {
+        "description": "import mode: the repository under target (name[:tag], e.g. myapp or team/myapp:1.0) for images the archive records only a tag for, or no name at all; their own tag is kept, else this tag, else latest.",
+        "required": false,
+        "default": ""
+      },
       "registry-auth": {
         "description": "Registry credentials (YAML map: registry -> {username, password} or {username-env, password-env}).",
         "required": false,

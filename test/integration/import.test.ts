@@ -98,7 +98,7 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     }
   });
 
-  test('a verified archive is not hashed a third time, yet a blob changed together with its checksum file is refused by the registry', async () => {
+  test('a blob changed together with its checksum file is found before anything is pushed', async () => {
     const file = await pack('oci-archive');
     // change one byte inside a layer blob, then write a matching .sha256: the checksum check passes
     const reader = await ArchiveReader.open(file);
@@ -114,12 +114,9 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     writeFileSync(`${file}.sha256`, formatSha256Sums([{ file: 'oci-archive.tar', sha256: await sha256File(file) }]));
     const dst = await startRegistry();
     try {
-      const res = await importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() });
-      const app = res.find((r) => r.name.endsWith('/release/app:1.0.0'))!;
-      assert.equal(app.result.targets[0].status, 'failed');
-      assert.match(String(app.result.targets[0].error), /DIGEST_INVALID/, 'the registry refused the changed blob');
-      assert.doesNotMatch(String(app.result.targets[0].error), /content does not match its digest/, 'not our own check: that read was not hashed again');
-      assert.throws(() => inspectRaw(`${dst.host}/site/release/app:1.0.0`), 'no tag points at the damaged image');
+      await assert.rejects(importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() }), new RegExp(`release/app:1\\.0\\.0: layer ${layer.digest} does not match its digest`));
+      await assert.rejects(importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() }), /an image is damaged; nothing was pushed/);
+      assert.deepEqual(await catalog(dst), []);
     } finally {
       await dst.stop();
     }

@@ -1,6 +1,6 @@
 // pack-offline: image archives for air-gapped sites (pack), and daemonless import at the site.
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { UserError } from '../../lib/errors.js';
+import { errorMessage, UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { importArchive } from '../../lib/image/import.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
@@ -40,6 +40,8 @@ export default defineAction({
     'retention-days': input.integer({ min: 0, max: 90 }),
     archive: input.string(),
     target: input.string(),
+    'strip-library': input.boolean(),
+    repository: input.string(),
     'registry-auth': input.text({ secret: true }),
     'insecure-registries': input.list(),
   },
@@ -50,12 +52,12 @@ export default defineAction({
       if (!inputs.archive) throw new UserError('input "archive" is required in import mode: the archive or bundle to import');
       if (!inputs.target) throw new UserError('input "target" is required in import mode: the registry/namespace to push to');
       const platforms = inputs.platforms.length ? validatePlatforms(inputs.platforms.map((p) => (p.includes('/') ? p : `linux/${p}`)), 'platforms').map((p) => parsePlatform(p)) : undefined;
-      const res = await importArchive({ file: resolve(inputs.archive), target: inputs.target, pool, platforms, compressLayers: inputs.compressLayers });
+      const res = await importArchive({ file: resolve(inputs.archive), target: inputs.target, pool, platforms, compressLayers: inputs.compressLayers, stripLibrary: inputs.stripLibrary, repository: inputs.repository });
       const failed = res.filter((r) => r.result.targets[0]?.status === 'failed' || r.result.sourceError !== undefined);
       summary.heading(`pack-offline import: ${res.length - failed.length} of ${res.length} images into ${inputs.target}`);
       summary.table(['image', 'pushed as', 'result', 'digest'], res.map((r) => [r.name, r.target, r.result.targets[0]?.status ?? 'failed', r.result.digest?.slice(0, 19) ?? '']));
       setOutput('imported', res.filter((r) => !failed.includes(r)).map((r) => r.target).join('\n'));
-      if (failed.length) throw new UserError(`${failed.length} of ${res.length} images failed to import; first: ${failed[0].name}: ${String(failed[0].result.targets[0]?.error ?? failed[0].result.sourceError)}`);
+      if (failed.length) throw new UserError(`${failed.length} of ${res.length} images failed to import; first: ${failed[0].name}: ${errorMessage(failed[0].result.targets[0]?.error ?? failed[0].result.sourceError)}`);
       return;
     }
 

@@ -1,11 +1,12 @@
-// Reads a tar file's table of contents (ustar, pax and GNU long names) without extracting it,
-// so entries can be streamed by offset. Names are checked for safety: absolute paths, `..`
+// Reads a tar file's table of contents without extracting it, so entries can be streamed by
+// offset. Names are checked for safety: absolute paths, `..`
 // components and links pointing outside the root are refused, naming the entry.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
+import { FileByteReader, walkTar } from './tar-walk.js';
 
 export interface TarEntryInfo {
   name: string;
@@ -15,38 +16,6 @@ export interface TarEntryInfo {
   offset: number;
   mode: number;
   linkname?: string;
-}
-
-function octal(buf: Buffer, off: number, len: number): number {
-  // GNU base-256 for large numbers
-  if (buf[off] & 0x80) {
-    let n = 0;
-    for (let i = off + 1; i < off + len; i++) n = n * 256 + buf[i];
-    return n;
-  }
-  const s = buf.toString('ascii', off, off + len).replace(/\0.*$/, '').trim();
-  return s ? parseInt(s, 8) : 0;
-}
-
-function str(buf: Buffer, off: number, len: number): string {
-  const end = buf.indexOf(0, off);
-  return buf.toString('utf8', off, end >= 0 && end < off + len ? end : off + len);
-}
-
-function parsePax(body: Buffer): Record<string, string> {
-  const out: Record<string, string> = {};
-  let i = 0;
-  while (i < body.length) {
-    const sp = body.indexOf(0x20, i);
-    if (sp < 0) break;
-    const len = Number(body.toString('ascii', i, sp));
-    if (!len) break;
-    const rec = body.toString('utf8', sp + 1, i + len - 1);
-    const eq = rec.indexOf('=');
-    if (eq > 0) out[rec.slice(0, eq)] = rec.slice(eq + 1);
-    i += len;
-  }
-  return out;
 }
 
 /** Refuses names that would escape the extraction root. */
@@ -138,44 +107,8 @@ export class TarIndex extends ArchiveIndex {
       const base = region?.start ?? 0;
       const fileSize = (await fh.stat()).size;
       if (region && base + region.size > fileSize) throw new UserError(`${what}: truncated (needs ${region.size} bytes from byte ${base}, the file has ${fileSize})`);
-      const size = base + (region?.size ?? fileSize);
-      const header = Buffer.alloc(512);
-      let pos = base;
-      let pax: Record<string, string> = {};
-      let longName: string | undefined;
-      let longLink: string | undefined;
-      while (pos + 512 <= size) {
-        await fh.read(header, 0, 512, pos);
-        if (header.every((b) => b === 0)) break;
-        const sum = header.reduce((a, b, i) => a + (i >= 148 && i < 156 ? 32 : b), 0);
-        if (sum !== octal(header, 148, 8)) throw new UserError(`${what}: not a tar archive, or corrupt at byte ${pos - base} (header checksum mismatch)`);
-        const flag = String.fromCharCode(header[156] || 48);
-        const entrySize = octal(header, 124, 12);
-        const dataAt = pos + 512;
-        const next = dataAt + Math.ceil(entrySize / 512) * 512;
-        if (next > size) throw new UserError(`${what}: truncated (entry at byte ${pos - base} needs ${entrySize} bytes)`);
-        if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-          const body = Buffer.alloc(entrySize);
-          await fh.read(body, 0, entrySize, dataAt);
-          if (flag === 'x') pax = parsePax(body);
-          else if (flag === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
-          else if (flag === 'K') longLink = body.toString('utf8').replace(/\0.*$/s, '');
-          pos = next;
-          continue;
-        }
-        const prefix = header.toString('ascii', 257, 263) === 'ustar\0' || header.toString('ascii', 257, 263) === 'ustar ' ? str(header, 345, 155) : '';
-        let name = pax.path ?? longName ?? (prefix ? `${prefix}/${str(header, 0, 100)}` : str(header, 0, 100));
-        const linkname = pax.linkpath ?? longLink ?? str(header, 157, 100);
-        const realSize = pax.size ? Number(pax.size) : entrySize;
-        if (dataAt + realSize > size) throw new UserError(`${what}: truncated (entry at byte ${pos - base} needs ${realSize} bytes)`);
-        pax = {};
-        longName = longLink = undefined;
-        const type = flag === '0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'symlink' : flag === '1' ? 'hardlink' : 'other';
-        name = checkEntryName(name, what).replace(/\/+$/, '');
-        if (type === 'symlink' || type === 'hardlink') checkLinkTarget(name, linkname, type, what);
-        if (name) idx.entries.set(name, { name, type, size: realSize, offset: dataAt, mode: octal(header, 100, 8), ...(linkname ? { linkname } : {}) });
-        pos = dataAt + Math.ceil(realSize / 512) * 512;
-      }
+      const end = base + (region?.size ?? fileSize);
+      for await (const e of walkTar(new FileByteReader(fh, base, end), what, end)) idx.entries.set(e.name, e);
     } finally {
       await fh.close();
     }

@@ -4,15 +4,13 @@
 // manifest is made from the config and layer files (uncompressed layers keep their diff_id
 // as digest; nothing is recompressed).
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { spawn } from 'node:child_process';
 import { DirIndex } from '../archive/dir-index.js';
+import { StreamIndex } from '../archive/stream-index.js';
 import { TarIndex, type ArchiveIndex, type TarRegion } from '../archive/tar-index.js';
 import { tap } from '../streams.js';
 import { UserError } from '../errors.js';
@@ -24,6 +22,7 @@ import { IMAGE_NAME } from './archive-writer.js';
 import { detectMediaType, type Descriptor, type Manifest } from './manifest.js';
 import { REF_NAME } from './oci-layout.js';
 import type { ImageSource } from './transport.js';
+import type { CheckableSource } from './archive-check.js';
 
 export interface ArchivedImage {
   /** registry/repo:tag as recorded in the archive, when it records one */
@@ -58,52 +57,61 @@ async function magic(src: TarBytes): Promise<Buffer> {
   }
 }
 
-/**
- * Indexes a tar where it lies, or, for gzip/xz input, decompresses it into a temporary tar
- * first (random access needs a plain tar). A tar nested in a bundle is read in place.
- */
-async function indexTar(src: TarBytes): Promise<{ tar: ArchiveIndex; cleanup: () => Promise<void> }> {
-  const m = await magic(src);
-  const gz = m[0] === 0x1f && m[1] === 0x8b;
-  const xz = m.length === 6 && m.equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
-  if (!gz && !xz) return { tar: await TarIndex.open(src.file, src.what, src.region), cleanup: async () => undefined };
-  const parent = process.env.RUNNER_TEMP ?? tmpdir();
-  const dir = await mkdtemp(join(parent, 'airlift-archive-')).catch((err: Error) => {
-    throw new UserError(`${src.what} is compressed and is unpacked to a temporary file first, but ${parent} can't hold one (${err.message})`);
-  });
-  const path = join(dir, 'archive.tar');
-  const cleanup = () => rm(dir, { recursive: true, force: true });
-  try {
-    try {
-      if (gz) await pipeline(rawStream(src), createGunzip(), createWriteStream(path));
-      else await unxz(src, path);
-    } catch (err) {
-      if (err instanceof UserError) throw err;
-      throw new UserError(`${src.what}: could not decompress it (${(err as Error).message})`);
-    }
-    return { tar: await TarIndex.open(path, src.what), cleanup };
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
+type Compression = 'gzip' | 'xz' | undefined;
+
+function compressionOf(m: Buffer): Compression {
+  if (m[0] === 0x1f && m[1] === 0x8b) return 'gzip';
+  if (m.length >= 6 && m.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
+  return undefined;
 }
 
-async function unxz(src: TarBytes, to: string): Promise<void> {
+/** The decompressed bytes of `input`; a failure to decompress ends the stream with an error naming `what`. */
+function decompress(kind: 'gzip' | 'xz', input: Readable, what: string): Readable {
+  const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+  const fail = (err: Error) => out.destroy(err instanceof UserError ? err : new UserError(`${what}: could not decompress it (${err.message})`));
+  input.on('error', fail);
+  if (kind === 'gzip') {
+    const gunzip = createGunzip();
+    gunzip.on('error', fail);
+    out.on('close', () => {
+      input.destroy();
+      gunzip.destroy();
+    });
+    input.pipe(gunzip).pipe(out);
+    return out;
+  }
   const child = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new UserError(`${src.what} is xz-compressed and "xz" was not found (apt-get install ${packageFor('xz')})`) : err));
-    child.on('close', (code) => resolve(code ?? 1));
+  child.on('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ENOENT' ? new UserError(`${what} is xz-compressed and "xz" was not found (apt-get install ${packageFor('xz')})`) : err));
+  child.stdin.on('error', () => undefined); // xz stopping early breaks the pipe into it: its exit status tells why
+  input.pipe(child.stdin);
+  // the end of xz's output counts only once its exit status says the input was whole
+  let ended = false;
+  let code: number | null | undefined;
+  const settle = () => {
+    if (!ended || code === undefined) return;
+    if (code === 0) out.end();
+    else fail(new UserError(`${what}: xz could not decompress it: ${stderr.trim().slice(0, 300) || `exit status ${code}`}`));
+  };
+  child.stdout.on('end', () => ((ended = true), settle()));
+  child.on('close', (c) => ((code = c), settle()));
+  child.stdout.pipe(out, { end: false });
+  out.on('close', () => {
+    input.destroy();
+    if (child.exitCode === null) child.kill();
   });
-  // xz stopping early (bad input) breaks the pipe into it: its exit status tells why
-  const fed = pipeline(rawStream(src), child.stdin).catch((err: Error) => err);
-  const written = pipeline(child.stdout, createWriteStream(to)).catch((err: Error) => err);
-  const code = await exited;
-  const [feedErr, writeErr] = await Promise.all([fed, written]);
-  if (code !== 0) throw new UserError(`${src.what}: xz could not decompress it: ${stderr.trim().slice(0, 300)}`);
-  if (writeErr) throw writeErr;
-  if (feedErr) throw feedErr;
+  return out;
+}
+
+/**
+ * Indexes a tar where it lies; gzip or xz input is read as a stream (indexed in one pass, entries
+ * served by later passes), never unpacked to disk. A tar nested in a bundle is read in place.
+ */
+async function indexTar(src: TarBytes): Promise<ArchiveIndex> {
+  const kind = compressionOf(await magic(src));
+  if (!kind) return TarIndex.open(src.file, src.what, src.region);
+  return StreamIndex.open(() => decompress(kind, rawStream(src), src.what), src.what);
 }
 
 /** An image inside an archive: blobs are tar entries, by digest or by the paths recorded. */
@@ -111,9 +119,11 @@ interface Trust {
   verified: boolean;
   /** when set, only these tar entries were covered by the checksum list */
   entries?: Set<string>;
+  /** blobs read whole and found right before the push (checkArchivedImages) */
+  checked?: Set<Digest>;
 }
 
-class ArchiveImageSource implements ImageSource {
+class ArchiveImageSource implements ImageSource, CheckableSource {
   constructor(
     readonly name: string,
     private readonly tar: ArchiveIndex,
@@ -151,11 +161,24 @@ class ArchiveImageSource implements ImageSource {
   hasBlob(digest: Digest): boolean {
     return this.tar.get(this.path(digest)) !== undefined;
   }
+  entrySize(digest: Digest): number | undefined {
+    const e = this.tar.get(this.path(digest));
+    return e?.type === 'file' ? e.size : undefined;
+  }
+  rawBlob(digest: Digest): Readable {
+    return this.tar.stream(this.path(digest));
+  }
+  position(digest: Digest): number {
+    return this.tar.get(this.path(digest))?.offset ?? 0;
+  }
+  markChecked(digest: Digest): void {
+    (this.trust.checked ??= new Set()).add(digest);
+  }
   async blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {
     const path = this.path(desc.digest);
     const entry = this.tar.get(path);
     if (!entry) throw new NotFoundError(`${this.name}: ${path} (blob ${desc.digest})`);
-    if (this.trust.verified && /layer/.test(desc.mediaType) && (!this.trust.entries || this.trust.entries.has(path))) {
+    if (this.trust.checked?.has(desc.digest) || (this.trust.verified && /layer/.test(desc.mediaType) && (!this.trust.entries || this.trust.entries.has(path)))) {
       // A layer in an archive whose bytes all matched its checksum list (and whose blobs were
       // verified when packed); the registry checks the digest again on upload: no third hash.
       // Manifests and configs stay verified here.
@@ -182,7 +205,7 @@ async function sha256Of(stream: Readable): Promise<{ digest: Digest; size: numbe
 
 export class ArchiveReader {
   private readonly nestedReaders: ArchiveReader[] = [];
-  private constructor(readonly file: string, private readonly tar: ArchiveIndex, private readonly cleanup: () => Promise<void>, private readonly prefix = '', private readonly trust: Trust = { verified: false }) {}
+  private constructor(readonly file: string, private readonly tar: ArchiveIndex, private readonly prefix = '', private readonly trust: Trust = { verified: false }) {}
 
   /**
    * The whole archive was verified against its checksums (a .sha256 sidecar, or a bundle's
@@ -234,7 +257,7 @@ export class ArchiveReader {
     };
     if (this.tar.has(`${root}images/oci/index.json`)) {
       listed(`${root}images/oci/index.json`);
-      const layout = new ArchiveReader(this.file, this.tar, async () => undefined, `${root}images/oci/`, this.trust);
+      const layout = new ArchiveReader(this.file, this.tar, `${root}images/oci/`, this.trust);
       out.push(...(await layout.images()));
     }
     const isImageArchive = (n: string) => n.startsWith(root) && (/^images\/[^/]+\.tar(\.gz|\.xz)?$/.test(n.slice(root.length)) || /^[^/]+-image\.tar(\.gz)?$/.test(n.slice(root.length)));
@@ -242,7 +265,7 @@ export class ArchiveReader {
     archives.forEach(listed);
     for (const name of archives) {
       // read where it lies in the bundle (only a compressed one is unpacked to a temporary file)
-      const nested = await ArchiveReader.openBytes({ ...this.tar.bytesOf(name), what: `${this.file}: ${name}` });
+      const nested = await this.openEntry(name);
       // SHA256SUMS covered the nested archive as a whole: only then are its layers trusted
       if (this.trust.verified && (!this.trust.entries || this.trust.entries.has(name))) nested.markVerified();
       this.nestedReaders.push(nested);
@@ -258,7 +281,7 @@ export class ArchiveReader {
 
   /** A directory: an OCI layout (pack-offline --format oci) or a bundle unpacked at the site. */
   static async openDir(dir: string): Promise<ArchiveReader> {
-    return new ArchiveReader(dir, await DirIndex.open(dir), async () => undefined);
+    return new ArchiveReader(dir, await DirIndex.open(dir));
   }
 
   /** Whether the archive is itself an OCI layout (index.json at its root). */
@@ -267,13 +290,20 @@ export class ArchiveReader {
   }
 
   private static async openBytes(src: TarBytes): Promise<ArchiveReader> {
-    const { tar, cleanup } = await indexTar(src);
-    return new ArchiveReader(src.what, tar, cleanup);
+    return new ArchiveReader(src.what, await indexTar(src));
+  }
+
+  /** An archive held as an entry of this one: read in place, or through this one's stream. */
+  private async openEntry(name: string): Promise<ArchiveReader> {
+    const what = `${this.file}: ${name}`;
+    if (!(this.tar instanceof StreamIndex)) return ArchiveReader.openBytes({ ...this.tar.bytesOf(name), what });
+    const kind = compressionOf(await this.tar.head(name, 6));
+    const tar = this.tar;
+    return new ArchiveReader(what, await StreamIndex.open(() => (kind ? decompress(kind, tar.stream(name), what) : tar.stream(name)), what));
   }
 
   async close(): Promise<void> {
     for (const n of this.nestedReaders) await n.close();
-    await this.cleanup();
   }
 
   async images(): Promise<ArchivedImage[]> {
@@ -281,8 +311,11 @@ export class ArchiveReader {
       const index = JSON.parse((await this.tar.read(`${this.prefix}index.json`)).toString('utf8')) as { manifests?: Descriptor[] };
       const entries = index.manifests ?? [];
       if (entries.length) {
-        // docker save writes one entry per tag, possibly the same digest under several names
-        return entries.map((d) => {
+        // docker save writes one entry per tag, possibly the same digest under several names; an
+        // entry naming only a tag whose image another entry names in full is that entry
+        const named = new Set(entries.filter((d) => d.annotations?.[IMAGE_NAME] || /[/:@]/.test(d.annotations?.[REF_NAME] ?? '')).map((d) => d.digest));
+        const kept = entries.filter((d) => named.has(d.digest) ? d.annotations?.[IMAGE_NAME] || /[/:@]/.test(d.annotations?.[REF_NAME] ?? '') : true);
+        return kept.map((d) => {
           // ref.name may be a full reference or, as skopeo and buildah write it, only a tag
           const ref = d.annotations?.[REF_NAME];
           const tagOnly = ref !== undefined && !/[/:@]/.test(ref);

@@ -2,21 +2,22 @@
 // prefix, digests kept, blobs already present skipped; checksums verified first.
 import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { verifySha256Sums } from '../archive/checksums.js';
 import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { info, notice } from '../log.js';
+import { removeStaleTemp, tempDir } from '../temp.js';
 import type { Digest } from '../registry/digest.js';
 import { parseManifest, platformMatches, platformString, type Platform } from './manifest.js';
 import type { ImageSource } from './transport.js';
-import { formatReference, parseReference, ReferenceError, withDefaultTag } from '../registry/reference.js';
+import { formatReference, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
 import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
-import { ArchiveReader } from './archive-reader.js';
+import { ArchiveReader, type ArchivedImage } from './archive-reader.js';
+import { checkArchivedImages, type CheckableSource } from './archive-check.js';
 import { compressLayers, hasUncompressedLayers } from './compress.js';
-import { Copier, type CopyResult } from './copy.js';
+import { Copier, type CopyResult, type ImagePlan } from './copy.js';
 import { openTarget, type RegistryPool } from './open.js';
 
 export interface ImportOptions {
@@ -28,6 +29,13 @@ export interface ImportOptions {
   platforms?: Platform[];
   /** gzip-compress layers stored uncompressed (docker save) once, as docker push would (default true) */
   compressLayers?: boolean;
+  /** Docker Hub official images (docker.io/library/busybox) land as <target>/busybox, not <target>/library/busybox */
+  stripLibrary?: boolean;
+  /**
+   * The repository (name[:tag]) for images the archive records only a tag for, or no name at
+   * all; their own tag is kept, else this one's, else latest.
+   */
+  repository?: string;
   concurrency?: number;
   blobConcurrency?: number;
 }
@@ -75,11 +83,51 @@ export interface ImportedImage {
   result: CopyResult;
 }
 
+/**
+ * Where each archived image goes. An image recorded with only a tag, or no name, takes
+ * `repository`; one recorded only by tag whose digest another entry names in full is that entry.
+ */
+function placeImages(images: ArchivedImage[], opts: ImportOptions) {
+  const prefix = parseTargetPrefix(opts.target);
+  // repository: a path under the target, with an optional tag (myapp, team/myapp:1.0)
+  let repo: { path: string; tag?: string } | undefined;
+  if (opts.repository !== undefined && opts.repository !== '') {
+    const m = /^([^:@]+)(?::([^:@]+))?$/.exec(opts.repository.trim());
+    const path = m?.[1].replace(/^\/+|\/+$/g, '') ?? '';
+    const bad = path.split('/').find((c) => !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(c));
+    if (!m || bad !== undefined || (m[2] !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(m[2])))
+      throw new UserError(`repository "${opts.repository}": give a repository path under the target with an optional tag, e.g. myapp or team/myapp:1.0${bad !== undefined && /[A-Z]/.test(bad) ? ' (repository names are lower-case)' : ''}`);
+    repo = { path, ...(m[2] ? { tag: m[2] } : {}) };
+  }
+  return images.map((img, i) => {
+    let src: Reference;
+    if (img.name) {
+      try {
+        src = parseReference(img.name);
+      } catch (err) {
+        if (err instanceof ReferenceError) throw new UserError(`${opts.file}: ${err.message}`);
+        throw err;
+      }
+    } else {
+      if (!repo)
+        throw new UserError(
+          `${opts.file}: image ${i + 1} records ${img.tag ? `only the tag "${img.tag}", no repository` : 'no name (repository:tag)'}, so it cannot be placed under ${opts.target}: give the repository to push it as (input "repository", e.g. myapp${img.tag ? '' : ':1.0'})${img.tag ? ', or write the archive with a full reference (skopeo copy … oci-archive:<file>:<repository>:<tag>)' : ''}`,
+        );
+      const target: Reference = { registry: prefix.registry, repository: prefix.namespace ? `${prefix.namespace}/${repo.path}` : repo.path, tag: img.tag ?? repo.tag ?? 'latest' };
+      return { img, name: `image ${i + 1} (${img.tag ? `tag "${img.tag}"` : 'no name'} in the archive)`, target };
+    }
+    const library = opts.stripLibrary && src.registry === 'docker.io' && src.repository.startsWith('library/');
+    return { img, name: img.name, target: mapTarget(src, prefix, library ? 'docker.io/library' : undefined, opts.file) };
+  });
+}
+
 export async function importArchive(opts: ImportOptions): Promise<ImportedImage[]> {
   if (!existsSync(opts.file)) throw new UserError(`archive ${opts.file} was not found`);
+  const stale = await removeStaleTemp();
+  if (stale) info(`removed ${stale} temporary folder(s) left by an earlier run that was stopped`);
   const isDir = statSync(opts.file).isDirectory();
   const sidecar = `${opts.file.replace(/[\\/]+$/, '')}.sha256`;
-  const prefix = parseTargetPrefix(opts.target);
+  parseTargetPrefix(opts.target);
   // The archive is indexed (read only) while its checksum is verified; nothing is pushed before
   // the verification is done, and a mismatch is the error reported even if the index fails too.
   if (isPart(opts.file)) {
@@ -114,19 +162,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
         images = await reader.bundleImages(root);
       }
     } else images = await reader.images();
-    const plan = images.map((img, i) => {
-      if (!img.name)
-        throw new UserError(`${opts.file}: image ${i + 1} records ${img.tag ? `only the tag "${img.tag}", no repository` : 'no name (repository:tag)'}, so it cannot be placed under ${opts.target}${img.tag ? ' (write the archive with a full reference, e.g. skopeo copy … oci-archive:<file>:<repository>:<tag>)' : ''}`);
-      let src;
-      try {
-        src = parseReference(img.name);
-      } catch (err) {
-        if (err instanceof ReferenceError) throw new UserError(`${opts.file}: ${err.message}`);
-        throw err;
-      }
-      const target = mapTarget(src, prefix, undefined, opts.file);
-      return { img, name: img.name, target };
-    });
+    const plan = placeImages(images, opts);
     // one target, one image: the same image twice is pushed once; two images on one tag refused
     const byTarget = new Map<string, { name: string; digest: string }>();
     const unique: (typeof plan[number] & { platforms?: Platform[] })[] = [];
@@ -142,18 +178,26 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
       unique.push({ ...p, platforms: await choosePlatforms(p.name, p.img.source, opts.platforms, opts.file) });
     }
     const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
+    // every image whole and right (blobs there, sizes, digests, diff_ids) before the first push
+    const checked = await mapLimit(unique, 4, async (p) => ({ ...p, plan: await copier.planImage(p.img.source, p.platforms) }));
+    const problems = await checkArchivedImages(checked.map((c) => ({ name: c.name, source: c.img.source as unknown as CheckableSource, plan: c.plan })));
+    if (problems.length)
+      throw new UserError(`${opts.file}: ${problems.length === 1 ? 'an image is damaged' : `${problems.length} problems`}; nothing was pushed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
     // layers `docker save` left uncompressed are compressed once, deterministically (the same
     // archive gives the same digests), into a temporary folder (made only when needed) removed at the end
     let work: Promise<string> | undefined;
     try {
-      return await mapLimit(unique, opts.concurrency ?? 4, async (p) => {
+      return await mapLimit(checked, opts.concurrency ?? 4, async (p) => {
         let source = p.img.source;
+        // blobs pushed in the order they lie in the archive (a compressed one is read as a stream)
+        let plan: ImagePlan | undefined = { ...p.plan, blobs: [...p.plan.blobs].sort((a, b) => (source as unknown as CheckableSource).position(a.digest) - (source as unknown as CheckableSource).position(b.digest)) };
         if (opts.compressLayers !== false && (await hasUncompressedLayers(source))) {
           info(`${p.name}: compressing the layers docker save left uncompressed (gzip, as docker push would)`);
-          work ??= mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-import-'));
+          work ??= tempDir('airlift-import-');
           source = await compressLayers(source, await mkdtemp(join(await work, 'image-')));
+          plan = undefined;
         }
-        return { name: p.name, target: formatReference(p.target), result: await copier.copy(source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms }) };
+        return { name: p.name, target: formatReference(p.target), result: await copier.copy(source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms, plan }) };
       });
     } finally {
       if (work) await rm(await work.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);
