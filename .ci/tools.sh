@@ -43,4 +43,5 @@ build_tool() {
 
 build_tool buildkit github.com/moby/buildkit v0.34.2 github.com/moby/buildkit/version.Version ./cmd/buildkitd ./cmd/buildctl
 build_tool buildx github.com/docker/buildx v0.38.2 github.com/docker/buildx/version.Version ./cmd/buildx
+build_tool helm helm.sh/helm/v3 v3.22.0 helm.sh/helm/v3/internal/version.version ./cmd/helm
 echo "setup: tools in $TOOLS_DIR: $(cd "$TOOLS_DIR" && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ')"

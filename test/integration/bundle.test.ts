@@ -5,7 +5,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { catalog, startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
@@ -13,6 +13,11 @@ import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { runCli } from '../support/cli.js';
+import { builtTool } from '../support/buildkitd.js';
+
+/** A Deployment template running one image (as a chart's templates/ would hold it). */
+const DEPLOYMENT = (image: string) =>
+  `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}-app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: "${image}"\n`;
 
 function write(path: string, text: string, mode = 0o644) {
   mkdirSync(join(path, '..'), { recursive: true });
@@ -28,8 +33,8 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     ({ fx, reg: src } = await startRegistryWithFixture({ images: ['app', 'db'] }));
     product = workDir('product');
     write(join(product, 'charts/compass/Chart.yaml'), 'apiVersion: v2\nname: compass\nversion: 1.2.0\nappVersion: "1.2.0"\n');
-    write(join(product, 'charts/compass/values.yaml'), '# registry for every image\nglobal:\n  imageRegistry: harbor.example.com  # rewritten for private mirrors\nreplicas: 2\n');
-    write(join(product, 'charts/compass/templates/deploy.yaml'), 'kind: Deployment\nimage: {{ .Values.global.imageRegistry }}/release/app:1.2.0\n');
+    write(join(product, 'charts/compass/values.yaml'), '# registry for every image\nglobal:\n  imageRegistry: harbor.example.com  # rewritten for private mirrors\nreplicas: 2\nimage:\n  repository: release/app\n  tag: 1.0.0\n');
+    write(join(product, 'charts/compass/templates/deploy.yaml'), DEPLOYMENT('{{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}'));
     write(join(product, 'charts/compass/.helmignore'), '*.bak\n');
     write(join(product, 'charts/compass/notes.bak'), 'not packaged\n');
     write(join(product, 'compose/docker-compose.yml'), `services:\n  app:\n    image: ${src.host}/release/app:1.0.0\n  db:\n    image: ${src.host}/release/db:1.0.0\n`);
@@ -141,6 +146,68 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     } finally {
       await dst.stop();
     }
+  });
+
+  test('images the compose files and charts use are packed with the bundle; one it will not hold is refused by name unless expected at the site', async () => {
+    const dir = workDir('referenced');
+    // compose: db only through an interpolated reference (.env, and a default in the file)
+    write(join(dir, 'compose/docker-compose.yml'), `services:\n  app:\n    image: ${src.host}/release/app:1.0.0\n  db:\n    image: \${REGISTRY}/release/db:\${DB_TAG:-1.0.0}\n  build-here:\n    build: .\n`);
+    write(join(dir, 'compose/.env'), `REGISTRY=${src.host}\n`);
+    // a chart naming its image by a registry/repository/tag map (no imageRegistry rewrite)
+    write(join(dir, 'charts/db/Chart.yaml'), 'apiVersion: v2\nname: db\nversion: 0.1.0\nappVersion: "1.0.0"\n');
+    write(join(dir, 'charts/db/values.yaml'), `image:\n  registry: ${src.host}\n  repository: release/db\n  tag: ""\n`);
+    write(join(dir, 'charts/db/templates/deploy.yaml'), DEPLOYMENT('{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}'));
+    const spec = (extra: string) => `name: ref\nversion: 1.0.0\nimages:\n  - ${src.host}/release/app:1.0.0\n${extra}`;
+    write(join(dir, 'bundle.yaml'), spec('compose:\n  - compose\ncharts:\n  - charts/db\n'));
+    const out = workDir('out');
+    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out], { AIRLIFT_HELM: '' , PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /packing 1 image\(s\) the compose files and charts use: .*\/release\/db:1\.0\.0/);
+    assert.match(r.stderr, /charts\[0\] db: 1 image reference\(s\), from values\.yaml/);
+    const x = workDir('x');
+    execFileSync('tar', ['-xf', r.outputs.bundle, '-C', x]);
+    const root = join(x, 'ref-1.0.0');
+    execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: root, stdio: 'pipe' });
+    // the peer reads both images from the bundle's archive
+    for (const [i, n] of ['app', 'db'].entries()) {
+      const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `docker-archive:${join(root, 'images/images.tar')}:${src.host}/release/${n}:1.0.0`], { encoding: 'utf8' })) as { layers: unknown[] };
+      assert.equal(raw.layers.length, fx.images[i].manifests[0].layers.length, n);
+    }
+    const m = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
+    assert.deepEqual(m.images.map((i: { name: string; digest: string }) => [i.name, i.digest]), [[`${src.host}/release/app:1.0.0`, fx.images[0].manifests[0].digest], [`${src.host}/release/db:1.0.0`, fx.images[1].manifests[0].digest]]);
+    assert.deepEqual(m.compose[0].images, [`${src.host}/release/app:1.0.0`, `${src.host}/release/db:1.0.0`]);
+    assert.deepEqual(m.charts[0].images, [`${src.host}/release/db:1.0.0`]);
+
+    // pack-images: false: not packed, and refused unless the site is expected to have it
+    write(join(dir, 'bundle.yaml'), spec('compose:\n  - path: compose\n    pack-images: false\ncharts:\n  - path: charts/db\n    pack-images: false\n'));
+    const refused = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /an image is used by the bundle but not in it:\n(error: )?\s+.*\/release\/db:1\.0\.0 \(compose\[0\] compose\/docker-compose\.yml: service db; charts\[0\] db\/values\.yaml: image\)\n(error: )?add it to images, list it under expected-at-site/);
+    write(join(dir, 'bundle.yaml'), spec(`compose:\n  - path: compose\n    pack-images: false\nexpected-at-site:\n  - ${src.host}/release/db:1.0.0\n`));
+    const expected = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
+    assert.equal(expected.code, 0, expected.stderr);
+    const listing = execFileSync('tar', ['-xOf', expected.outputs.bundle, 'ref-1.0.0/manifest.json'], { encoding: 'utf8' });
+    assert.deepEqual(JSON.parse(listing).expectedAtSite, [`${src.host}/release/db:1.0.0`]);
+    assert.deepEqual(JSON.parse(listing).images.map((i: { name: string }) => i.name), [`${src.host}/release/app:1.0.0`]);
+
+    // a variable with neither a value in .env nor a default is named
+    write(join(dir, 'compose/.env'), '');
+    write(join(dir, 'bundle.yaml'), spec('compose:\n  - compose\n'));
+    const unset = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
+    assert.match(unset.stderr, /compose\/docker-compose\.yml: service db: "\$\{REGISTRY\}\/release\/db:\$\{DB_TAG:-1\.0\.0\}" uses \$\{REGISTRY\}, which has no default and no value in the folder's \.env/);
+  });
+
+  test('with helm present, a chart\'s images are what helm template renders (an image no values.yaml names is packed too)', { skip: existsSync(builtTool('helm', 'helm')) ? false : 'needs helm (built by .ci/setup)' }, async () => {
+    const dir = workDir('helm');
+    write(join(dir, 'charts/db/Chart.yaml'), 'apiVersion: v2\nname: db\nversion: 0.1.0\nappVersion: "1.0.0"\n');
+    write(join(dir, 'charts/db/values.yaml'), `source: ${src.host}\n`);
+    write(join(dir, 'charts/db/templates/deploy.yaml'), DEPLOYMENT('{{ .Values.source }}/release/db:{{ .Chart.AppVersion }}'));
+    write(join(dir, 'bundle.yaml'), `name: helm\nversion: 1.0.0\ncharts:\n  - charts/db\n`);
+    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { AIRLIFT_HELM: builtTool('helm', 'helm') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /charts\[0\] db: 1 image reference\(s\), from helm template/);
+    const m = JSON.parse(execFileSync('tar', ['-xOf', r.outputs.bundle, 'helm-1.0.0/manifest.json'], { encoding: 'utf8' }));
+    assert.deepEqual(m.images.map((i: { name: string; digest: string }) => [i.name, i.digest]), [[`${src.host}/release/db:1.0.0`, fx.images[1].manifests[0].digest]]);
   });
 
   test('plugin layout: one gzip image archive per image, names as the release process expects; the yaml is checked first', async () => {

@@ -16,8 +16,9 @@ import { DiskFullError } from '../image/archive-writer.js';
 import { platformString } from '../image/manifest.js';
 import type { RegistryPool } from '../image/open.js';
 import { info } from '../log.js';
-import { formatReference, parseReference, withDefaultTag } from '../registry/reference.js';
-import { chartIgnore, checkLinks, packageChart, packageCompose, readChart, tarDirectory, walk } from './components.js';
+import { formatReference, parseReference, withDefaultTag, type Reference } from '../registry/reference.js';
+import { chartIgnore, checkLinks, packageChart, readChart, tarDirectory, walk } from './components.js';
+import { chartImages, composeImages, type ReferencedImage } from './referenced.js';
 import { packImages, type PackedImage } from './pack.js';
 import { pluginImageArchive, type BundleSpec } from './spec.js';
 
@@ -121,8 +122,62 @@ async function checkComponents(spec: BundleSpec): Promise<void> {
   for (const [i, f] of spec.files.entries()) if ((await stat(f.path)).isDirectory()) await checkLinks(f.path, `${spec.file}: files[${i}]`);
 }
 
-export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promise<BundleResult> {
-  await checkComponents(spec);
+/** What the bundle's compose folders and charts run: each folder's and chart's images, by where they are used. */
+interface Referenced {
+  compose: string[][];
+  charts: string[][];
+}
+
+/**
+ * The images the compose folders and charts use, added to the bundle's images (unless their
+ * folder or chart says pack-images: false); one the bundle will not hold and the site is not
+ * expected to have is refused by name, every such image at once, before anything is fetched.
+ */
+export async function addReferencedImages(spec: BundleSpec): Promise<{ spec: BundleSpec; referenced: Referenced }> {
+  const referenced: Referenced = { compose: [], charts: [] };
+  if (spec.layout !== 'release') return { spec, referenced };
+  const have = new Set(spec.images.map((r) => formatReference(r)));
+  const expected = new Set(spec.expectedAtSite.map((r) => formatReference(r)));
+  // a chart whose registry is replaced at the site (imageRegistry) names its images by path
+  const path = (r: Reference) => formatReference(r).slice(r.registry.length + 1);
+  const havePaths = new Set([...spec.images, ...spec.expectedAtSite].map(path));
+  const added = new Map<string, ReferencedImage>();
+  const missing: (ReferencedImage & { why?: string })[] = [];
+  const take = (list: ReferencedImage[], pack: boolean, byPath = false) => {
+    for (const r of list) {
+      const key = formatReference(r.ref);
+      if (byPath ? havePaths.has(path(r.ref)) : have.has(key) || expected.has(key) || added.has(key)) continue;
+      if (byPath) missing.push({ ...r, ref: r.ref, why: 'its registry is replaced at the site (imageRegistry), so list the image under images with the registry it is packed from' });
+      else if (pack) added.set(key, r);
+      else missing.push(r);
+    }
+    return [...new Set(list.map((r) => (byPath ? path(r.ref) : formatReference(r.ref))))].sort();
+  };
+  for (const [i, c] of spec.compose.entries()) referenced.compose.push(take(await composeImages(c.path, `compose[${i}] ${basename(c.path)}`), c.packImages));
+  for (const [i, c] of spec.charts.entries()) {
+    const { images, method } = await chartImages(c.path, `charts[${i}] ${basename(c.path)}`);
+    info(`bundle: charts[${i}] ${basename(c.path)}: ${images.length} image reference(s), from ${method}`);
+    referenced.charts.push(take(images, c.packImages, c.imageRegistry !== undefined));
+  }
+  if (missing.length) {
+    // each image once, with every place that uses it
+    const byImage = new Map<string, string[]>();
+    for (const m of missing) {
+      const name = m.why ? path(m.ref) : formatReference(m.ref);
+      byImage.set(name, [...(byImage.get(name) ?? []), `${m.where}${m.why ? `: ${m.why}` : ''}`]);
+    }
+    const one = byImage.size === 1;
+    throw new UserError(
+      `${spec.file}: ${one ? 'an image is' : `${byImage.size} images are`} used by the bundle but not in it:\n  ${[...byImage].map(([name, where]) => `${name} (${where.join('; ')})`).join('\n  ')}\nadd ${one ? 'it' : 'them'} to images, list ${one ? 'it' : 'them'} under expected-at-site if the site has ${one ? 'it' : 'them'} already, or drop pack-images: false`,
+    );
+  }
+  if (added.size) info(`bundle: packing ${added.size} image(s) the compose files and charts use: ${[...added.keys()].join(', ')}`);
+  return { spec: { ...spec, images: [...spec.images, ...[...added.values()].map((a) => a.ref)] }, referenced };
+}
+
+export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promise<BundleResult> {
+  await checkComponents(given);
+  const { spec, referenced } = await addReferencedImages(given);
   await mkdir(opts.outputDir, { recursive: true });
   const rootName = spec.layout === 'release' ? `${spec.name}-${spec.version}` : `compass-plugins-${spec.name}-${spec.version}`;
   const staging = join(opts.outputDir, `.${rootName}.staging-${process.pid}`);
@@ -180,16 +235,18 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
         components.push({ kind: 'images', path: `images/${basename(target)}`, size: spec.format === 'oci' ? res.files.reduce((n, f) => n + f.size, 0) : await size(target) });
       }
       if (spec.charts.length) await mkdir(join(root, 'charts'), { recursive: true });
-      for (const c of spec.charts) {
+      const chartMeta: { file: string; images: string[] }[] = [];
+      for (const [i, c] of spec.charts.entries()) {
         const ch = await packageChart(c.path, join(root, 'charts'), c.imageRegistry);
+        chartMeta.push({ file: `charts/${basename(ch.file)}`, images: referenced.charts[i] });
         components.push({ kind: 'chart', path: `charts/${basename(ch.file)}`, size: await size(ch.file) });
       }
       const composeMeta: { file: string; images: string[] }[] = [];
       if (spec.compose.length) await mkdir(join(root, 'compose'), { recursive: true });
-      for (const c of spec.compose) {
+      for (const [i, c] of spec.compose.entries()) {
         const file = join(root, c.archive);
-        const refs = await packageCompose(c.path, file);
-        composeMeta.push({ file: c.archive, images: refs });
+        await tarDirectory(c.path, basename(c.path), file, { gzip: true });
+        composeMeta.push({ file: c.archive, images: referenced.compose[i] });
         components.push({ kind: 'compose', path: c.archive, size: await size(file) });
       }
       for (const f of spec.files) {
@@ -198,7 +255,7 @@ export async function buildBundle(spec: BundleSpec, opts: BundleOptions): Promis
         await cp(f.path, dest, { recursive: true, preserveTimestamps: false, verbatimSymlinks: true });
         components.push({ kind: 'files', path: f.dest, size: (await walk(dest).catch(() => [])).reduce((n, e) => n + e.size, 0) || (await size(dest)) });
       }
-      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta }, known, elsewhere);
+      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta, charts: chartMeta, ...(spec.expectedAtSite.length ? { expectedAtSite: spec.expectedAtSite.map((r) => formatReference(r)) } : {}) }, known, elsewhere);
     } else {
       for (const ref of spec.images) {
         const file = join(root, pluginImageArchive(spec, ref));

@@ -1,5 +1,5 @@
 // Bundle components other than images: Helm charts packaged as `helm package` would, docker
-// compose folders as tarballs (with the images they reference), installer files with modes.
+// compose folders as tarballs, installer files with modes.
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { basename, join, posix, relative, sep } from 'node:path';
@@ -184,21 +184,4 @@ export async function packageChart(dir: string, outDir: string, imageRegistry?: 
   const file = join(outDir, `${chart.name}-${version}.tgz`);
   await tarDirectory(dir, chart.name, file, { gzip: true, ignore, transform });
   return { file, name: chart.name, version };
-}
-
-/** A compose folder as a tarball; returns the images its compose files reference. */
-export async function packageCompose(dir: string, out: string): Promise<string[]> {
-  const images = new Set<string>();
-  for (const e of await walk(dir)) {
-    if (e.type !== 'file' || !/^(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(basename(e.rel))) continue;
-    let doc: { services?: Record<string, { image?: string }> };
-    try {
-      doc = parse(await readFile(e.abs, 'utf8')) as typeof doc;
-    } catch (err) {
-      throw new UserError(`${e.abs}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
-    }
-    for (const svc of Object.values(doc?.services ?? {})) if (svc?.image) images.add(svc.image);
-  }
-  await tarDirectory(dir, basename(dir), out, { gzip: true });
-  return [...images].sort();
 }

@@ -16,9 +16,12 @@ export interface BundleSpec {
   images: Reference[];
   platform: Platform;
   format: PackFormat;
-  charts: { path: string; imageRegistry?: string }[];
-  /** `archive`: where the folder's tarball goes in the bundle */
-  compose: { path: string; archive: string }[];
+  /** packImages: pack the images the chart deploys with the bundle (default true) */
+  charts: { path: string; imageRegistry?: string; packImages: boolean }[];
+  /** `archive`: where the folder's tarball goes in the bundle; packImages: pack its services' images (default true) */
+  compose: { path: string; archive: string; packImages: boolean }[];
+  /** images the site already has: a compose file or chart may use them without the bundle holding them */
+  expectedAtSite: Reference[];
   /** `dest`: where the files go in the bundle (files/<to, or the folder's name>) */
   files: { path: string; to?: string; dest: string }[];
   pluginYaml?: string;
@@ -45,7 +48,7 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`${path}: expected a map with name, version and components`);
   const at = (key: string) => `${path}: ${key}`;
-  const known = ['name', 'version', 'layout', 'images', 'charts', 'compose', 'files', 'plugin'];
+  const known = ['name', 'version', 'layout', 'images', 'charts', 'compose', 'files', 'plugin', 'expected-at-site'];
   const unknown = Object.keys(doc).filter((k) => !known.includes(k));
   if (unknown.length) throw new UserError(`${path}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} (use ${known.join(', ')})`);
 
@@ -107,12 +110,20 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
       return { ...o, path: p } as { path: string } & Record<string, unknown>;
     });
   };
-  const charts = pathList('charts', ['imageRegistry']).map((c) => {
+  const packImages = (v: unknown, key: string) => {
+    if (v === undefined) return true;
+    if (v === 'true' || v === 'false') return v === 'true';
+    throw new UserError(`${at(key)}: pack-images must be true or false (got "${String(v)}")`);
+  };
+  const charts = pathList('charts', ['imageRegistry', 'pack-images']).map((c, i) => {
     if (!statSync(c.path).isDirectory()) throw new UserError(`${path}: charts: ${c.path} is not a chart directory`);
-    return { path: c.path, ...(c.imageRegistry ? { imageRegistry: String(c.imageRegistry) } : {}) };
+    return { path: c.path, ...(c.imageRegistry ? { imageRegistry: String(c.imageRegistry) } : {}), packImages: packImages(c['pack-images'], `charts[${i}]`) };
   });
-  const composeFolders = pathList('compose');
-  const compose = composeFolders.map((c) => ({ path: c.path, archive: `compose/${name}${composeFolders.length > 1 ? `-${basename(c.path)}` : ''}-docker-compose.tar.gz` }));
+  const composeFolders = pathList('compose', ['pack-images']);
+  const compose = composeFolders.map((c, i) => ({ path: c.path, archive: `compose/${name}${composeFolders.length > 1 ? `-${basename(c.path)}` : ''}-docker-compose.tar.gz`, packImages: packImages(c['pack-images'], `compose[${i}]`) }));
+  const expected = doc['expected-at-site'];
+  if (expected !== undefined && !Array.isArray(expected)) throw new UserError(`${at('expected-at-site')} must be a list of image references`);
+  const expectedAtSite = refs(((expected as unknown[] | undefined) ?? []).map((v, i) => ({ value: String(v), line: i + 1 })), at('expected-at-site'));
   const files = pathList('files', ['to']).map((f, i) => {
     if (f.to === undefined) return { path: f.path, dest: `files/${basename(f.path)}` };
     const to = String(f.to).replace(/\/+$/, '');
@@ -149,5 +160,5 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   if (layout === 'plugin' && !pluginYaml) throw new UserError(`${path}: layout plugin needs plugin.yaml (the plugin's yaml)`);
   if (layout === 'plugin' && format === 'oci') throw new UserError(`${at('images.format')}: the plugin layout stores one archive per image (docker-archive or oci-archive)`);
   if (images.length + charts.length + compose.length + files.length === 0) throw new UserError(`${path}: names no components (images, charts, compose, files): the bundle would be empty`);
-  return { file, name, version, layout: layout as 'release' | 'plugin', images, platform, format, charts, compose, files, pluginYaml };
+  return { file, name, version, layout: layout as 'release' | 'plugin', images, platform, format, charts, compose, files, pluginYaml, expectedAtSite };
 }
