@@ -103,3 +103,34 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }
+
+const NETWORK: Record<string, string> = {
+  ECONNREFUSED: 'nothing accepts connections there (connection refused): check the host and port, and that the service is running',
+  ENOTFOUND: 'the host name does not resolve: check its spelling, or the DNS of this machine',
+  EAI_AGAIN: 'the host name could not be looked up (DNS did not answer): try again, or check the DNS of this machine',
+  ETIMEDOUT: 'no answer in time: check the address, a firewall, or a proxy',
+  ECONNRESET: 'the connection was reset by the other side or a proxy',
+  EHOSTUNREACH: 'no route to the host: check the address and this machine\'s network',
+  ENETUNREACH: 'the network is unreachable from this machine',
+  EPROTO: 'the TLS handshake failed (is it plain http?)',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed and not trusted here',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate chain is not trusted here',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate chain is not trusted here',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'its TLS certificate is for another host name',
+};
+
+/**
+ * What went wrong, in words, when a request got no HTTP answer at all (fetch's bare "fetch
+ * failed", a raw "connect ECONNREFUSED"); undefined for anything else.
+ */
+export function networkReason(err: unknown): string | undefined {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    const code = e.code;
+    if (code && NETWORK[code]) return `${NETWORK[code]} (${code})`;
+  }
+  // fetch's own refusals ("bad port") come as a cause without a code
+  const e = err as { message?: string; cause?: { message?: string } };
+  if (e?.message === 'fetch failed' && e.cause?.message) return `the request was not made: ${e.cause.message}`;
+  return undefined;
+}

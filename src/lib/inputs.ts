@@ -1,7 +1,7 @@
 // One typed input layer. Names, descriptions, defaults and `required` come from action.yml
 // (via the generated manifest); the spec here gives each input a kind. Every input a spec
 // reads must be declared in action.yml and every declared input must be in the spec.
-import { mkdir } from 'node:fs/promises';
+import { checkDirs, makeDirs } from './dirs.js';
 import { UserError } from './errors.js';
 import { addSecret, runnerCore } from './log.js';
 import { getManifest } from './manifest.js';
@@ -138,6 +138,18 @@ const SIZE_UNITS: Record<string, number> = {
   ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4,
 };
 
+/** 5242880 → "5 MiB" (binary units, as size limits are set). */
+export function formatBinary(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+}
+
 /** "512MiB" → 536870912. KB/MB/GB are decimal, KiB/MiB/GiB (and bare K/M/G) binary. */
 export function parseSize(text: string): number | undefined {
   const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
@@ -203,7 +215,14 @@ export function parseValue(kind: InputKind, raw: string): unknown {
     case 'size': {
       const n = parseSize(raw);
       if (n === undefined) throw `${shown} is not a size (use e.g. 512MiB, 5GB or a number of bytes)`;
-      return range(n, kind.min, kind.max, (v) => `${v} bytes`);
+      // limits in binary units, with the value's bytes beside them: 5MB is 5,000,000 bytes, under 5 MiB
+      const exact = (v: number) => `${v.toLocaleString('en-US')} bytes`;
+      if ((kind.min !== undefined && n < kind.min) || (kind.max !== undefined && n > kind.max)) {
+        const shownBytes = `${shown}${/^\d+$/.test(raw.trim()) ? '' : ` (${exact(n)})`}`;
+        if (kind.min !== undefined && n < kind.min) throw `${shownBytes} is below the minimum ${formatBinary(kind.min)} (${exact(kind.min)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`;
+        throw `${shownBytes} is above the maximum ${formatBinary(kind.max!)} (${exact(kind.max!)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`;
+      }
+      return n;
     }
     case 'duration': {
       const n = parseDuration(raw);
@@ -287,9 +306,36 @@ export function forInput<T>(name: string, fn: () => T): T {
   }
 }
 
+/** Checks a directory an input names could be made (nothing is made), naming the input when not. */
+export async function checkInputDirectory(dir: string, name: string, shown = dir): Promise<void> {
+  await checkDirs(dir).catch((err: Error) => {
+    throw new UserError(`input "${name}": ${err.message.replace(dir, shown)}`);
+  });
+}
+
+/**
+ * Checks that may each fail with a user error, every failure reported at once (as the input
+ * parser reports malformed inputs): `check` runs one, `done` throws them all together.
+ */
+export class Problems {
+  private readonly list: string[] = [];
+  async check<T>(fn: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof UserError)) throw err;
+      this.list.push(err.message);
+      return undefined;
+    }
+  }
+  done(): void {
+    if (this.list.length) throw new UserError(this.list.join('\n'));
+  }
+}
+
 /** A directory an input names, made when missing; when it can't be (a file is in the way), an error naming the input. */
 export async function inputDirectory(dir: string, name: string, shown = dir): Promise<void> {
-  await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(`input "${name}": ${shown} cannot be used as a directory (${err.code ?? err.message})`);
+  await makeDirs(dir).catch((err: Error) => {
+    throw new UserError(`input "${name}": ${err.message.replace(dir, shown)}`);
   });
 }

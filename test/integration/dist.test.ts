@@ -17,7 +17,7 @@ const CASES: Record<string, [string, string, RegExp]> = {
   'sync-images': ['concurrency', '0', /::error::input "concurrency": "0" is below the minimum 1/],
   'pack-offline': ['split-size', '12XB', /::error::input "split-size": "12XB" is not a size/],
   'build-ami': ['timeout', 'forever', /::error::input "timeout": "forever" is not a duration/],
-  'upload-oss': ['part-size', '1TB', /::error::input "part-size": "1TB" is above the maximum/],
+  'upload-oss': ['part-size', '1TB', /::error::input "part-size": "1TB" \(1,000,000,000,000 bytes\) is above the maximum 5 GiB/],
 };
 
 

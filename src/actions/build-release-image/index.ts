@@ -1,7 +1,6 @@
 // build-release-image: check the tag against git describe, derive the tags, build (buildx, or
 // the classic builder for one platform), run a check inside the image, push to every
 // registry and save for offline use.
-import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { buildMode, parseCache, resolveBuildFiles, resolveContext, validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
 import { parseCheck } from '../../lib/docker/check.js';
@@ -9,7 +8,7 @@ import { hostPlatform } from '../../lib/docker/qemu.js';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { RegistryPool } from '../../lib/image/open.js';
-import { forInput, input, listEntries } from '../../lib/inputs.js';
+import { forInput, input, inputDirectory, listEntries } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { registryHosts, repositoryName } from '../../lib/registry/reference.js';
@@ -78,9 +77,7 @@ export default defineAction({
       } else if (built.length === 1) platform = built[0];
       else throw new UserError(`input "save-platform" is needed with several platforms: one of ${built.join(', ')} for a docker-load-able archive, or "all" for an OCI archive`);
       const path = resolve(inputs.save.trim());
-      await mkdir(dirname(path), { recursive: true }).catch((err: Error) => {
-        throw new UserError(`input "save": cannot create the directory of ${inputs.save.trim()} (${err.message})`);
-      });
+      await inputDirectory(dirname(path), 'save');
       save = { path, platform };
     }
     const check = parseCheck(inputs.check);

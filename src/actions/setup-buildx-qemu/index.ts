@@ -51,6 +51,8 @@ export default defineAction({
       if (local.length) throw new UserError(`input "${local[0]}" does not apply to driver remote: a remote buildkitd reads its own buildkitd.toml; configure ${local.join(', ')} there`);
     }
     if (inputs.buildxUrl && !inputs.buildxVersion) throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
+    // the buildkitd.toml is written (and its inline part checked) before anything is installed
+    const toml = forInput('buildkitd-config-inline', () => buildkitdToml({ mirrors, insecure, inline: inputs.buildkitdConfigInline }));
 
     // QEMU: handlers already registered, else the installer image, else the host's qemu-user-static
     let mode: 'image' | 'host' | 'none' = 'none';
@@ -101,7 +103,6 @@ export default defineAction({
       setOutput('builder', '');
     } else {
       const name = inputs.name || ['airlift', process.env.GITHUB_RUN_ID, process.env.GITHUB_JOB, process.env.GITHUB_RUN_ATTEMPT, process.pid].filter(Boolean).join('-').replace(/[^a-zA-Z0-9_.-]/g, '-');
-      const toml = buildkitdToml({ mirrors, insecure, inline: inputs.buildkitdConfigInline });
       saveState('builder', name); // first: a builder that fails to bootstrap is still removed
       await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, endpoint: inputs.endpoint || undefined, use: inputs.use, toml, stateDir: join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-buildx') });
       setOutput('builder', name);

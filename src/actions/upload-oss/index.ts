@@ -4,7 +4,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
-import { forInput, input, inputDirectory, listEntries, type Inputs } from '../../lib/inputs.js';
+import { checkInputDirectory, forInput, input, inputDirectory, listEntries, Problems, type Inputs } from '../../lib/inputs.js';
 import type { OidcRole } from '../../lib/storage/aliyun-sts.js';
 import { info, summary } from '../../lib/log.js';
 import { isLoopback } from '../../lib/registry/reference.js';
@@ -44,6 +44,11 @@ function stsUrl(s: string): string {
   if (u.protocol === 'http:' && !isLoopback(u.host)) throw new UserError(`"${s}": use https; plain http is only accepted on loopback`);
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new UserError(`"${s}" is not an https URL`);
   return u.toString();
+}
+
+/** Where multipart checkpoints are kept: state-dir, else $RUNNER_TEMP/airlift-upload, else ./.airlift/upload. */
+function stateDirOf(given: string): string {
+  return resolve(given || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
 }
 
 const spec = {
@@ -103,19 +108,28 @@ export default defineAction({
   name: 'upload-oss',
   inputs: spec,
   async main({ inputs, setOutput }) {
-    const destination = expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() });
-    if (inputs.acl) checkAcl(inputs.acl, destination);
-    const storage = storageFor(inputs, destination);
-    const entries = listEntries(inputs.source, { lines: true });
-    if (entries.length === 0) throw new UserError('input "source" lists no file (only blank lines or comments)');
-    const files = await selectFiles(entries);
-    const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
-    // where results go is checked before anything is sent
+    // every input checked, every problem reported together, before anything is made or sent
+    const problems = new Problems();
+    const destination = await problems.check(() => expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() }));
+    if (destination && inputs.acl) await problems.check(() => checkAcl(inputs.acl, destination));
+    const storage = destination ? await problems.check(() => storageFor(inputs, destination)) : undefined;
+    const files = await problems.check(async () => {
+      const entries = listEntries(inputs.source, { lines: true });
+      if (entries.length === 0) throw new UserError('input "source" lists no file (only blank lines or comments)');
+      return selectFiles(entries);
+    });
+    const stateDir = stateDirOf(inputs.stateDir);
+    if (!inputs.dryRun) await problems.check(() => checkInputDirectory(stateDir, 'state-dir'));
+    if (inputs.manifest)
+      await problems.check(async () => {
+        if ((await stat(inputs.manifest).catch(() => undefined))?.isDirectory()) throw new UserError(`input "manifest": ${inputs.manifest} is a directory; name the JSON file to write`);
+        await checkInputDirectory(dirname(resolve(inputs.manifest)), 'manifest');
+      });
+    problems.done();
+    if (!destination || !storage || !files) throw new Error('upload-oss: inputs checked without a destination, storage or files');
+    // where results go is made before anything is sent
     if (!inputs.dryRun) await inputDirectory(stateDir, 'state-dir');
-    if (inputs.manifest) {
-      await inputDirectory(dirname(resolve(inputs.manifest)), 'manifest');
-      if ((await stat(inputs.manifest).catch(() => undefined))?.isDirectory()) throw new UserError(`input "manifest": ${inputs.manifest} is a directory; name the JSON file to write`);
-    }
+    if (inputs.manifest) await inputDirectory(dirname(resolve(inputs.manifest)), 'manifest');
     if (inputs.resume && !inputs.dryRun) await restoreCheckpoints(stateDir, destination);
     info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${shownDestination(destination)}${inputs.dryRun ? ' (dry run)' : ''}`);
     const objects = await uploadAll(files, storage, {
@@ -148,7 +162,7 @@ export default defineAction({
   // cancelled run left behind is aborted here.
   async post({ inputs }) {
     if (inputs.dryRun) return;
-    const stateDir = resolve(inputs.stateDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
+    const stateDir = stateDirOf(inputs.stateDir);
     const left = await listCheckpoints(stateDir);
     if (left.length === 0) return;
     const destination = expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() });

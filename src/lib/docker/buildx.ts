@@ -8,9 +8,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
+import { parse as parseToml } from 'smol-toml';
 import { UserError } from '../errors.js';
 import { exec, ExecError } from '../exec.js';
 import { retry, RetryableError } from '../retry.js';
+import { idleTimeoutMs, networkReason } from '../http.js';
 import { sha256File } from '../archive/checksums.js';
 
 function parseVersion(stdout: string): string | undefined {
@@ -48,13 +50,16 @@ async function fetchBinary(source: string, dest: string): Promise<void> {
   if (/^https?:\/\//.test(source)) {
     const where = `${new URL(source).origin}${new URL(source).pathname}`;
     await retry(async () => {
-      const res = await fetch(source);
+      const res = await fetch(source, { signal: AbortSignal.timeout(idleTimeoutMs(300_000)) });
       if (!res.ok || !res.body) {
         const err = new UserError(`input "buildx-url": ${where} answered ${res.status}`);
         if (res.status >= 500 || res.status === 429) throw new RetryableError(err.message);
         throw err;
       }
       await pipeline(Readable.fromWeb(res.body as never), createWriteStream(dest));
+    }).catch((err: unknown) => {
+      const why = networkReason(err);
+      throw why ? new UserError(`input "buildx-url": ${where} got no answer: ${why}`, { cause: err }) : err;
     });
   } else
     await copyFile(source, dest).catch((err: Error) => {
@@ -127,8 +132,25 @@ export function buildkitdToml(opts: { mirrors: string[]; insecure: string[]; inl
     const host = m.slice(7).replace(/\/+$/, '');
     if (!opts.insecure.includes(host)) out.push(`[registry.${q(host)}]`, '  http = true', '  insecure = true');
   }
-  if (opts.inline?.trim()) out.push('', opts.inline.trim());
+  const generated = out.length;
+  if (opts.inline?.trim()) {
+    const inline = opts.inline.trim();
+    tomlProblem(inline, (msg, line) => `the inline config is not valid TOML (line ${line}: ${msg})`);
+    out.push('', inline);
+    // the inline part may not set again a table written above (a mirror or insecure registry)
+    tomlProblem(out.join('\n'), (msg, line) => `the inline config sets again what registry-mirrors or insecure-registries write (${msg}, at "${out.join('\n').split('\n')[line - 1]?.trim() ?? ''}", line ${line - generated - 1} of the inline config); put those registry settings in one place`);
+  }
   return out.join('\n') + '\n';
+}
+
+/** Throws a UserError (worded by `say`) when `text` is not valid TOML. */
+function tomlProblem(text: string, say: (msg: string, line: number) => string): void {
+  try {
+    parseToml(text);
+  } catch (err) {
+    const e = err as Error & { line?: number };
+    throw new UserError(say(e.message.replace(/^Invalid TOML document: /, '').split('\n')[0], e.line ?? 1));
+  }
 }
 
 export interface BuilderOptions {

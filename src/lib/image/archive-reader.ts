@@ -306,9 +306,20 @@ export class ArchiveReader {
     for (const n of this.nestedReaders) await n.close();
   }
 
+  /** A JSON file of the archive, a damaged one named as such (not "Unexpected end of JSON input"). */
+  private async json<T>(name: string, what: string): Promise<T> {
+    const text = (await this.tar.read(name)).toString('utf8');
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new UserError(`${this.file}: ${name} (the ${what}) is not valid JSON${text.trim() === '' ? ': it is empty' : ` (${(err as Error).message})`}; the archive is damaged or was cut short`);
+    }
+  }
+
   async images(): Promise<ArchivedImage[]> {
     if (this.tar.has(`${this.prefix}index.json`)) {
-      const index = JSON.parse((await this.tar.read(`${this.prefix}index.json`)).toString('utf8')) as { manifests?: Descriptor[] };
+      const index = await this.json<{ manifests?: Descriptor[] }>(`${this.prefix}index.json`, 'OCI index');
+      if (!index || typeof index !== 'object' || (index.manifests !== undefined && !Array.isArray(index.manifests))) throw new UserError(`${this.file}: ${this.prefix}index.json is not an OCI index (no manifests list); the archive is damaged or not an image archive`);
       const entries = index.manifests ?? [];
       if (entries.length) {
         // docker save writes one entry per tag, possibly the same digest under several names; an
@@ -331,12 +342,18 @@ export class ArchiveReader {
   }
 
   private async legacyImages(): Promise<ArchivedImage[]> {
-    const entries = JSON.parse((await this.tar.read('manifest.json')).toString('utf8')) as { Config: string; RepoTags?: string[] | null; Layers: string[] }[];
+    const entries = await this.json<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>('manifest.json', 'docker-archive manifest');
+    if (!Array.isArray(entries) || entries.some((e) => typeof e?.Config !== 'string' || !Array.isArray(e.Layers))) throw new UserError(`${this.file}: manifest.json is not a docker-archive manifest (a list of Config, RepoTags, Layers); the archive is damaged or not an image archive`);
     const out: ArchivedImage[] = [];
     for (const e of entries) {
       const paths = new Map<Digest, string>();
       const configBytes = await this.tar.read(e.Config);
-      const config = JSON.parse(configBytes.toString('utf8')) as { rootfs?: { diff_ids?: string[] } };
+      let config: { rootfs?: { diff_ids?: string[] } };
+      try {
+        config = JSON.parse(configBytes.toString('utf8')) as typeof config;
+      } catch (err) {
+        throw new UserError(`${this.file}: ${e.Config} (an image config) is not valid JSON (${(err as Error).message}); the archive is damaged`);
+      }
       const configDesc: Descriptor = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: digestOf(configBytes), size: configBytes.length };
       paths.set(configDesc.digest, e.Config);
       const layers: Descriptor[] = [];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
+import { makeDirs } from '../dirs.js';
 import { DigestVerifier, digestAlgorithm, digestHex, type Digest } from '../registry/digest.js';
 import { NotFoundError } from '../registry/errors.js';
 import { MEDIA } from '../registry/media-types.js';
@@ -120,7 +121,7 @@ export class OciLayoutTarget implements ImageTarget {
   }
   private init(): Promise<void> {
     return (this.ready ??= (async () => {
-      await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+      await makeDirs(join(this.dir, 'blobs', 'sha256'));
       await writeFile(join(this.dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
       await serialized(this.dir, async () => {
         if (!(await readIndex(this.dir))) await writeFile(join(this.dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: [] }));

@@ -12,6 +12,7 @@ import { removeParts, splitFile } from '../archive/split.js';
 import { RESERVED_HEADER, reservedTarHeader, tarHeader, tarPadding } from '../archive/tar.js';
 import { writeFully } from '../archive/tar-file.js';
 import { UserError } from '../errors.js';
+import { makeDirs } from '../dirs.js';
 import { DiskFullError } from '../image/archive-writer.js';
 import { platformString } from '../image/manifest.js';
 import type { RegistryPool } from '../image/open.js';
@@ -178,7 +179,7 @@ export async function addReferencedImages(spec: BundleSpec): Promise<{ spec: Bun
 export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promise<BundleResult> {
   await checkComponents(given);
   const { spec, referenced } = await addReferencedImages(given);
-  await mkdir(opts.outputDir, { recursive: true });
+  await makeDirs(opts.outputDir);
   const rootName = spec.layout === 'release' ? `${spec.name}-${spec.version}` : `compass-plugins-${spec.name}-${spec.version}`;
   const staging = join(opts.outputDir, `.${rootName}.staging-${process.pid}`);
   const root = spec.layout === 'release' ? join(staging, rootName) : staging;

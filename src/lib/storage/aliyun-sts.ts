@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../errors.js';
 import { addSecret, debug } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
+import { networkReason } from '../http.js';
 
 export interface OidcRole {
   roleArn: string;
@@ -42,6 +43,9 @@ export async function oidcToken(audience: string, env: NodeJS.ProcessEnv = proce
       if (!value) throw new UserError('the GitHub OIDC token service answered without a token');
       addSecret(value);
       return value;
+    }).catch((err: unknown) => {
+      const why = networkReason(err);
+      throw why ? new UserError(`the GitHub OIDC token service ${u.host} got no answer: ${why}`, { cause: err }) : err;
     });
   }
   const file = env.ALIBABA_CLOUD_OIDC_TOKEN_FILE;
@@ -90,6 +94,9 @@ export async function assumeRoleWithOidc(role: OidcRole, env: NodeJS.ProcessEnv 
     const expires = Number.isFinite(parsed) ? parsed : Date.now() + role.durationSeconds * 1000;
     debug(`STS: credentials ${c.AccessKeyId.slice(0, 8)}… valid until ${new Date(expires).toISOString()}`);
     return { accessKeyId: c.AccessKeyId, accessKeySecret: c.AccessKeySecret, securityToken: c.SecurityToken, expires };
+  }).catch((err: unknown) => {
+    const why = networkReason(err);
+    throw why ? new UserError(`STS ${new URL(role.endpoint).host} (sts-endpoint) got no answer: ${why}`, { cause: err }) : err;
   });
 }
 

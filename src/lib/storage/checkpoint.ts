@@ -1,7 +1,8 @@
 // Multipart checkpoints: upload id and finished parts, kept in a state directory so a re-run
 // after a crash sends only the missing parts. Written atomically (write + rename).
+import { makeDirs } from '../dirs.js';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface Checkpoint {
@@ -44,7 +45,7 @@ export class CheckpointFile {
   }
   save(c: Checkpoint): Promise<void> {
     this.writing = this.writing.then(async () => {
-      await mkdir(join(this.path, '..'), { recursive: true });
+      await makeDirs(join(this.path, '..'));
       await writeFile(`${this.path}.tmp`, JSON.stringify(c));
       await rename(`${this.path}.tmp`, this.path);
     });

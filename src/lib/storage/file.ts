@@ -2,11 +2,12 @@
 // temporary name, verified by hashing what was written, then renamed into place.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tap } from '../streams.js';
 import { pipeline } from 'node:stream/promises';
 import { UserError } from '../errors.js';
+import { makeDirs } from '../dirs.js';
 import type { LocalFile, RemoteObject, Storage, UploadOptions, UploadResult } from './types.js';
 
 async function sha256Of(path: string): Promise<string> {
@@ -28,7 +29,7 @@ export class FileStorage implements Storage {
   }
   async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
     const dest = join(this.dir, file.key);
-    await mkdir(dirname(dest), { recursive: true });
+    await makeDirs(dirname(dest));
     const tmp = `${dest}.${process.pid}.uploading`;
     const h = createHash('sha256');
     try {

@@ -2,7 +2,7 @@
 // UPLOAD_URL/UPLOAD_TOKEN convention) and its sha256 in X-Checksum-Sha256; a server that
 // answers with a sha256 (JSON or header) is held to it.
 import { UserError } from '../errors.js';
-import { header, httpSend, idleTimeoutMs, readBody } from '../http.js';
+import { header, httpSend, idleTimeoutMs, networkReason, readBody } from '../http.js';
 import { HttpError } from '../errors.js';
 import { retry } from '../retry.js';
 import { counted } from './local.js';
@@ -30,6 +30,15 @@ export class HttpStorage implements Storage {
     return u.toString();
   }
 
+  /** A request that got no answer at all (after retries), said plainly, naming the server. */
+  private noAnswer(key: string, method: string): (err: unknown) => never {
+    return (err) => {
+      const why = networkReason(err);
+      if (why) throw new UserError(`${this.shown(key)}: ${method} got no answer from ${new URL(this.base).host}: ${why}`, { cause: err });
+      throw err;
+    };
+  }
+
   private headers(): Record<string, string> {
     return this.token ? { authorization: `Bearer ${this.token}` } : {};
   }
@@ -40,7 +49,7 @@ export class HttpStorage implements Storage {
   }
 
   async head(key: string): Promise<RemoteObject | undefined> {
-    const res = await retry(() => httpSend({ method: 'HEAD', url: new URL(this.url(key)), headers: this.headers() }));
+    const res = await retry(() => httpSend({ method: 'HEAD', url: new URL(this.url(key)), headers: this.headers() })).catch(this.noAnswer(key, 'HEAD'));
     res.body.resume();
     if (res.status === 404 || res.status === 405) return undefined;
     if (res.status >= 300) return undefined;
@@ -54,7 +63,7 @@ export class HttpStorage implements Storage {
       const text = (await readBody(r.body, 64 * 1024)).toString('utf8');
       if (r.status >= 500 || r.status === 429) throw new HttpError(r.status, `${this.shown(key)}: DELETE answered ${r.status}`, r.headers);
       return { status: r.status, text };
-    });
+    }).catch(this.noAnswer(key, 'DELETE'));
     if (res.status >= 300 && res.status !== 404) throw new UserError(`${this.shown(key)}: the server refused DELETE (${res.status}${res.text ? `: ${res.text.trim().slice(0, 200)}` : ''})`);
   }
 
@@ -73,7 +82,7 @@ export class HttpStorage implements Storage {
       if (r.status === 401 || r.status === 403) throw new UserError(`${this.shown(file.key)}: the server refused the upload (${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}); check the token${new URL(this.base).password ? " and the URL's credentials" : ''}`);
       if (r.status >= 300) throw new HttpError(r.status, `${this.shown(file.key)}: the server answered ${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}`, r.headers);
       return { status: r.status, text, sha: header(r.headers, 'x-checksum-sha256') };
-    });
+    }).catch(this.noAnswer(file.key, this.method));
     let reported = res.sha;
     try {
       const j = JSON.parse(res.text) as { sha256?: string };

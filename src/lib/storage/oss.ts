@@ -3,7 +3,7 @@
 // multipart upload, checkpointed for resume. Every part and the whole object are checked
 // against the CRC-64 OSS returns (x-oss-hash-crc64ecma), which ali-oss itself never checks.
 import { mapLimit } from '../concurrency.js';
-import { idleTimeoutMs } from '../http.js';
+import { idleTimeoutMs, networkReason } from '../http.js';
 import { errorMessage, UserError } from '../errors.js';
 import { debug, info, warning } from '../log.js';
 import { assumeRoleWithOidc, refreshInterval, type OidcRole } from './aliyun-sts.js';
@@ -108,6 +108,8 @@ export class OssStorage implements Storage {
     if (e.status === 403 || ['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'SecurityTokenExpired', 'InvalidSecurityToken'].includes(e.code ?? ''))
       return new UserError(`${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check ${this.opts.role ? `the policy of ${this.opts.role.roleArn}` : `access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''}`} and the bucket policy`);
     if (err instanceof UserError) return err;
+    const net = networkReason(err) ?? (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN/.exec((err as Error).message ?? '') ? networkReason({ code: /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN/.exec((err as Error).message)![0] }) : undefined);
+    if (net) return new UserError(`${this.url(key)}: ${what} failed: the OSS endpoint ${this.opts.endpoint ?? this.opts.region ?? ''} got no answer: ${net}`, { cause: err });
     // anything else still names the object, the status and what the store said
     const said = ((err as Error).message ?? String(err)).split('\n')[0].slice(0, 200);
     return new UserError(`${this.url(key)}: ${what} failed (${e.status && e.status > 0 ? e.status : 'no answer'}${e.code ? ` ${e.code}` : ''}): ${said}`, { cause: err });

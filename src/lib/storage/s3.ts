@@ -8,6 +8,7 @@ import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
 import { debug, info } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
+import { networkReason } from '../http.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
 import { dropIfStale, planMultipart } from './checkpoint.js';
 import { counted, multipartEtag } from './local.js';
@@ -86,6 +87,8 @@ export class S3Storage implements Storage {
     }
     if (/Could not load credentials/i.test(e.message ?? '')) return new UserError(`${this.url(key)}: no credentials: set access-key-id and access-key-secret, or configure AWS credentials (e.g. aws-actions/configure-aws-credentials)`);
     if (err instanceof UserError) return err;
+    const net = status === undefined ? networkReason(err) : undefined;
+    if (net) return new UserError(`${this.url(key)}: ${what} failed: ${this.opts.endpoint ? `the endpoint ${this.opts.endpoint}` : 'S3'} got no answer: ${net}`, { cause: err });
     // anything else still names the object, the status and what the store said
     const said = (e.message ?? String(err)).split('\n')[0].slice(0, 200);
     return new UserError(`${this.url(key)}: ${what} failed (${status ?? (e as { code?: string }).code ?? 'no answer'}${code && code !== 'Error' ? ` ${code}` : ''}): ${said}`, { cause: err });

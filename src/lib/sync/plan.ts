@@ -141,6 +141,9 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   // an explicit target without a tag keeps the source's tag (or digest)
   const explicitTarget = (t: string, source: Reference, where: string): Reference => {
     const r = parseAt(t, where);
+    // a target names its registry: a bare "42" or "team/app" would quietly mean Docker Hub
+    if (!t.includes('/') || !looksLikeRegistry(t.split('/')[0]))
+      throw new UserError(`${where}: target "${t}" names no registry host, so it would go to Docker Hub; write the full reference (registry.example.com/${/^[^/:@]+$/.test(t) ? `namespace/${t}` : t}, or docker.io/… if Docker Hub is meant), or ":tag" to rename the tag`);
     return r.tag || r.digest ? r : { ...r, ...(source.tag ? { tag: source.tag } : { digest: source.digest }) };
   };
   const withPrefixes = (source: Reference, where: string, tags?: string[]) => {
