@@ -44,4 +44,19 @@ build_tool() {
 build_tool buildkit github.com/moby/buildkit v0.34.2 github.com/moby/buildkit/version.Version ./cmd/buildkitd ./cmd/buildctl
 build_tool buildx github.com/docker/buildx v0.38.2 github.com/docker/buildx/version.Version ./cmd/buildx
 build_tool helm helm.sh/helm/v3 v3.22.0 helm.sh/helm/v3/internal/version.version ./cmd/helm
+# moto (an EC2, IAM and S3 emulator, from PyPI) in its own virtualenv, pinned, the same way
+build_venv() {
+  local name=$1 version=$2 spec=$3
+  local dir="$TOOLS_DIR/$name-$version"
+  [ -f "$dir/.complete" ] && return 0
+  local start=$SECONDS
+  # a virtualenv records its own path, so it is made where it stays; .complete marks it whole
+  rm -rf "$dir"
+  python3 -m venv "$dir"
+  "$dir/bin/pip" install --quiet --disable-pip-version-check "$spec"
+  touch "$dir/.complete"
+  echo "setup: installed $name $version in $((SECONDS - start)) s"
+}
+build_venv moto 5.2.5 'moto[server]==5.2.5'
+
 echo "setup: tools in $TOOLS_DIR: $(cd "$TOOLS_DIR" && ls -d -- */ 2>/dev/null | tr -d / | tr '\n' ' ')"

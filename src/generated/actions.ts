@@ -7,7 +7,7 @@ export const manifests: Record<string, ActionManifest> = {
   "build-ami": {
     "name": "build-ami",
     "title": "Airlift: build AMI",
-    "description": "Turn a raw or qcow2 disk image into a registered AMI: convert, upload to S3, import-snapshot, register-image.",
+    "description": "Turn a raw, qcow2, vmdk or vhd disk image into a registered, tagged, copied and shared AMI: pre-flight checks, qcow2 to raw, resumable S3 upload, import-snapshot (re-runs attach to the same task), register-image, copy-image, launch permissions.",
     "hasPost": true,
     "using": "node24",
     "main": "../../dist/build-ami/index.js",
@@ -37,7 +37,7 @@ export const manifests: Record<string, ActionManifest> = {
         "default": ""
       },
       "ami-name": {
-        "description": "Name of the registered AMI ({version} and {tag} are replaced).",
+        "description": "Name of the registered AMI: {version}, {tag}, {arch} (x86_64/arm64) and {date} (UTC, 20230802_010324) are replaced.",
         "required": true
       },
       "version": {
@@ -64,6 +64,71 @@ export const manifests: Record<string, ActionManifest> = {
         "description": "Enable ENA networking on the AMI.",
         "required": false,
         "default": "true"
+      },
+      "method": {
+        "description": "import-snapshot (S3 upload and VM Import) or ebs-direct (EBS direct APIs; not available yet).",
+        "required": false,
+        "default": "import-snapshot"
+      },
+      "imds-support": {
+        "description": "v2.0 (instances from the AMI require IMDSv2, as hardening checks expect) or none.",
+        "required": false,
+        "default": "v2.0"
+      },
+      "tpm-support": {
+        "description": "Register with NitroTPM (TpmSupport v2.0); needs boot-mode uefi.",
+        "required": false,
+        "default": "false"
+      },
+      "volume-type": {
+        "description": "EBS volume type of the root device.",
+        "required": false,
+        "default": "gp3"
+      },
+      "volume-size": {
+        "description": "Root volume size in GiB; 0 uses the snapshot size.",
+        "required": false,
+        "default": "0"
+      },
+      "encrypted": {
+        "description": "Encrypt the imported snapshot (and copies).",
+        "required": false,
+        "default": "false"
+      },
+      "kms-key-id": {
+        "description": "KMS key for the encrypted snapshot; empty uses the default EBS key.",
+        "required": false,
+        "default": ""
+      },
+      "copy-to-regions": {
+        "description": "Regions the AMI is copied to (list); each copy is tagged and shared like the original.",
+        "required": false,
+        "default": ""
+      },
+      "share-with-accounts": {
+        "description": "AWS account ids given launch permission on every AMI (and createVolumePermission on its snapshots).",
+        "required": false,
+        "default": ""
+      },
+      "public": {
+        "description": "Make every AMI public (launch permission for all).",
+        "required": false,
+        "default": "false"
+      },
+      "if-exists": {
+        "description": "An AMI of that name already there: fail (before anything is uploaded) or reuse it (copy and share it).",
+        "required": false,
+        "default": "fail"
+      },
+      "poll-interval": {
+        "description": "How often the import task and AMI state are asked (e.g. 15s).",
+        "required": false,
+        "default": "15s"
+      },
+      "dry-run": {
+        "description": "Print every call that would be made, with its parameters; make none.",
+        "required": false,
+        "default": "false"
       },
       "role-name": {
         "description": "Service role that VM Import uses to read the bucket.",
@@ -110,6 +175,12 @@ export const manifests: Record<string, ActionManifest> = {
       },
       "import-task-id": {
         "description": "ID of the import-snapshot task."
+      },
+      "region-amis": {
+        "description": "JSON map of region to AMI id, the home region included."
+      },
+      "name": {
+        "description": "The AMI name, placeholders filled."
       },
       "s3-key": {
         "description": "Key of the uploaded disk image."

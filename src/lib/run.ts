@@ -1,6 +1,6 @@
 // run(main, post): reads inputs, dispatches the phase, passes state from main to post,
 // sets outputs and turns errors into `::error::` lines and exit codes.
-import { isUserError, errorMessage, UserError } from './errors.js';
+import { isUserError, errorMessage } from './errors.js';
 import { readInputs, type InputSpec, type Inputs } from './inputs.js';
 import { configureLog, debug, error, runnerCore, summary } from './log.js';
 import { closeAgents } from './http.js';
@@ -107,13 +107,6 @@ export async function runAction<S extends InputSpec>(def: ActionDefinition<S>, p
   }
   if (code) process.exitCode = code;
   return code;
-}
-
-/** For actions whose engine has not landed yet: fail honestly once inputs are validated. */
-export function notImplemented(action: string, issue?: number): never {
-  throw new UserError(
-    `${action} is not implemented in this version of Airlift yet${issue ? ` (tracked as issue #${issue})` : ''}; its inputs were read and validated, and nothing was changed`,
-  );
 }
 
 export { configureLog };
