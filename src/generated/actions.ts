@@ -23,8 +23,9 @@ export const manifests: Record<string, ActionManifest> = {
         "default": "auto"
       },
       "s3-uri": {
-        "description": "Where the disk image is uploaded (s3://bucket/prefix).",
-        "required": true
+        "description": "Where the disk image is uploaded (s3://bucket/prefix); method import-snapshot only.",
+        "required": false,
+        "default": ""
       },
       "region": {
         "description": "AWS region.",
@@ -66,7 +67,7 @@ export const manifests: Record<string, ActionManifest> = {
         "default": "true"
       },
       "method": {
-        "description": "import-snapshot (S3 upload and VM Import) or ebs-direct (EBS direct APIs; not available yet).",
+        "description": "import-snapshot (S3 upload and VM Import) or ebs-direct (the raw disk written straight into a snapshot with the EBS direct APIs: no bucket, no vmimport role, no import wait).",
         "required": false,
         "default": "import-snapshot"
       },

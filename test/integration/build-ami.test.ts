@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
@@ -142,6 +142,39 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     const id = [...front.tasks.keys()].at(-1);
     assert.equal(r.outputs['import-task-id'], id);
     assert.equal(front.calls.filter((c) => c.action === 'ImportSnapshot' && c.params['DiskContainer.UserBucket.S3Key'] === 'ami/cancel.raw').length, 2, 'asked twice, one task');
+
+    // an import that outlasts timeout: the step fails naming the task, which keeps running
+    front.options.script = [{ status: 'active', progress: 40, message: 'validating' }];
+    const slow = join(workDir('disk'), 'slow.raw');
+    writeFileSync(slow, Buffer.alloc(1024 * 1024, 4));
+    try {
+      const t = await runCli(['build-ami', '--disk-image', slow, '--ami-name', 'slow', '--timeout', '3s', ...common()]);
+      assert.equal(t.code, 1);
+      assert.match(t.stderr, /import-snapshot task (import-snap-[0-9a-f]+) did not finish within 3 s \(active 40% \(validating\)\); it keeps running in us-east-1: run this step again with the same inputs to wait for it/);
+      assert.ok(existsSync(join(s3.dataDir, 'images', 'ami', 'slow.raw._S3rver_object')), 'the upload stays while the task is active');
+    } finally {
+      front.options.script = undefined;
+    }
+  });
+
+  test('method ebs-direct: the qcow2 written block by block into a snapshot (zero blocks skipped, checksums checked), registered as arm64 uefi, no bucket, no role', async () => {
+    const before = front.calls.length;
+    const r = await runCli(['build-ami', '--method', 'ebs-direct', '--disk-image', qcow2, '--ami-name', 'ebs-direct-{arch}', '--architecture', 'arm64', '--boot-mode', 'uefi', '--tpm-support', '--region', 'us-east-1', '--endpoint', front.url, '--access-key-id', s3.accessKeyId, '--secret-access-key', s3.secretAccessKey, '--poll-interval', '200ms']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(front.badSignatures, 0);
+    const snap = front.ebs.get(r.outputs['snapshot-id'])!;
+    assert.ok(snap?.completed, 'CompleteSnapshot accepted the count and the linear checksum');
+    // data at 0–1 MiB and 6–6.5 MiB: three blocks of 512 KiB, the zero blocks not sent
+    assert.equal(snap.puts, 3);
+    const written = Buffer.alloc(rawOfQcow2.length);
+    const fd = openSync(snap.file, 'r');
+    readSync(fd, written, 0, written.length, 0);
+    closeSync(fd);
+    assert.ok(written.equals(rawOfQcow2), 'the snapshot holds the disk, byte for byte');
+    const calls = front.calls.slice(before).map((c) => c.action);
+    assert.ok(!calls.includes('ImportSnapshot') && !calls.includes('GetRole'), `no VM Import, no role check (${calls.join(', ')})`);
+    const reg = front.calls.slice(before).find((c) => c.action === 'RegisterImage')!.params;
+    assert.deepEqual([reg.Name, reg.Architecture, reg.BootMode, reg.TpmSupport, reg['BlockDeviceMapping.1.Ebs.SnapshotId']], ['ebs-direct-arm64', 'arm64', 'uefi', 'v2.0', r.outputs['snapshot-id']]);
   });
 
   test('pre-flight: every problem at once, before anything is uploaded; a missing vmimport role says how to make it; dry run makes no call', async () => {

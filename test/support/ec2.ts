@@ -5,7 +5,7 @@
 // object's size, so the AMI registered there refers to it), passes every other EC2/IAM action
 // to moto, and every S3 request to a real S3 server (s3rver). It records what it was asked.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,8 @@ export interface Ec2Front {
   tasks: Map<string, { token?: string; step: number; bucket: string; key: string; snapshotId?: string; region: string }>;
   /** requests refused for a bad signature */
   badSignatures: number;
+  /** EBS direct snapshots: id → the blocks written (a sparse file), checksums, completion */
+  ebs: Map<string, { file: string; digests: Map<number, Buffer>; completed: boolean; volumeSize: number; puts: number }>;
   options: FrontOptions;
   stop(): Promise<void>;
 }
@@ -141,7 +143,8 @@ async function s3Head(opts: FrontOptions, bucket: string, key: string): Promise<
 
 export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
   const port = await freePort();
-  const front: Ec2Front = { url: `http://127.0.0.1:${port}`, calls: [], tasks: new Map(), badSignatures: 0, options, stop: async () => undefined };
+  const front: Ec2Front = { url: `http://127.0.0.1:${port}`, calls: [], tasks: new Map(), badSignatures: 0, ebs: new Map(), options, stop: async () => undefined };
+  const ebsDir = workDir('ebs-direct');
   let throttled = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -150,6 +153,7 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
       void (async () => {
         const body = Buffer.concat(chunks);
         const isQuery = req.method === 'POST' && (req.url === '/' || req.url === '') && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+        if ((req.url ?? '').startsWith('/snapshots')) return ebsDirect(req, body, res);
         if (!isQuery) return forward(options.s3, req, body, res);
         const sig = signatureOk(req, body, options.secretAccessKey);
         const fail = (status: number, code: string, message: string) => {
@@ -209,6 +213,63 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
       });
     });
   });
+  /** The EBS direct APIs (REST JSON, service "ebs"), checked as EBS checks them, blocks kept in a file. */
+  async function ebsDirect(req: IncomingMessage, body: Buffer, res: import('node:http').ServerResponse): Promise<void> {
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(value));
+    };
+    const refuse = (status: number, type: string, message: string, reason?: string) => json(status, { Message: message, ...(reason ? { Reason: reason } : {}) }, { 'x-amzn-errortype': type });
+    const sig = signatureOk(req, body, options.secretAccessKey);
+    if (!sig.ok) {
+      front.badSignatures++;
+      return refuse(403, 'AccessDeniedException', 'The request signature we calculated does not match the signature you provided.');
+    }
+    const path = (req.url ?? '').split('?')[0];
+    const h = (n: string) => String(req.headers[n] ?? '');
+    let m;
+    if (req.method === 'POST' && path === '/snapshots') {
+      const p = JSON.parse(body.toString('utf8')) as { VolumeSize: number; Description?: string };
+      front.calls.push({ action: 'StartSnapshot', region: sig.region, params: { VolumeSize: String(p.VolumeSize), Description: p.Description ?? '' } });
+      // the snapshot EC2 will know: made in moto now, its blocks kept here
+      const vol = /<volumeId>([^<]+)<\/volumeId>/.exec(await motoCall(options, sig.region, { Action: 'CreateVolume', AvailabilityZone: `${sig.region}a`, Size: String(p.VolumeSize) }))![1];
+      const id = /<snapshotId>([^<]+)<\/snapshotId>/.exec(await motoCall(options, sig.region, { Action: 'CreateSnapshot', VolumeId: vol, Description: p.Description ?? '' }))![1];
+      const file = join(ebsDir, `${id}.img`);
+      writeFileSync(file, '');
+      truncateSync(file, p.VolumeSize * 1024 ** 3);
+      front.ebs.set(id, { file, digests: new Map(), completed: false, volumeSize: p.VolumeSize, puts: 0 });
+      return json(201, { SnapshotId: id, BlockSize: 524288, Status: 'pending', VolumeSize: p.VolumeSize, OwnerId: '123456789012', StartTime: Date.now() / 1000 });
+    }
+    if (req.method === 'PUT' && (m = /^\/snapshots\/([^/]+)\/blocks\/(\d+)$/.exec(path))) {
+      const snap = front.ebs.get(m[1]);
+      if (!snap) return refuse(404, 'ResourceNotFoundException', `snapshot ${m[1]} not found`, 'SNAPSHOT_NOT_FOUND');
+      if (snap.completed) return refuse(400, 'ValidationException', 'the snapshot is completed', 'INVALID_SNAPSHOT_STATE');
+      const index = Number(m[2]);
+      if (Number(h('x-amz-data-length')) !== body.length || body.length !== 524288) return refuse(400, 'ValidationException', `data length ${h('x-amz-data-length')} / ${body.length} is not the block size`, 'INVALID_BLOCK');
+      const digest = createHash('sha256').update(body).digest();
+      if (h('x-amz-checksum-algorithm') !== 'SHA256' || digest.toString('base64') !== h('x-amz-checksum')) return refuse(400, 'ValidationException', 'the checksum does not match the block data', 'INVALID_CHECKSUM');
+      if ((index + 1) * 524288 > snap.volumeSize * 1024 ** 3) return refuse(400, 'ValidationException', `block ${index} is past the end of the volume`, 'INVALID_BLOCK');
+      const fd = openSync(snap.file, 'r+');
+      writeSync(fd, body, 0, body.length, index * 524288);
+      closeSync(fd);
+      snap.digests.set(index, digest);
+      snap.puts++;
+      return json(201, {}, { 'x-amz-checksum': digest.toString('base64'), 'x-amz-checksum-algorithm': 'SHA256' });
+    }
+    if (req.method === 'POST' && (m = /^\/snapshots\/completion\/([^/]+)$/.exec(path))) {
+      const snap = front.ebs.get(m[1]);
+      if (!snap) return refuse(404, 'ResourceNotFoundException', `snapshot ${m[1]} not found`, 'SNAPSHOT_NOT_FOUND');
+      const linear = createHash('sha256');
+      for (const i of [...snap.digests.keys()].sort((a, b) => a - b)) linear.update(snap.digests.get(i)!);
+      if (Number(h('x-amz-changedblockscount')) !== snap.digests.size) return refuse(400, 'ValidationException', `ChangedBlocksCount ${h('x-amz-changedblockscount')} is not the ${snap.digests.size} blocks written`, 'INVALID_CHANGED_BLOCKS_COUNT');
+      if (h('x-amz-checksum-aggregation-method') !== 'LINEAR' || h('x-amz-checksum') !== linear.digest('base64')) return refuse(400, 'ValidationException', 'the aggregated checksum does not match the blocks written', 'INVALID_CHECKSUM');
+      snap.completed = true;
+      front.calls.push({ action: 'CompleteSnapshot', region: sig.region, params: { SnapshotId: m[1], ChangedBlocksCount: String(snap.digests.size) } });
+      return json(202, { Status: 'completed' });
+    }
+    return refuse(404, 'ResourceNotFoundException', `no route ${req.method} ${path}`);
+  }
+
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   front.stop = () => new Promise((resolve) => server.close(() => resolve()));
   return front;

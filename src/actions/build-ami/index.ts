@@ -24,7 +24,7 @@ export default defineAction({
   inputs: {
     'disk-image': input.string(),
     'disk-format': input.enum(['auto', 'raw', 'qcow2', 'vmdk', 'vhd']),
-    's3-uri': input.string({ pattern: /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, hint: 's3://bucket/prefix' }),
+    's3-uri': input.string({ pattern: /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?)?$/, hint: 's3://bucket/prefix' }),
     region: input.string(),
     endpoint: input.string({ pattern: /^https?:\/\/\S+$/, hint: 'an http(s) URL' }),
     'ami-name': input.string(),
@@ -48,7 +48,7 @@ export default defineAction({
     'dry-run': input.boolean(),
     'role-name': input.string({ pattern: /^[\w+=,.@-]{1,64}$/, hint: 'an IAM role name' }),
     tags: input.list(),
-    timeout: input.duration({ min: 60_000 }),
+    timeout: input.duration({ min: 1000 }),
     'keep-upload': input.boolean(),
     'access-key-id': input.string({ secret: true }),
     'secret-access-key': input.string({ secret: true }),
@@ -56,7 +56,6 @@ export default defineAction({
   },
   async main({ inputs, setOutput, saveState }) {
     const problems = new Problems();
-    if (inputs.method === 'ebs-direct') await problems.check(() => { throw new UserError('input "method": ebs-direct is not available yet; use import-snapshot (the default)'); });
     const values = { version: inputs.version || undefined, tag: tagFromRef(), arch: inputs.architecture, date: utcStamp() };
     const name = await problems.check(() => fillPlaceholders(inputs.amiName, values, 'input "ami-name"'));
     const tags = await problems.check(() =>
@@ -76,6 +75,7 @@ export default defineAction({
     const builder = new AmiBuilder({
       disk: inputs.diskImage,
       diskFormat: inputs.diskFormat,
+      method: inputs.method,
       s3Uri: inputs.s3Uri,
       region,
       access: {

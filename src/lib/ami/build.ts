@@ -14,12 +14,15 @@ import { uploadAll } from '../storage/upload.js';
 import { tempDir } from '../temp.js';
 import { awsCode, Ec2Calls, type AwsAccess } from './ec2.js';
 import { checkDisk, convertToRaw, type CheckedDisk } from './disk.js';
+import { EbsDirectWriter } from './ebs-direct.js';
 
 export const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 
 export interface AmiOptions {
   disk: string;
   diskFormat: 'auto' | 'raw' | 'qcow2' | 'vmdk' | 'vhd';
+  /** import-snapshot: S3 and VM Import; ebs-direct: blocks written straight into a snapshot */
+  method: 'import-snapshot' | 'ebs-direct';
   /** s3://bucket/prefix */
   s3Uri: string;
   region: string;
@@ -108,7 +111,7 @@ export class AmiBuilder {
     if (o.tpmSupport && o.bootMode !== 'uefi') problems.push('tpm-support needs boot-mode uefi (NitroTPM is UEFI only)');
     if (o.kmsKeyId && !o.encrypted) problems.push('kms-key-id is set but encrypted is false: set encrypted true to use the key');
     for (const a of o.shareWithAccounts) if (!/^\d{12}$/.test(a)) problems.push(`share-with-accounts: "${a}" is not a 12-digit AWS account id`);
-    if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(o.s3Uri)) problems.push(`s3-uri "${o.s3Uri}" is not s3://bucket[/prefix]`);
+    if (o.method === 'import-snapshot' && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(o.s3Uri)) problems.push(o.s3Uri ? `s3-uri "${o.s3Uri}" is not s3://bucket[/prefix]` : 's3-uri is needed with method import-snapshot (the bucket VM Import reads the image from); method ebs-direct needs none');
     if (!/^[a-zA-Z0-9().\-/_]{3,128}$/.test(o.name)) problems.push(`the AMI name "${o.name}" must be 3-128 characters of letters, digits, ( ) . - / _`);
     if (problems.length) throw new UserError(problems.join('\n'));
     if (!o.dryRun && !o.access.credentials) {
@@ -130,7 +133,7 @@ export class AmiBuilder {
       }
       if (taken.length) throw new UserError(`an AMI named ${o.name} already exists in ${taken.join(', ')}; set if-exists: reuse to go on with it (copy, share), or choose another ami-name`);
     }
-    if (!existing) await this.checkRole();
+    if (!existing && o.method === 'import-snapshot') await this.checkRole();
     return { disk: disk!, existing };
   }
 
@@ -166,15 +169,23 @@ export class AmiBuilder {
       const snapshotId = existing.BlockDeviceMappings?.find((m) => m.Ebs?.SnapshotId)?.Ebs?.SnapshotId ?? '';
       result = { amiId: existing.ImageId!, snapshotId, importTaskId: '', s3Key: '', regionAmis: { [o.region]: existing.ImageId! }, reused: true };
     } else {
-      const work = disk.format === 'qcow2' ? await tempDir('airlift-ami-') : undefined;
+      // VM Import reads raw, vmdk and vhd; the EBS direct APIs take raw blocks only
+      const convert = disk.format === 'qcow2' || (o.method === 'ebs-direct' && disk.format !== 'raw');
+      const work = convert ? await tempDir('airlift-ami-') : undefined;
       try {
         const raw = work ? await this.convert(disk, work) : disk;
-        const key = `${prefix ? `${prefix}/` : ''}${basename(o.disk).replace(/\.qcow2$/i, '')}${work ? '.raw' : ''}`;
-        const sha256 = await this.upload(raw, bucket, prefix, key);
-        const { taskId, snapshotId } = await this.importSnapshot(raw, bucket, key, sha256);
-        if (!o.keepUpload) await this.removeUpload(bucket, prefix, key);
-        const amiId = await this.register(snapshotId);
-        result = { amiId, snapshotId, importTaskId: taskId, s3Key: key, regionAmis: { [o.region]: amiId }, reused: false };
+        if (o.method === 'ebs-direct') {
+          const snapshotId = await new EbsDirectWriter(this.o, this.calls).write(raw);
+          const amiId = await this.register(snapshotId);
+          result = { amiId, snapshotId, importTaskId: '', s3Key: '', regionAmis: { [o.region]: amiId }, reused: false };
+        } else {
+          const key = `${prefix ? `${prefix}/` : ''}${basename(o.disk).replace(/\.qcow2$/i, '')}${work ? '.raw' : ''}`;
+          const sha256 = await this.upload(raw, bucket, prefix, key);
+          const { taskId, snapshotId } = await this.importSnapshot(raw, bucket, key, sha256);
+          if (!o.keepUpload) await this.removeUpload(bucket, prefix, key);
+          const amiId = await this.register(snapshotId);
+          result = { amiId, snapshotId, importTaskId: taskId, s3Key: key, regionAmis: { [o.region]: amiId }, reused: false };
+        }
       } finally {
         if (work) await rm(work, { recursive: true, force: true });
       }
@@ -186,10 +197,10 @@ export class AmiBuilder {
 
   private async convert(disk: CheckedDisk, dir: string): Promise<CheckedDisk> {
     if (this.o.dryRun) {
-      info(`dry run: would convert ${disk.path} (qcow2) to raw with qemu-img convert`);
+      info(`dry run: would convert ${disk.path} (${disk.format}) to raw with qemu-img convert`);
       return { ...disk, format: 'raw' };
     }
-    info(`${disk.path}: qcow2 → raw (qemu-img convert)`);
+    info(`${disk.path}: ${disk.format} → raw (qemu-img convert)`);
     return convertToRaw(disk, dir);
   }
 
@@ -288,7 +299,7 @@ export class AmiBuilder {
       if (status === 'deleting' || status === 'deleted' || status === 'error')
         throw new UserError(`import-snapshot task ${taskId} failed (${status}): ${detail?.StatusMessage ?? 'no reason given'}; s3://${bucket}/${key} is kept for a look`);
       if (Date.now() + interval > deadline)
-        throw new UserError(`import-snapshot task ${taskId} did not finish within ${Math.round(o.timeoutMs / 60_000)} min (${line}); it keeps running in ${o.region}: run this step again with the same inputs to wait for it (it attaches to the same task), or raise timeout`);
+        throw new UserError(`import-snapshot task ${taskId} did not finish within ${o.timeoutMs >= 60_000 ? `${Math.round(o.timeoutMs / 60_000)} min` : `${Math.round(o.timeoutMs / 1000)} s`} (${line}); it keeps running in ${o.region}: run this step again with the same inputs to wait for it (it attaches to the same task), or raise timeout`);
       await sleep(interval);
     }
   }

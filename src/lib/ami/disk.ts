@@ -55,7 +55,8 @@ export async function checkDisk(path: string, declared: 'auto' | DiskFormat): Pr
 export async function convertToRaw(disk: CheckedDisk, dir: string): Promise<CheckedDisk> {
   const out = join(dir, 'disk.raw');
   try {
-    await exec('qemu-img', ['convert', '-p', '-f', disk.format, '-O', 'raw', disk.path, out], { stream: false });
+    // qemu-img calls VHD "vpc"
+    await exec('qemu-img', ['convert', '-f', disk.format === 'vhd' ? 'vpc' : disk.format, '-O', 'raw', disk.path, out], { stream: false });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${disk.path} is ${disk.format}, which is converted to raw with qemu-img, and qemu-img was not found (apt-get install ${packageFor('qemu-img') ?? 'qemu-utils'})`);
     throw new UserError(`qemu-img could not convert ${disk.path} to raw: ${(err as Error).message.split('\n').slice(-3).join(' ')}`);
