@@ -139,6 +139,7 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     const r = await runCli(['build-ami', '--disk-image', disk, '--ami-name', 'cancelled', ...common()]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(front.tasks.size, tasksBefore + 1, 'no second import task');
+    assert.match(r.stderr, /s3:\/\/images\/ami\/cancel\.raw: already there \(same size and sha256\)/, 'the upload is not sent twice');
     const id = [...front.tasks.keys()].at(-1);
     assert.equal(r.outputs['import-task-id'], id);
     assert.equal(front.calls.filter((c) => c.action === 'ImportSnapshot' && c.params['DiskContainer.UserBucket.S3Key'] === 'ami/cancel.raw').length, 2, 'asked twice, one task');
@@ -152,6 +153,8 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
       assert.equal(t.code, 1);
       assert.match(t.stderr, /import-snapshot task (import-snap-[0-9a-f]+) did not finish within 3 s \(active 40% \(validating\)\); it keeps running in us-east-1: run this step again with the same inputs to wait for it/);
       assert.ok(existsSync(join(s3.dataDir, 'images', 'ami', 'slow.raw._S3rver_object')), 'the upload stays while the task is active');
+      // the post step (run after main, as a runner does) says what is still running
+      assert.match(t.stderr, /build-ami: import-snapshot task import-snap-[0-9a-f]+ in us-east-1 may still be running; run the step again with the same inputs to attach to it .*aws ec2 cancel-import-task --import-task-id import-snap-[0-9a-f]+ --region us-east-1/);
     } finally {
       front.options.script = undefined;
     }
@@ -185,6 +188,11 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     const r = await runCli(['build-ami', '--disk-image', odd, '--ami-name', 'x', '--architecture', 'arm64', '--boot-mode', 'legacy-bios', '--tpm-support', '--copy-to-regions', 'mars-1', '--share-with-accounts', '1234', ...common()]);
     assert.equal(r.code, 1);
     for (const p of [/odd\.raw is a raw image of 1000 bytes, not a whole number of 512-byte sectors/, /boot-mode legacy-bios does not boot arm64 instances/, /tpm-support needs boot-mode uefi/, /copy-to-regions: "mars-1" is not an AWS region/, /share-with-accounts: "1234" is not a 12-digit AWS account id/, /the AMI name "x" must be 3-128 characters/]) assert.match(r.stderr, p);
+    // no keys and nothing in the default chain: said before anything is uploaded
+    const home = workDir('home');
+    const nocreds = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', 'no-creds', '--s3-uri', 's3://images/ami', '--region', 'us-east-1', '--endpoint', front.url], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none') });
+    assert.equal(nocreds.code, 1);
+    assert.match(nocreds.stderr, /no AWS credentials: set access-key-id and secret-access-key, or configure the default chain/);
     const declared = await runCli(['build-ami', '--disk-image', qcow2, '--disk-format', 'raw', '--ami-name', 'declared', ...common()]);
     assert.match(declared.stderr, /is a qcow2 image, not raw; set disk-format to qcow2 or auto/);
     const role = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', 'no-role', '--role-name', 'missing-role', ...common()]);
