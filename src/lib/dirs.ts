@@ -20,26 +20,29 @@ function failure(path: string, at: string, err: NodeJS.ErrnoException): UserErro
   return new UserError(`${path} cannot be made a directory: ${WHY[err.code ?? ''] ?? err.message} at ${at}${err.code ? ` (${err.code})` : ''}`);
 }
 
-/** Makes `dir` and any missing parents; an existing directory is fine. */
-export async function makeDirs(dir: string): Promise<void> {
-  const abs = resolve(dir);
+/**
+ * Walks up from `dir` to the nearest path that exists: it must be a directory. Returns it, and
+ * the missing paths below it, outermost first.
+ */
+async function nearestExisting(dir: string): Promise<{ existing?: string; missing: string[] }> {
   const missing: string[] = [];
-  for (let p = abs; ; p = dirname(p)) {
-    let st;
-    try {
-      st = await stat(p);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw failure(dir, p, e);
-    }
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    const st = await stat(p).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw failure(dir, p, err);
+    });
     if (st) {
       if (!st.isDirectory()) throw failure(dir, p, Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }));
-      break;
+      return { existing: p, missing };
     }
-    if (dirname(p) === p) break;
+    if (dirname(p) === p) return { missing };
     missing.unshift(p);
   }
-  for (const p of missing) {
+}
+
+/** Makes `dir` and any missing parents; an existing directory is fine. */
+export async function makeDirs(dir: string): Promise<void> {
+  for (const p of (await nearestExisting(dir)).missing) {
     try {
       await mkdir(p);
     } catch (err) {
@@ -57,22 +60,11 @@ export async function makeDirs(dir: string): Promise<void> {
  * input leaves no directories behind.
  */
 export async function checkDirs(dir: string): Promise<void> {
-  for (let p = resolve(dir); ; p = dirname(p)) {
-    let st;
-    try {
-      st = await stat(p);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw failure(dir, p, e);
-      if (dirname(p) === p) return;
-      continue;
-    }
-    if (!st.isDirectory()) throw failure(dir, p, Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }));
-    try {
-      await access(p, constants.W_OK);
-    } catch (err) {
-      throw failure(dir, p, err as NodeJS.ErrnoException);
-    }
-    return;
+  const { existing } = await nearestExisting(dir);
+  if (!existing) return;
+  try {
+    await access(existing, constants.W_OK);
+  } catch (err) {
+    throw failure(dir, existing, err as NodeJS.ErrnoException);
   }
 }
