@@ -107,7 +107,7 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
       assert.equal(r.code, 1);
       assert.match(r.stderr, /import-snapshot task import-snap-[0-9a-f]+ failed \(deleting\): ClientError: Disk validation failed \[Unsupported specified file format\]/);
       assert.ok(!front.calls.some((c) => c.action === 'RegisterImage' && c.params.Name === 'bad-disk'));
-      assert.ok(existsSync(join(s3.dataDir, 'images', 'ami', 'bad.raw._S3rver_object')), 'the upload of a failed import is kept for a look');
+      assert.ok(!existsSync(join(s3.dataDir, 'images', 'ami', 'bad.raw._S3rver_object')), 'the task has ended: its upload is deleted (keep-upload false)');
     } finally {
       front.options.script = undefined;
     }

@@ -74,6 +74,9 @@ function vmimportHelp(role: string, bucket: string): string {
   return `create it as https://docs.aws.amazon.com/vm-import/latest/userguide/required-permissions.html says: trust policy {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"vmie.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:Externalid":"vmimport"}}}]}, and a role policy allowing s3:GetBucketLocation, s3:GetObject, s3:ListBucket on arn:aws:s3:::${bucket} and arn:aws:s3:::${bucket}/*, plus ec2:ModifySnapshotAttribute, ec2:CopySnapshot, ec2:RegisterImage, ec2:Describe* (aws iam create-role --role-name ${role} …)`;
 }
 
+/** The import task ended without a snapshot (its upload is no longer needed). */
+class ImportEnded extends UserError {}
+
 export class AmiBuilder {
   readonly calls: Ec2Calls;
   constructor(private readonly o: AmiOptions) {
@@ -181,7 +184,12 @@ export class AmiBuilder {
         } else {
           const key = `${prefix ? `${prefix}/` : ''}${basename(o.disk).replace(/\.qcow2$/i, '')}${work ? '.raw' : ''}`;
           const sha256 = await this.upload(raw, bucket, prefix, key);
-          const { taskId, snapshotId } = await this.importSnapshot(raw, bucket, key, sha256);
+          // the object stays while the task runs (a timeout leaves it running); once the task
+          // has ended, completed or failed, it goes unless keep-upload
+          const { taskId, snapshotId } = await this.importSnapshot(raw, bucket, key, sha256).catch(async (err: unknown) => {
+            if (err instanceof ImportEnded && !o.keepUpload) await this.removeUpload(bucket, prefix, key);
+            throw err;
+          });
           if (!o.keepUpload) await this.removeUpload(bucket, prefix, key);
           const amiId = await this.register(snapshotId);
           result = { amiId, snapshotId, importTaskId: taskId, s3Key: key, regionAmis: { [o.region]: amiId }, reused: false };
@@ -240,7 +248,7 @@ export class AmiBuilder {
     const rel = prefix ? key.slice(prefix.length + 1) : key;
     await this.storage()
       .remove?.(rel)
-      .then(() => info(`s3://${bucket}/${key}: deleted after the import (keep-upload: false)`))
+      .then(() => info(`s3://${bucket}/${key}: deleted, the import task has ended (keep-upload: false)`))
       .catch((err: Error) => warning(`s3://${bucket}/${key} could not be deleted after the import: ${err.message}`));
   }
 
@@ -297,7 +305,7 @@ export class AmiBuilder {
       }
       // a failed import ends in deleting → deleted (not "error"), with AWS's reason in StatusMessage
       if (status === 'deleting' || status === 'deleted' || status === 'error')
-        throw new UserError(`import-snapshot task ${taskId} failed (${status}): ${detail?.StatusMessage ?? 'no reason given'}; s3://${bucket}/${key} is kept for a look`);
+        throw new ImportEnded(`import-snapshot task ${taskId} failed (${status}): ${detail?.StatusMessage ?? 'no reason given'}${o.keepUpload ? `; s3://${bucket}/${key} is kept (keep-upload)` : ''}`);
       if (Date.now() + interval > deadline)
         throw new UserError(`import-snapshot task ${taskId} did not finish within ${o.timeoutMs >= 60_000 ? `${Math.round(o.timeoutMs / 60_000)} min` : `${Math.round(o.timeoutMs / 1000)} s`} (${line}); it keeps running in ${o.region}: run this step again with the same inputs to wait for it (it attaches to the same task), or raise timeout`);
       await sleep(interval);
