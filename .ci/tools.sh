@@ -44,6 +44,7 @@ build_tool() {
 build_tool buildkit github.com/moby/buildkit v0.34.2 github.com/moby/buildkit/version.Version ./cmd/buildkitd ./cmd/buildctl
 build_tool buildx github.com/docker/buildx v0.38.2 github.com/docker/buildx/version.Version ./cmd/buildx
 build_tool helm helm.sh/helm/v3 v3.22.0 helm.sh/helm/v3/internal/version.version ./cmd/helm
+build_tool act github.com/nektos/act v0.2.89 main.version .
 # moto (an EC2, IAM and S3 emulator, from PyPI) in its own virtualenv, pinned, the same way
 build_venv() {
   local name=$1 version=$2 spec=$3

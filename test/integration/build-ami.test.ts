@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { runCli, startCli } from '../support/cli.js';
-import { startS3rver, type S3rver } from '../support/s3rver.js';
-import { needsMoto, startEc2Front, startMoto, type Ec2Front, type Moto } from '../support/ec2.js';
+import type { S3rver } from '../support/s3rver.js';
+import { needsMoto, startAws, type Ec2Front, type Moto } from '../support/ec2.js';
 
 const ACCOUNT = '123456789012';
 
@@ -19,15 +19,11 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
   let moto: Moto;
   let s3: S3rver;
   let front: Ec2Front;
+  let stop: () => Promise<void>;
   let qcow2: string;
   let rawOfQcow2: Buffer;
   before(async () => {
-    [moto, s3] = await Promise.all([startMoto(), startS3rver({ buckets: ['images'] })]);
-    front = await startEc2Front({ moto: moto.url, s3: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
-    // the VM Import service role, created in moto's IAM (through the front, signed)
-    const { IAMClient, CreateRoleCommand } = await import('@aws-sdk/client-iam');
-    const iam = new IAMClient({ region: 'us-east-1', endpoint: front.url, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
-    await iam.send(new CreateRoleCommand({ RoleName: 'vmimport', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'vmie.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    ({ moto, s3, front, stop } = await startAws());
     // a small real qcow2 with data at two places
     const dir = workDir('disk');
     qcow2 = join(dir, 'openEuler-22.03-x86_64.qcow2');
@@ -36,10 +32,7 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     execFileSync('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', qcow2, join(dir, 'expected.raw')]);
     rawOfQcow2 = readFileSync(join(dir, 'expected.raw'));
   });
-  after(async () => {
-    await front?.stop();
-    await Promise.all([moto?.stop(), s3?.stop()]);
-  });
+  after(() => stop?.());
 
   const common = () => ['--s3-uri', 's3://images/ami', '--region', 'us-east-1', '--endpoint', front.url, '--access-key-id', s3.accessKeyId, '--secret-access-key', s3.secretAccessKey, '--poll-interval', '200ms'];
   const ec2 = async (region: string) => {

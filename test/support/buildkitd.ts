@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { freePort, ServerProcess, tcpOpen, waitFor, workDir } from './proc.js';
 
 /** Versions .ci/tools.sh builds; the tests use exactly these. */
-export const TOOL_VERSIONS = { buildkit: 'v0.34.2', buildx: 'v0.38.2', helm: 'v3.22.0' } as const;
+export const TOOL_VERSIONS = { buildkit: 'v0.34.2', buildx: 'v0.38.2', helm: 'v3.22.0', act: 'v0.2.89' } as const;
 
 /** Where .ci/tools.sh put a tool: $AIRLIFT_TOOLS_DIR (default ~/.cache/airlift-tools)/<name>-<version>/<binary>. */
 export function builtTool(name: keyof typeof TOOL_VERSIONS, binary: string): string {

@@ -274,3 +274,22 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
   front.stop = () => new Promise((resolve) => server.close(() => resolve()));
   return front;
 }
+
+/** moto, s3rver (bucket "images") and the front, with the vmimport role made in moto's IAM. */
+export async function startAws(): Promise<{ moto: Moto; s3: import('./s3rver.js').S3rver; front: Ec2Front; stop(): Promise<void> }> {
+  const { startS3rver } = await import('./s3rver.js');
+  const [moto, s3] = await Promise.all([startMoto(), startS3rver({ buckets: ['images'] })]);
+  const front = await startEc2Front({ moto: moto.url, s3: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  const { IAMClient, CreateRoleCommand } = await import('@aws-sdk/client-iam');
+  const iam = new IAMClient({ region: 'us-east-1', endpoint: front.url, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+  await iam.send(new CreateRoleCommand({ RoleName: 'vmimport', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'vmie.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+  return {
+    moto,
+    s3,
+    front,
+    stop: async () => {
+      await front.stop();
+      await Promise.all([moto.stop(), s3.stop()]);
+    },
+  };
+}
