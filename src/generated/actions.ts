@@ -441,6 +441,9 @@ export const manifests: Record<string, ActionManifest> = {
       "bundle": {
         "description": "Path of the bundle (or of its first part when split)."
       },
+      "name": {
+        "description": "With spec: the bundle name from the spec (as the plugin layout and upload paths use it)."
+      },
       "sha256": {
         "description": "sha256 of the bundle."
       },

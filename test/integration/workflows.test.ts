@@ -4,25 +4,34 @@
 // because it cannot be fetched here.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatch, needsAct } from '../support/act.js';
 import { needsMoto, startAws } from '../support/ec2.js';
 import { workDir } from '../support/proc.js';
+import { needs } from '../support/tools.js';
+import { startRegistryWithFixture, type Registry } from '../support/registry.js';
+import { sha256, type Fixture } from '../support/fixtures.js';
 
-describe('workflows under act', { skip: needsAct() || needsMoto() }, () => {
+describe('workflows under act', { skip: needsAct() || needsMoto() || needs('docker-registry') }, () => {
   let aws: Awaited<ReturnType<typeof startAws>>;
+  let src: Registry;
+  let fx: Fixture;
   before(async () => {
-    aws = await startAws();
+    [aws, { fx, reg: src }] = await Promise.all([startAws(), startRegistryWithFixture({ images: ['app', 'db'] })]);
   });
-  after(() => aws?.stop());
+  after(async () => {
+    await aws?.stop();
+    await src?.stop();
+  });
 
   test('build-ami.yml, dispatched with tag, version and a disk image: an AMI in two regions, tagged with the release tag', async () => {
     const disk = join(workDir('act-disk'), 'product-1.2.0.raw');
     writeFileSync(disk, Buffer.alloc(2 * 1024 * 1024, 7));
     const r = await dispatch('build-ami.yml', {
       inputs: { tag: 'v1.2.0', version: '1.2.0', 'disk-image': disk },
-      vars: { AMI_S3_URI: 's3://images/workflow', AWS_ENDPOINT: aws.front.url, AMI_COPY_TO_REGIONS: 'eu-west-1', AMI_NAME: 'product-{version}-{arch}' },
+      vars: { AMI_S3_URI: 's3://images/workflow', AWS_ENDPOINT: aws.front.url, AMI_COPY_TO_REGIONS: 'eu-west-1', AMI_NAME: 'product-{version}-{arch}', AMI_POLL_INTERVAL: '200ms' },
       secrets: { AWS_ACCESS_KEY_ID: aws.s3.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.s3.secretAccessKey },
     });
     assert.equal(r.code, 0, r.output.slice(-4000));
@@ -39,5 +48,29 @@ describe('workflows under act', { skip: needsAct() || needsMoto() }, () => {
     }
     assert.equal(aws.front.badSignatures, 0);
     assert.match(r.output, /### AMI product-1\.2\.0-x86_64/, 'the job summary lists the AMIs');
+  });
+
+  test('plugin-release.yml, dispatched with tag, version and a plugin spec: the plugin package and its .sha256 under plugins/<name>/, verified', async () => {
+    const dir = workDir('act-plugin');
+    writeFileSync(join(dir, 'demo.yaml'), `apiVersion: compass/v1\nkind: Plugin\nspec:\n  version: 1.2.0\n  containers:\n    - image: ${src.host}/release/app:1.0.0\n`);
+    writeFileSync(join(dir, 'bundle.yaml'), `name: demo\nversion: 0.0.0\nlayout: plugin\nimages:\n  list:\n    - ${src.host}/release/app:1.0.0\nplugin:\n  yaml: demo.yaml\n`);
+    const r = await dispatch('plugin-release.yml', {
+      inputs: { tag: 'plugin-v1.2.0', version: '1.2.0', spec: join(dir, 'bundle.yaml') },
+      vars: { PLUGIN_DESTINATION: 's3://images/plugins', UPLOAD_ENDPOINT: aws.s3.endpoint, UPLOAD_REGION: 'us-east-1' },
+      secrets: { UPLOAD_ACCESS_KEY_ID: aws.s3.accessKeyId, UPLOAD_ACCESS_KEY_SECRET: aws.s3.secretAccessKey },
+    });
+    assert.equal(r.code, 0, r.output.slice(-4000));
+    const stored = join(aws.s3.dataDir, 'images', 'plugins', 'demo');
+    const bundle = readFileSync(join(stored, 'compass-plugins-demo-1.2.0.tar.gz._S3rver_object'));
+    const sums = readFileSync(join(stored, 'compass-plugins-demo-1.2.0.tar.gz.sha256._S3rver_object'), 'utf8');
+    assert.equal(sums.trim(), `${sha256(bundle).slice(7)}  compass-plugins-demo-1.2.0.tar.gz`, 'the .sha256 beside it verifies the uploaded package');
+    // the package holds the image the plugin yaml names, with its digest
+    const x = workDir('act-plugin-x');
+    writeFileSync(join(x, 'p.tar.gz'), bundle);
+    execFileSync('tar', ['-xzf', join(x, 'p.tar.gz'), '-C', x]);
+    execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: x, stdio: 'pipe' });
+    const m = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')) as { images: { digest: string }[] };
+    assert.equal(m.images[0].digest, fx.images[0].manifests[0].digest);
+    assert.match(r.output, /### Plugin plugin-v1\.2\.0/);
   });
 });

@@ -71,6 +71,7 @@ export default defineAction({
       info(`pack-offline: bundle ${spec.name} ${spec.version} (${spec.layout}): ${spec.images.length} images, ${spec.charts.length} charts, ${spec.compose.length} compose folders, ${spec.files.length} file sets`);
       const res = await buildBundle(spec, { outputDir, pool, compression: inputs.compression, splitSize: inputs.splitSize });
       setOutput('bundle', res.bundle);
+      setOutput('name', spec.name);
       setOutput('sha256', res.sha256);
       setOutput('size', res.size);
       setOutput('manifest', res.manifest);
