@@ -11,8 +11,9 @@ import { dispatch, needsAct } from '../support/act.js';
 import { needsMoto, startAws } from '../support/ec2.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
-import { startRegistryWithFixture, type Registry } from '../support/registry.js';
-import { sha256, type Fixture } from '../support/fixtures.js';
+import { startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
+import { dockerSaveArchive } from '../support/docker-save.js';
+import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
 
 describe('workflows under act', { skip: needsAct() || needsMoto() || needs('docker-registry') }, () => {
   let aws: Awaited<ReturnType<typeof startAws>>;
@@ -72,5 +73,34 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
     const m = JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')) as { images: { digest: string }[] };
     assert.equal(m.images[0].digest, fx.images[0].manifests[0].digest);
     assert.match(r.output, /### Plugin plugin-v1\.2\.0/);
+  });
+
+  test('publish-container.yml, dispatched with tag, version and per-architecture archives: one index pushed to every registry of the registry.yaml under the derived tags', async () => {
+    const mirror = await startRegistry();
+    try {
+      const dir = workDir('act-publish');
+      // as a distribution publishes them: docker save archives, each with its .sha256 beside it
+      for (const [file, arch] of [['product.x86_64.tar', 'amd64'], ['product.aarch64.tar', 'arm64']]) {
+        dockerSaveArchive(join(dir, file), arch, { 'etc/release': Buffer.from(`product 1.2.0 ${arch}\n`) });
+        writeFileSync(join(dir, `${file}.sha256`), `${sha256(readFileSync(join(dir, file))).slice(7)}  ${file}\n`);
+      }
+      writeFileSync(join(dir, 'registry.yaml'), `registries:\n  - repository: ${mirror.host}/mirror/product\n`);
+      const r = await dispatch('publish-container.yml', {
+        inputs: { tag: 'v1.2.0', version: '1.2.0', archives: `linux/amd64=${join(dir, 'product.x86_64.tar')}\nlinux/arm64=${join(dir, 'product.aarch64.tar')}` },
+        vars: { IMAGE: `${src.host}/release/product`, REGISTRIES_FILE: join(dir, 'registry.yaml'), VERIFY_DESCRIBE: 'false' },
+      });
+      assert.equal(r.code, 0, r.output.slice(-4000));
+      const digest = r.outputs.digest;
+      assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+      // skopeo reads the same index from both registries, both platforms, under the tag and the version
+      for (const ref of [`${src.host}/release/product:v1.2.0`, `${src.host}/release/product:1.2.0`, `${mirror.host}/mirror/product:v1.2.0`]) {
+        const raw = inspectRaw(ref);
+        assert.equal(sha256(raw), digest, ref);
+        assert.deepEqual((JSON.parse(raw) as { manifests: { platform: { architecture: string } }[] }).manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+      }
+      assert.match(r.output, /### Published `sha256:[0-9a-f]{64}`/);
+    } finally {
+      await mirror.stop();
+    }
   });
 });
