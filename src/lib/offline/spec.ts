@@ -64,10 +64,11 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   let platform = parsePlatform('linux/amd64');
   let format: PackFormat = 'docker-archive';
   const imgs = doc.images;
+  // {version} in an image reference is the bundle's version (the release image of this release)
   const refs = (values: { value: string; line: number }[], where: string) =>
     values.map((v) => {
       try {
-        return withDefaultTag(parseReference(v.value));
+        return withDefaultTag(parseReference(v.value.replaceAll('{version}', version)));
       } catch (err) {
         if (err instanceof ReferenceError) throw new UserError(`${where} line ${v.line}: ${err.message}`);
         throw err;
