@@ -43,3 +43,8 @@ function printable(v: string): string {
   const s = v.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return s.length > 80 ? `${s.slice(0, 80)}…` : s;
 }
+
+/** {tag} when none is given: the pushed tag of a tag-triggered run (GITHUB_REF refs/tags/…). */
+export function tagFromRef(ref = process.env.GITHUB_REF ?? ''): string | undefined {
+  return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
+}

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { input, Problems } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
-import { fillPlaceholders } from '../../lib/placeholders.js';
+import { fillPlaceholders, tagFromRef } from '../../lib/placeholders.js';
 import { addSecret } from '../../lib/log.js';
 import { defineAction } from '../../lib/run.js';
 import { runnerTemp } from '../../lib/temp.js';
@@ -14,10 +14,6 @@ function utcStamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
 }
 
-function tagFromRef(): string | undefined {
-  const ref = process.env.GITHUB_REF ?? '';
-  return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
-}
 
 export default defineAction({
   name: 'build-ami',

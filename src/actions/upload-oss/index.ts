@@ -11,6 +11,7 @@ import { isLoopback } from '../../lib/registry/reference.js';
 import { listCheckpoints } from '../../lib/storage/checkpoint.js';
 import { restoreCheckpoints, saveCheckpoints } from '../../lib/storage/checkpoint-cache.js';
 import { defineAction } from '../../lib/run.js';
+import { tagFromRef } from '../../lib/placeholders.js';
 import { expandDestination, openStorage, shownDestination } from '../../lib/storage/open.js';
 import { selectFiles } from '../../lib/storage/select.js';
 import { uploadAll } from '../../lib/storage/upload.js';
@@ -28,10 +29,6 @@ function checkAcl(acl: string, destination: string): void {
   if (!known.includes(acl)) throw new UserError(`input "acl": "${acl}" is not one of ${known.join(', ')}`);
 }
 
-function tagFromRef(): string | undefined {
-  const ref = process.env.GITHUB_REF ?? '';
-  return ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined;
-}
 
 /** An STS endpoint: https, or plain http only on loopback (a test server), since it carries the OIDC token. */
 function stsUrl(s: string): string {

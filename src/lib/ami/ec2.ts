@@ -50,10 +50,7 @@ export class Ec2Calls {
     return this.iam;
   }
 
-  /**
-   * Sends `command` with `client`; in a dry run prints it (action and parameters) and returns
-   * `dry` instead. `mutates`: false for reads, which a dry run still prints.
-   */
+  /** Sends `command` with `client`; in a dry run prints it (action and parameters) and returns `dry` instead. */
   async call<T>(region: string, client: Promise<Sendable>, command: Command, dry: T): Promise<T> {
     const action = command.constructor.name.replace(/Command$/, '');
     this.log.push(`${region} ${action}`);

@@ -29,7 +29,8 @@ export interface ArchivedImage {
   name?: string;
   /** the tag, when that is all the archive records (an OCI ref.name without a repository) */
   tag?: string;
-  source: ImageSource;
+  /** read as any source, and checked whole before a push (checkArchivedImages) */
+  source: ImageSource & CheckableSource;
 }
 
 /** Where a (possibly compressed) tar's bytes are: a whole file, or an entry inside an outer tar. */

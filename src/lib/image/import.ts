@@ -10,12 +10,12 @@ import { UserError } from '../errors.js';
 import { info, notice } from '../log.js';
 import { removeStaleTemp, tempDir } from '../temp.js';
 import type { Digest } from '../registry/digest.js';
-import { parseManifest, platformMatches, platformString, type Platform } from './manifest.js';
+import { parseManifest, platformMatches, platformString, type Descriptor, type Platform } from './manifest.js';
 import type { ImageSource } from './transport.js';
-import { formatReference, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
+import { COMPONENT, formatReference, parseReference, ReferenceError, TAG, withDefaultTag, type Reference } from '../registry/reference.js';
 import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
 import { ArchiveReader, type ArchivedImage } from './archive-reader.js';
-import { checkArchivedImages, type CheckableSource } from './archive-check.js';
+import { checkArchivedImages } from './archive-check.js';
 import { compressLayers, hasUncompressedLayers } from './compress.js';
 import { Copier, type CopyResult, type ImagePlan } from './copy.js';
 import { openTarget, type RegistryPool } from './open.js';
@@ -94,8 +94,8 @@ function placeImages(images: ArchivedImage[], opts: ImportOptions) {
   if (opts.repository !== undefined && opts.repository !== '') {
     const m = /^([^:@]+)(?::([^:@]+))?$/.exec(opts.repository.trim());
     const path = m?.[1].replace(/^\/+|\/+$/g, '') ?? '';
-    const bad = path.split('/').find((c) => !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(c));
-    if (!m || bad !== undefined || (m[2] !== undefined && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(m[2])))
+    const bad = path.split('/').find((c) => !COMPONENT.test(c));
+    if (!m || bad !== undefined || (m[2] !== undefined && !TAG.test(m[2])))
       throw new UserError(`repository "${opts.repository}": give a repository path under the target with an optional tag, e.g. myapp or team/myapp:1.0${bad !== undefined && /[A-Z]/.test(bad) ? ' (repository names are lower-case)' : ''}`);
     repo = { path, ...(m[2] ? { tag: m[2] } : {}) };
   }
@@ -180,7 +180,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
     // every image whole and right (blobs there, sizes, digests, diff_ids) before the first push
     const checked = await mapLimit(unique, 4, async (p) => ({ ...p, plan: await copier.planImage(p.img.source, p.platforms) }));
-    const problems = await checkArchivedImages(checked.map((c) => ({ name: c.name, source: c.img.source as unknown as CheckableSource, plan: c.plan })));
+    const problems = await checkArchivedImages(checked.map((c) => ({ name: c.name, source: c.img.source, plan: c.plan })));
     if (problems.length)
       throw new UserError(`${opts.file}: ${problems.length === 1 ? 'an image is damaged' : `${problems.length} problems`}; nothing was pushed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
     // layers `docker save` left uncompressed are compressed once, deterministically (the same
@@ -188,9 +188,10 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     let work: Promise<string> | undefined;
     try {
       return await mapLimit(checked, opts.concurrency ?? 4, async (p) => {
-        let source = p.img.source;
+        let source: ImageSource = p.img.source;
         // blobs pushed in the order they lie in the archive (a compressed one is read as a stream)
-        let plan: ImagePlan | undefined = { ...p.plan, blobs: [...p.plan.blobs].sort((a, b) => (source as unknown as CheckableSource).position(a.digest) - (source as unknown as CheckableSource).position(b.digest)) };
+        const at = (d: Descriptor) => p.img.source.position(d.digest);
+        let plan: ImagePlan | undefined = { ...p.plan, blobs: [...p.plan.blobs].sort((a, b) => at(a) - at(b)) };
         if (opts.compressLayers !== false && (await hasUncompressedLayers(source))) {
           info(`${p.name}: compressing the layers docker save left uncompressed (gzip, as docker push would)`);
           work ??= tempDir('airlift-import-');

@@ -108,7 +108,9 @@ export class OssStorage implements Storage {
     if (e.status === 403 || ['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'SecurityTokenExpired', 'InvalidSecurityToken'].includes(e.code ?? ''))
       return new UserError(`${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check ${this.opts.role ? `the policy of ${this.opts.role.roleArn}` : `access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''}`} and the bucket policy`);
     if (err instanceof UserError) return err;
-    const net = networkReason(err) ?? (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN/.exec((err as Error).message ?? '') ? networkReason({ code: /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EAI_AGAIN/.exec((err as Error).message)![0] }) : undefined);
+    // ali-oss puts the socket's error code only in its message
+    const code = /\b(E[A-Z]{4,})\b/.exec((err as Error).message ?? '')?.[1];
+    const net = networkReason(err) ?? (code ? networkReason({ code }) : undefined);
     if (net) return new UserError(`${this.url(key)}: ${what} failed: the OSS endpoint ${this.opts.endpoint ?? this.opts.region ?? ''} got no answer: ${net}`, { cause: err });
     // anything else still names the object, the status and what the store said
     const said = ((err as Error).message ?? String(err)).split('\n')[0].slice(0, 200);

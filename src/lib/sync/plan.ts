@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { UserError } from '../errors.js';
 import { listEntries } from '../inputs.js';
-import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
+import { COMPONENT, formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
 
 export interface SyncItem {
   source: Reference;
@@ -82,7 +82,7 @@ export function parseTargetPrefix(p: string): { registry: string; namespace: str
   const clean = p.trim().replace(/^docker:\/\//, '').replace(/\/+$/, '');
   const [first, ...rest] = clean.split('/');
   if (!first || !looksLikeRegistry(first)) throw new UserError(`input "target": "${p}" must start with a registry host (e.g. registry.example.com/namespace)`);
-  for (const c of rest) if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/.test(c)) throw new UserError(`input "target": "${p}": "${c}" is not a valid repository component${/[A-Z]/.test(c) ? ' (repository names are lower-case)' : ''}`);
+  for (const c of rest) if (!COMPONENT.test(c)) throw new UserError(`input "target": "${p}": "${c}" is not a valid repository component${/[A-Z]/.test(c) ? ' (repository names are lower-case)' : ''}`);
   return { registry: normaliseRegistry(first), namespace: rest.join('/') };
 }
 
