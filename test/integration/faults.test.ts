@@ -88,7 +88,12 @@ describe('fault run: ~10 % of requests faulted, every result verified or a clear
         const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', pack.outputs.bundle, '--target', `${dstProxy.host}/site${seed}`]);
         if (imp.code === 0) verifyImages(`site${seed}`);
         else clearFailure(imp, `import seed ${seed}`);
-        outcomes.push(`seed ${seed}: sync ${sync.code}, pack 0, import ${imp.code}`);
+        // the same archive gzip-compressed: imported as a stream (re-read for every retried blob)
+        execFileSync('gzip', ['-k', '-1', '-f', pack.outputs.bundle]);
+        const gz = await runCli(['pack-offline', '--mode', 'import', '--archive', `${pack.outputs.bundle}.gz`, '--target', `${dstProxy.host}/gz${seed}`]);
+        if (gz.code === 0) verifyImages(`gz${seed}`);
+        else clearFailure(gz, `import .tar.gz seed ${seed}`);
+        outcomes.push(`seed ${seed}: sync ${sync.code}, pack 0, import ${imp.code}, import .tar.gz ${gz.code}`);
       } else {
         clearFailure(pack, `pack seed ${seed}`);
         outcomes.push(`seed ${seed}: sync ${sync.code}, pack 1`);
