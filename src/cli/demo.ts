@@ -1,103 +1,196 @@
-// `airlift demo`: the main job on embedded defaults: no network, no accounts. An embedded
-// two-platform release image goes through the release chain with the engines the actions use:
-// synced (every platform byte for byte, and an amd64-only copy), packed into an offline
-// archive with its checksum file, uploaded (to a directory standing in for the bucket:
-// verified, then skipped as unchanged), and imported back at the "site" with the checksums
-// verified first. Every digest is checked on the way.
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+// `airlift demo`: the main job on embedded defaults: no network, no Docker, no accounts. The
+// sample product (examples/product) goes through the release chain with the engines the actions
+// use: its images written as an OCI layout (the stand-in for its registry), synced into a second
+// layout (the delivery registry), the release bundle packed from it by bundle.yaml (images,
+// chart, compose, installer files, manifest, SHA256SUMS), uploaded to a file:// destination,
+// verified with sha256sum -c, then imported at the "site" with every digest checked.
+// `--real` runs the same chain against dockerd and docker-registry (demo-real.ts).
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { verifySha256Sums } from '../lib/archive/checksums.js';
 import { errorMessage, UserError } from '../lib/errors.js';
-import { formatBytes } from '../lib/format.js';
+import { formatBytes, formatDuration } from '../lib/format.js';
 import { Copier } from '../lib/image/copy.js';
-import { ArchiveReader } from '../lib/image/archive-reader.js';
-import { ArchiveWriter } from '../lib/image/archive-writer.js';
-import { formatSha256Sums, verifySha256Sums } from '../lib/archive/checksums.js';
+import { importArchive } from '../lib/image/import.js';
+import { parsePlatform, type Platform } from '../lib/image/manifest.js';
+import { OciLayoutSource, OciLayoutTarget } from '../lib/image/oci-layout.js';
+import { RegistryPool } from '../lib/image/open.js';
+import { writeSyntheticImage } from '../lib/image/synthetic.js';
 import { listEntries } from '../lib/inputs.js';
+import { info, summary } from '../lib/log.js';
+import { buildBundle } from '../lib/offline/bundle.js';
+import { loadSpec, VERSION } from '../lib/offline/spec.js';
+import { fillPlaceholders } from '../lib/placeholders.js';
 import { openStorage } from '../lib/storage/open.js';
 import { selectFiles } from '../lib/storage/select.js';
 import { uploadAll } from '../lib/storage/upload.js';
-import { parsePlatform } from '../lib/image/manifest.js';
-import { OciLayoutSource, OciLayoutTarget } from '../lib/image/oci-layout.js';
-import { writeSyntheticImage } from '../lib/image/synthetic.js';
-import { info, summary } from '../lib/log.js';
 import { airliftVersion } from '../generated/actions.js';
 import type { CliIO } from './index.js';
 
-export async function runDemo(argv: string[], _io: CliIO): Promise<number> {
-  const i = argv.indexOf('--output-dir');
-  const dir = i >= 0 && argv[i + 1] ? resolve(argv[i + 1]) : await mkdtemp(join(tmpdir(), 'airlift-demo-'));
-  const tag = '1.0.0';
-  info(`airlift demo ${airliftVersion}: working in ${dir}`);
+/** The registries the sample product names, and the site it is installed at. */
+export const SAMPLE = { registry: 'registry.example.com', delivery: 'delivery.example.com', site: 'registry.site.internal:5000', release: 'product/hello' };
 
-  const release = join(dir, 'release');
-  const image = await writeSyntheticImage(new OciLayoutTarget(release, tag), {
-    platforms: [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')],
-    files: { 'etc/airlift-release': `product demo\nversion ${tag}\n`, 'opt/demo/README': 'An embedded image: the demo needs no network.\n' },
-  });
-  info(`built oci:${release}:${tag} (${image.manifests.length} platforms, ${image.index.digest})`);
+/** examples/product, found from this module (dist/cli.js, or src/cli/demo.ts under tsx). */
+export function sampleProduct(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const p = join(dir, 'examples', 'product');
+    if (existsSync(join(p, 'bundle.yaml'))) return p;
+  }
+  throw new UserError('the sample product (examples/product) was not found beside this airlift; give it with --product <dir>');
+}
 
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) throw new UserError(`demo: ${name} needs a value`);
+  return v;
+}
+
+/** Times each step and keeps the rows of the closing table. */
+class Steps {
+  readonly rows: string[][] = [];
+  async run<T>(name: string, fn: () => Promise<T>, row: (r: T) => [string, string, string][]): Promise<T> {
+    const t0 = performance.now();
+    info(`${name} …`);
+    const r = await fn();
+    const took = formatDuration(performance.now() - t0);
+    row(r).forEach(([what, check, size], i) => this.rows.push([i === 0 ? name : '', i === 0 ? took : '', what, check, size]));
+    return r;
+  }
+}
+
+export async function runDemo(argv: string[], io: CliIO): Promise<number> {
+  if (argv.includes('--real')) {
+    const { runRealDemo } = await import('./demo-real.js');
+    return runRealDemo(argv, io);
+  }
+  const out = option(argv, '--output-dir');
+  const dir = out ? resolve(out) : await mkdtemp(join(tmpdir(), 'airlift-demo-'));
+  const product = option(argv, '--product') ? resolve(option(argv, '--product')!) : sampleProduct();
+  const version = option(argv, '--version') ?? '1.0.0';
+  if (!VERSION.test(version)) throw new UserError(`demo: --version "${version}" is not a version (letters, digits, ".", "_", "+", "-")`);
+  info(`airlift demo ${airliftVersion}: the sample product ${product}, version ${version}, working in ${dir}`);
+  const steps = new Steps();
   const copier = new Copier({ blobConcurrency: 4 });
-  const rows: string[][] = [];
-  const runs = [
-    { name: 'mirror (every platform)', target: join(dir, 'mirror'), platforms: undefined },
-    { name: 'site (linux/amd64 only)', target: join(dir, 'site-amd64'), platforms: [parsePlatform('linux/amd64')] },
-  ];
-  for (const r of runs) {
-    const result = await copier.copy(new OciLayoutSource(release, tag), [new OciLayoutTarget(r.target, tag)], { platforms: r.platforms });
-    const t = result.targets[0];
-    if (t.status === 'failed') throw new UserError(`demo: copy to ${r.target} failed: ${errorMessage(t.error)}`);
-    const written = await new OciLayoutSource(r.target, tag).top();
-    if (written.digest !== result.digest) throw new UserError(`demo: ${r.target} holds ${written.digest}, expected ${result.digest}`);
-    if (!r.platforms && written.digest !== image.index.digest) throw new UserError('demo: the mirror is not byte for byte the source');
-    rows.push([r.name, `oci:${r.target}:${tag}`, result.platforms.join(', '), written.digest.slice(0, 19), formatBytes(result.bytes)]);
-  }
-  const again = await copier.copy(new OciLayoutSource(release, tag), [new OciLayoutTarget(runs[0].target, tag)]);
-  rows.push(['mirror again (up to date)', `oci:${runs[0].target}:${tag}`, '', again.targets[0].status, '0 B']);
+  const platforms = [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')];
+  const productImages = listEntries(await readFile(join(product, 'images.txt'), 'utf8')).map((e) => e.value);
+  const releaseImage = `${SAMPLE.release}:${version}`;
 
+  // 1. the images, as build-release-image would push them: the release image is the Dockerfile's
+  // (the platform's static program and release.txt, entrypoint /hello), the others small stand-ins
+  const registry = join(dir, 'registry');
+  const built = await steps.run(
+    'build',
+    async () => {
+      const arch = (p: Platform) => `linux-${p.architecture}`;
+      const release = await writeSyntheticImage(new OciLayoutTarget(registry, `${SAMPLE.registry}/${releaseImage}`, `${SAMPLE.registry}/${releaseImage}`), {
+        platforms,
+        entrypoint: ['/hello'],
+        files: async (p: Platform) => ({ hello: { data: await readFile(join(product, 'bin', arch(p), 'hello')), mode: 0o755 }, 'etc/product-release': await readFile(join(product, 'release.txt'), 'utf8') }),
+      });
+      for (const img of productImages) {
+        const name = `${SAMPLE.registry}/${img}`;
+        await writeSyntheticImage(new OciLayoutTarget(registry, name, name), { platforms, files: { [`etc/${basename(img.split(':')[0])}-release`]: `${img}\n` } });
+      }
+      return release;
+    },
+    (r) => [[`oci:${registry}:${SAMPLE.registry}/${releaseImage}`, r.index.digest, `${platforms.length} platforms`], ...productImages.map((i): [string, string, string] => [`  and ${SAMPLE.registry}/${i}`, '', ''])],
+  );
 
-  // offline archive (pack-offline's writer), with a checksum file sha256sum -c accepts
-  const offline = join(dir, 'offline');
-  await mkdir(offline, { recursive: true });
-  const archive = join(offline, `demo-${tag}.tar`);
-  const writer = new ArchiveWriter(archive, 'oci-archive');
-  const packed = await copier.copy(new OciLayoutSource(release, tag), [writer.target(`registry.example/release/demo:${tag}`)]);
-  if (packed.targets[0].status === 'failed') {
-    await writer.abort();
-    throw new UserError(`demo: packing failed: ${errorMessage(packed.targets[0].error)}`);
-  }
-  const saved = await writer.finish();
-  await writeFile(`${archive}.sha256`, formatSha256Sums([{ file: basename(archive), sha256: saved.sha256 }]));
-  rows.push(['offline archive', archive, packed.platforms.join(', '), `sha256:${saved.sha256.slice(0, 12)}`, formatBytes(saved.size)]);
+  // 2. sync-images: the release image and the image list to the delivery registry, digests kept
+  const delivery = join(dir, 'delivery');
+  const all = [releaseImage, ...productImages];
+  const synced = await steps.run(
+    'sync',
+    async () => {
+      const rows: { name: string; digest: string; bytes: number; status: string }[] = [];
+      for (const img of all) {
+        const from = `${SAMPLE.registry}/${img}`;
+        const to = `${SAMPLE.delivery}/${img}`;
+        const r = await copier.copy(new OciLayoutSource(registry, from), [new OciLayoutTarget(delivery, to, to)]);
+        const t = r.targets[0];
+        if (t.status === 'failed') throw new UserError(`demo: sync of ${img} failed: ${errorMessage(t.error)}`);
+        const written = await new OciLayoutSource(delivery, to).top();
+        if (written.digest !== (await new OciLayoutSource(registry, from).top()).digest) throw new UserError(`demo: ${to} holds ${written.digest}, not the source's digest`);
+        rows.push({ name: to, digest: written.digest, bytes: r.bytes, status: t.status });
+      }
+      const again = await copier.copy(new OciLayoutSource(registry, `${SAMPLE.registry}/${releaseImage}`), [new OciLayoutTarget(delivery, `${SAMPLE.delivery}/${releaseImage}`)]);
+      return { rows, again: again.targets[0].status };
+    },
+    (r) => [...r.rows.map((x): [string, string, string] => [`${x.name} (${x.status})`, x.digest, formatBytes(x.bytes)]), ['again: up to date', r.again, '0 B']],
+  );
+  if (synced.rows[0].digest !== built.index.digest) throw new UserError('demo: the synced release image is not the built one');
 
-  // upload (upload-oss's engine) to a directory standing in for the bucket; then again: unchanged
-  const bucket = `file://${join(dir, 'bucket')}/releases/${tag}`;
-  const files = await selectFiles(listEntries(`${archive}\n${archive}.sha256`));
-  const uploadOpts = { concurrency: 2, partSize: 64 * 1024 * 1024, partConcurrency: 2, skipUnchanged: true, verify: true, dryRun: false, resume: true, stateDir: join(dir, '.upload-state') };
-  const storage = openStorage(bucket, {});
-  const up = await uploadAll(files, storage, uploadOpts);
-  for (const o of up) rows.push([`upload ${o.key}`, o.url, '', o.verified ?? o.status, formatBytes(o.size)]);
-  const upAgain = await uploadAll(files, storage, uploadOpts);
-  rows.push(['upload again (unchanged)', bucket, '', upAgain.map((o) => o.status).join(', '), '0 B']);
+  // 3. pack-offline: the release bundle from bundle.yaml, its images read from the delivery layout
+  const spec = loadSpec(join(product, 'bundle.yaml'), version);
+  const packed = await steps.run('pack', () => buildBundle(spec, { outputDir: join(dir, 'out'), pool: new RegistryPool(), fromLayout: delivery }), (r) => [
+    [r.file, `sha256:${r.sha256}`, formatBytes(r.size)],
+    ...r.components.map((c): [string, string, string] => [`  ${c.path} (${c.kind})`, '', formatBytes(c.size)]),
+  ]);
 
-  // at the site: the uploaded archive's checksums verified, then imported (pack-offline import's reader)
-  const uploaded = join(dir, 'bucket', 'releases', tag, basename(archive));
-  await verifySha256Sums(`${uploaded}.sha256`);
-  const reader = await ArchiveReader.open(uploaded);
-  try {
-    const [img] = await reader.images();
-    const siteDir = join(dir, 'site-import');
-    const imported = await copier.copy(img.source, [new OciLayoutTarget(siteDir, tag)]);
-    if (imported.targets[0].status === 'failed') throw new UserError(`demo: import failed: ${errorMessage(imported.targets[0].error)}`);
-    if (imported.digest !== image.index.digest) throw new UserError(`demo: the imported image is ${imported.digest}, the release is ${image.index.digest}`);
-    rows.push(['import at the site', `oci:${siteDir}:${tag}`, imported.platforms.join(', '), imported.digest!.slice(0, 19), formatBytes(imported.bytes)]);
-  } finally {
-    await reader.close();
-  }
+  // 4. upload-oss: the bundle, its .sha256 and manifest to a file:// destination; then sha256sum -c there
+  const destination = fillPlaceholders(`file://${join(dir, 'bucket')}/releases/{version}`, { version }, 'destination');
+  const bucket = fileURLToPath(destination);
+  const uploaded = await steps.run(
+    'upload',
+    async () => {
+      const files = await selectFiles(listEntries([packed.file, `${packed.file}.sha256`, packed.manifest].join('\n')));
+      const opts = { concurrency: 2, partSize: 64 * 1024 * 1024, partConcurrency: 2, skipUnchanged: true, verify: true, dryRun: false, resume: true, stateDir: join(dir, '.upload-state') };
+      const storage = openStorage(destination, {});
+      const up = await uploadAll(files, storage, opts);
+      const again = await uploadAll(files, storage, opts);
+      const check = await sha256sumCheck(bucket, `${basename(packed.file)}.sha256`);
+      return { up, again, check };
+    },
+    (r) => [...r.up.map((o): [string, string, string] => [o.url, o.verified ?? o.status, formatBytes(o.size)]), ['again: unchanged', r.again.map((o) => o.status).join(', '), '0 B'], [`sha256sum -c ${basename(packed.file)}.sha256`, r.check, '']],
+  );
 
-  summary.heading('Airlift demo: the release chain on embedded data (sync → offline archive → upload → import)');
-  summary.table(['step', 'target', 'platforms', 'digest / check', 'bytes'], rows);
-  summary.text(`Inspect with: skopeo inspect --raw oci:${runs[0].target}:${tag}; check the upload with: (cd ${join(dir, 'bucket', 'releases', tag)} && sha256sum -c ${basename(archive)}.sha256)`);
+  // 5. at the site: the downloaded bundle imported (pack-offline import), SHA256SUMS verified first
+  const site = join(dir, 'site');
+  const imported = await steps.run(
+    'import',
+    async () => {
+      const res = await importArchive({ file: join(bucket, basename(packed.file)), target: SAMPLE.site, pool: new RegistryPool(), layout: site });
+      for (const r of res) {
+        if (r.result.targets[0].status === 'failed') throw new UserError(`demo: import of ${r.name} failed: ${errorMessage(r.result.targets[0].error)}`);
+        const want = packed.images.find((i) => i.name === r.name)?.digest;
+        const have = (await new OciLayoutSource(site, r.target).top()).digest;
+        if (have !== want) throw new UserError(`demo: ${r.target} at the site is ${have}; the bundle recorded ${want}`);
+      }
+      return res;
+    },
+    (res) => res.map((r): [string, string, string] => [`oci:${site}:${r.target}`, r.result.digest ?? '', formatBytes(r.result.bytes)]),
+  );
+
+  summary.heading(`Airlift demo: the sample product ${version} through build → sync → pack → upload → import (offline, embedded defaults)`);
+  summary.table(['step', 'time', 'what', 'digest / check', 'size'], steps.rows);
+  summary.text(
+    [
+      'Check it with independent tools:',
+      `  skopeo inspect --raw oci:${delivery}:${SAMPLE.delivery}/${releaseImage}`,
+      `  (cd ${bucket} && sha256sum -c ${basename(packed.file)}.sha256)`,
+      `  tar -xf ${join(bucket, basename(packed.file))} -C /tmp && (cd /tmp/${spec.name}-${version} && sha256sum -c SHA256SUMS)`,
+      `  skopeo inspect --raw oci:${site}:${imported[0]?.target ?? ''}`,
+    ].join('\n'),
+  );
   await summary.flush();
   return 0;
+}
+
+/** `sha256sum -c` in the folder when it is installed (the independent check), else our own reader. */
+async function sha256sumCheck(folder: string, list: string): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)('sha256sum', ['-c', list], { cwd: folder, timeout: 120_000 });
+    return `sha256sum: ${stdout.trim().split('\n').join('; ')}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`demo: sha256sum -c ${list} failed in ${folder}: ${errorMessage(err)}`);
+    const r = await verifySha256Sums(join(folder, list));
+    return `verified ${r.count} (sha256sum is not installed)`;
+  }
 }

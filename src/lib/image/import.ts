@@ -19,6 +19,7 @@ import { checkArchivedImages } from './archive-check.js';
 import { compressLayers, hasUncompressedLayers } from './compress.js';
 import { Copier, type CopyResult, type ImagePlan } from './copy.js';
 import { openTarget, type RegistryPool } from './open.js';
+import { OciLayoutTarget } from './oci-layout.js';
 
 export interface ImportOptions {
   file: string;
@@ -38,6 +39,8 @@ export interface ImportOptions {
   repository?: string;
   concurrency?: number;
   blobConcurrency?: number;
+  /** write into this OCI layout (each image under its target reference) instead of the registry */
+  layout?: string;
 }
 
 /**
@@ -198,7 +201,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
           source = await compressLayers(source, await mkdtemp(join(await work, 'image-')));
           plan = undefined;
         }
-        return { name: p.name, target: formatReference(p.target), result: await copier.copy(source, [openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms, plan }) };
+        return { name: p.name, target: formatReference(p.target), result: await copier.copy(source, [opts.layout ? new OciLayoutTarget(opts.layout, formatReference(p.target), formatReference(p.target)) : openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms, plan }) };
       });
     } finally {
       if (work) await rm(await work.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);

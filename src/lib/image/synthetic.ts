@@ -8,12 +8,18 @@ import { MEDIA } from '../registry/media-types.js';
 import type { Descriptor, Manifest, Platform } from './manifest.js';
 import type { ImageTarget } from './transport.js';
 
-async function tarOf(files: Record<string, string>): Promise<Buffer> {
+/** A file's content (mode 0644), or its bytes with a mode (0755 for a program). */
+export type SyntheticFile = string | { data: Buffer; mode: number };
+
+async function tarOf(files: Record<string, SyntheticFile>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const sink = new PassThrough();
   sink.on('data', (c: Buffer) => chunks.push(c));
   const tar = new TarWriter(sink);
-  for (const [name, text] of Object.entries(files)) await tar.addFile({ name, size: Buffer.byteLength(text), mode: 0o644 }, Buffer.from(text));
+  for (const [name, f] of Object.entries(files)) {
+    const data = typeof f === 'string' ? Buffer.from(f) : f.data;
+    await tar.addFile({ name, size: data.length, mode: typeof f === 'string' ? 0o644 : f.mode }, data);
+  }
   await tar.finish();
   return Buffer.concat(chunks);
 }
@@ -23,8 +29,14 @@ export interface SyntheticImage {
   manifests: Manifest[];
 }
 
-/** Writes a small image for each platform (one layer holding `files`) and an index over them. */
-export async function writeSyntheticImage(target: ImageTarget, opts: { platforms: Platform[]; files: Record<string, string>; created?: string }): Promise<SyntheticImage> {
+/**
+ * Writes a small image for each platform (one layer holding `files`, or the platform's files)
+ * and an index over them.
+ */
+export async function writeSyntheticImage(
+  target: ImageTarget,
+  opts: { platforms: Platform[]; files: Record<string, SyntheticFile> | ((p: Platform) => Record<string, SyntheticFile> | Promise<Record<string, SyntheticFile>>); entrypoint?: string[]; created?: string },
+): Promise<SyntheticImage> {
   const manifests: Manifest[] = [];
   const entries: Descriptor[] = [];
   const put = async (bytes: Buffer, mediaType: string): Promise<Descriptor> => {
@@ -33,9 +45,10 @@ export async function writeSyntheticImage(target: ImageTarget, opts: { platforms
     return desc;
   };
   for (const p of opts.platforms) {
-    const tar = await tarOf({ ...opts.files, 'etc/airlift-platform': `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\n` });
+    const files = typeof opts.files === 'function' ? await opts.files(p) : opts.files;
+    const tar = await tarOf({ ...files, 'etc/airlift-platform': `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\n` });
     const layer = await put(gzipSync(tar, { level: 9 }), 'application/vnd.oci.image.layer.v1.tar+gzip');
-    const config = { ...p, created: opts.created ?? '2026-01-01T00:00:00Z', config: {}, rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } };
+    const config = { ...p, created: opts.created ?? '2026-01-01T00:00:00Z', config: opts.entrypoint ? { Entrypoint: opts.entrypoint } : {}, rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } };
     const configDesc = await put(Buffer.from(JSON.stringify(config)), 'application/vnd.oci.image.config.v1+json');
     const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: configDesc, layers: [layer] }));
     const m: Manifest = { digest: digestOf(bytes), mediaType: MEDIA.ociManifest, bytes };

@@ -46,6 +46,8 @@ export interface BundleOptions {
   pool: RegistryPool;
   compression?: 'none' | 'gzip';
   splitSize?: number;
+  /** read the images from this OCI layout (each under its full reference) instead of their registries */
+  fromLayout?: string;
 }
 
 /** Checks the plugin yaml against the bundle: version, and the images it names. */
@@ -211,7 +213,7 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
         // the archive's header is written once its size is known, in a place kept for it
         const base = head.length + RESERVED_HEADER;
         info(`bundle: ${spec.images.length} images → images/images.tar, written in place`);
-        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, name: spec.name, version: spec.version, region: { fh, path: partial, base } });
+        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, fromLayout: opts.fromLayout, name: spec.name, version: spec.version, region: { fh, path: partial, base } });
         const f = res.files[0];
         await writeFully(fh, [reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }, `${rootName}/images`)], head.length);
         const pad = tarPadding(f.size);
@@ -227,7 +229,7 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
         await mkdir(join(root, 'images'), { recursive: true });
         const target = spec.format === 'oci' ? join(root, 'images', 'oci') : join(root, 'images', 'images.tar');
         info(`bundle: ${spec.images.length} images → images/${basename(target)}`);
-        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: target, pool: opts.pool, name: spec.name, version: spec.version });
+        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: target, pool: opts.pool, fromLayout: opts.fromLayout, name: spec.name, version: spec.version });
         // the bundle's own SHA256SUMS and manifest.json cover what the pack wrote beside it
         await dropSidecars(target);
         images.push(...res.images);
@@ -260,7 +262,7 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
     } else {
       for (const ref of spec.images) {
         const file = join(root, pluginImageArchive(spec, ref));
-        const res = await packImages({ images: [ref], format: spec.format, platform: spec.platform, output: file, compression: 'gzip', pool: opts.pool });
+        const res = await packImages({ images: [ref], format: spec.format, platform: spec.platform, output: file, compression: 'gzip', pool: opts.pool, fromLayout: opts.fromLayout });
         await dropSidecars(file);
         images.push(...res.images);
         for (const f of res.files) known.set(f.path, f.sha256);

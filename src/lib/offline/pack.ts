@@ -11,9 +11,9 @@ import { UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, DiskFullError, type ArchiveFormat, type ArchiveRegion } from '../image/archive-writer.js';
 import { Copier, type ImagePlan } from '../image/copy.js';
 import { platformString, type Platform } from '../image/manifest.js';
-import { OciLayoutTarget, orderIndex } from '../image/oci-layout.js';
+import { OciLayoutSource, OciLayoutTarget, orderIndex } from '../image/oci-layout.js';
 import { openSource, type RegistryPool } from '../image/open.js';
-import type { ImageTarget } from '../image/transport.js';
+import type { ImageSource, ImageTarget } from '../image/transport.js';
 import { Progress } from '../log.js';
 import { formatReference, type Reference } from '../registry/reference.js';
 import { isIndexType } from '../registry/media-types.js';
@@ -58,6 +58,8 @@ export interface PackOptions {
   version?: string;
   /** write the archive inside a larger file (a bundle), in place: no checksum or manifest files beside it */
   region?: ArchiveRegion;
+  /** read the images from this OCI layout (each under its full reference) instead of their registries */
+  fromLayout?: string;
 }
 
 async function layoutFiles(dir: string, base = dir): Promise<string[]> {
@@ -68,6 +70,10 @@ async function layoutFiles(dir: string, base = dir): Promise<string[]> {
     else if (!(dir === base && (e.name === 'SHA256SUMS' || e.name === 'manifest.json'))) out.push(p.slice(base.length + 1)); // (older packs wrote those inside)
   }
   return out.sort();
+}
+
+function sourceOf(ref: Reference, opts: PackOptions): ImageSource {
+  return opts.fromLayout ? new OciLayoutSource(opts.fromLayout, formatReference(ref)) : openSource({ transport: 'docker', ref }, opts.pool);
 }
 
 export async function packImages(opts: PackOptions): Promise<PackResult> {
@@ -86,7 +92,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
     if (writer?.reserves) {
       plans = await mapLimit(opts.images, opts.concurrency ?? 4, async (ref) => {
         try {
-          return await copier.planImage(openSource({ transport: 'docker', ref }, opts.pool), platforms);
+          return await copier.planImage(sourceOf(ref, opts), platforms);
         } catch (err) {
           throw new UserError(`${formatReference(ref)}: cannot be read: ${errorMessage(err)}`);
         }
@@ -100,7 +106,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
     await mapLimit(opts.images, opts.concurrency ?? 4, async (ref, i) => {
       const name = formatReference(ref);
       const target: ImageTarget = writer ? writer.target(name) : new OciLayoutTarget(opts.output, name, name);
-      const r = await copier.copy(openSource({ transport: 'docker', ref }, opts.pool), [target], { platforms, plan: plans?.[i] });
+      const r = await copier.copy(sourceOf(ref, opts), [target], { platforms, plan: plans?.[i] });
       const t = r.targets[0];
       if (r.sourceError !== undefined) throw new UserError(`${name}: cannot be read: ${errorMessage(r.sourceError)}`);
       if (t.status === 'failed') throw t.error instanceof DiskFullError ? t.error : new UserError(`${name}: ${errorMessage(t.error)}`);
