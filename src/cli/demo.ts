@@ -137,7 +137,7 @@ export async function runDemo(argv: string[], io: CliIO): Promise<number> {
   // 4. upload-oss: the bundle, its .sha256 and manifest to a file:// destination; then sha256sum -c there
   const destination = fillPlaceholders(`file://${join(dir, 'bucket')}/releases/{version}`, { version }, 'destination');
   const bucket = fileURLToPath(destination);
-  const uploaded = await steps.run(
+  await steps.run(
     'upload',
     async () => {
       const files = await selectFiles(listEntries([packed.file, `${packed.file}.sha256`, packed.manifest].join('\n')));

@@ -58,3 +58,21 @@ test('the sample product\'s programs are what examples/product/bin/assemble.mjs 
   const r = spawnSync(process.execPath, [join(root, 'examples', 'product', 'bin', 'assemble.mjs'), '--check'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });
+
+test('npm run demo -- --real: the same chain through the actions against dockerd and three docker-registry servers, the site image docker-pulled by digest and run', { skip: needs('root', 'dockerd', 'docker', 'docker-registry') }, async () => {
+  const { startDockerd } = await import('../support/dockerd.js');
+  const d = await startDockerd();
+  try {
+    const dir = workDir('demo-real');
+    const r = spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), 'demo', '--real', '--output-dir', dir, '--version', '3.0.0'], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, ...d.env } });
+    assert.equal(r.status, 0, r.stderr);
+    for (const step of ['build-release-image', 'sync-images', 'pack-offline', 'upload-oss', 'sha256sum -c', 'pack-offline import', 'docker pull \\+ run']) assert.match(r.stderr, new RegExp(`^${step}\\s+\\d`, 'm'));
+    assert.match(r.stderr, /docker pull \+ run\s+\S+\s+127\.0\.0\.1:\d+\/product\/hello@sha256:[0-9a-f]{64}: "hello from the Airlift sample product"/);
+    assert.match(execFileSync('sha256sum', ['-c', 'product-3.0.0.tar.sha256'], { cwd: join(dir, 'bucket', 'releases', '3.0.0'), encoding: 'utf8' }), /OK/);
+    // the registries were stopped: nothing listens any more
+    const port = /127\.0\.0\.1:(\d+)\/product\/hello@/.exec(r.stderr)![1];
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/v2/`));
+  } finally {
+    await d.stop();
+  }
+});

@@ -1,1 +1,0 @@
-export const id=220;export const ids=[220];export const modules={3220:(o,n,t)=>{async function e(o,n){return 2}t.d(n,{runRealDemo:()=>e})}};
