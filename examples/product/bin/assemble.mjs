@@ -85,7 +85,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       } catch {
         have = Buffer.alloc(0);
       }
-      if (!have.equals(want)) (stale++, console.error(`${file} differs from what assemble.mjs writes: run node ${join('examples', 'product', 'bin', 'assemble.mjs')}`));
+      if (!have.equals(want)) {
+        stale++;
+        console.error(`${file} differs from what assemble.mjs writes: run node ${join('examples', 'product', 'bin', 'assemble.mjs')}`);
+      }
     } else {
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, want, { mode: 0o755 });
