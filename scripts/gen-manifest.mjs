@@ -14,6 +14,8 @@ export function readManifests() {
     const file = join(dir, name, 'action.yml');
     if (!existsSync(file)) continue;
     const doc = parse(readFileSync(file, 'utf8'));
+    // a composite recipe (release-offline) runs the node actions' bundles; it has no entry of its own
+    if (doc.runs?.using === 'composite') continue;
     const inputs = {};
     for (const [key, v] of Object.entries(doc.inputs ?? {})) {
       inputs[key] = {

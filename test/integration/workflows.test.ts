@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatch, needsAct } from '../support/act.js';
 import { needsMoto, startAws } from '../support/ec2.js';
@@ -13,6 +13,7 @@ import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
 import { dockerSaveArchive } from '../support/docker-save.js';
+import { runCli } from '../support/cli.js';
 import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
 
 describe('workflows under act', { skip: needsAct() || needsMoto() || needs('docker-registry') }, () => {
@@ -142,4 +143,61 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
       await delivery.stop();
     }
   });
+
+  test('the one-step recipe (actions/release-offline), dispatched on the sample product; then the site: the bundle imported with the CLI into a fresh registry, the release image docker-pulled by digest and run', { skip: needs('root', 'dockerd', 'docker', 'skopeo') }, async () => {
+    const [delivery, site] = await Promise.all([startRegistry(), startRegistry()]);
+    const { startDockerd } = await import('../support/dockerd.js');
+    const d = await startDockerd();
+    try {
+      const dir = workDir('act-recipe');
+      const product = samplePlaced(join(dir, 'product'), { 'registry.example.com': src.host, 'delivery.example.com': delivery.host });
+      // the product's other images are in its registry, as images.txt names them
+      for (const [from, to] of [['release/db:1.0.0', 'product/db:1.0.0'], ['release/app:1.0.0', 'product/web:1.0.0']]) execFileSync('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', '--src-tls-verify=false', `docker://${src.host}/${from}`, `docker://${src.host}/${to}`]);
+      // the release image from per-architecture archives holding the sample's programs
+      const archives: string[] = [];
+      for (const [file, arch] of [['hello.x86_64.tar', 'amd64'], ['hello.aarch64.tar', 'arm64']]) {
+        dockerSaveArchive(join(dir, file), arch, { hello: readFileSync(join(product, 'bin', `linux-${arch}`, 'hello')), 'etc/product-release': readFileSync(join(product, 'release.txt')) });
+        archives.push(`linux/${arch}=${join(dir, file)} ${sha256(readFileSync(join(dir, file))).slice(7)}`);
+      }
+      const r = await dispatch('release-offline-recipe.yml', {
+        inputs: { tag: 'v2.0.0', version: '2.0.0', archives: archives.join('\n') },
+        vars: { IMAGE: `${src.host}/product/hello`, REGISTRIES_FILE: join(product, 'registry.yaml'), VERIFY_DESCRIBE: 'false', SYNC_IMAGES: join(product, 'images.txt'), SYNC_SOURCE_REGISTRY: src.host, SYNC_TARGET: delivery.host, BUNDLE_SPEC: join(product, 'bundle.yaml'), RELEASE_DESTINATION: 's3://images/recipe/{version}', UPLOAD_ENDPOINT: aws.s3.endpoint, UPLOAD_REGION: 'us-east-1' },
+        secrets: { UPLOAD_ACCESS_KEY_ID: aws.s3.accessKeyId, UPLOAD_ACCESS_KEY_SECRET: aws.s3.secretAccessKey },
+      });
+      assert.equal(r.code, 0, r.output.slice(-5000));
+      assert.match(r.output, /### Release v2\.0\.0 \(one step\)/);
+      assert.equal(sha256(inspectRaw(`${delivery.host}/product/hello:2.0.0`)), r.outputs.digest, 'pushed to the delivery registry of registry.yaml');
+      assert.equal(sha256(inspectRaw(`${delivery.host}/product/db:1.0.0`)), fx.images[1].index.digest, 'the image list synced');
+
+      // the site: the bundle as downloaded (with its .sha256), imported by the CLI, pulled by docker
+      const stored = join(aws.s3.dataDir, 'images', 'recipe', '2.0.0');
+      const x = workDir('act-recipe-site');
+      for (const f of ['product-2.0.0.tar', 'product-2.0.0.tar.sha256', 'product-2.0.0.tar.manifest.json']) writeFileSync(join(x, f), readFileSync(join(stored, `${f}._S3rver_object`)));
+      execFileSync('sha256sum', ['-c', 'product-2.0.0.tar.sha256'], { cwd: x, stdio: 'pipe' });
+      const imported = await runCli(['pack-offline', '--mode', 'import', '--archive', join(x, 'product-2.0.0.tar'), '--target', site.host]);
+      assert.equal(imported.code, 0, imported.stderr);
+      const manifest = JSON.parse(readFileSync(join(x, 'product-2.0.0.tar.manifest.json'), 'utf8')) as { images: { name: string; digest: string }[] };
+      assert.deepEqual(manifest.images.map((i) => i.name).sort(), [`${delivery.host}/product/db:1.0.0`, `${delivery.host}/product/hello:2.0.0`, `${delivery.host}/product/web:1.0.0`]);
+      const hello = manifest.images.find((i) => i.name.endsWith('/product/hello:2.0.0'))!;
+      const pulled = `${site.host}/product/hello@${hello.digest}`;
+      d.docker(['pull', '--quiet', pulled]);
+      assert.ok((JSON.parse(d.docker(['image', 'inspect', pulled])) as { RepoDigests: string[] }[])[0].RepoDigests.includes(pulled), 'docker has it under the digest the bundle recorded');
+      assert.equal(d.docker(['run', '--rm', '--network', 'none', pulled, '/hello']), 'hello from the Airlift sample product\n');
+    } finally {
+      await d.stop();
+      await Promise.all([delivery.stop(), site.stop()]);
+    }
+  });
 });
+
+/** examples/product copied to `to`, its example registry names replaced by running ones. */
+function samplePlaced(to: string, hosts: Record<string, string>): string {
+  cpSync(join(import.meta.dirname, '..', '..', 'examples', 'product'), to, { recursive: true });
+  for (const f of readdirSync(to, { recursive: true, encoding: 'utf8' })) {
+    if (!/\.(ya?ml|txt)$/.test(f)) continue;
+    let text = readFileSync(join(to, f), 'utf8');
+    for (const [name, host] of Object.entries(hosts)) text = text.replaceAll(name, host);
+    writeFileSync(join(to, f), text);
+  }
+  return to;
+}

@@ -1,11 +1,12 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { input, listEntries, parseDuration, parseSize, readInputs, specDrift } from '../../src/lib/inputs.js';
 import { UserError } from '../../src/lib/errors.js';
 import { loaders, loadAction } from '../../src/actions/index.js';
+import { manifests } from '../../src/generated/actions.js';
 import { configureLog, redact } from '../../src/lib/log.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -131,10 +132,12 @@ describe('readInputs', () => {
 });
 
 describe('inputs never drift from action.yml', () => {
-  const actionDirs = readdirSync(join(ROOT, 'actions')).sort();
+  const recipes = ['release-offline'];
+  const actionDirs = readdirSync(join(ROOT, 'actions')).filter((d) => !recipes.includes(d)).sort();
 
-  test('there are six actions and each has a loader', () => {
+  test('there are six actions and each has a loader; the recipe is the one composite', () => {
     assert.deepEqual(actionDirs, ['build-ami', 'build-release-image', 'pack-offline', 'setup-buildx-qemu', 'sync-images', 'upload-oss']);
+    assert.deepEqual(readdirSync(join(ROOT, 'actions')).filter((d) => !actionDirs.includes(d)), recipes);
     assert.deepEqual(Object.keys(loaders).sort(), actionDirs);
   });
 
@@ -157,6 +160,39 @@ describe('inputs never drift from action.yml', () => {
       for (const [k, v] of Object.entries(doc.outputs as Record<string, { description?: string }>)) assert.ok(v.description, `${name} output ${k} needs a description`);
     });
   }
+
+  test('release-offline (composite): each step runs a bundle that exists and sets only inputs that action declares; every input of the recipe is used', () => {
+    const doc = parse(readFileSync(join(ROOT, 'actions', 'release-offline', 'action.yml'), 'utf8')) as {
+      inputs: Record<string, { required?: boolean; default?: string }>;
+      outputs: Record<string, { value: string }>;
+      runs: { using: string; steps: { id: string; run: string; env: Record<string, string> }[] };
+    };
+    assert.equal(doc.runs.using, 'composite');
+    const used = new Set<string>();
+    for (const step of doc.runs.steps) {
+      const ran = [...step.run.matchAll(/\$GITHUB_ACTION_PATH\/\.\.\/\.\.\/dist\/([a-z-]+)\/(index|post)\.js/g)];
+      assert.ok(ran.length > 0, `${step.id} runs an Airlift bundle`);
+      for (const [, name, phase] of ran) {
+        assert.ok(existsSync(join(ROOT, 'dist', name, `${phase}.js`)), `dist/${name}/${phase}.js exists`);
+        const declared = Object.keys(manifests[name].inputs);
+        for (const key of Object.keys(step.env)) {
+          assert.match(key, /^INPUT_[A-Z0-9-]+$/, `${step.id}: ${key}`);
+          assert.ok(declared.includes(key.slice(6).toLowerCase()), `${step.id}: ${name} has no input ${key.slice(6).toLowerCase()}`);
+        }
+      }
+      for (const [key, v] of Object.entries(step.env)) {
+        for (const m of v.matchAll(/inputs\.([a-z-]+)/g)) used.add(m[1]);
+        // an input set to "" is "" to the action (its own default applies only when unset): a
+        // recipe input passed straight through defaults to what the action would
+        const direct = /^\$\{\{ inputs\.([a-z-]+) \}\}$/.exec(v.trim());
+        const own = manifests[ran[0][1]].inputs[key.slice(6).toLowerCase()].default ?? '';
+        if (direct && own !== '' && !doc.inputs[direct[1]].required) assert.equal(doc.inputs[direct[1]].default, own, `${step.id}: recipe input ${direct[1]} defaults to ${ran[0][1]}'s ${key.slice(6).toLowerCase()}`);
+      }
+      if ('if' in step) for (const m of String((step as { if: string }).if).matchAll(/inputs\.([a-z-]+)/g)) used.add(m[1]);
+    }
+    assert.deepEqual(Object.keys(doc.inputs).filter((k) => !used.has(k)), [], 'every input reaches a step');
+    for (const [k, v] of Object.entries(doc.outputs)) assert.match(v.value, /steps\.(image|sync|pack|upload)\.outputs\./, `output ${k}`);
+  });
 
   test('nothing outside src/lib/inputs.ts calls getInput', () => {
     const offenders: string[] = [];
