@@ -115,7 +115,7 @@ export async function runRealDemo(argv: string[], _io: CliIO): Promise<number> {
     for (const img of listEntries(await readFile(join(product, 'images.txt'), 'utf8')).map((e) => e.value))
       await writeSyntheticImage(openTarget(parseImageRef(`${src}/${img}`), pool), { platforms: [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')], files: { [`etc/${basename(img.split(':')[0])}-release`]: `${img}\n` } });
 
-    const built = await step('build-release-image', () => action('build-release-image', { context: product, image: `${src}/${SAMPLE.release}`, registries: join(product, 'registry.yaml'), tag: `v${version}`, version, 'verify-describe': 'false', platforms: 'linux/amd64', check: '["/hello"]' }), (o) => `${o.digest} → ${o['image-refs'].split('\n').length} refs`);
+    const built = await step('build-release-image', () => action('build-release-image', { context: product, image: `${src}/${SAMPLE.release}`, registries: join(product, 'registry.yaml'), tag: `v${version}`, version, 'verify-describe': 'false', platforms: 'linux/amd64', 'build-args': 'TARGETARCH=amd64', check: '["/hello"]' }), (o) => `${o.digest} → ${o['image-refs'].split('\n').length} refs`);
     await step('sync-images', () => action('sync-images', { images: join(product, 'images.txt'), 'source-registry': src, target: delivery, 'output-dir': join(dir, 'sync') }), (o) => `synced ${o.synced || 0}, failed ${o.failed || 0}`);
     const packed = await step('pack-offline', () => action('pack-offline', { spec: join(product, 'bundle.yaml'), version, 'output-dir': join(dir, 'out') }), (o) => `${o.bundle} sha256:${o.sha256}`);
     const destination = `file://${join(dir, 'bucket')}/releases/{version}`;

@@ -4,8 +4,8 @@
 // because it cannot be fetched here.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatch, needsAct } from '../support/act.js';
 import { needsMoto, startAws } from '../support/ec2.js';
@@ -14,6 +14,8 @@ import { needs } from '../support/tools.js';
 import { startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
 import { dockerSaveArchive } from '../support/docker-save.js';
 import { runCli } from '../support/cli.js';
+import { builtTool, needsBuiltTools, startBuildkitd, TOOL_VERSIONS } from '../support/buildkitd.js';
+import { BINFMT, ensureBinfmtMounted, registerHostHandlers, unregisterHandler } from '../../src/lib/docker/qemu.js';
 import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
 
 describe('workflows under act', { skip: needsAct() || needsMoto() || needs('docker-registry') }, () => {
@@ -141,6 +143,49 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
       assert.match(r.output, /### Release v2\.0\.0/);
     } finally {
       await delivery.stop();
+    }
+  });
+
+  test('publish-container.yml, dispatched with tag and version, building the sample product: setup-buildx-qemu (host QEMU, buildx from a file, a remote BuildKit) then a two-platform build, checked on both (arm64 through QEMU), pushed to both registries', { skip: needs('root', 'dockerd', 'docker', 'qemu-aarch64-static') || needsBuiltTools(['buildx', 'buildx'], ['buildkit', 'buildkitd']) }, async () => {
+    await ensureBinfmtMounted();
+    const had = existsSync(join(BINFMT, 'qemu-aarch64'));
+    const delivery = await startRegistry();
+    const bk = await startBuildkitd();
+    const { startDockerd } = await import('../support/dockerd.js');
+    const d = await startDockerd();
+    const dir = workDir('act-build');
+    const stepEnv = { DOCKER_HOST: d.host, DOCKER_CONFIG: join(dir, 'docker-config'), XDG_CACHE_HOME: join(dir, 'cache') };
+    try {
+      const product = samplePlaced(join(dir, 'product'), { 'registry.example.com': src.host, 'delivery.example.com': delivery.host });
+      const r = await dispatch('publish-container.yml', {
+        inputs: { tag: 'v3.1.0', version: '3.1.0' },
+        vars: {
+          IMAGE: `${src.host}/product/hello`, REGISTRIES_FILE: join(product, 'registry.yaml'), CONTEXT: product, VERIFY_DESCRIBE: 'false', PLATFORMS: 'linux/amd64,linux/arm64', CHECK: '["/hello"]',
+          QEMU_MODE: 'host', BUILDX_URL: builtTool('buildx', 'buildx'), BUILDX_VERSION: TOOL_VERSIONS.buildx, BUILDX_DRIVER: 'remote', BUILDKIT_ENDPOINT: bk.endpoint,
+        },
+        stepEnv,
+      });
+      assert.equal(r.code, 0, r.output.slice(-6000));
+      assert.match(r.output, /setup-buildx-qemu/);
+      const digest = r.outputs.digest;
+      for (const ref of [`${src.host}/product/hello:v3.1.0`, `${src.host}/product/hello:3.1.0`, `${delivery.host}/product/hello:v3.1.0`]) assert.equal(sha256(inspectRaw(ref)), digest, ref);
+      const index = JSON.parse(inspectRaw(`${delivery.host}/product/hello:3.1.0`)) as { manifests: { platform?: { architecture: string } }[] };
+      assert.deepEqual(index.manifests.map((m) => m.platform?.architecture).filter((a) => a && a !== 'unknown').sort(), ['amd64', 'arm64']);
+      // each platform holds its own program: the arm64 one, run through QEMU, says hello too
+      for (const arch of ['amd64', 'arm64']) {
+        const rootfs = join(workDir(`act-build-${arch}`), 'rootfs');
+        execFileSync('skopeo', ['copy', '--quiet', '--override-arch', arch, '--src-tls-verify=false', `docker://${delivery.host}/product/hello:3.1.0`, `oci:${rootfs}-oci:x`]);
+        execFileSync('umoci', ['raw', 'unpack', '--rootless', '--image', `${rootfs}-oci:x`, rootfs], { stdio: 'pipe' });
+        assert.deepEqual(readFileSync(join(rootfs, 'hello')), readFileSync(join(product, 'bin', `linux-${arch}`, 'hello')), arch);
+      }
+      assert.match(r.output, /### Published `sha256:[0-9a-f]{64}`/);
+    } finally {
+      spawnSync('docker', ['buildx', 'rm', '--all-inactive', '--force'], { env: { ...process.env, ...stepEnv }, stdio: 'ignore' });
+      await d.stop();
+      await bk.stop();
+      await delivery.stop();
+      if (had) await registerHostHandlers(['linux/arm64']);
+      else await unregisterHandler('aarch64');
     }
   });
 

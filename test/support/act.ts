@@ -34,7 +34,7 @@ export interface ActRun {
 }
 
 /** Dispatches `workflow` (a path under .github/workflows) with inputs, as a person would. */
-export function dispatch(workflow: string, opts: { inputs: Record<string, string>; vars?: Record<string, string>; secrets?: Record<string, string>; env?: Record<string, string> }): Promise<ActRun> {
+export function dispatch(workflow: string, opts: { inputs: Record<string, string>; vars?: Record<string, string>; secrets?: Record<string, string>; env?: Record<string, string>; stepEnv?: Record<string, string> }): Promise<ActRun> {
   const dir = workDir('act');
   const cache = join(dir, 'cache');
   mkdirSync(cache, { recursive: true });
@@ -42,6 +42,8 @@ export function dispatch(workflow: string, opts: { inputs: Record<string, string
   for (const [k, v] of Object.entries(opts.inputs)) args.push('--input', `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push('--secret', `${k}=${v}`);
+  // the job's environment (a runner machine's own, e.g. DOCKER_HOST)
+  for (const [k, v] of Object.entries(opts.stepEnv ?? {})) args.push('--env', `${k}=${v}`);
   const child = spawn(actPath(), args, { cwd: root, env: { ...process.env, PATH: `${node24}:${process.env.PATH}`, XDG_CACHE_HOME: cache, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
