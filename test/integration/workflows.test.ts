@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dispatch, needsAct } from '../support/act.js';
+import { dispatch, needsAct, startArtifactShim, type ArtifactShim } from '../support/act.js';
 import { needsMoto, startAws } from '../support/ec2.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
@@ -109,6 +109,7 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
 
   test('release-offline.yml, dispatched with tag, version and archives: release image published, product images synced, the bundle (with the release image) packed and uploaded with its checksums', async () => {
     const delivery = await startRegistry();
+    let artifacts: ArtifactShim | undefined;
     try {
       const dir = workDir('act-release');
       for (const [file, arch] of [['product.x86_64.tar', 'amd64'], ['product.aarch64.tar', 'arm64']]) {
@@ -119,11 +120,13 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
       mkdirSync(join(dir, 'installer'));
       writeFileSync(join(dir, 'installer', 'install.sh'), '#!/bin/sh\necho install\n', { mode: 0o755 });
       writeFileSync(join(dir, 'bundle.yaml'), `name: product\nversion: 0.0.0\nimages:\n  list:\n    - ${src.host}/release/product:{version}\n    - ${src.host}/release/db:1.0.0\n  platform: linux/amd64\nfiles:\n  - path: installer\n`);
-      // KEEP_ARTIFACT false: act v0.2.89's artifact server refuses @actions/artifact 6's
-      // CreateArtifact (an unknown "mime_type" field), so the artifact step is not run here
+      // the bundle kept as a workflow artifact in act's artifact server (through the shim that
+      // removes the one field act's server does not know yet; see startArtifactShim)
+      artifacts = await startArtifactShim();
       const r = await dispatch('release-offline.yml', {
+        artifacts,
         inputs: { tag: 'v2.0.0', version: '2.0.0', archives: `linux/amd64=${join(dir, 'product.x86_64.tar')}\nlinux/arm64=${join(dir, 'product.aarch64.tar')}` },
-        vars: { IMAGE: `${src.host}/release/product`, VERIFY_DESCRIBE: 'false', SYNC_IMAGES: join(dir, 'images.txt'), SYNC_SOURCE_REGISTRY: src.host, SYNC_TARGET: `${delivery.host}/delivery`, BUNDLE_SPEC: join(dir, 'bundle.yaml'), KEEP_ARTIFACT: 'false', RELEASE_DESTINATION: 's3://images/releases/{version}', UPLOAD_ENDPOINT: aws.s3.endpoint, UPLOAD_REGION: 'us-east-1' },
+        vars: { IMAGE: `${src.host}/release/product`, VERIFY_DESCRIBE: 'false', SYNC_IMAGES: join(dir, 'images.txt'), SYNC_SOURCE_REGISTRY: src.host, SYNC_TARGET: `${delivery.host}/delivery`, BUNDLE_SPEC: join(dir, 'bundle.yaml'), KEEP_ARTIFACT: 'true', RELEASE_DESTINATION: 's3://images/releases/{version}', UPLOAD_ENDPOINT: aws.s3.endpoint, UPLOAD_REGION: 'us-east-1' },
         secrets: { UPLOAD_ACCESS_KEY_ID: aws.s3.accessKeyId, UPLOAD_ACCESS_KEY_SECRET: aws.s3.secretAccessKey },
       });
       assert.equal(r.code, 0, r.output.slice(-5000));
@@ -141,7 +144,19 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
       const m = JSON.parse(readFileSync(join(x, 'product-2.0.0', 'manifest.json'), 'utf8')) as { images: { name: string }[] };
       assert.deepEqual(m.images.map((i) => i.name), [`${src.host}/release/product:2.0.0`, `${src.host}/release/db:1.0.0`]);
       assert.match(r.output, /### Release v2\.0\.0/);
+      // the artifact: @actions/artifact's zip in act's store holds the same bundle and checksums
+      await artifacts.stop();
+      assert.equal(artifacts.stripped, 1, 'the shim removed mime_type from the one CreateArtifact');
+      assert.ok(artifacts.restored >= 1, 'the upload came back with act\'s signed parameters re-encoded, and the shim restored them');
+      assert.match(r.outputs['artifact-id'] ?? '', /^\d+$/);
+      const zips = readdirSync(artifacts.dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.zip'));
+      assert.equal(zips.length, 1, zips.join(', '));
+      const unz = workDir('act-artifact');
+      execFileSync('python3', ['-m', 'zipfile', '-e', join(artifacts.dir, zips[0]), unz]);
+      assert.deepEqual(readFileSync(join(unz, 'product-2.0.0.tar')), bundle, 'the artifact holds the uploaded bundle, byte for byte');
+      execFileSync('sha256sum', ['-c', 'product-2.0.0.tar.sha256'], { cwd: unz, stdio: 'pipe' });
     } finally {
+      await artifacts?.stop();
       await delivery.stop();
     }
   });
