@@ -34,7 +34,10 @@ build_tool() {
   fi
   rm -rf "$dir.partial"
   mkdir -p "$dir.partial"
-  (cd "$src" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "$ldflags" -o "$dir.partial/" "$@")
+  # a module zip carries vendor/modules.txt but not the vendored code: build from the module cache
+  local goflags=-buildvcs=false
+  [ -d "$src/vendor" ] && goflags="$goflags -mod=mod"
+  (cd "$src" && CGO_ENABLED=0 GOFLAGS="$goflags" go build -trimpath -ldflags "$ldflags" -o "$dir.partial/" "$@")
   rm -rf "$dir"
   mv "$dir.partial" "$dir"
   touch "$dir/.complete"
@@ -45,6 +48,15 @@ build_tool buildkit github.com/moby/buildkit v0.34.2 github.com/moby/buildkit/ve
 build_tool buildx github.com/docker/buildx v0.38.2 github.com/docker/buildx/version.Version ./cmd/buildx
 build_tool helm helm.sh/helm/v3 v3.22.0 helm.sh/helm/v3/internal/version.version ./cmd/helm
 build_tool act github.com/nektos/act v0.2.89 main.version .
+# the peers of the benchmarks (bench/, issue #16): registry copy tools, S3 clients, an S3 server,
+# a network-shaping proxy, the OSS client
+build_tool crane github.com/google/go-containerregistry v0.22.1 github.com/google/go-containerregistry/cmd/crane/cmd.Version ./cmd/crane
+build_tool regclient github.com/regclient/regclient v0.11.7 - ./cmd/regctl ./cmd/regsync
+build_tool s5cmd github.com/peak/s5cmd/v2 v2.3.0 github.com/peak/s5cmd/v2/version.Version .
+build_tool rclone github.com/rclone/rclone v1.76.0 - .
+build_tool versitygw github.com/versity/versitygw v1.8.0 - ./cmd/versitygw
+build_tool toxiproxy github.com/Shopify/toxiproxy/v2 v2.12.0 - ./cmd/server ./cmd/cli
+build_tool ossutil github.com/aliyun/ossutil v1.7.19 - .
 # moto (an EC2, IAM and S3 emulator, from PyPI) in its own virtualenv, pinned, the same way
 build_venv() {
   local name=$1 version=$2 spec=$3

@@ -451,7 +451,10 @@ export const manifests: Record<string, ActionManifest> = {
         "description": "Size of the bundle in bytes."
       },
       "manifest": {
-        "description": "Path of the bundle manifest.json (files with size and sha256, images with digest and platform)."
+        "description": "Path of the manifest beside the bundle (with a spec: its components and images; without: files with size and sha256, images with digest and platforms)."
+      },
+      "files": {
+        "description": "Everything to ship, one path per line: the bundle (or each of its parts when split), its .sha256 and its manifest; give it to upload-oss as source."
       },
       "artifact-id": {
         "description": "ID of the uploaded artifact."

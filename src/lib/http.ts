@@ -29,6 +29,17 @@ export interface HttpResponse {
  * a transient fault, retried): `fallback`, or AIRLIFT_IDLE_TIMEOUT_MS when that is set (a slow
  * link, or a test).
  */
+/** An http(s) URL as it may be shown: no credentials, no query (signatures, tokens); anything else as is. */
+export function shownUrl(value: string): string {
+  if (!/^https?:\/\//.test(value)) return value;
+  try {
+    const u = new URL(value);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return value.replace(/\/\/[^/@]*@/, '//').replace(/\?.*$/, '');
+  }
+}
+
 export function idleTimeoutMs(fallback = 120_000): number {
   const v = Number(process.env.AIRLIFT_IDLE_TIMEOUT_MS);
   return Number.isFinite(v) && v > 0 ? v : fallback;

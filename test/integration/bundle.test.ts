@@ -5,8 +5,8 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parse } from 'yaml';
 import { catalog, startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
 import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
@@ -275,6 +275,12 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     const split = await runCli(['pack-offline', '--spec', join(dir, 'good.yaml'), '--output-dir', out, '--split-size', '1MiB']);
     assert.equal(split.code, 0, split.stderr);
     assert.ok(readdirSync(out).filter((f) => f.includes('.part-')).length >= 2);
+    // `files` names what to ship: every part, the .sha256 and the manifest, each of them there
+    const shipped = split.outputs.files.split('\n');
+    assert.deepEqual(shipped.map((f) => basename(f)).sort(), readdirSync(out).filter((f) => !f.startsWith('.')).sort());
+    const shipDir = workDir('ship');
+    for (const f of shipped) copyFileSync(f, join(shipDir, basename(f)));
+    execFileSync('sh', ['-c', 'cat compass-1.2.0.tar.part-* > compass-1.2.0.tar && sha256sum -c compass-1.2.0.tar.sha256'], { cwd: shipDir, stdio: 'pipe' });
     const bigger = await runCli(['pack-offline', '--spec', join(dir, 'good.yaml'), '--output-dir', out, '--split-size', '100MiB']);
     assert.equal(bigger.code, 0, bigger.stderr);
     assert.deepEqual(readdirSync(out).sort(), ['compass-1.2.0.tar', 'compass-1.2.0.tar.manifest.json', 'compass-1.2.0.tar.sha256']);

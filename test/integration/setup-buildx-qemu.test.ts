@@ -2,6 +2,7 @@
 // path through a docker that records its calls (buildx is not packaged here).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -179,6 +180,24 @@ test('buildx from buildx-url: sha256 checked, cached by version, the reported ve
   assert.match(mismatch.stderr, /input "buildx-version": v0\.98\.0 was asked for, but the binary from buildx-url reports v0\.99\.1; it was not installed/);
   assert.equal(readFileSync(join(config, 'cli-plugins', 'docker-buildx'), 'utf8'), '#!/bin/sh\necho previous buildx\n', 'the existing buildx is untouched');
   assert.equal(existsSync(join(cache, 'airlift', 'tool-cache', 'docker-buildx', '0.98.0')), false, 'a wrong binary is never cached');
+
+  // a mirror behind basic auth, its credentials in the URL: sent as a header, never printed
+  fakeBuildxPlugin(src, 'v0.99.1');
+  const served = readFileSync(bin);
+  const mirror = createServer((req, res) => {
+    if (req.headers.authorization !== `Basic ${Buffer.from('ci:s3cr3t-Pw').toString('base64')}`) return void res.writeHead(401).end();
+    res.writeHead(200, { 'content-length': served.length }).end(served);
+  });
+  await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://ci:s3cr3t-Pw@127.0.0.1:${(mirror.address() as { port: number }).port}/buildx?token=abc`;
+    const viaAuth = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--no-cleanup', '--buildx-url', url, '--buildx-version', 'v0.99.1'], { DOCKER_CONFIG: workDir('docker-config-auth'), XDG_CACHE_HOME: workDir('xdg-auth'), RUNNER_TEMP: workDir('rt') });
+    assert.equal(viaAuth.code, 0, viaAuth.stderr);
+    assert.match(viaAuth.stderr, /installed from http:\/\/127\.0\.0\.1:\d+\/buildx →/);
+    assert.doesNotMatch(viaAuth.stdout + viaAuth.stderr, /s3cr3t-Pw|token=abc/);
+  } finally {
+    mirror.close();
+  }
 
   const noVersion = await run([]);
   assert.equal(noVersion.code, 1);

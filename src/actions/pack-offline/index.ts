@@ -75,12 +75,14 @@ export default defineAction({
       setOutput('sha256', res.sha256);
       setOutput('size', res.size);
       setOutput('manifest', res.manifest);
+      // what to ship: the bundle (or its parts), its .sha256 and its manifest
+      const files = [...(res.parts.length ? res.parts : [res.file]), `${res.file}.sha256`, res.manifest];
+      setOutput('files', files.join('\n'));
       summary.heading(`pack-offline: ${basename(res.file)} (${formatBytes(res.size)}${res.parts.length ? `, ${res.parts.length} parts` : ''})`);
       summary.table(['component', 'path', 'size'], res.components.map((c) => [c.kind, c.path, formatBytes(c.size)]));
       if (res.images.length) summary.table(['image', 'platforms', 'digest'], res.images.map((i) => [i.name, i.platforms.join(', '), i.digest.slice(0, 19)]));
       summary.text(`sha256 ${res.sha256}${res.parts.length ? `; join the parts with: cat ${basename(res.file)}.part-* > ${basename(res.file)}` : ''}`);
       if (inputs.uploadArtifact) {
-        const files = [...(res.parts.length ? res.parts : [res.file]), `${res.file}.sha256`, res.manifest];
         setOutput('artifact-id', await uploadArtifact(inputs.artifactName || basename(res.file), files, resolve(inputs.outputDir), inputs.retentionDays || undefined));
       }
       return;
@@ -111,8 +113,9 @@ export default defineAction({
     if (inputs.format !== 'oci') summary.table(['file', 'size', 'sha256'], res.files.map((f) => [f.path, formatBytes(f.size), f.sha256]));
     if (res.files.length > 1 && inputs.format !== 'oci') summary.text(`Join the parts with: cat ${basename(output)}.part-* > ${basename(output)} && sha256sum -c ${basename(output)}.sha256 --ignore-missing`);
 
+    const files = inputs.format === 'oci' ? [res.output, res.checksums, res.manifest] : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
+    setOutput('files', files.join('\n'));
     if (inputs.uploadArtifact) {
-      const files = inputs.format === 'oci' ? [res.output, res.checksums, res.manifest] : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
       const id = await uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined);
       setOutput('artifact-id', id);
     }

@@ -10,6 +10,7 @@ import { forInput, input } from '../../lib/inputs.js';
 import { validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
 import { parseReference, registryHosts } from '../../lib/registry/reference.js';
 import { info, notice, runnerCore, summary, warning } from '../../lib/log.js';
+import { shownUrl } from '../../lib/http.js';
 import { defineAction } from '../../lib/run.js';
 
 export default defineAction({
@@ -85,8 +86,7 @@ export default defineAction({
 
     let version = await buildxVersion();
     if (inputs.buildxUrl) {
-      if (!inputs.buildxVersion) throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
-      const where = /^https?:\/\//.test(inputs.buildxUrl) ? inputs.buildxUrl.replace(/\?.*$/, '') : inputs.buildxUrl;
+      const where = shownUrl(inputs.buildxUrl);
       const verify = async (binary: string) => {
         const reported = await binaryVersion(binary);
         if (!reported) throw new UserError(`input "buildx-url": the binary from ${where} does not answer \`docker-buildx version\`; it was not installed`);

@@ -14,6 +14,7 @@ import { exec, ExecError } from '../exec.js';
 import { retry, RetryableError } from '../retry.js';
 import { idleTimeoutMs, networkReason } from '../http.js';
 import { sha256File } from '../archive/checksums.js';
+import { addSecret } from '../log.js';
 
 function parseVersion(stdout: string): string | undefined {
   return /\bv?\d+\.\d+\.\d+[^\s]*/.exec(stdout)?.[0] ?? (stdout.trim().split(/\s+/)[1] || undefined);
@@ -48,9 +49,20 @@ export interface InstallOptions {
 
 async function fetchBinary(source: string, dest: string): Promise<void> {
   if (/^https?:\/\//.test(source)) {
-    const where = `${new URL(source).origin}${new URL(source).pathname}`;
+    const url = new URL(source);
+    const where = `${url.origin}${url.pathname}`;
+    // credentials in the URL (a mirror behind basic auth) go in a header, never into a log line
+    const headers: Record<string, string> = {};
+    if (url.username || url.password) {
+      const user = decodeURIComponent(url.username);
+      const pass = decodeURIComponent(url.password);
+      addSecret(pass);
+      headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      url.username = '';
+      url.password = '';
+    }
     await retry(async () => {
-      const res = await fetch(source, { signal: AbortSignal.timeout(idleTimeoutMs(300_000)) });
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(idleTimeoutMs(300_000)) });
       if (!res.ok || !res.body) {
         const err = new UserError(`input "buildx-url": ${where} answered ${res.status}`);
         if (res.status >= 500 || res.status === 429) throw new RetryableError(err.message);

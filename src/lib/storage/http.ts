@@ -2,7 +2,7 @@
 // UPLOAD_URL/UPLOAD_TOKEN convention) and its sha256 in X-Checksum-Sha256; a server that
 // answers with a sha256 (JSON or header) is held to it.
 import { UserError } from '../errors.js';
-import { header, httpSend, idleTimeoutMs, networkReason, readBody } from '../http.js';
+import { header, httpSend, idleTimeoutMs, networkReason, readBody, shownUrl } from '../http.js';
 import { HttpError } from '../errors.js';
 import { retry } from '../retry.js';
 import { counted } from './local.js';
@@ -10,13 +10,7 @@ import { VerificationError, type LocalFile, type RemoteObject, type Storage, typ
 
 /** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */
 export function shownDestination(dest: string): string {
-  if (!/^https?:\/\//.test(dest)) return dest;
-  try {
-    const u = new URL(dest);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return dest;
-  }
+  return shownUrl(dest);
 }
 
 export class HttpStorage implements Storage {
