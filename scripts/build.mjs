@@ -29,7 +29,8 @@ try {
 // ncc minifies the entry but not the lazily loaded chunks: minify those too.
 for (const f of readdirSync(staging).filter((f) => /^\d+\.index\.js$/.test(f))) {
   const path = join(staging, f);
-  const out = await minify(readFileSync(path, 'utf8'), { module: true, compress: { passes: 1 }, mangle: true, format: { comments: false } });
+  const out = await minify(readFileSync(path, 'utf8'), { module: true, compress: { passes: 1 }, mangle: true, format: { comments: false }, // the AWS SDK's command classes keep their names: build-ami reports each call by it
+    keep_classnames: /Command$/ });
   writeFileSync(path, out.code);
 }
 rmSync(dist, { recursive: true, force: true });

@@ -37,6 +37,14 @@ for (const [label, node] of nodes) {
       });
     }
 
+    test('build-ami --dry-run names each EC2 call as AWS does (the bundle keeps the SDK command names)', () => {
+      const env = Object.fromEntries(readFileSync(join(ROOT, '.ci', 'local-action', 'build-ami.env'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const r = spawnSync(node as string, [join(ROOT, 'dist', 'build-ami', 'index.js')], { cwd: ROOT, env: cleanEnv(env), encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      const calls = [...r.stdout.matchAll(/dry run: would call (\w+) in/g)].map((m) => m[1]);
+      assert.ok(calls.includes('ImportSnapshot') && calls.includes('RegisterImage') && calls.includes('CopyImage'), calls.join(', '));
+    });
+
     test('the post step runs; a secret is masked before any error line could carry it', () => {
       const dir = mkdtempSync(join(tmpdir(), 'gh-'));
       try {
