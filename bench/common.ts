@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 
 export interface Sample {
   seconds: number;
+  /** user + system CPU of the process and its children */
+  cpuSeconds: number;
   maxRssMb: number;
   code: number;
   stderr: string;
@@ -17,11 +19,11 @@ export function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
   // flush what earlier steps wrote, so no tool pays for another's write-back
   spawnSync('sync');
   const start = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', '-o', out, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', '-o', out, cmd, ...args], { env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const kb = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
+  const [kb, user, sys] = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   rmSync(out, { force: true });
-  return { seconds, maxRssMb: kb / 1024, code: r.status ?? -1, stderr: r.stderr ?? '' };
+  return { seconds, cpuSeconds: user + sys, maxRssMb: kb / 1024, code: r.status ?? -1, stderr: r.stderr ?? '' };
 }
 
 export function median(xs: number[]): number {

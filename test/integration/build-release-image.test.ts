@@ -285,6 +285,17 @@ describe('build-release-image (real dockerd and registries; buildx and BuildKit 
       assert.equal(lines.length, 2);
       assert.equal(`ai-v4.0.0 ${sha256(inspectRaw(`${reg.host}/release/app:ai-v4.0.0`))}`, lines[1]);
       assert.equal(skopeoInspect(`${reg.host}/release/app:ai-v4.0.0`).Labels.variant, 'ai');
+
+      // the second image fails its check: the error says the first one was pushed already
+      writeFileSync(join(repo, 'ai-marker'), 'ai\n');
+      writeFileSync(join(repo, 'Dockerfile.ai'), `FROM ${reg.host}/release/app:base-v4.0.1\nCOPY ai-marker /ai-marker\n`);
+      git(repo, 'add', '.');
+      git(repo, 'commit', '-q', '-m', 'ai marker');
+      git(repo, 'tag', '-f', 'v4.0.1');
+      const failed = await cli(['--context', repo, '--image', `${reg.host}/release/app`, '--tag', 'v4.0.1', '--meta', join(repo, 'meta.yml'), '--check', '/bin/busybox test ! -e /ai-marker']);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, new RegExp(`check failed on linux/amd64 \\(exit 1\\); this image was not pushed \\(the image before it in meta\\.yml was: ${reg.host.replace(/\./g, '\\.')}/release/app:base-v4\\.0\\.1\\)`));
+      assert.doesNotMatch(failed.stderr, /nothing was pushed/);
     } finally {
       await reg.stop();
     }

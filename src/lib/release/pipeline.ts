@@ -131,6 +131,9 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
           ? await runChecks({ cmd: o.check, source: built.source, platforms: built.platforms, imageId: built.imageId, workDir: dir, docker: o.docker }).catch(async (err: unknown) => {
               // release tags must not stay on an image that failed its check, even locally
               if (built.localTags.length) await exec(o.docker ?? 'docker', ['rmi', ...built.localTags], { stream: false, allowFailure: true });
+              // with meta.yml, the images before this one are already pushed: say so
+              const before = images.filter((m) => m.pushed).map((m) => m.refs[0]);
+              if (err instanceof UserError && before.length) throw new UserError(`${err.message.replace(/; nothing was pushed$/, '')}; this image was not pushed (${before.length === 1 ? 'the image before it in meta.yml was' : `the ${before.length} images before it in meta.yml were`}: ${before.join(', ')})`);
               throw err;
             })
           : [];

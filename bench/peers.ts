@@ -1,0 +1,115 @@
+// bench/peers: sync-images against the best registry copy tools a user would pick instead
+// (skopeo sync, crane copy run 4 at a time, regsync with parallel 4), same data, same run, under
+// network shapes (bench/net.ts: toxiproxy in front of each registry). Cold: an empty target;
+// warm: everything already there. Each tool's median, spread, CPU seconds and peak RSS; Airlift's
+// ratio to the best peer.
+//   node --import tsx bench/peers.ts [--runs 3] [--images 20] [--shapes "loopback,20ms,80ms"] [--remote both|source|target]
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startRegistry, type Registry } from '../test/support/registry.js';
+import { buildOciFixture, pushFixture, type Fixture } from '../test/support/fixtures.js';
+import { workDir } from '../test/support/proc.js';
+import { builtTool } from '../test/support/buildkitd.js';
+import { arg, fmt, median, must, timed, type Sample } from './common.js';
+import { measure, shapeByName, SHAPES, Toxiproxy, type Shape } from './net.js';
+
+const runs = Number(arg('runs', '3'));
+const count = Number(arg('images', '20'));
+const remote = arg('remote', 'both');
+const shapes = arg('shapes', SHAPES.map((s) => s.name.replace(/\s+/g, '')).join(',')).split(',').map(shapeByName);
+const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const CRANE = builtTool('crane', 'crane');
+const REGSYNC = builtTool('regclient', 'regsync');
+
+type Tool = 'airlift' | 'skopeo' | 'crane' | 'regsync';
+const TOOLS: Tool[] = ['airlift', 'skopeo', 'crane', 'regsync'];
+
+function run(tool: Tool, src: string, dst: string, fx: Fixture, out: string): Sample {
+  const refs = fx.images.map((i) => `release/${i.name}:${i.tag}`);
+  if (tool === 'airlift') {
+    writeFileSync(join(out, 'images.txt'), refs.join('\n') + '\n');
+    return must(timed(process.execPath, [cli, 'sync-images', '--images', join(out, 'images.txt'), '--source-registry', src, '--target', `${dst}/mirror`, '--output-dir', out]), 'airlift');
+  }
+  if (tool === 'skopeo') {
+    const yaml = join(out, 'skopeo.yaml');
+    writeFileSync(yaml, `${src}:\n  tls-verify: false\n  images:\n${fx.images.map((i) => `    release/${i.name}: ["${i.tag}"]`).join('\n')}\n`);
+    return must(timed('skopeo', ['sync', '--all', '--preserve-digests', '--src', 'yaml', '--dest', 'docker', '--dest-tls-verify=false', yaml, `${dst}/mirror`]), 'skopeo');
+  }
+  if (tool === 'crane') {
+    // a list copied the way crane's users do it: one `crane copy` per image, 4 at a time
+    const list = join(out, 'pairs.txt');
+    writeFileSync(list, refs.map((r) => `${src}/${r} ${dst}/mirror/${r}`).join('\n') + '\n');
+    return must(timed('sh', ['-c', `xargs -P 4 -n 2 ${CRANE} copy --insecure < ${list}`]), 'crane');
+  }
+  const cfg = join(out, 'regsync.yaml');
+  writeFileSync(
+    cfg,
+    `version: 1\ncreds:\n  - registry: ${src}\n    tls: disabled\n  - registry: ${dst}\n    tls: disabled\ndefaults:\n  parallel: 4\nsync:\n${refs.map((r) => `  - source: ${src}/${r}\n    target: ${dst}/mirror/${r}\n    type: image\n`).join('')}`,
+  );
+  return must(timed(REGSYNC, ['once', '-c', cfg, '--logopt', 'json', '-v', 'error'], { ...process.env, HOME: out }), 'regsync');
+}
+
+async function main() {
+  const names = Array.from({ length: count }, (_, i) => `app${String(i).padStart(3, '0')}`);
+  process.stderr.write(`building the fixture (${count} images × 2 platforms, shared base)…\n`);
+  const fx = await buildOciFixture(workDir('peers-fx'), { images: names, baseLayerBytes: 20 * 1024 * 1024, appLayerBytes: 2200 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
+  const total = [...fx.blobs.values()].reduce((a, b) => a + b, 0);
+  const src = await startRegistry();
+  pushFixture(fx, { host: src.host }, { namespace: 'release' });
+  const bigBlob = `/v2/release/${fx.images[0].name}/blobs/${fx.images[0].manifests[0].layers[0].digest}`;
+  const proxy = await Toxiproxy.start();
+  const tables: string[] = [];
+  try {
+    for (const shape of shapes) {
+      const results: Record<string, Sample[]> = {};
+      let measured = '';
+      for (let r = 0; r < runs; r++) {
+        for (const tool of TOOLS) {
+          const dst: Registry = await startRegistry();
+          const id = `${tool}-${r}-${shape.name.replace(/\W+/g, '')}`;
+          const srcHost = remote === 'target' ? src.host : await proxy.shaped(`src-${id}`, src.host, shape);
+          const dstHost = remote === 'source' ? dst.host : await proxy.shaped(`dst-${id}`, dst.host, shape);
+          if (!measured && srcHost !== src.host) {
+            const m = await measure(`http://${srcHost}`, '/v2/', bigBlob);
+            measured = `measured through the proxy: RTT ${fmt(m.rttMs, 0)} ms, one stream ${fmt(m.streamMbit, 0)} Mbit/s`;
+          }
+          const out = workDir(`peers-${id}`);
+          for (const phase of ['cold', 'warm'] as const) (results[`${tool} ${phase}`] ??= []).push(run(tool, srcHost, dstHost, fx, out));
+          process.stderr.write(`${shape.name} run ${r + 1}/${runs} ${tool}: cold ${fmt(results[`${tool} cold`].at(-1)!.seconds)}s, warm ${fmt(results[`${tool} warm`].at(-1)!.seconds)}s\n`);
+          await proxy.remove(`src-${id}`);
+          await proxy.remove(`dst-${id}`);
+          await dst.stop();
+        }
+      }
+      tables.push(table(shape, results, measured || 'loopback: no proxy'));
+      console.log(tables.at(-1));
+    }
+  } finally {
+    await proxy.stop();
+    await src.stop();
+  }
+  console.log(`\nbench/peers — sync of ${count} images × 2 platforms (${fmt(total / 1e6, 0)} MB of unique blobs), ${remote === 'both' ? 'both registries' : `the ${remote} registry`} behind the shape, median of ${runs}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(tables.join('\n'));
+}
+
+function table(shape: Shape, results: Record<string, Sample[]>, measured: string): string {
+  const lines = [`\n### ${shape.name} (${measured})`, '', '| tool | cold s (min–max) | cold CPU s | warm s (min–max) | warm CPU s | peak RSS MB |', '| --- | --- | --- | --- | --- | --- |'];
+  const stat = (k: string) => {
+    const xs = results[k].map((s) => s.seconds);
+    return { med: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), cpu: median(results[k].map((s) => s.cpuSeconds)), rss: Math.max(...results[k].map((s) => s.maxRssMb)) };
+  };
+  for (const t of TOOLS) {
+    const c = stat(`${t} cold`);
+    const w = stat(`${t} warm`);
+    lines.push(`| ${t} | ${fmt(c.med)} (${fmt(c.lo)}–${fmt(c.hi)}) | ${fmt(c.cpu)} | ${fmt(w.med)} (${fmt(w.lo)}–${fmt(w.hi)}) | ${fmt(w.cpu)} | ${fmt(Math.max(c.rss, w.rss), 0)} |`);
+  }
+  for (const phase of ['cold', 'warm']) {
+    const peers = TOOLS.filter((t) => t !== 'airlift').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));
+    const best = peers.reduce((a, b) => (b.s < a.s ? b : a));
+    lines.push(`\n${phase}: airlift / best peer (${best.t}) = **${fmt(stat(`airlift ${phase}`).med / best.s)}**`);
+  }
+  return lines.join('\n');
+}
+
+await main();
+process.exit(0);

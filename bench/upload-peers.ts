@@ -1,0 +1,106 @@
+// bench/upload-peers: upload-oss with its default settings against the S3 clients a user would
+// pick instead (aws s3 cp from Debian's awscli, s5cmd, rclone, each with its defaults), the same
+// 1 GiB file to a real S3 server (versitygw, posix backend, built from its Go module), under
+// network shapes (bench/net.ts). Median, spread, CPU seconds, peak RSS; Airlift's ratio to the best.
+//   node --import tsx bench/upload-peers.ts [--runs 3] [--size-mb 1024] [--shapes "loopback,50ms+30Mbit"]
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createCipheriv } from 'node:crypto';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { builtTool } from '../test/support/buildkitd.js';
+import { freePort, workDir } from '../test/support/proc.js';
+import { arg, fmt, median, must, timed, type Sample } from './common.js';
+import { measure, Toxiproxy, type Shape } from './net.js';
+
+const runs = Number(arg('runs', '3'));
+const sizeMb = Number(arg('size-mb', '1024'));
+const SHAPES: Record<string, Shape> = { loopback: { name: 'loopback', rttMs: 0 }, '50ms+30Mbit': { name: '50 ms + 30 Mbit/s', rttMs: 50, capMbit: 30 }, '20ms': { name: '20 ms', rttMs: 20 } };
+const shapes = arg('shapes', 'loopback,50ms+30Mbit').split(',').map((s) => SHAPES[s] ?? (() => { throw new Error(`unknown shape ${s}`); })());
+const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const AWS = '/usr/bin/aws';
+const KEY = 'benchaccesskey';
+const SECRET = 'bench-secret-key-0123456789';
+type Tool = 'airlift' | 'aws' | 's5cmd' | 'rclone';
+const TOOLS: Tool[] = ['airlift', 'aws', 's5cmd', 'rclone'];
+
+async function bigFile(path: string, bytes: number): Promise<void> {
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 1), Buffer.alloc(16, 2));
+  let left = bytes;
+  const src = new Readable({
+    read() {
+      if (left <= 0) return this.push(null);
+      const n = Math.min(4 << 20, left);
+      left -= n;
+      this.push(cipher.update(Buffer.alloc(n)));
+    },
+  });
+  await pipeline(src, createWriteStream(path));
+}
+
+async function startVersity(): Promise<{ endpoint: string; host: string; stop: () => Promise<void> }> {
+  const root = workDir('versitygw');
+  mkdirSync(join(root, 'bench'));
+  const port = await freePort();
+  const child = spawn(builtTool('versitygw', 'versitygw'), ['--access', KEY, '--secret', SECRET, '--port', `127.0.0.1:${port}`, 'posix', root], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { endpoint: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, stop: async () => void child.kill() };
+}
+
+function upload(tool: Tool, file: string, endpoint: string, key: string, state: string): Sample {
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1', AWS_PAGER: '' };
+  if (tool === 'airlift') return must(timed(process.execPath, [cli, 'upload-oss', '--source', file, '--destination', `s3://bench/${key}`, '--endpoint', endpoint, '--region', 'us-east-1', '--access-key-id', KEY, '--access-key-secret', SECRET, '--state-dir', state]), 'airlift');
+  if (tool === 'aws') return must(timed(AWS, ['--endpoint-url', endpoint, 's3', 'cp', '--only-show-errors', file, `s3://bench/${key}`], env), 'aws s3 cp');
+  if (tool === 's5cmd') return must(timed(builtTool('s5cmd', 's5cmd'), ['--endpoint-url', endpoint, 'cp', file, `s3://bench/${key}`], env), 's5cmd');
+  const rc = { ...env, RCLONE_CONFIG_B_TYPE: 's3', RCLONE_CONFIG_B_PROVIDER: 'Other', RCLONE_CONFIG_B_ENDPOINT: endpoint, RCLONE_CONFIG_B_ACCESS_KEY_ID: KEY, RCLONE_CONFIG_B_SECRET_ACCESS_KEY: SECRET, RCLONE_CONFIG_B_REGION: 'us-east-1', RCLONE_CONFIG: '/dev/null' };
+  return must(timed(builtTool('rclone', 'rclone'), ['copyto', '--s3-no-check-bucket', file, `b:bench/${key}`], rc), 'rclone');
+}
+
+async function main() {
+  const file = join(workDir('bench-upload-peers'), 'release.tar');
+  process.stderr.write(`writing a ${sizeMb} MiB file…\n`);
+  await bigFile(file, sizeMb * 1024 * 1024);
+  const s3 = await startVersity();
+  const proxy = await Toxiproxy.start();
+  const out: string[] = [];
+  try {
+    for (const shape of shapes) {
+      const results: Record<string, Sample[]> = {};
+      const host = await proxy.shaped(`s3-${shape.name.replace(/\W+/g, '')}`, s3.host, shape);
+      const endpoint = `http://${host}`;
+      const m = host === s3.host ? undefined : await measure(endpoint, '/', '/');
+      for (let r = 0; r < runs; r++) {
+        for (const tool of TOOLS) {
+          (results[tool] ??= []).push(upload(tool, file, endpoint, `${tool}-${r}-${shape.rttMs}`, workDir('bench-state')));
+          process.stderr.write(`${shape.name} run ${r + 1}/${runs} ${tool}: ${fmt(results[tool].at(-1)!.seconds)}s\n`);
+        }
+      }
+      const lines = [`\n### ${sizeMb} MiB, ${shape.name}${m ? ` (measured RTT ${fmt(m.rttMs, 0)} ms)` : ''}`, '', '| tool | s (min–max) | CPU s | peak RSS MB |', '| --- | --- | --- | --- |'];
+      const med = (t: Tool) => median(results[t].map((s) => s.seconds));
+      for (const t of TOOLS) {
+        const xs = results[t].map((s) => s.seconds);
+        lines.push(`| ${t} | ${fmt(med(t))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}) | ${fmt(median(results[t].map((s) => s.cpuSeconds)))} | ${fmt(Math.max(...results[t].map((s) => s.maxRssMb)), 0)} |`);
+      }
+      const best = TOOLS.filter((t) => t !== 'airlift').reduce((a, b) => (med(b) < med(a) ? b : a));
+      lines.push(`\nairlift / best peer (${best}) = **${fmt(med('airlift') / med(best))}**`);
+      out.push(lines.join('\n'));
+      console.log(out.at(-1));
+    }
+  } finally {
+    await proxy.stop();
+    await s3.stop();
+  }
+  console.log(`\nbench/upload-peers — ${new Date().toISOString().slice(0, 10)}, defaults of every tool, versitygw ${'v1.8.0'} (posix), median of ${runs}`);
+  console.log(out.join('\n'));
+}
+
+await main();
+process.exit(0);
