@@ -26,7 +26,8 @@ export const SHAPES: Shape[] = [
 ];
 
 export function shapeByName(name: string): Shape {
-  const s = SHAPES.find((x) => x.name.replace(/\s+/g, '') === name.replace(/\s+/g, ''));
+  const key = (x: string) => x.replace(/\s+|\/s/g, '');
+  const s = SHAPES.find((x) => key(x.name) === key(name));
   if (!s) throw new Error(`unknown shape "${name}" (${SHAPES.map((x) => x.name).join(', ')})`);
   return s;
 }
@@ -52,9 +53,15 @@ export class Toxiproxy {
     throw new Error('toxiproxy did not start');
   }
 
-  private async post(path: string, body: unknown): Promise<void> {
-    const r = await fetch(`${this.api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`toxiproxy ${path}: ${r.status} ${await r.text()}`);
+  /** One API call on a fresh connection (a kept-alive one is closed by the server while a long run goes on). */
+  private async call(method: string, path: string, body?: unknown): Promise<void> {
+    const r = await fetch(`${this.api}${path}`, { method, headers: { 'content-type': 'application/json', connection: 'close' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (!r.ok && !(method === 'DELETE' && r.status === 404)) throw new Error(`toxiproxy ${method} ${path}: ${r.status} ${await r.text()}`);
+    await r.arrayBuffer();
+  }
+
+  private post(path: string, body: unknown): Promise<void> {
+    return this.call('POST', path, body);
   }
 
   /** A proxy to `upstream` (host:port) with the shape; returns the host:port to use instead. */
@@ -71,7 +78,7 @@ export class Toxiproxy {
   }
 
   async remove(name: string): Promise<void> {
-    await fetch(`${this.api}/proxies/${name}`, { method: 'DELETE' });
+    await this.call('DELETE', `/proxies/${name}`);
   }
 
   async stop(): Promise<void> {

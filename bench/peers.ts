@@ -18,17 +18,19 @@ const count = Number(arg('images', '20'));
 const remote = arg('remote', 'both');
 const shapes = arg('shapes', SHAPES.map((s) => s.name.replace(/\s+/g, '')).join(',')).split(',').map(shapeByName);
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
+const only = arg('tools', '').split(',').filter(Boolean);
+const extra = arg('airlift-args', '').split(' ').filter(Boolean);
 const CRANE = builtTool('crane', 'crane');
 const REGSYNC = builtTool('regclient', 'regsync');
 
 type Tool = 'airlift' | 'skopeo' | 'crane' | 'regsync';
-const TOOLS: Tool[] = ['airlift', 'skopeo', 'crane', 'regsync'];
+const TOOLS: Tool[] = (['airlift', 'skopeo', 'crane', 'regsync'] as Tool[]).filter((t) => only.length === 0 || only.includes(t));
 
 function run(tool: Tool, src: string, dst: string, fx: Fixture, out: string): Sample {
   const refs = fx.images.map((i) => `release/${i.name}:${i.tag}`);
   if (tool === 'airlift') {
     writeFileSync(join(out, 'images.txt'), refs.join('\n') + '\n');
-    return must(timed(process.execPath, [cli, 'sync-images', '--images', join(out, 'images.txt'), '--source-registry', src, '--target', `${dst}/mirror`, '--output-dir', out]), 'airlift');
+    return must(timed(process.execPath, [cli, 'sync-images', '--images', join(out, 'images.txt'), '--source-registry', src, '--target', `${dst}/mirror`, '--output-dir', out, ...extra]), 'airlift');
   }
   if (tool === 'skopeo') {
     const yaml = join(out, 'skopeo.yaml');
@@ -105,6 +107,7 @@ function table(shape: Shape, results: Record<string, Sample[]>, measured: string
   }
   for (const phase of ['cold', 'warm']) {
     const peers = TOOLS.filter((t) => t !== 'airlift').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));
+    if (peers.length === 0) continue;
     const best = peers.reduce((a, b) => (b.s < a.s ? b : a));
     lines.push(`\n${phase}: airlift / best peer (${best.t}) = **${fmt(stat(`airlift ${phase}`).med / best.s)}**`);
   }

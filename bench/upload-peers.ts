@@ -23,7 +23,9 @@ const AWS = '/usr/bin/aws';
 const KEY = 'benchaccesskey';
 const SECRET = 'bench-secret-key-0123456789';
 type Tool = 'airlift' | 'aws' | 's5cmd' | 'rclone';
-const TOOLS: Tool[] = ['airlift', 'aws', 's5cmd', 'rclone'];
+const only = arg('tools', '').split(',').filter(Boolean);
+const extra = arg('airlift-args', '').split(' ').filter(Boolean);
+const TOOLS: Tool[] = (['airlift', 'aws', 's5cmd', 'rclone'] as Tool[]).filter((t) => only.length === 0 || only.includes(t));
 
 async function bigFile(path: string, bytes: number): Promise<void> {
   const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 1), Buffer.alloc(16, 2));
@@ -57,7 +59,7 @@ async function startVersity(): Promise<{ endpoint: string; host: string; stop: (
 
 function upload(tool: Tool, file: string, endpoint: string, key: string, state: string): Sample {
   const env = { ...process.env, AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1', AWS_PAGER: '' };
-  if (tool === 'airlift') return must(timed(process.execPath, [cli, 'upload-oss', '--source', file, '--destination', `s3://bench/${key}`, '--endpoint', endpoint, '--region', 'us-east-1', '--access-key-id', KEY, '--access-key-secret', SECRET, '--state-dir', state]), 'airlift');
+  if (tool === 'airlift') return must(timed(process.execPath, [cli, 'upload-oss', '--source', file, '--destination', `s3://bench/${key}`, '--endpoint', endpoint, '--region', 'us-east-1', '--access-key-id', KEY, '--access-key-secret', SECRET, '--state-dir', state, ...extra]), 'airlift');
   if (tool === 'aws') return must(timed(AWS, ['--endpoint-url', endpoint, 's3', 'cp', '--only-show-errors', file, `s3://bench/${key}`], env), 'aws s3 cp');
   if (tool === 's5cmd') return must(timed(builtTool('s5cmd', 's5cmd'), ['--endpoint-url', endpoint, 'cp', file, `s3://bench/${key}`], env), 's5cmd');
   const rc = { ...env, RCLONE_CONFIG_B_TYPE: 's3', RCLONE_CONFIG_B_PROVIDER: 'Other', RCLONE_CONFIG_B_ENDPOINT: endpoint, RCLONE_CONFIG_B_ACCESS_KEY_ID: KEY, RCLONE_CONFIG_B_SECRET_ACCESS_KEY: SECRET, RCLONE_CONFIG_B_REGION: 'us-east-1', RCLONE_CONFIG: '/dev/null' };
@@ -89,8 +91,11 @@ async function main() {
         const xs = results[t].map((s) => s.seconds);
         lines.push(`| ${t} | ${fmt(med(t))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}) | ${fmt(median(results[t].map((s) => s.cpuSeconds)))} | ${fmt(Math.max(...results[t].map((s) => s.maxRssMb)), 0)} |`);
       }
-      const best = TOOLS.filter((t) => t !== 'airlift').reduce((a, b) => (med(b) < med(a) ? b : a));
-      lines.push(`\nairlift / best peer (${best}) = **${fmt(med('airlift') / med(best))}**`);
+      const peers = TOOLS.filter((t) => t !== 'airlift');
+      if (peers.length) {
+        const best = peers.reduce((a, b) => (med(b) < med(a) ? b : a));
+        lines.push(`\nairlift / best peer (${best}) = **${fmt(med('airlift') / med(best))}**`);
+      }
       out.push(lines.join('\n'));
       console.log(out.at(-1));
     }

@@ -51,7 +51,7 @@ describe('cli', () => {
     const b = io();
     assert.equal(await cli(['upload-oss', '--help'], b.io), 0);
     for (const n of Object.keys((await loadAction('upload-oss')).inputs)) assert.match(b.out[0], new RegExp(`--${n} `));
-    assert.match(b.out[0], /--part-size <size>\s+Multipart part size[\s\S]*?\(default: 64MiB\)/);
+    assert.match(b.out[0], /--part-size <size>\s+Multipart part size[\s\S]*?\(default: 16MiB\)/);
     assert.match(b.out[0], /Outputs:\n\s+urls /);
   });
 

@@ -66,8 +66,8 @@ describe('readInputs', () => {
     const sync = await loadAction('sync-images');
     restore = withEnv({ INPUT_IMAGES: 'a/b:1' });
     const def = readInputs('sync-images', sync.inputs);
-    assert.equal(def.concurrency, 4);
-    assert.equal(def.blobConcurrency, 8);
+    assert.equal(def.concurrency, 16);
+    assert.equal(def.blobConcurrency, 32);
     assert.equal(def.dryRun, false);
     assert.deepEqual(def.platforms, ['all']);
     assert.equal(def.images, 'a/b:1');

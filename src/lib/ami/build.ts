@@ -10,7 +10,7 @@ import type * as EC2 from '@aws-sdk/client-ec2';
 import { UserError } from '../errors.js';
 import { info, notice, warning } from '../log.js';
 import { openStorage } from '../storage/open.js';
-import { uploadAll } from '../storage/upload.js';
+import { PART_CONCURRENCY, PART_SIZE, uploadAll } from '../storage/upload.js';
 import { tempDir } from '../temp.js';
 import { awsCode, Ec2Calls, type AwsAccess } from './ec2.js';
 import { checkDisk, convertToRaw, type CheckedDisk } from './disk.js';
@@ -227,8 +227,8 @@ export class AmiBuilder {
     }
     const [res] = await uploadAll([{ path: disk.path, key: rel, size: disk.size }], storage, {
       concurrency: 1,
-      partSize: 64 * 1024 * 1024,
-      partConcurrency: 4,
+      partSize: PART_SIZE,
+      partConcurrency: PART_CONCURRENCY,
       skipUnchanged: true,
       verify: true,
       dryRun: false,

@@ -17,7 +17,7 @@ import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
 import { ArchiveReader, type ArchivedImage } from './archive-reader.js';
 import { checkArchivedImages } from './archive-check.js';
 import { compressLayers, hasUncompressedLayers } from './compress.js';
-import { Copier, type CopyResult, type ImagePlan } from './copy.js';
+import { BLOB_CONCURRENCY, Copier, IMAGE_CONCURRENCY, type CopyResult, type ImagePlan } from './copy.js';
 import { openTarget, type RegistryPool } from './open.js';
 import { OciLayoutTarget } from './oci-layout.js';
 
@@ -180,7 +180,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
       // the platforms whose blobs are there (checked for every image before anything is pushed)
       unique.push({ ...p, platforms: await choosePlatforms(p.name, p.img.source, opts.platforms, opts.file) });
     }
-    const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
+    const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? BLOB_CONCURRENCY });
     // every image whole and right (blobs there, sizes, digests, diff_ids) before the first push
     const checked = await mapLimit(unique, 4, async (p) => ({ ...p, plan: await copier.planImage(p.img.source, p.platforms) }));
     const problems = await checkArchivedImages(checked.map((c) => ({ name: c.name, source: c.img.source, plan: c.plan })));
@@ -190,7 +190,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     // archive gives the same digests), into a temporary folder (made only when needed) removed at the end
     let work: Promise<string> | undefined;
     try {
-      return await mapLimit(checked, opts.concurrency ?? 4, async (p) => {
+      return await mapLimit(checked, opts.concurrency ?? IMAGE_CONCURRENCY, async (p) => {
         let source: ImageSource = p.img.source;
         // blobs pushed in the order they lie in the archive (a compressed one is read as a stream)
         const at = (d: Descriptor) => p.img.source.position(d.digest);

@@ -9,7 +9,7 @@ import { removeParts, splitFile } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
 import { UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, DiskFullError, type ArchiveFormat, type ArchiveRegion } from '../image/archive-writer.js';
-import { Copier, type ImagePlan } from '../image/copy.js';
+import { BLOB_CONCURRENCY, Copier, IMAGE_CONCURRENCY, type ImagePlan } from '../image/copy.js';
 import { platformString, type Platform } from '../image/manifest.js';
 import { OciLayoutSource, OciLayoutTarget, orderIndex } from '../image/oci-layout.js';
 import { openSource, type RegistryPool } from '../image/open.js';
@@ -81,7 +81,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
   if (opts.format === 'docker-archive' && !opts.platform) throw new UserError('a docker-archive holds one platform per image: set platform (e.g. linux/amd64)');
   if (opts.region && (opts.format === 'oci' || opts.splitSize || (opts.compression ?? 'none') !== 'none')) throw new Error('only an uncompressed, unsplit archive is written in place');
   const writer = opts.format === 'oci' ? undefined : new ArchiveWriter(opts.output, opts.format, opts.compression ?? 'none', opts.region);
-  const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? 8 });
+  const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? BLOB_CONCURRENCY });
   const progress = new Progress({ label: 'pack', totalItems: opts.images.length, itemName: 'images' });
   const images: PackedImage[] = [];
   const platforms = opts.format === 'docker-archive' ? [opts.platform!] : undefined;
@@ -90,7 +90,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
     // byte for byte the same whatever order the blobs arrive in (a reproducible archive).
     let plans: ImagePlan[] | undefined;
     if (writer?.reserves) {
-      plans = await mapLimit(opts.images, opts.concurrency ?? 4, async (ref) => {
+      plans = await mapLimit(opts.images, opts.concurrency ?? IMAGE_CONCURRENCY, async (ref) => {
         try {
           return await copier.planImage(sourceOf(ref, opts), platforms);
         } catch (err) {
@@ -103,7 +103,7 @@ export async function packImages(opts: PackOptions): Promise<PackResult> {
         await writer.reserve([...p.blobs, ...manifests.map((m) => ({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }))]);
       }
     }
-    await mapLimit(opts.images, opts.concurrency ?? 4, async (ref, i) => {
+    await mapLimit(opts.images, opts.concurrency ?? IMAGE_CONCURRENCY, async (ref, i) => {
       const name = formatReference(ref);
       const target: ImageTarget = writer ? writer.target(name) : new OciLayoutTarget(opts.output, name, name);
       const r = await copier.copy(sourceOf(ref, opts), [target], { platforms, plan: plans?.[i] });
