@@ -1,5 +1,9 @@
 // Shared by the benchmarks: timing with peak RSS (GNU time), medians, ratio lines.
 import { spawnSync } from 'node:child_process';
+import { createCipheriv } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -54,4 +58,19 @@ export async function benchFixture() {
   const { workDir } = await import('../test/support/proc.js');
   process.stderr.write('building the fixture (8 images × 2 platforms, shared base layer)…\n');
   return buildOciFixture(workDir('bench-fx'), { images: BENCH_IMAGES, baseLayerBytes: 20 * 1024 * 1024, appLayerBytes: 4400 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
+}
+
+/** A file of `bytes` incompressible bytes (AES-CTR of zeros), written as a stream. */
+export async function bigFile(path: string, bytes: number): Promise<void> {
+  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 1), Buffer.alloc(16, 2));
+  let left = bytes;
+  const src = new Readable({
+    read() {
+      if (left <= 0) return this.push(null);
+      const n = Math.min(4 << 20, left);
+      left -= n;
+      this.push(cipher.update(Buffer.alloc(n)));
+    },
+  });
+  await pipeline(src, createWriteStream(path));
 }

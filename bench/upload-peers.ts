@@ -4,14 +4,11 @@
 // network shapes (bench/net.ts). Median, spread, CPU seconds, peak RSS; Airlift's ratio to the best.
 //   node --import tsx bench/upload-peers.ts [--runs 3] [--size-mb 1024] [--shapes "loopback,50ms+30Mbit"]
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import { createCipheriv } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { builtTool } from '../test/support/buildkitd.js';
 import { freePort, workDir } from '../test/support/proc.js';
-import { arg, fmt, median, must, timed, type Sample } from './common.js';
+import { arg, bigFile, fmt, median, must, timed, type Sample } from './common.js';
 import { measure, Toxiproxy, type Shape } from './net.js';
 
 const runs = Number(arg('runs', '3'));
@@ -26,20 +23,6 @@ type Tool = 'airlift' | 'aws' | 's5cmd' | 'rclone';
 const only = arg('tools', '').split(',').filter(Boolean);
 const extra = arg('airlift-args', '').split(' ').filter(Boolean);
 const TOOLS: Tool[] = (['airlift', 'aws', 's5cmd', 'rclone'] as Tool[]).filter((t) => only.length === 0 || only.includes(t));
-
-async function bigFile(path: string, bytes: number): Promise<void> {
-  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 1), Buffer.alloc(16, 2));
-  let left = bytes;
-  const src = new Readable({
-    read() {
-      if (left <= 0) return this.push(null);
-      const n = Math.min(4 << 20, left);
-      left -= n;
-      this.push(cipher.update(Buffer.alloc(n)));
-    },
-  });
-  await pipeline(src, createWriteStream(path));
-}
 
 async function startVersity(): Promise<{ endpoint: string; host: string; stop: () => Promise<void> }> {
   const root = workDir('versitygw');

@@ -2,35 +2,17 @@
 // on plain loopback, and through the fault proxy adding 30 ms to every request (a runner far
 // from its bucket). Prints medians, ratios and peak RSS.
 //   node --import tsx bench/upload.ts [--runs 3] [--size-mb 1024]
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
-import { createCipheriv } from 'node:crypto';
 import { startS3rver } from '../test/support/s3rver.js';
 import { startFaultProxy } from '../test/support/fault-proxy.js';
 import { workDir } from '../test/support/proc.js';
-import { arg, fmt, median, must, timed, type Sample } from './common.js';
+import { arg, bigFile, fmt, median, must, timed, type Sample } from './common.js';
 
 const runs = Number(arg('runs', '3'));
 const sizeMb = Number(arg('size-mb', '1024'));
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 // Debian's awscli (apt-get install awscli), not whatever else is first on PATH
 const AWS = '/usr/bin/aws';
-
-async function bigFile(path: string, bytes: number): Promise<void> {
-  const cipher = createCipheriv('aes-128-ctr', Buffer.alloc(16, 1), Buffer.alloc(16, 2));
-  let left = bytes;
-  const src = new Readable({
-    read() {
-      if (left <= 0) return this.push(null);
-      const n = Math.min(4 << 20, left);
-      left -= n;
-      this.push(cipher.update(Buffer.alloc(n)));
-    },
-  });
-  await pipeline(src, createWriteStream(path));
-}
 
 async function main() {
   const file = join(workDir('bench-upload'), 'release.tar');

@@ -65,7 +65,13 @@ class Steps {
   }
 }
 
+const DEMO_FLAGS = ['--real', '--output-dir', '--version', '--product'];
+
 export async function runDemo(argv: string[], io: CliIO): Promise<number> {
+  for (let i = 0; i < argv.length; i++) {
+    if (!DEMO_FLAGS.includes(argv[i])) throw new UserError(`demo: unknown argument "${argv[i]}" (use ${DEMO_FLAGS.join(', ')})`);
+    if (argv[i] !== '--real') option(argv, argv[i++]);
+  }
   if (argv.includes('--real')) {
     const { runRealDemo } = await import('./demo-real.js');
     return runRealDemo(argv, io);

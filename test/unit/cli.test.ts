@@ -44,6 +44,15 @@ describe('argument parsing', () => {
 });
 
 describe('cli', () => {
+  test('demo: a mistyped or valueless flag is refused before anything is made', async () => {
+    const a = io();
+    assert.equal(await cli(['demo', '--verison', '2.0.0'], a.io), 1);
+    assert.match(a.err.join('\n'), /demo: unknown argument "--verison" \(use --real, --output-dir, --version, --product\)/);
+    const b = io();
+    assert.equal(await cli(['demo', '--output-dir'], b.io), 1);
+    assert.match(b.err.join('\n'), /demo: --output-dir needs a value/);
+  });
+
   test('--help lists every action; <action> --help lists every input and output', async () => {
     const a = io();
     assert.equal(await cli(['--help'], a.io), 0);
