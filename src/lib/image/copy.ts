@@ -264,11 +264,6 @@ export class Copier {
   private async satisfy(t: ImageTarget, d: Descriptor, source: ImageSource): Promise<boolean> {
     if (this.present.has(this.key(t, d.digest))) return true;
     const sk = `${t.store}|${d.digest}`;
-    const pending = this.inflight.get(sk);
-    if (pending) {
-      await pending.catch(() => undefined);
-      if (this.present.has(this.key(t, d.digest))) return true;
-    }
     if (t.mountBlob && t.location) {
       const candidates = new Set<string>(this.holders.get(sk) ?? []);
       if (source.location && `docker://${source.location.registry}` === t.store) candidates.add(source.location.repository);
@@ -292,41 +287,51 @@ export class Copier {
   /** Makes one blob present in every target; returns the targets that failed, with why. */
   private ensureBlob(d: Descriptor, source: ImageSource, targets: ImageTarget[], onBytes: (n: number) => void): Promise<Map<ImageTarget, unknown>> {
     return this.sem.run(async () => {
-      const errors = new Map<ImageTarget, unknown>();
-      const need: ImageTarget[] = [];
-      await Promise.all(
-        targets.map(async (t) => {
-          try {
-            if (!(await this.satisfy(t, d, source))) need.push(t);
-          } catch (err) {
-            errors.set(t, err);
-          }
-        }),
-      );
-      if (need.length === 0) return errors;
-      // targets that are one place (two tags of one repository) take one transfer between them
-      const places = new Map<string, ImageTarget[]>();
-      for (const t of need) {
-        const k = this.key(t, d.digest);
-        places.set(k, [...(places.get(k) ?? []), t]);
-      }
-      const sending = [...places.values()].map((ts) => ts[0]);
+      // One transfer of a blob into a store at a time: wait while one is under way, then claim
+      // the stores in the same tick as the check that found them free (so two images sharing a
+      // layer never both find it missing and both send it); the one that waited then mounts it.
+      const stores = [...new Set(targets.map((t) => `${t.store}|${d.digest}`))];
+      const busy = () => stores.map((s) => this.inflight.get(s)).filter((p): p is Promise<void> => p !== undefined);
+      for (let b = busy(); b.length; b = busy()) await Promise.all(b.map((p) => p.catch(() => undefined)));
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
-      const stores = [...new Set(need.map((t) => `${t.store}|${d.digest}`))];
       for (const s of stores) this.inflight.set(s, gate);
       try {
-        const failed = await this.transfer(d, source, sending, onBytes);
-        for (const ts of places.values()) {
-          const e = failed.get(ts[0]);
-          for (const t of ts) if (e !== undefined) errors.set(t, e);
-        }
+        return await this.ensureClaimed(d, source, targets, onBytes);
       } finally {
         for (const s of stores) if (this.inflight.get(s) === gate) this.inflight.delete(s);
         release();
       }
-      return errors;
     });
+  }
+
+  /** ensureBlob's work, with the blob's stores claimed. */
+  private async ensureClaimed(d: Descriptor, source: ImageSource, targets: ImageTarget[], onBytes: (n: number) => void): Promise<Map<ImageTarget, unknown>> {
+    const errors = new Map<ImageTarget, unknown>();
+    const need: ImageTarget[] = [];
+    await Promise.all(
+      targets.map(async (t) => {
+        try {
+          if (!(await this.satisfy(t, d, source))) need.push(t);
+        } catch (err) {
+          errors.set(t, err);
+        }
+      }),
+    );
+    if (need.length === 0) return errors;
+    // targets that are one place (two tags of one repository) take one transfer between them
+    const places = new Map<string, ImageTarget[]>();
+    for (const t of need) {
+      const k = this.key(t, d.digest);
+      places.set(k, [...(places.get(k) ?? []), t]);
+    }
+    const sending = [...places.values()].map((ts) => ts[0]);
+    const failed = await this.transfer(d, source, sending, onBytes);
+    for (const ts of places.values()) {
+      const e = failed.get(ts[0]);
+      for (const t of ts) if (e !== undefined) errors.set(t, e);
+    }
+    return errors;
   }
 
   /** Fetches a blob once and streams it to every target; failed targets get fresh attempts. */
