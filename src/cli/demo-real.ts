@@ -77,7 +77,7 @@ async function action(name: string, inputs: Record<string, string>): Promise<Rec
 }
 
 /** The sample product copied into `to`, its example registry names replaced by the running ones. */
-async function placeProduct(from: string, to: string, hosts: Record<string, string>): Promise<void> {
+export async function placeProduct(from: string, to: string, hosts: Record<string, string>): Promise<void> {
   await cp(from, to, { recursive: true });
   for (const e of await readdir(to, { recursive: true, withFileTypes: true })) {
     if (!e.isFile() || !/\.(ya?ml|txt)$/.test(e.name)) continue;

@@ -5,7 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatch, needsAct, startArtifactShim, type ArtifactShim } from '../support/act.js';
 import { needsMoto, startAws } from '../support/ec2.js';
@@ -14,6 +14,8 @@ import { needs } from '../support/tools.js';
 import { startRegistry, startRegistryWithFixture, type Registry } from '../support/registry.js';
 import { dockerSaveArchive } from '../support/docker-save.js';
 import { runCli } from '../support/cli.js';
+import { SAMPLE, sampleProduct } from '../../src/cli/demo.js';
+import { placeProduct } from '../../src/cli/demo-real.js';
 import { builtTool, needsBuiltTools, startBuildkitd, TOOL_VERSIONS } from '../support/buildkitd.js';
 import { BINFMT, ensureBinfmtMounted, registerHostHandlers, unregisterHandler } from '../../src/lib/docker/qemu.js';
 import { inspectRaw, sha256, type Fixture } from '../support/fixtures.js';
@@ -171,7 +173,8 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
     const dir = workDir('act-build');
     const stepEnv = { DOCKER_HOST: d.host, DOCKER_CONFIG: join(dir, 'docker-config'), XDG_CACHE_HOME: join(dir, 'cache') };
     try {
-      const product = samplePlaced(join(dir, 'product'), { 'registry.example.com': src.host, 'delivery.example.com': delivery.host });
+      const product = join(dir, 'product');
+      await placeProduct(sampleProduct(), product, { [SAMPLE.registry]: src.host, [SAMPLE.delivery]: delivery.host });
       const r = await dispatch('publish-container.yml', {
         inputs: { tag: 'v3.1.0', version: '3.1.0' },
         vars: {
@@ -210,7 +213,8 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
     const d = await startDockerd();
     try {
       const dir = workDir('act-recipe');
-      const product = samplePlaced(join(dir, 'product'), { 'registry.example.com': src.host, 'delivery.example.com': delivery.host });
+      const product = join(dir, 'product');
+      await placeProduct(sampleProduct(), product, { [SAMPLE.registry]: src.host, [SAMPLE.delivery]: delivery.host });
       // the product's other images are in its registry, as images.txt names them
       for (const [from, to] of [['release/db:1.0.0', 'product/db:1.0.0'], ['release/app:1.0.0', 'product/web:1.0.0']]) execFileSync('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', '--src-tls-verify=false', `docker://${src.host}/${from}`, `docker://${src.host}/${to}`]);
       // the release image from per-architecture archives holding the sample's programs
@@ -249,15 +253,3 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
     }
   });
 });
-
-/** examples/product copied to `to`, its example registry names replaced by running ones. */
-function samplePlaced(to: string, hosts: Record<string, string>): string {
-  cpSync(join(import.meta.dirname, '..', '..', 'examples', 'product'), to, { recursive: true });
-  for (const f of readdirSync(to, { recursive: true, encoding: 'utf8' })) {
-    if (!/\.(ya?ml|txt)$/.test(f)) continue;
-    let text = readFileSync(join(to, f), 'utf8');
-    for (const [name, host] of Object.entries(hosts)) text = text.replaceAll(name, host);
-    writeFileSync(join(to, f), text);
-  }
-  return to;
-}

@@ -9,9 +9,8 @@ import { counted } from './local.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
 /** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */
-export function shownDestination(dest: string): string {
-  return shownUrl(dest);
-}
+/** A destination as it may be shown (no credentials, no query). */
+export const shownDestination = shownUrl;
 
 export class HttpStorage implements Storage {
   constructor(readonly base: string, private readonly token: string | undefined, private readonly method: 'PUT' | 'POST') {}
