@@ -60,6 +60,30 @@ describe('sync-images', { skip }, () => {
     }
   });
 
+  test('a list already in place costs one round of HEADs, not one per image, even one image at a time', async () => {
+    const dst = await startRegistry();
+    const out = workDir('warm');
+    const list = join(out, 'images.txt');
+    writeFileSync(list, fx.images.map((i) => `release/${i.name}:${i.tag}`).join('\n') + '\n');
+    const args = (host: string) => ['sync-images', '--images', list, '--source-registry', src.host, '--target', `${host}/mirror`, '--output-dir', out, '--concurrency', '1'];
+    const first = await runCli(args(dst.host));
+    assert.equal(first.code, 0, first.stderr);
+    // every manifest HEAD at the target answers a second late: one image after another, the 4 would take 4 s
+    const proxy = await startFaultProxy(dst.url, { rules: [{ match: { method: 'HEAD', path: '/manifests/' }, action: 'latency', ms: 1000 }] });
+    try {
+      const t0 = Date.now();
+      const warm = await runCli(args(proxy.host));
+      const seconds = (Date.now() - t0) / 1000;
+      assert.equal(warm.code, 0, warm.stderr);
+      assert.deepEqual([warm.outputs.synced, warm.outputs.skipped], ['0', String(fx.images.length)]);
+      assert.equal((await proxy.stats()).log.filter((l) => l.method === 'HEAD').length, fx.images.length);
+      assert.ok(seconds < 3, `took ${seconds} s`);
+    } finally {
+      await proxy.stop();
+      await dst.stop();
+    }
+  });
+
   test('a source without the requested platforms is reported as such, not as a missing source to retry; one with some of them says which it lacks', async () => {
     const dst = await startRegistry();
     try {

@@ -55,6 +55,17 @@ export interface CopyOptions {
   dryRun?: boolean;
   /** what planImage() found for this source and these platforms (not fetched again) */
   plan?: ImagePlan;
+  /** what check() found for this source and these targets (not asked again) */
+  checked?: Check;
+}
+
+/** The cheap first look at an image: its digest at the source and at each target. */
+export interface Check {
+  /** the source's top digest; undefined when a platform filter or plan makes it moot */
+  source?: Digest;
+  sourceError?: unknown;
+  existing: Map<ImageTarget, Digest | undefined>;
+  targetErrors: Map<ImageTarget, unknown>;
 }
 
 /** What copying an image involves: its manifests, as they will be written, and the blobs they need. */
@@ -103,18 +114,9 @@ export class Copier {
 
     // 1. Cheap check first: HEAD both sides; identical digests need nothing more.
     let remaining = [...targets];
-    const existing = new Map<ImageTarget, Digest | undefined>();
-    const targetErrors = new Map<ImageTarget, unknown>();
-    // both sides at once: one round trip, not two, for an image already everywhere
-    const srcHead = opts.platforms || opts.plan ? Promise.resolve(undefined) : source.headTop();
-    srcHead.catch(() => undefined); // (awaited below; not an unhandled rejection meanwhile)
-    await Promise.all(remaining.map(async (t) => existing.set(t, await t.topDigest().catch((e: unknown) => (targetErrors.set(t, e), undefined)))));
-    let srcDigest: Digest | undefined;
-    try {
-      srcDigest = await srcHead;
-    } catch (err) {
-      return failAll(err);
-    }
+    const { existing, targetErrors, ...head } = opts.checked ?? (await this.check(source, targets, opts));
+    if ('sourceError' in head) return failAll(head.sourceError);
+    const srcDigest = head.source;
     const settle = (digest: Digest) => {
       result.digest = digest;
       for (const t of remaining) {
@@ -176,6 +178,24 @@ export class Copier {
       }),
     );
     return done();
+  }
+
+  /**
+   * HEADs of the source and every target at once: one round trip. A caller may run it for many
+   * images ahead of copy() (whose work is bounded more tightly), so an image already everywhere
+   * costs one round trip however long the list.
+   */
+  async check(source: ImageSource, targets: ImageTarget[], opts: Pick<CopyOptions, 'platforms' | 'plan'> = {}): Promise<Check> {
+    const existing = new Map<ImageTarget, Digest | undefined>();
+    const targetErrors = new Map<ImageTarget, unknown>();
+    const srcHead = opts.platforms || opts.plan ? Promise.resolve(undefined) : source.headTop();
+    srcHead.catch(() => undefined); // (awaited below; not an unhandled rejection meanwhile)
+    await Promise.all(targets.map(async (t) => existing.set(t, await t.topDigest().catch((e: unknown) => (targetErrors.set(t, e), undefined)))));
+    try {
+      return { source: await srcHead, existing, targetErrors };
+    } catch (err) {
+      return { sourceError: err, existing, targetErrors };
+    }
   }
 
   /**

@@ -78,12 +78,17 @@ export class RegistryClient {
     return (this.ready ??= retry(async () => {
       const host = apiHost(this.registry);
       const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
+      // both schemes of an insecure registry at once (HTTPS preferred): one round trip, not two
+      const probes = schemes.map((scheme) => {
+        const p = httpSend({ method: 'GET', url: new URL(`${scheme}//${host}/v2/`), insecure: this.insecure, headers: this.baseHeaders(), timeoutMs: idleTimeoutMs(30_000) }).then(async (res) => (await discard(res.body), res));
+        p.catch(() => undefined); // (awaited below, unless an earlier scheme answered)
+        return p;
+      });
       let lastErr: unknown;
-      for (const scheme of schemes) {
-        const url = new URL(`${scheme}//${host}/v2/`);
+      for (const [i, scheme] of schemes.entries()) {
         let res: HttpResponse;
         try {
-          res = await httpSend({ method: 'GET', url, insecure: this.insecure, headers: this.baseHeaders(), timeoutMs: idleTimeoutMs(30_000) });
+          res = await probes[i];
         } catch (err) {
           lastErr = err;
           const code = (err as NodeJS.ErrnoException).code ?? '';
@@ -91,7 +96,6 @@ export class RegistryClient {
           if (scheme === 'https:' && this.insecure && (code.startsWith('ERR_SSL') || code === 'EPROTO' || code === 'ECONNRESET' || /wrong version number|ssl/i.test((err as Error).message))) continue;
           throw err;
         }
-        await discard(res.body);
         if (res.status !== 200 && res.status !== 401) {
           if (res.status >= 500 || res.status === 429) throw new HttpError(res.status, `registry ${this.registry}: /v2/ answered ${res.status}`, res.headers);
           throw new HttpError(res.status, `registry ${this.registry}: /v2/ answered ${res.status}; is this a registry?`, res.headers);

@@ -64,3 +64,39 @@ export class Crc64 {
 export function crc64(buf: Uint8Array): string {
   return new Crc64().update(buf).digest();
 }
+
+const POLY = { ecma: 0xc96c5795d7870f42n, nvme: 0x9a6c9329ac4bc9b5n };
+/** per variant: the GF(2) operators that run a CRC through 2^k zero bytes, k = 0, 1, … */
+const SHIFTS: Record<keyof typeof POLY, bigint[][]> = { ecma: [], nvme: [] };
+
+function times(mat: bigint[], vec: bigint): bigint {
+  let sum = 0n;
+  for (let i = 0; vec; i++, vec >>= 1n) if (vec & 1n) sum ^= mat[i];
+  return sum;
+}
+
+function square(mat: bigint[]): bigint[] {
+  return mat.map((row) => times(mat, row));
+}
+
+function shiftOperator(variant: keyof typeof POLY, k: number): bigint[] {
+  const ops = SHIFTS[variant];
+  if (ops.length === 0) {
+    // one zero bit: the reflected register shifts right, the polynomial folds in the low bit
+    let op = [POLY[variant], ...Array.from({ length: 63 }, (_, n) => 1n << BigInt(n))];
+    for (let bits = 1; bits < 8; bits *= 2) op = square(op);
+    ops.push(op);
+  }
+  while (ops.length <= k) ops.push(square(ops[ops.length - 1]));
+  return ops[k];
+}
+
+/**
+ * The CRC of A followed by B from the CRCs of A and B and B's length (zlib's crc32_combine, for
+ * these 64-bit CRCs): the whole file's CRC from its parts' without reading the file twice.
+ */
+export function combineCrc64(crcA: string, crcB: string, lengthB: number, variant: keyof typeof POLY = 'ecma'): string {
+  let crc = BigInt(crcA);
+  for (let k = 0, n = lengthB; n > 0; k++, n = Math.floor(n / 2)) if (n % 2) crc = times(shiftOperator(variant, k), crc);
+  return (crc ^ BigInt(crcB)).toString();
+}

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { tap } from '../streams.js';
-import { Crc64 } from './crc64.js';
+import { combineCrc64, Crc64, crc64 } from './crc64.js';
 import type { LocalFile } from './types.js';
 
 /**
@@ -17,7 +17,6 @@ export async function describeFile(path: string, key: string, size: number, part
   const wantParts = !single && (opts.partMd5s ?? false);
   const md5 = createHash('md5');
   const partMd5s: string[] = [];
-  const crc = opts.crc64 ? new Crc64() : undefined;
   const nvme = opts.crc64nvme ? new Crc64('nvme') : undefined;
   const partCrcs: string[] = [];
   let partCrc = opts.crc64 ? new Crc64() : undefined;
@@ -27,7 +26,6 @@ export async function describeFile(path: string, key: string, size: number, part
     let buf = chunk as Buffer;
     sha.update(buf);
     if (single) md5.update(buf);
-    crc?.update(buf);
     nvme?.update(buf);
     if (!wantParts && !partCrc) continue;
     while (buf.length) {
@@ -51,7 +49,9 @@ export async function describeFile(path: string, key: string, size: number, part
   }
   const md5hex = single ? md5.digest('hex') : undefined;
   if (single) partMd5s[0] = md5hex!;
-  return { path, key, size, sha256: sha.digest('hex'), md5: md5hex, partMd5s: wantParts || single ? partMd5s : undefined, partSize, ...(crc ? { crc64: crc.digest(), partCrc64s: partCrcs } : {}), ...(nvme ? { crc64nvme: nvme.digestBase64() } : {}) };
+  // the whole file's CRC from its parts' (one CRC pass over the file, not two)
+  const crc = opts.crc64 ? partCrcs.reduce((whole, c, i) => combineCrc64(whole, c, Math.min(partSize, size - i * partSize)), crc64(Buffer.alloc(0))) : undefined;
+  return { path, key, size, sha256: sha.digest('hex'), md5: md5hex, partMd5s: wantParts || single ? partMd5s : undefined, partSize, ...(crc !== undefined ? { crc64: crc, partCrc64s: partCrcs } : {}), ...(nvme ? { crc64nvme: nvme.digestBase64() } : {}) };
 }
 
 /** The ETag S3 gives a multipart upload: md5 of the parts' binary md5s, dash, part count. */

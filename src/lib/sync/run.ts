@@ -1,6 +1,6 @@
 // Runs a sync plan: images copied in parallel (bounded), blobs shared across the whole run,
 // results classified for the report and the successors of miss_image.txt/miss_push_image.txt.
-import { mapLimit } from '../concurrency.js';
+import { Semaphore } from '../concurrency.js';
 import { errorMessage } from '../errors.js';
 import { Copier, PlatformMismatchError, type CopyResult } from '../image/copy.js';
 import { openSource, openTarget, type RegistryPool } from '../image/open.js';
@@ -89,26 +89,37 @@ function retryLines(entries: ReportEntry[], items: SyncItem[], pick: (e: ReportE
   });
 }
 
+/** Images whose source and targets are looked up (HEAD) at once, ahead of the copying. */
+export const CHECK_CONCURRENCY = 64;
+
 export async function runSync(opts: SyncOptions): Promise<SyncReport> {
   const progress = new Progress({ label: opts.dryRun ? 'sync (dry run)' : 'sync', totalItems: opts.items.length, itemName: 'images', intervalMs: opts.progressIntervalMs });
   const copier = new Copier({ blobConcurrency: opts.blobConcurrency, onBytes: (n) => progress.add({ bytes: n }) });
   let stop = false;
-  const entries = await mapLimit(opts.items, opts.concurrency, async (item): Promise<ReportEntry> => {
-    if (stop) return { source: formatReference(item.source), result: 'not-attempted', platforms: [], bytes: 0, seconds: 0, targets: [] };
-    const source = openSource({ transport: 'docker', ref: item.source }, opts.pool);
-    const targets = item.targets.map((t) => openTarget({ transport: 'docker', ref: t }, opts.pool));
-    const r = await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun });
-    const entry = classify(item, r);
-    progress.add({ items: 1 });
-    if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')} (kept: ${entry.platforms.join(', ')})`);
-    if (entry.result === 'missing-source' || entry.result === 'no-platform' || entry.result === 'failed') {
-      const why = entry.error ?? entry.targets.filter((t) => t.error).map((t) => `${t.target}: ${t.error}`).join('; ');
-      const what = { 'missing-source': 'source unavailable', 'no-platform': 'no requested platform', failed: 'failed' }[entry.result];
-      warning(`${entry.source}: ${what}: ${why}`);
-      if (opts.failFast) stop = true;
-    }
-    return entry;
-  });
+  // Two limits: the cheap check (HEADs) of many images at once, so a list already in place is
+  // one round trip, not one per `concurrency` images; the copying of `concurrency` at a time.
+  const checks = new Semaphore(Math.max(opts.concurrency, CHECK_CONCURRENCY));
+  const copies = new Semaphore(opts.concurrency);
+  const notAttempted = (item: SyncItem): ReportEntry => ({ source: formatReference(item.source), result: 'not-attempted', platforms: [], bytes: 0, seconds: 0, targets: [] });
+  const entries = await Promise.all(
+    opts.items.map(async (item): Promise<ReportEntry> => {
+      const source = openSource({ transport: 'docker', ref: item.source }, opts.pool);
+      const targets = item.targets.map((t) => openTarget({ transport: 'docker', ref: t }, opts.pool));
+      const checked = await checks.run(async () => (stop ? undefined : copier.check(source, targets, { platforms: opts.platforms })));
+      const r = checked && (await copies.run(async () => (stop ? undefined : copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun, checked }))));
+      if (!r) return notAttempted(item);
+      const entry = classify(item, r);
+      progress.add({ items: 1 });
+      if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')} (kept: ${entry.platforms.join(', ')})`);
+      if (entry.result === 'missing-source' || entry.result === 'no-platform' || entry.result === 'failed') {
+        const why = entry.error ?? entry.targets.filter((t) => t.error).map((t) => `${t.target}: ${t.error}`).join('; ');
+        const what = { 'missing-source': 'source unavailable', 'no-platform': 'no requested platform', failed: 'failed' }[entry.result];
+        warning(`${entry.source}: ${what}: ${why}`);
+        if (opts.failFast) stop = true;
+      }
+      return entry;
+    }),
+  );
   progress.done();
   const count = (r: ImageResult) => entries.filter((e) => e.result === r).length;
   return {
