@@ -3,7 +3,7 @@
 // network shapes (bench/net.ts: toxiproxy in front of each registry). Cold: an empty target;
 // warm: everything already there. Each tool's median, spread, CPU seconds and peak RSS; Airlift's
 // ratio to the best peer.
-//   node --import tsx bench/peers.ts [--runs 3] [--images 20] [--shapes "loopback,20ms,80ms"] [--remote both|source|target]
+//   node --import tsx bench/peers.ts [--runs 3] [--images 20] [--shapes "loopback,20ms,80ms"] [--remote both|source|target] [--base-mb 20] [--tools airlift,skopeo,crane,regsync,floor]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRegistry, type Registry } from '../test/support/registry.js';
@@ -15,6 +15,7 @@ import { measure, shapeByName, SHAPES, Toxiproxy, type Shape } from './net.js';
 
 const runs = Number(arg('runs', '3'));
 const count = Number(arg('images', '20'));
+const baseMb = Number(arg('base-mb', '20'));
 const remote = arg('remote', 'both');
 const shapes = arg('shapes', SHAPES.map((s) => s.name.replace(/\s+/g, '')).join(',')).split(',').map(shapeByName);
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -23,11 +24,14 @@ const extra = arg('airlift-args', '').split(' ').filter(Boolean);
 const CRANE = builtTool('crane', 'crane');
 const REGSYNC = builtTool('regclient', 'regsync');
 
-type Tool = 'airlift' | 'skopeo' | 'crane' | 'regsync';
-const TOOLS: Tool[] = (['airlift', 'skopeo', 'crane', 'regsync'] as Tool[]).filter((t) => only.length === 0 || only.includes(t));
+type Tool = 'airlift' | 'skopeo' | 'crane' | 'regsync' | 'floor';
+const TOOLS: Tool[] = (['airlift', 'skopeo', 'crane', 'regsync', 'floor'] as Tool[]).filter((t) => only.length === 0 || only.includes(t));
+/** bench/floor.ts bundled (no TypeScript loader at run time, as Airlift runs from dist/) */
+let floorJs = '';
 
 function run(tool: Tool, src: string, dst: string, fx: Fixture, out: string): Sample {
   const refs = fx.images.map((i) => `release/${i.name}:${i.tag}`);
+  if (tool === 'floor') return must(timed(process.execPath, [floorJs, '--src', src, '--dst', dst, '--layout', fx.dir, '--plan', JSON.stringify(fx.images.map((i) => ({ name: i.name, tag: i.tag, ref: i.ref })))]), 'floor');
   if (tool === 'airlift') {
     writeFileSync(join(out, 'images.txt'), refs.join('\n') + '\n');
     return must(timed(process.execPath, [cli, 'sync-images', '--images', join(out, 'images.txt'), '--source-registry', src, '--target', `${dst}/mirror`, '--output-dir', out, ...extra]), 'airlift');
@@ -52,9 +56,14 @@ function run(tool: Tool, src: string, dst: string, fx: Fixture, out: string): Sa
 }
 
 async function main() {
+  if (TOOLS.includes('floor')) {
+    floorJs = join(workDir('floor'), 'floor.mjs');
+    const { buildSync } = await import('esbuild');
+    buildSync({ entryPoints: [join(import.meta.dirname, 'floor.ts')], bundle: true, platform: 'node', format: 'esm', outfile: floorJs, logLevel: 'error' });
+  }
   const names = Array.from({ length: count }, (_, i) => `app${String(i).padStart(3, '0')}`);
   process.stderr.write(`building the fixture (${count} images × 2 platforms, shared base)…\n`);
-  const fx = await buildOciFixture(workDir('peers-fx'), { images: names, baseLayerBytes: 20 * 1024 * 1024, appLayerBytes: 2200 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
+  const fx = await buildOciFixture(workDir('peers-fx'), { images: names, baseLayerBytes: baseMb * 1024 * 1024, appLayerBytes: 2200 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
   const total = [...fx.blobs.values()].reduce((a, b) => a + b, 0);
   const src = await startRegistry();
   pushFixture(fx, { host: src.host }, { namespace: 'release' });
@@ -76,8 +85,9 @@ async function main() {
             measured = `measured through the proxy: RTT ${fmt(m.rttMs, 0)} ms, one stream ${fmt(m.streamMbit, 0)} Mbit/s`;
           }
           const out = workDir(`peers-${id}`);
-          for (const phase of ['cold', 'warm'] as const) (results[`${tool} ${phase}`] ??= []).push(run(tool, srcHost, dstHost, fx, out));
-          process.stderr.write(`${shape.name} run ${r + 1}/${runs} ${tool}: cold ${fmt(results[`${tool} cold`].at(-1)!.seconds)}s, warm ${fmt(results[`${tool} warm`].at(-1)!.seconds)}s\n`);
+          // the floor client does the whole work whatever is there: it has no warm case
+          for (const phase of tool === 'floor' ? (['cold'] as const) : (['cold', 'warm'] as const)) (results[`${tool} ${phase}`] ??= []).push(run(tool, srcHost, dstHost, fx, out));
+          process.stderr.write(`${shape.name} run ${r + 1}/${runs} ${tool}: cold ${fmt(results[`${tool} cold`].at(-1)!.seconds)}s${tool === 'floor' ? '' : `, warm ${fmt(results[`${tool} warm`].at(-1)!.seconds)}s`}\n`);
           await proxy.remove(`src-${id}`);
           await proxy.remove(`dst-${id}`);
           await dst.stop();
@@ -102,15 +112,21 @@ function table(shape: Shape, results: Record<string, Sample[]>, measured: string
   };
   for (const t of TOOLS) {
     const c = stat(`${t} cold`);
+    if (t === 'floor') {
+      lines.push(`| floor (bench/floor.ts) | ${fmt(c.med)} (${fmt(c.lo)}–${fmt(c.hi)}) | ${fmt(c.cpu)} | — | — | ${fmt(c.rss, 0)} |`);
+      continue;
+    }
     const w = stat(`${t} warm`);
     lines.push(`| ${t} | ${fmt(c.med)} (${fmt(c.lo)}–${fmt(c.hi)}) | ${fmt(c.cpu)} | ${fmt(w.med)} (${fmt(w.lo)}–${fmt(w.hi)}) | ${fmt(w.cpu)} | ${fmt(Math.max(c.rss, w.rss), 0)} |`);
   }
+  const self = (phase: string) => (TOOLS.includes('airlift') ? stat(`airlift ${phase}`).med : NaN);
   for (const phase of ['cold', 'warm']) {
-    const peers = TOOLS.filter((t) => t !== 'airlift').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));
+    const peers = TOOLS.filter((t) => t !== 'airlift' && t !== 'floor').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));
     if (peers.length === 0) continue;
     const best = peers.reduce((a, b) => (b.s < a.s ? b : a));
-    lines.push(`\n${phase}: airlift / best peer (${best.t}) = **${fmt(stat(`airlift ${phase}`).med / best.s)}**`);
+    lines.push(`\n${phase}: airlift / best peer (${best.t}) = **${fmt(self(phase) / best.s)}**`);
   }
+  if (TOOLS.includes('floor')) lines.push(`\ncold: airlift / floor = **${fmt(self('cold') / stat('floor cold').med)}**`);
   return lines.join('\n');
 }
 
