@@ -16,12 +16,12 @@ import { parsePlatform } from '../lib/image/manifest.js';
 import { openTarget, RegistryPool } from '../lib/image/open.js';
 import { writeSyntheticImage } from '../lib/image/synthetic.js';
 import { parseImageRef } from '../lib/image/transport.js';
-import { listEntries } from '../lib/inputs.js';
+import { listEntries } from '../lib/list.js';
 import { info, summary } from '../lib/log.js';
 import { MemoryHost, runAction } from '../lib/run.js';
 import { inputEnvName } from './args.js';
 import { SAMPLE, sampleProduct } from './demo.js';
-import type { CliIO } from './index.js';
+import type { CliIO } from './io.js';
 
 const run = promisify(execFile);
 

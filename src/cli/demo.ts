@@ -16,12 +16,12 @@ import { verifySha256Sums } from '../lib/archive/checksums.js';
 import { errorMessage, UserError } from '../lib/errors.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
 import { Copier } from '../lib/image/copy.js';
-import { importArchive } from '../lib/image/import.js';
+import { importArchive } from '../lib/offline/import.js';
 import { parsePlatform, type Platform } from '../lib/image/manifest.js';
 import { OciLayoutSource, OciLayoutTarget } from '../lib/image/oci-layout.js';
 import { RegistryPool } from '../lib/image/open.js';
 import { writeSyntheticImage } from '../lib/image/synthetic.js';
-import { listEntries } from '../lib/inputs.js';
+import { listEntries } from '../lib/list.js';
 import { info, summary } from '../lib/log.js';
 import { buildBundle } from '../lib/offline/bundle.js';
 import { loadSpec, VERSION } from '../lib/offline/spec.js';
@@ -30,7 +30,7 @@ import { openStorage } from '../lib/storage/open.js';
 import { selectFiles } from '../lib/storage/select.js';
 import { uploadAll } from '../lib/storage/upload.js';
 import { airliftVersion } from '../generated/actions.js';
-import type { CliIO } from './index.js';
+import type { CliIO } from './io.js';
 
 /** The registries the sample product names, and the site it is installed at. */
 export const SAMPLE = { registry: 'registry.example.com', delivery: 'delivery.example.com', site: 'registry.site.internal:5000', release: 'product/hello' };

@@ -6,16 +6,8 @@ import { MemoryHost, reportError, runAction } from '../lib/run.js';
 import { airliftVersion, manifests } from '../generated/actions.js';
 import { inputEnvName, parseActionArgs, suggest } from './args.js';
 import { actionHelp, globalHelp } from './help.js';
+import { defaultIO, type CliIO } from './io.js';
 
-export interface CliIO {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-const defaultIO: CliIO = {
-  out: (t) => process.stdout.write(t + '\n'),
-  err: (t) => process.stderr.write(t + '\n'),
-};
 
 /** Formats outputs as name=value lines; multi-line values as GITHUB_OUTPUT-style heredocs. */
 export function formatOutputs(outputs: Record<string, string>): string {

@@ -18,6 +18,19 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Runs fn; a user error from it is rethrown with `where` in front (an input's name, a file and
+ * line): the library says what is wrong with a value, its caller says where the value came from.
+ */
+export function within<T>(where: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof UserError) throw new UserError(`${where}: ${err.message}`, { cause: err.cause });
+    throw err;
+  }
+}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }

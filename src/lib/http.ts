@@ -3,6 +3,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
+import { readAll } from './streams.js';
 
 export interface HttpRequest {
   method: string;
@@ -87,17 +88,9 @@ export function httpSend(req: HttpRequest): Promise<HttpResponse> {
 
 /** Reads a (small) response body fully; bounded so a misbehaving server cannot exhaust memory. */
 export async function readBody(res: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of res) {
-    n += (c as Buffer).length;
-    if (n > limit) {
-      res.destroy();
-      throw new Error(`response body larger than ${limit} bytes`);
-    }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+  return readAll(res, limit).catch((err: Error) => {
+    throw new Error(`response body ${err.message}`);
+  });
 }
 
 /** Drains and discards a response body so its socket can be reused. */

@@ -2,9 +2,10 @@
 // (via the generated manifest); the spec here gives each input a kind. Every input a spec
 // reads must be declared in action.yml and every declared input must be in the spec.
 import { checkDirs, makeDirs } from './dirs.js';
-import { UserError } from './errors.js';
+import { UserError, within } from './errors.js';
+import { parseList } from './list.js';
 import { addSecret, runnerCore } from './log.js';
-import { getManifest } from './manifest.js';
+import { getManifest } from './action-manifest.js';
 
 interface Base {
   secret?: boolean;
@@ -83,40 +84,6 @@ export function camelCase(name: string): string {
 }
 
 // ------------------------------------------------------------------ parsers
-
-export interface ListEntry {
-  value: string;
-  /** 1-based line in the input text. */
-  line: number;
-}
-
-/**
- * The entries of a list input, with their line numbers: one per line or comma-separated, `#`
- * comments and blanks dropped. `lines`: one
- * entry per line and comments only on their own line, for values that may hold "," or " #"
- * (file names).
- */
-export function listEntries(text: string, opts: { lines?: boolean } = {}): ListEntry[] {
-  const out: ListEntry[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    if (opts.lines) {
-      const value = raw.trim();
-      if (value && !value.startsWith('#')) out.push({ value, line: i + 1 });
-      return;
-    }
-    const hash = raw.search(/(^|\s)#/);
-    const line = hash >= 0 ? raw.slice(0, hash) : raw;
-    for (const part of line.split(',')) {
-      const value = part.trim();
-      if (value) out.push({ value, line: i + 1 });
-    }
-  });
-  return out;
-}
-
-export function parseList(text: string): string[] {
-  return listEntries(text).map((e) => e.value);
-}
 
 export function parseBoolean(text: string): boolean | undefined {
   if (['true', 'True', 'TRUE'].includes(text)) return true;
@@ -298,12 +265,7 @@ export function readInputs<S extends InputSpec>(action: string, spec: S): Inputs
 
 /** Runs a parse of an input's value, prefixing a user error with the input's name. */
 export function forInput<T>(name: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof UserError) throw new UserError(`input "${name}": ${err.message}`);
-    throw err;
-  }
+  return within(`input "${name}"`, fn);
 }
 
 /** Checks a directory an input names could be made (nothing is made), naming the input when not. */

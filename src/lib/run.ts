@@ -4,7 +4,7 @@ import { isUserError, errorMessage } from './errors.js';
 import { readInputs, type InputSpec, type Inputs } from './inputs.js';
 import { configureLog, debug, error, runnerCore, summary } from './log.js';
 import { closeAgents } from './http.js';
-import { getManifest } from './manifest.js';
+import { getManifest } from './action-manifest.js';
 
 export type Phase = 'main' | 'post';
 

@@ -1,6 +1,23 @@
-// Stream helpers: a pass-through that lets a caller see every chunk (hashing, counting) as a consumer
-// pulls it; a destination's failure to race pending writes against.
+// Stream helpers: a whole (small) stream read into a buffer; a pass-through that lets a caller see
+// every chunk (hashing, counting) as a consumer pulls it; a destination's failure to race pending
+// writes against.
 import { Transform } from 'node:stream';
+
+/** Everything a stream yields, as one buffer: for manifests, configs and other small bodies. Past `limit` bytes the stream is destroyed and an error thrown. */
+export async function readAll(stream: AsyncIterable<unknown> & { destroy?: () => void }, limit = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of stream) {
+    const b = Buffer.isBuffer(c) ? c : Buffer.from(c as Uint8Array);
+    n += b.length;
+    if (n > limit) {
+      stream.destroy?.();
+      throw new Error(`larger than ${limit} bytes`);
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
 
 export function tap(onChunk: (chunk: Buffer) => void): Transform {
   return new Transform({

@@ -18,7 +18,7 @@ import { craftOciArchive, type CraftLayer } from '../support/craft.js';
 import { ArchiveReader } from '../../src/lib/image/archive-reader.js';
 import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
 import { Copier } from '../../src/lib/image/copy.js';
-import { importArchive } from '../../src/lib/image/import.js';
+import { importArchive } from '../../src/lib/offline/import.js';
 import { openSource, RegistryPool } from '../../src/lib/image/open.js';
 import { parseImageRef } from '../../src/lib/image/transport.js';
 import { configureLog } from '../../src/lib/log.js';

@@ -2,7 +2,7 @@
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { errorMessage, UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
-import { importArchive } from '../../lib/image/import.js';
+import { importArchive } from '../../lib/offline/import.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
 import { validatePlatforms } from '../../lib/docker/build.js';
 import { RegistryPool } from '../../lib/image/open.js';

@@ -1,6 +1,5 @@
 // setup-buildx-qemu: QEMU binfmt handlers (image, host qemu-user-static, or none) and a buildx
 // builder with registry mirrors and insecure registries written into buildkitd.toml for you.
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, UserError } from '../../lib/errors.js';
 import { packageFor, which } from '../../lib/exec.js';
@@ -12,6 +11,7 @@ import { parseReference, registryHosts } from '../../lib/registry/reference.js';
 import { info, notice, runnerCore, summary, warning } from '../../lib/log.js';
 import { shownUrl } from '../../lib/http.js';
 import { defineAction } from '../../lib/run.js';
+import { runnerTemp } from '../../lib/temp.js';
 
 export default defineAction({
   name: 'setup-buildx-qemu',
@@ -104,7 +104,7 @@ export default defineAction({
     } else {
       const name = inputs.name || ['airlift', process.env.GITHUB_RUN_ID, process.env.GITHUB_JOB, process.env.GITHUB_RUN_ATTEMPT, process.pid].filter(Boolean).join('-').replace(/[^a-zA-Z0-9_.-]/g, '-');
       saveState('builder', name); // first: a builder that fails to bootstrap is still removed
-      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, endpoint: inputs.endpoint || undefined, use: inputs.use, toml, stateDir: join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-buildx') });
+      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, endpoint: inputs.endpoint || undefined, use: inputs.use, toml, stateDir: join(runnerTemp(), 'airlift-buildx') });
       setOutput('builder', name);
     }
     summary.heading('setup-buildx-qemu');

@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import { FileByteReader, walkTar } from './tar-walk.js';
+import { readAll } from '../streams.js';
 
 export interface TarEntryInfo {
   name: string;
@@ -82,9 +83,7 @@ export abstract class ArchiveIndex {
   async read(name: string, limit = 64 * 1024 * 1024): Promise<Buffer> {
     const e = this.get(name);
     if (e && e.size > limit) throw new UserError(`${this.file}: "${name}" is larger than ${limit} bytes`);
-    const chunks: Buffer[] = [];
-    for await (const c of this.stream(name)) chunks.push(c as Buffer);
-    return Buffer.concat(chunks);
+    return readAll(this.stream(name));
   }
 }
 

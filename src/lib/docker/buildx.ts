@@ -2,8 +2,8 @@
 // internal mirror, or a local file), builder creation with a generated buildkitd.toml for
 // registry mirrors and insecure registries, and removal.
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { chmod, copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import { retry, RetryableError } from '../retry.js';
 import { idleTimeoutMs, networkReason } from '../http.js';
 import { sha256File } from '../archive/checksums.js';
 import { addSecret } from '../log.js';
+import { tempDir } from '../temp.js';
 
 function parseVersion(stdout: string): string | undefined {
   return /\bv?\d+\.\d+\.\d+[^\s]*/.exec(stdout)?.[0] ?? (stdout.trim().split(/\s+/)[1] || undefined);
@@ -116,7 +117,7 @@ export async function installBuildx(o: InstallOptions): Promise<{ path: string; 
   };
   if (cached) await place(cached);
   else {
-    const tmpDir = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-buildx-'));
+    const tmpDir = await tempDir('airlift-buildx-');
     try {
       const file = join(tmpDir, 'docker-buildx');
       await fetchBinary(o.source, file);

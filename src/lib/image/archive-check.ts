@@ -12,6 +12,7 @@ import { mapLimit } from '../concurrency.js';
 import type { Digest } from '../registry/digest.js';
 import type { ImagePlan } from './copy.js';
 import { parseManifest, type Descriptor, type Manifest } from './manifest.js';
+import { readAll } from '../streams.js';
 
 /** What the check needs of an archived image (ArchiveImageSource). */
 export interface CheckableSource {
@@ -116,11 +117,10 @@ export async function checkArchivedImages(images: { name: string; source: Checka
   for (const { name, source, manifest } of images_) {
     const p = parseManifest(manifest, name);
     if (p.kind !== 'image' || !found.has(p.config.digest) || found.get(p.config.digest)!.digest !== p.config.digest) continue;
-    const chunks: Buffer[] = [];
-    for await (const c of source.rawBlob(p.config.digest)) chunks.push(c as Buffer);
+    const config = await readAll(source.rawBlob(p.config.digest));
     let diffIds: unknown;
     try {
-      diffIds = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
+      diffIds = (JSON.parse(config.toString('utf8')) as { rootfs?: { diff_ids?: unknown } }).rootfs?.diff_ids;
     } catch {
       problems.push(`${name}: config ${p.config.digest} is not JSON`);
       continue;

@@ -23,6 +23,7 @@ import { detectMediaType, type Descriptor, type Manifest } from './manifest.js';
 import { REF_NAME } from './oci-layout.js';
 import type { ImageSource } from './transport.js';
 import type { CheckableSource } from './archive-check.js';
+import { readAll } from '../streams.js';
 
 export interface ArchivedImage {
   /** registry/repo:tag as recorded in the archive, when it records one */
@@ -150,9 +151,7 @@ class ArchiveImageSource implements ImageSource, CheckableSource {
   async manifest(desc: Descriptor): Promise<Manifest> {
     const made = this.made.get(desc.digest);
     if (made) return made;
-    const chunks: Buffer[] = [];
-    for await (const c of await this.blob(desc)) chunks.push(c as Buffer);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await readAll(await this.blob(desc));
     // manifests are always checked, trusted archive or not: a tag is pushed by name, and no
     // registry would notice bytes that are not what the index says
     if (digestOf(bytes) !== desc.digest) throw new UserError(`${this.name}: manifest ${desc.digest} does not match its digest (got ${digestOf(bytes)})`);

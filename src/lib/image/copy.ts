@@ -10,6 +10,7 @@ import type { Digest } from '../registry/digest.js';
 import { fanOut } from './fanout.js';
 import { filterIndex, parseManifest, platformMatches, platformString, type Descriptor, type Manifest, type Platform } from './manifest.js';
 import type { ImageSource, ImageTarget } from './transport.js';
+import { readAll } from '../streams.js';
 
 export type TargetStatus = 'copied' | 'skipped' | 'failed' | 'would-copy';
 
@@ -253,10 +254,7 @@ export class Copier {
       }
     } else {
       addImage(top, source.name);
-      const config = await source.blob(parsed.config);
-      const chunks: Buffer[] = [];
-      for await (const c of config) chunks.push(c as Buffer);
-      const cfg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Partial<Platform>;
+      const cfg = JSON.parse((await readAll(await source.blob(parsed.config))).toString('utf8')) as Partial<Platform>;
       const own = cfg.os && cfg.architecture ? (cfg as Platform) : undefined;
       if (platforms && !platforms.some((p) => platformMatches(own, p)))
         throw new PlatformMismatchError(`${source.name} is a single-platform image for ${platformString(own)}, which matches none of ${platforms.map(platformString).join(', ')}`);

@@ -13,6 +13,7 @@ import { NotFoundError } from '../registry/errors.js';
 import { MEDIA } from '../registry/media-types.js';
 import { detectMediaType, type Descriptor, type Manifest } from './manifest.js';
 import type { ImageSource, ImageTarget } from './transport.js';
+import { readAll } from '../streams.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 export const IMAGE_NAME = 'io.containerd.image.name';
@@ -86,10 +87,7 @@ export class OciLayoutSource implements ImageSource {
     return this.manifest(await this.entry());
   }
   async manifest(desc: Descriptor): Promise<Manifest> {
-    const stream = await this.blob(desc);
-    const chunks: Buffer[] = [];
-    for await (const c of stream) chunks.push(c as Buffer);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await readAll(await this.blob(desc));
     return { digest: desc.digest, mediaType: detectMediaType(bytes, desc.mediaType), bytes };
   }
   async blob(desc: Descriptor, onBytes?: (n: number) => void): Promise<Readable> {

@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UserError } from '../errors.js';
 import { parsePlatform, type Platform } from '../image/manifest.js';
-import { listEntries } from '../inputs.js';
+import { listEntries } from '../list.js';
 import { parseReference, ReferenceError, uniqueReferences, withDefaultTag, type Reference } from '../registry/reference.js';
 import type { PackFormat } from './pack.js';
 

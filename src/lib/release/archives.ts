@@ -20,6 +20,7 @@ import { digestOf, type Digest } from '../registry/digest.js';
 import { MEDIA } from '../registry/media-types.js';
 import { retry, RetryableError } from '../retry.js';
 import type { BuiltImage } from '../docker/build.js';
+import { readAll } from '../streams.js';
 
 /** One architecture's archive: where it is and, when given, its sha256. */
 export interface ArchiveSpec {
@@ -136,9 +137,7 @@ export async function fetchArchive(spec: ArchiveSpec, dir: string): Promise<stri
 async function configPlatform(source: ImageSource, image: Manifest): Promise<Platform | undefined> {
   const parsed = parseManifest(image, source.name);
   if (parsed.kind !== 'image') return undefined;
-  const chunks: Buffer[] = [];
-  for await (const c of await source.blob(parsed.config)) chunks.push(c as Buffer);
-  const cfg = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
+  const cfg = JSON.parse((await readAll(await source.blob(parsed.config))).toString('utf8')) as { os?: string; architecture?: string; variant?: string };
   return cfg.os && cfg.architecture ? { os: cfg.os, architecture: cfg.architecture, ...(cfg.variant ? { variant: cfg.variant } : {}) } : undefined;
 }
 

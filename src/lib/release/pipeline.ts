@@ -2,7 +2,6 @@
 // on every platform, push to every destination under every tag (our registry client: one
 // digest everywhere, credentials never handed to docker), then save for offline use.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, type ArchiveResult } from '../image/archive-writer.js';
@@ -18,6 +17,7 @@ import { exec } from '../exec.js';
 import { runChecks, type CheckCommand } from '../docker/check.js';
 import type { Destination } from './registries.js';
 import { joinArchives, type ArchiveSpec } from './archives.js';
+import { tempDir } from '../temp.js';
 
 export interface ImageJob {
   tags: string[];
@@ -108,7 +108,7 @@ function jobCache(cache: BuildSpec['cache'], tag: string | undefined): BuildSpec
 }
 
 export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
-  const work = await mkdtemp(join(process.env.RUNNER_TEMP ?? tmpdir(), 'airlift-build-'));
+  const work = await tempDir('airlift-build-');
   const format = o.save?.platform === 'all' ? 'oci-archive' : 'docker-archive';
   const writer = o.save ? new ArchiveWriter(o.save.path, format, /\.(gz|tgz)$/i.test(o.save.path) ? 'gzip' : 'none') : undefined;
   const copier = new Copier();

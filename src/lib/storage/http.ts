@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { header, httpSend, idleTimeoutMs, networkReason, readBody, shownUrl } from '../http.js';
 import { HttpError } from '../errors.js';
 import { retry } from '../retry.js';
-import { counted } from './local.js';
+import { counted } from './describe.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
 /** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */

@@ -9,7 +9,7 @@ import { debug, info, warning } from '../log.js';
 import { assumeRoleWithOidc, refreshInterval, type OidcRole } from './aliyun-sts.js';
 import { retry, RetryableError } from '../retry.js';
 import { dropIfStale, planMultipart } from './checkpoint.js';
-import { counted } from './local.js';
+import { counted } from './describe.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
 /** OSS's CRC-64 of a whole stored object differs from the file's: sent again while retries last, then a VerificationError. */

@@ -11,7 +11,7 @@ import { retry, RetryableError } from '../retry.js';
 import { networkReason } from '../http.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
 import { dropIfStale, planMultipart } from './checkpoint.js';
-import { counted, multipartEtag } from './local.js';
+import { counted, multipartEtag } from './describe.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
 /**

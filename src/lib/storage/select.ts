@@ -5,7 +5,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.js';
 import { warning } from '../log.js';
-import type { ListEntry } from '../inputs.js';
+import type { ListEntry } from '../list.js';
 
 export interface SourceFile {
   path: string;

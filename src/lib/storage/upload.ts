@@ -7,7 +7,7 @@ import { formatBytes } from '../format.js';
 import { extname } from 'node:path';
 import { mapLimit } from '../concurrency.js';
 import { Progress, warning } from '../log.js';
-import { describeFile, multipartEtag } from './local.js';
+import { describeFile, multipartEtag } from './describe.js';
 import type { SourceFile } from './select.js';
 import { VerificationError, type Storage, type UploadResult } from './types.js';
 

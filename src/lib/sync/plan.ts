@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { UserError } from '../errors.js';
-import { listEntries } from '../inputs.js';
-import { COMPONENT, formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
+import { UserError, within } from '../errors.js';
+import { mapTarget, parseTargetPrefix } from '../registry/target.js';
+import { listEntries } from '../list.js';
+import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
 
 export interface SyncItem {
   source: Reference;
@@ -76,30 +77,6 @@ export interface PlanOptions {
   inputName?: string;
 }
 
-export function parseTargetPrefix(p: string): { registry: string; namespace: string } {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.trim()) && !/^docker:\/\//.test(p.trim()))
-    throw new UserError(`input "target": "${p}" is a URL; write the registry and namespace without a scheme (e.g. registry.example.com/namespace; plain-http registries go in insecure-registries)`);
-  const clean = p.trim().replace(/^docker:\/\//, '').replace(/\/+$/, '');
-  const [first, ...rest] = clean.split('/');
-  if (!first || !looksLikeRegistry(first)) throw new UserError(`input "target": "${p}" must start with a registry host (e.g. registry.example.com/namespace)`);
-  for (const c of rest) if (!COMPONENT.test(c)) throw new UserError(`input "target": "${p}": "${c}" is not a valid repository component${/[A-Z]/.test(c) ? ' (repository names are lower-case)' : ''}`);
-  return { registry: normaliseRegistry(first), namespace: rest.join('/') };
-}
-
-export function mapTarget(source: Reference, prefix: { registry: string; namespace: string }, stripPrefix: string | undefined, where: string, tag?: string): Reference {
-  const full = `${source.registry}/${source.repository}`;
-  let path = source.repository;
-  if (stripPrefix) {
-    const sp = stripPrefix.replace(/\/+$/, '');
-    if (full.startsWith(`${sp}/`)) path = full.slice(sp.length + 1);
-    else if (source.repository.startsWith(`${sp}/`)) path = source.repository.slice(sp.length + 1);
-    else if (full === sp || source.repository === sp) throw new UserError(`${where}: strip-prefix "${stripPrefix}" is the whole of ${full}, leaving no repository name`);
-    else throw new UserError(`${where}: ${full} does not start with strip-prefix "${stripPrefix}"`);
-  }
-  const repository = prefix.namespace ? `${prefix.namespace}/${path}` : path;
-  return { registry: prefix.registry, repository, ...(tag ?? source.tag ? { tag: tag ?? source.tag } : {}), ...(!tag && source.digest ? { digest: source.digest } : {}) };
-}
-
 /** A reference as written, its mistakes named by where it was written. */
 function parseAt(s: string, where: string, defaultRegistry?: string): Reference {
   try {
@@ -128,7 +105,7 @@ export function parseImageLines(list: ImageListText, opts: { inputName?: string;
 export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   const inputName = opts.inputName ?? 'images';
   const at = (line: number) => (list.file ? `${inputName} file ${list.file} line ${line}` : `${inputName} line ${line}`);
-  const prefixes = opts.targets.map(parseTargetPrefix);
+  const prefixes = opts.targets.map((t) => within('input "target"', () => parseTargetPrefix(t)));
   let defaultRegistry: string | undefined;
   if (opts.sourceRegistry) {
     const host = opts.sourceRegistry.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');

@@ -6,20 +6,20 @@ import { basename, join } from 'node:path';
 import { verifySha256Sums } from '../archive/checksums.js';
 import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
-import { UserError } from '../errors.js';
+import { UserError, within } from '../errors.js';
 import { info, notice } from '../log.js';
 import { removeStaleTemp, tempDir } from '../temp.js';
 import type { Digest } from '../registry/digest.js';
-import { parseManifest, platformMatches, platformString, type Descriptor, type Platform } from './manifest.js';
-import type { ImageSource } from './transport.js';
+import { parseManifest, platformMatches, platformString, type Descriptor, type Platform } from '../image/manifest.js';
+import type { ImageSource } from '../image/transport.js';
 import { COMPONENT, formatReference, parseReference, ReferenceError, TAG, withDefaultTag, type Reference } from '../registry/reference.js';
-import { mapTarget, parseTargetPrefix } from '../sync/plan.js';
-import { ArchiveReader, type ArchivedImage } from './archive-reader.js';
-import { checkArchivedImages } from './archive-check.js';
-import { compressLayers, hasUncompressedLayers } from './compress.js';
-import { BLOB_CONCURRENCY, Copier, IMAGE_CONCURRENCY, type CopyResult, type ImagePlan } from './copy.js';
-import { openTarget, type RegistryPool } from './open.js';
-import { OciLayoutTarget } from './oci-layout.js';
+import { mapTarget, parseTargetPrefix } from '../registry/target.js';
+import { ArchiveReader, type ArchivedImage } from '../image/archive-reader.js';
+import { checkArchivedImages } from '../image/archive-check.js';
+import { compressLayers, hasUncompressedLayers } from '../image/compress.js';
+import { BLOB_CONCURRENCY, Copier, IMAGE_CONCURRENCY, type CopyResult, type ImagePlan } from '../image/copy.js';
+import { openTarget, type RegistryPool } from '../image/open.js';
+import { OciLayoutTarget } from '../image/oci-layout.js';
 
 export interface ImportOptions {
   file: string;
@@ -91,7 +91,7 @@ export interface ImportedImage {
  * `repository`; one recorded only by tag whose digest another entry names in full is that entry.
  */
 function placeImages(images: ArchivedImage[], opts: ImportOptions) {
-  const prefix = parseTargetPrefix(opts.target);
+  const prefix = within('input "target"', () => parseTargetPrefix(opts.target));
   // repository: a path under the target, with an optional tag (myapp, team/myapp:1.0)
   let repo: { path: string; tag?: string } | undefined;
   if (opts.repository !== undefined && opts.repository !== '') {
@@ -130,7 +130,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
   if (stale) info(`removed ${stale} temporary folder(s) left by an earlier run that was stopped`);
   const isDir = statSync(opts.file).isDirectory();
   const sidecar = `${opts.file.replace(/[\\/]+$/, '')}.sha256`;
-  parseTargetPrefix(opts.target);
+  within('input "target"', () => parseTargetPrefix(opts.target));
   // The archive is indexed (read only) while its checksum is verified; nothing is pushed before
   // the verification is done, and a mismatch is the error reported even if the index fails too.
   if (isPart(opts.file)) {
