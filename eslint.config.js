@@ -6,7 +6,20 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', URLSearchParams: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        URLSearchParams: 'readonly',
+        fetch: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
@@ -25,7 +38,13 @@ export default tseslint.config(
     files: ['src/lib/**/*.ts'],
     ignores: ['src/lib/inputs.ts', 'src/lib/log.ts', 'src/lib/run.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: '@actions/core', message: 'only inputs.ts, log.ts and run.ts talk to @actions/core' }], patterns: [{ group: ['**/actions/**', '**/cli/**'], message: 'src/lib never imports from src/actions or src/cli' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@actions/core', message: 'only inputs.ts, log.ts and run.ts talk to @actions/core' }],
+          patterns: [{ group: ['**/actions/**', '**/cli/**'], message: 'src/lib never imports from src/actions or src/cli' }],
+        },
+      ],
     },
   },
 );

@@ -75,11 +75,17 @@ function blob(srcRepo: string, repo: string, d: Desc): Promise<void> {
     return done;
   }
   if (f.repo === repo) return f.done;
-  return f.done.then(() => limited(async () => void (await ok(await call(dst, 'POST', `/v2/${repo}/blobs/uploads/?mount=${d.digest}&from=${f.repo}`, { 'content-length': 0 }), `mount ${d.digest}`, [201]))));
+  return f.done.then(() =>
+    limited(
+      async () => void (await ok(await call(dst, 'POST', `/v2/${repo}/blobs/uploads/?mount=${d.digest}&from=${f.repo}`, { 'content-length': 0 }), `mount ${d.digest}`, [201])),
+    ),
+  );
 }
 
 async function image({ name, tag, ref }: { name: string; tag: string; ref: string }): Promise<void> {
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')).manifests.find((m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] === ref) as Desc;
+  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')).manifests.find(
+    (m: { annotations?: Record<string, string> }) => m.annotations?.['org.opencontainers.image.ref.name'] === ref,
+  ) as Desc;
   const srcRepo = `${from}/${name}`;
   const repo = `${to}/${name}`;
   const children = json(index.digest).manifests as Desc[];

@@ -27,7 +27,11 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 /** A rootfs-like layer: half incompressible, half text (a real rootfs compresses about 2–3×). */
 function dockerSave(dir: string, arch: string, seed: number): { archive: string; rootfs: string } {
   const half = (rootfsMb * 1024 * 1024) / 2;
-  const text = Buffer.from(Array.from({ length: half / 64 }, (_, i) => `line ${i} of the ${arch} rootfs: /usr/lib/lib${i % 977}.so.${i % 7}\n`).join('').slice(0, half));
+  const text = Buffer.from(
+    Array.from({ length: half / 64 }, (_, i) => `line ${i} of the ${arch} rootfs: /usr/lib/lib${i % 977}.so.${i % 7}\n`)
+      .join('')
+      .slice(0, half),
+  );
   const archive = join(dir, `openEuler-docker.${arch}.tar`);
   const { rootfs } = dockerSaveArchive(archive, arch, { 'usr/lib/random.bin': seededBytes(half, seed), 'usr/lib/text.txt': text });
   execFileSync('xz', ['-1', '-T2', archive]);
@@ -47,7 +51,19 @@ async function main() {
       const reg = await startRegistry();
       t.airlift.push(
         must(
-          timed(process.execPath, [cli, 'build-release-image', '--from-archives', `linux/amd64=${amd.archive}\nlinux/arm64=${arm.archive}`, '--image', `${reg.host}/library/openeuler`, '--tag', `v${r}`, '--no-verify-describe', '--tag-rules', 'latest: false']),
+          timed(process.execPath, [
+            cli,
+            'build-release-image',
+            '--from-archives',
+            `linux/amd64=${amd.archive}\nlinux/arm64=${arm.archive}`,
+            '--image',
+            `${reg.host}/library/openeuler`,
+            '--tag',
+            `v${r}`,
+            '--no-verify-describe',
+            '--tag-rules',
+            'latest: false',
+          ]),
           'airlift from-archives',
         ),
       );
@@ -81,7 +97,9 @@ async function main() {
   const m = (k: string) => median(t[k].map((s) => s.seconds));
   const rss = (k: string) => Math.max(...t[k].map((s) => s.maxRssMb));
   console.log(`\nbench/from-archives — 2 × ${rootfsMb} MB rootfs (xz archives), BuildKit ${TOOL_VERSIONS.buildkit}, buildx ${TOOL_VERSIONS.buildx}, median of ${runs}`);
-  console.log(`airlift build-release-image --from-archives ${fmt(m('airlift'))}s (${fmt(rss('airlift'), 0)} MB RSS, no daemon) vs docker load + buildx build --push ${fmt(m('today'))}s → airlift/today = ${fmt(m('airlift') / m('today'))}`);
+  console.log(
+    `airlift build-release-image --from-archives ${fmt(m('airlift'))}s (${fmt(rss('airlift'), 0)} MB RSS, no daemon) vs docker load + buildx build --push ${fmt(m('today'))}s → airlift/today = ${fmt(m('airlift') / m('today'))}`,
+  );
 }
 
 await main();

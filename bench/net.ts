@@ -33,7 +33,10 @@ export function shapeByName(name: string): Shape {
 }
 
 export class Toxiproxy {
-  private constructor(private readonly child: ChildProcess, private readonly api: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly api: string,
+  ) {}
 
   static async start(): Promise<Toxiproxy> {
     const bin = builtTool('toxiproxy', 'server');
@@ -55,7 +58,11 @@ export class Toxiproxy {
 
   /** One API call on a fresh connection (a kept-alive one is closed by the server while a long run goes on). */
   private async call(method: string, path: string, body?: unknown): Promise<void> {
-    const r = await fetch(`${this.api}${path}`, { method, headers: { 'content-type': 'application/json', connection: 'close' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const r = await fetch(`${this.api}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', connection: 'close' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     if (!r.ok && !(method === 'DELETE' && r.status === 404)) throw new Error(`toxiproxy ${method} ${path}: ${r.status} ${await r.text()}`);
     await r.arrayBuffer();
   }
@@ -72,7 +79,8 @@ export class Toxiproxy {
     for (const stream of ['upstream', 'downstream']) {
       if (shape.rttMs) await this.post(`/proxies/${name}/toxics`, { name: `latency-${stream}`, type: 'latency', stream, attributes: { latency: shape.rttMs / 2, jitter: 0 } });
       // rate in KB/s
-      if (shape.capMbit) await this.post(`/proxies/${name}/toxics`, { name: `cap-${stream}`, type: 'bandwidth', stream, attributes: { rate: Math.round((shape.capMbit * 1e6) / 8 / 1000) } });
+      if (shape.capMbit)
+        await this.post(`/proxies/${name}/toxics`, { name: `cap-${stream}`, type: 'bandwidth', stream, attributes: { rate: Math.round((shape.capMbit * 1e6) / 8 / 1000) } });
     }
     return `127.0.0.1:${port}`;
   }

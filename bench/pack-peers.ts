@@ -34,7 +34,10 @@ function pack(tool: Tool, src: string, images: Image[], out: string): Sample {
   const refs = images.map((i) => `${src}/release/${i.name}:${i.tag}`);
   if (tool === 'airlift') {
     writeFileSync(join(out, 'images.txt'), refs.join('\n') + '\n');
-    return must(timed(process.execPath, [cli, 'pack-offline', '--images', join(out, 'images.txt'), '--format', 'oci-archive', '--output', 'airlift.tar', '--output-dir', out]), 'airlift pack');
+    return must(
+      timed(process.execPath, [cli, 'pack-offline', '--images', join(out, 'images.txt'), '--format', 'oci-archive', '--output', 'airlift.tar', '--output-dir', out]),
+      'airlift pack',
+    );
   }
   if (tool === 'skopeo') {
     const dir = join(out, 'skopeo-oci');
@@ -60,7 +63,14 @@ function load(tool: Tool, dst: string, images: Image[], archive: string, layouts
 async function main() {
   const names = Array.from({ length: count }, (_, i) => `app${String(i).padStart(3, '0')}`);
   process.stderr.write(`building the fixture (${count} images × 2 platforms, shared base)…\n`);
-  const fx = await buildOciFixture(workDir('pack-peers-fx'), { images: names, baseLayerBytes: 20 * 1024 * 1024, appLayerBytes: 2200 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
+  const fx = await buildOciFixture(workDir('pack-peers-fx'), {
+    images: names,
+    baseLayerBytes: 20 * 1024 * 1024,
+    appLayerBytes: 2200 * 1024,
+    appLayers: 2,
+    compressible: 0,
+    gzipLevel: 1,
+  });
   const images: Image[] = fx.images.map((i) => ({ name: i.name, tag: i.tag }));
   const total = [...fx.blobs.values()].reduce((a, b) => a + b, 0);
   const src = await startRegistry();
@@ -89,7 +99,9 @@ async function main() {
           const dst = await startRegistry();
           const dstHost = await proxy.shaped(`dst-${id}`, dst.host, shape);
           (results[`${tool} import`] ??= []).push(load(tool, dstHost, images, join(inputs, 'airlift.tar'), layouts));
-          process.stderr.write(`${shape.name} run ${r + 1}/${runs} ${tool}: pack ${fmt(results[`${tool} pack`].at(-1)!.seconds)}s, import ${fmt(results[`${tool} import`].at(-1)!.seconds)}s\n`);
+          process.stderr.write(
+            `${shape.name} run ${r + 1}/${runs} ${tool}: pack ${fmt(results[`${tool} pack`].at(-1)!.seconds)}s, import ${fmt(results[`${tool} import`].at(-1)!.seconds)}s\n`,
+          );
           await proxy.remove(`src-${id}`);
           await proxy.remove(`dst-${id}`);
           await dst.stop();
@@ -102,12 +114,19 @@ async function main() {
     await proxy.stop();
     await src.stop();
   }
-  console.log(`\nbench/pack-peers — ${count} images × 2 platforms (${fmt(total / 1e6, 0)} MB of unique blobs), the registry behind the shape, median of ${runs}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `\nbench/pack-peers — ${count} images × 2 platforms (${fmt(total / 1e6, 0)} MB of unique blobs), the registry behind the shape, median of ${runs}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.log(tables.join('\n'));
 }
 
 function table(shape: Shape, results: Record<string, Sample[]>, measured: string): string {
-  const lines = [`\n### ${shape.name} (${measured})`, '', '| tool | pack s (min–max) | pack CPU s | import s (min–max) | import CPU s | peak RSS MB |', '| --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    `\n### ${shape.name} (${measured})`,
+    '',
+    '| tool | pack s (min–max) | pack CPU s | import s (min–max) | import CPU s | peak RSS MB |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   const stat = (k: string) => {
     const xs = results[k].map((s) => s.seconds);
     return { med: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), cpu: median(results[k].map((s) => s.cpuSeconds)), rss: Math.max(...results[k].map((s) => s.maxRssMb)) };
@@ -115,7 +134,9 @@ function table(shape: Shape, results: Record<string, Sample[]>, measured: string
   for (const t of TOOLS) {
     const p = stat(`${t} pack`);
     const i = stat(`${t} import`);
-    lines.push(`| ${t} | ${fmt(p.med)} (${fmt(p.lo)}–${fmt(p.hi)}) | ${fmt(p.cpu)} | ${fmt(i.med)} (${fmt(i.lo)}–${fmt(i.hi)}) | ${fmt(i.cpu)} | ${fmt(Math.max(p.rss, i.rss), 0)} |`);
+    lines.push(
+      `| ${t} | ${fmt(p.med)} (${fmt(p.lo)}–${fmt(p.hi)}) | ${fmt(p.cpu)} | ${fmt(i.med)} (${fmt(i.lo)}–${fmt(i.hi)}) | ${fmt(i.cpu)} | ${fmt(Math.max(p.rss, i.rss), 0)} |`,
+    );
   }
   for (const phase of ['pack', 'import']) {
     const peers = TOOLS.filter((t) => t !== 'airlift').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));

@@ -17,7 +17,9 @@ const runs = Number(arg('runs', '3'));
 const count = Number(arg('images', '20'));
 const baseMb = Number(arg('base-mb', '20'));
 const remote = arg('remote', 'both');
-const shapes = arg('shapes', SHAPES.map((s) => s.name.replace(/\s+/g, '')).join(',')).split(',').map(shapeByName);
+const shapes = arg('shapes', SHAPES.map((s) => s.name.replace(/\s+/g, '')).join(','))
+  .split(',')
+  .map(shapeByName);
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const only = arg('tools', '').split(',').filter(Boolean);
 const extra = arg('airlift-args', '').split(' ').filter(Boolean);
@@ -31,10 +33,27 @@ let floorJs = '';
 
 function run(tool: Tool, src: string, dst: string, fx: Fixture, out: string): Sample {
   const refs = fx.images.map((i) => `release/${i.name}:${i.tag}`);
-  if (tool === 'floor') return must(timed(process.execPath, [floorJs, '--src', src, '--dst', dst, '--layout', fx.dir, '--plan', JSON.stringify(fx.images.map((i) => ({ name: i.name, tag: i.tag, ref: i.ref })))]), 'floor');
+  if (tool === 'floor')
+    return must(
+      timed(process.execPath, [
+        floorJs,
+        '--src',
+        src,
+        '--dst',
+        dst,
+        '--layout',
+        fx.dir,
+        '--plan',
+        JSON.stringify(fx.images.map((i) => ({ name: i.name, tag: i.tag, ref: i.ref }))),
+      ]),
+      'floor',
+    );
   if (tool === 'airlift') {
     writeFileSync(join(out, 'images.txt'), refs.join('\n') + '\n');
-    return must(timed(process.execPath, [cli, 'sync-images', '--images', join(out, 'images.txt'), '--source-registry', src, '--target', `${dst}/mirror`, '--output-dir', out, ...extra]), 'airlift');
+    return must(
+      timed(process.execPath, [cli, 'sync-images', '--images', join(out, 'images.txt'), '--source-registry', src, '--target', `${dst}/mirror`, '--output-dir', out, ...extra]),
+      'airlift',
+    );
   }
   if (tool === 'skopeo') {
     const yaml = join(out, 'skopeo.yaml');
@@ -63,7 +82,14 @@ async function main() {
   }
   const names = Array.from({ length: count }, (_, i) => `app${String(i).padStart(3, '0')}`);
   process.stderr.write(`building the fixture (${count} images × 2 platforms, shared base)…\n`);
-  const fx = await buildOciFixture(workDir('peers-fx'), { images: names, baseLayerBytes: baseMb * 1024 * 1024, appLayerBytes: 2200 * 1024, appLayers: 2, compressible: 0, gzipLevel: 1 });
+  const fx = await buildOciFixture(workDir('peers-fx'), {
+    images: names,
+    baseLayerBytes: baseMb * 1024 * 1024,
+    appLayerBytes: 2200 * 1024,
+    appLayers: 2,
+    compressible: 0,
+    gzipLevel: 1,
+  });
   const total = [...fx.blobs.values()].reduce((a, b) => a + b, 0);
   const src = await startRegistry();
   pushFixture(fx, { host: src.host }, { namespace: 'release' });
@@ -87,7 +113,9 @@ async function main() {
           const out = workDir(`peers-${id}`);
           // the floor client does the whole work whatever is there: it has no warm case
           for (const phase of tool === 'floor' ? (['cold'] as const) : (['cold', 'warm'] as const)) (results[`${tool} ${phase}`] ??= []).push(run(tool, srcHost, dstHost, fx, out));
-          process.stderr.write(`${shape.name} run ${r + 1}/${runs} ${tool}: cold ${fmt(results[`${tool} cold`].at(-1)!.seconds)}s${tool === 'floor' ? '' : `, warm ${fmt(results[`${tool} warm`].at(-1)!.seconds)}s`}\n`);
+          process.stderr.write(
+            `${shape.name} run ${r + 1}/${runs} ${tool}: cold ${fmt(results[`${tool} cold`].at(-1)!.seconds)}s${tool === 'floor' ? '' : `, warm ${fmt(results[`${tool} warm`].at(-1)!.seconds)}s`}\n`,
+          );
           await proxy.remove(`src-${id}`);
           await proxy.remove(`dst-${id}`);
           await dst.stop();
@@ -100,12 +128,19 @@ async function main() {
     await proxy.stop();
     await src.stop();
   }
-  console.log(`\nbench/peers — sync of ${count} images × 2 platforms (${fmt(total / 1e6, 0)} MB of unique blobs), ${remote === 'both' ? 'both registries' : `the ${remote} registry`} behind the shape, median of ${runs}, ${new Date().toISOString().slice(0, 10)}`);
+  console.log(
+    `\nbench/peers — sync of ${count} images × 2 platforms (${fmt(total / 1e6, 0)} MB of unique blobs), ${remote === 'both' ? 'both registries' : `the ${remote} registry`} behind the shape, median of ${runs}, ${new Date().toISOString().slice(0, 10)}`,
+  );
   console.log(tables.join('\n'));
 }
 
 function table(shape: Shape, results: Record<string, Sample[]>, measured: string): string {
-  const lines = [`\n### ${shape.name} (${measured})`, '', '| tool | cold s (min–max) | cold CPU s | warm s (min–max) | warm CPU s | peak RSS MB |', '| --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    `\n### ${shape.name} (${measured})`,
+    '',
+    '| tool | cold s (min–max) | cold CPU s | warm s (min–max) | warm CPU s | peak RSS MB |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   const stat = (k: string) => {
     const xs = results[k].map((s) => s.seconds);
     return { med: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), cpu: median(results[k].map((s) => s.cpuSeconds)), rss: Math.max(...results[k].map((s) => s.maxRssMb)) };
@@ -117,7 +152,9 @@ function table(shape: Shape, results: Record<string, Sample[]>, measured: string
       continue;
     }
     const w = stat(`${t} warm`);
-    lines.push(`| ${t} | ${fmt(c.med)} (${fmt(c.lo)}–${fmt(c.hi)}) | ${fmt(c.cpu)} | ${fmt(w.med)} (${fmt(w.lo)}–${fmt(w.hi)}) | ${fmt(w.cpu)} | ${fmt(Math.max(c.rss, w.rss), 0)} |`);
+    lines.push(
+      `| ${t} | ${fmt(c.med)} (${fmt(c.lo)}–${fmt(c.hi)}) | ${fmt(c.cpu)} | ${fmt(w.med)} (${fmt(w.lo)}–${fmt(w.hi)}) | ${fmt(w.cpu)} | ${fmt(Math.max(c.rss, w.rss), 0)} |`,
+    );
   }
   const self = (phase: string) => (TOOLS.includes('airlift') ? stat(`airlift ${phase}`).med : NaN);
   for (const phase of ['cold', 'warm']) {

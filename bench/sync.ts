@@ -73,14 +73,24 @@ async function main() {
   const rss = (t: string) => Math.max(...[...results[t].cold, ...results[t].warm].map((s) => s.maxRssMb));
   console.log(`\nbench/sync — ${IMAGES.length} images × 2 platforms, ${fmt(total / 1e6, 0)} MB of unique blobs, loopback registries, median of ${runs}`);
   console.log('tool     cold (s)  warm (s)  peak RSS (MB)');
-  for (const t of ['airlift', 'skopeo', ...(dockerd ? ['docker'] : [])]) console.log(`${t.padEnd(8)} ${fmt(med(t, 'cold')).padStart(8)}  ${fmt(med(t, 'warm')).padStart(8)}  ${fmt(rss(t), 0).padStart(13)}${t === 'docker' ? '   (amd64 only: one platform)' : ''}`);
+  for (const t of ['airlift', 'skopeo', ...(dockerd ? ['docker'] : [])])
+    console.log(
+      `${t.padEnd(8)} ${fmt(med(t, 'cold')).padStart(8)}  ${fmt(med(t, 'warm')).padStart(8)}  ${fmt(rss(t), 0).padStart(13)}${t === 'docker' ? '   (amd64 only: one platform)' : ''}`,
+    );
   console.log(`airlift/skopeo cold = ${fmt(med('airlift', 'cold') / med('skopeo', 'cold'))}  (target ≤ 0.60)`);
   console.log(`airlift/skopeo warm = ${fmt(med('airlift', 'warm') / med('skopeo', 'warm'))}  (target ≤ 1.00)`);
   if (dockerd) console.log(`airlift/docker cold = ${fmt(med('airlift', 'cold') / med('docker', 'cold'))}  (docker copies half the data)`);
 
   if (bigMb > 0) {
     process.stderr.write(`building one image with a ${bigMb} MB layer…\n`);
-    const big = await buildOciFixture(workDir('bench-big'), { images: ['big'], platforms: ['linux/amd64'], baseLayerBytes: bigMb * 1024 * 1024, appLayers: 0, compressible: 0, gzipLevel: 1 });
+    const big = await buildOciFixture(workDir('bench-big'), {
+      images: ['big'],
+      platforms: ['linux/amd64'],
+      baseLayerBytes: bigMb * 1024 * 1024,
+      appLayers: 0,
+      compressible: 0,
+      gzipLevel: 1,
+    });
     pushFixture(big, { host: src.host }, { namespace: 'release' });
     const dst = await startRegistry();
     const s = airlift(src, dst, big, workDir('bench-big-out'));

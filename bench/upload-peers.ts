@@ -15,8 +15,20 @@ import { measure, Toxiproxy, type Shape } from './net.js';
 
 const runs = Number(arg('runs', '3'));
 const sizeMb = Number(arg('size-mb', '1024'));
-const SHAPES: Record<string, Shape> = { loopback: { name: 'loopback', rttMs: 0 }, '50ms+30Mbit': { name: '50 ms + 30 Mbit/s', rttMs: 50, capMbit: 30 }, '20ms': { name: '20 ms', rttMs: 20 } };
-const shapes = arg('shapes', 'loopback,50ms+30Mbit').split(',').map((s) => SHAPES[s] ?? (() => { throw new Error(`unknown shape ${s}`); })());
+const SHAPES: Record<string, Shape> = {
+  loopback: { name: 'loopback', rttMs: 0 },
+  '50ms+30Mbit': { name: '50 ms + 30 Mbit/s', rttMs: 50, capMbit: 30 },
+  '20ms': { name: '20 ms', rttMs: 20 },
+};
+const shapes = arg('shapes', 'loopback,50ms+30Mbit')
+  .split(',')
+  .map(
+    (s) =>
+      SHAPES[s] ??
+      (() => {
+        throw new Error(`unknown shape ${s}`);
+      })(),
+  );
 const cli = join(import.meta.dirname, '..', 'dist', 'cli.js');
 const AWS = '/usr/bin/aws';
 const KEY = 'benchaccesskey';
@@ -59,14 +71,49 @@ async function startVersity(): Promise<Server> {
 
 function upload(tool: Tool, file: string, endpoint: string, key: string, state: string): Sample {
   const env = { ...process.env, AWS_ACCESS_KEY_ID: KEY, AWS_SECRET_ACCESS_KEY: SECRET, AWS_DEFAULT_REGION: 'us-east-1', AWS_REGION: 'us-east-1', AWS_PAGER: '' };
-  if (tool === 'airlift') return must(timed(process.execPath, [cli, 'upload-oss', '--source', file, '--destination', `s3://bench/${key}`, '--endpoint', endpoint, '--region', 'us-east-1', '--access-key-id', KEY, '--access-key-secret', SECRET, '--state-dir', state, ...extra]), 'airlift');
+  if (tool === 'airlift')
+    return must(
+      timed(process.execPath, [
+        cli,
+        'upload-oss',
+        '--source',
+        file,
+        '--destination',
+        `s3://bench/${key}`,
+        '--endpoint',
+        endpoint,
+        '--region',
+        'us-east-1',
+        '--access-key-id',
+        KEY,
+        '--access-key-secret',
+        SECRET,
+        '--state-dir',
+        state,
+        ...extra,
+      ]),
+      'airlift',
+    );
   if (tool === 'aws') return must(timed(AWS, ['--endpoint-url', endpoint, 's3', 'cp', '--only-show-errors', file, `s3://bench/${key}`], env), 'aws s3 cp');
   if (tool === 's5cmd') return must(timed(builtTool('s5cmd', 's5cmd'), ['--endpoint-url', endpoint, 'cp', file, `s3://bench/${key}`], env), 's5cmd');
-  const rc = { ...env, RCLONE_CONFIG_B_TYPE: 's3', RCLONE_CONFIG_B_PROVIDER: 'Other', RCLONE_CONFIG_B_ENDPOINT: endpoint, RCLONE_CONFIG_B_ACCESS_KEY_ID: KEY, RCLONE_CONFIG_B_SECRET_ACCESS_KEY: SECRET, RCLONE_CONFIG_B_REGION: 'us-east-1', RCLONE_CONFIG: '/dev/null' };
+  const rc = {
+    ...env,
+    RCLONE_CONFIG_B_TYPE: 's3',
+    RCLONE_CONFIG_B_PROVIDER: 'Other',
+    RCLONE_CONFIG_B_ENDPOINT: endpoint,
+    RCLONE_CONFIG_B_ACCESS_KEY_ID: KEY,
+    RCLONE_CONFIG_B_SECRET_ACCESS_KEY: SECRET,
+    RCLONE_CONFIG_B_REGION: 'us-east-1',
+    RCLONE_CONFIG: '/dev/null',
+  };
   if (tool === 'rclone') return must(timed(builtTool('rclone', 'rclone'), ['copyto', '--s3-no-check-bucket', file, `b:bench/${key}`], rc), 'rclone');
   const oss = ['--endpoint', endpoint, '--access-key-id', ossCreds.id, '--access-key-secret', ossCreds.secret];
-  if (tool === 'airlift-oss') return must(timed(process.execPath, [cli, 'upload-oss', '--source', file, '--destination', `oss://bench/${key}`, ...oss, '--state-dir', state, ...extra]), 'airlift (oss)');
-  return must(timed(builtTool('ossutil', 'ossutil'), ['cp', '-f', file, `oss://bench/${key}`, '-e', endpoint, '-i', ossCreds.id, '-k', ossCreds.secret, '--config-file', '/dev/null'], env), 'ossutil');
+  if (tool === 'airlift-oss')
+    return must(timed(process.execPath, [cli, 'upload-oss', '--source', file, '--destination', `oss://bench/${key}`, ...oss, '--state-dir', state, ...extra]), 'airlift (oss)');
+  return must(
+    timed(builtTool('ossutil', 'ossutil'), ['cp', '-f', file, `oss://bench/${key}`, '-e', endpoint, '-i', ossCreds.id, '-k', ossCreds.secret, '--config-file', '/dev/null'], env),
+    'ossutil',
+  );
 }
 
 async function main() {
@@ -98,11 +145,18 @@ async function main() {
             }
           }
           const what = store === 's3' ? 'S3 (versitygw)' : 'OSS (test server)';
-          const lines = [`\n#### ${sizeMb} MiB to ${what}, ${shape.name}${m ? ` (measured RTT ${fmt(m.rttMs, 0)} ms)` : ''}`, '', '| tool | s (min–max) | CPU s | peak RSS MB |', '| --- | --- | --- | --- |'];
+          const lines = [
+            `\n#### ${sizeMb} MiB to ${what}, ${shape.name}${m ? ` (measured RTT ${fmt(m.rttMs, 0)} ms)` : ''}`,
+            '',
+            '| tool | s (min–max) | CPU s | peak RSS MB |',
+            '| --- | --- | --- | --- |',
+          ];
           const med = (t: Tool) => median(results[t].map((s) => s.seconds));
           for (const t of TOOLS) {
             const xs = results[t].map((s) => s.seconds);
-            lines.push(`| ${t} | ${fmt(med(t))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}) | ${fmt(median(results[t].map((s) => s.cpuSeconds)))} | ${fmt(Math.max(...results[t].map((s) => s.maxRssMb)), 0)} |`);
+            lines.push(
+              `| ${t} | ${fmt(med(t))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))}) | ${fmt(median(results[t].map((s) => s.cpuSeconds)))} | ${fmt(Math.max(...results[t].map((s) => s.maxRssMb)), 0)} |`,
+            );
           }
           const self = TOOLS.find((t) => t.startsWith('airlift'));
           const peers = TOOLS.filter((t) => !t.startsWith('airlift'));

@@ -29,9 +29,36 @@ async function main() {
       const endpoint = proxy?.url ?? s3.endpoint;
       const env = { ...process.env, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_PAGER: '' };
       for (let r = 0; r < runs; r++) {
-        add(`airlift${latency}`, must(timed(process.execPath, [cli, 'upload-oss', '--source', file, '--destination', `s3://bench/airlift-${latency}-${r}`, '--endpoint', endpoint, '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey, '--part-size', `${partSize}MiB`, '--part-concurrency', String(partConcurrency), '--state-dir', workDir('bench-state')]), 'airlift'));
+        add(
+          `airlift${latency}`,
+          must(
+            timed(process.execPath, [
+              cli,
+              'upload-oss',
+              '--source',
+              file,
+              '--destination',
+              `s3://bench/airlift-${latency}-${r}`,
+              '--endpoint',
+              endpoint,
+              '--access-key-id',
+              s3.accessKeyId,
+              '--access-key-secret',
+              s3.secretAccessKey,
+              '--part-size',
+              `${partSize}MiB`,
+              '--part-concurrency',
+              String(partConcurrency),
+              '--state-dir',
+              workDir('bench-state'),
+            ]),
+            'airlift',
+          ),
+        );
         add(`aws${latency}`, must(timed(AWS, ['--endpoint-url', endpoint, 's3', 'cp', '--only-show-errors', file, `s3://bench/aws-${latency}-${r}`], env), 'aws s3 cp'));
-        process.stderr.write(`latency ${latency} ms, run ${r + 1}/${runs}: airlift ${fmt(results[`airlift${latency}`].at(-1)!.seconds)}s, aws ${fmt(results[`aws${latency}`].at(-1)!.seconds)}s\n`);
+        process.stderr.write(
+          `latency ${latency} ms, run ${r + 1}/${runs}: airlift ${fmt(results[`airlift${latency}`].at(-1)!.seconds)}s, aws ${fmt(results[`aws${latency}`].at(-1)!.seconds)}s\n`,
+        );
       }
       await proxy?.stop();
     }
@@ -42,7 +69,9 @@ async function main() {
   const rss = (k: string) => Math.max(...results[k].map((s) => s.maxRssMb));
   console.log(`\nbench/upload — ${sizeMb} MiB to s3rver, median of ${runs}; Airlift part-size ${partSize} MiB × ${partConcurrency} parts at once`);
   for (const l of [0, 30]) {
-    console.log(`${l ? `+${l} ms per request` : 'plain loopback'}: airlift ${fmt(m(`airlift${l}`))}s (${fmt(rss(`airlift${l}`), 0)} MB RSS) vs aws s3 cp ${fmt(m(`aws${l}`))}s (${fmt(rss(`aws${l}`), 0)} MB RSS) → airlift/aws = ${fmt(m(`airlift${l}`) / m(`aws${l}`))} (target ≤ ${l ? '0.70' : '1.00'})`);
+    console.log(
+      `${l ? `+${l} ms per request` : 'plain loopback'}: airlift ${fmt(m(`airlift${l}`))}s (${fmt(rss(`airlift${l}`), 0)} MB RSS) vs aws s3 cp ${fmt(m(`aws${l}`))}s (${fmt(rss(`aws${l}`), 0)} MB RSS) → airlift/aws = ${fmt(m(`airlift${l}`) / m(`aws${l}`))} (target ≤ ${l ? '0.70' : '1.00'})`,
+    );
   }
   console.log(`peak RSS target: ≤ part-size × part-concurrency + 64 MB = ${partSize * partConcurrency + 64} MB`);
 }

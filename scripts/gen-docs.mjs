@@ -8,7 +8,11 @@ import { parse } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-const cell = (s) => String(s).replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').trim();
+const cell = (s) =>
+  String(s)
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 
 function inputsTable(doc) {
   const rows = Object.entries(doc.inputs ?? {}).map(([k, v]) => {

@@ -17,7 +17,9 @@ const LAYERS = [
 ];
 
 const src = resolve(import.meta.dirname, '..', 'src');
-const files = readdirSync(src, { recursive: true }).filter((f) => f.endsWith('.ts')).map((f) => f.split('\\').join('/'));
+const files = readdirSync(src, { recursive: true })
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.split('\\').join('/'));
 const layerOf = (f) => LAYERS.findIndex(([, re]) => re.test(f));
 const problems = [];
 for (const f of files) {
@@ -29,7 +31,10 @@ for (const f of files) {
   const text = readFileSync(join(src, f), 'utf8');
   for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)) {
     const spec = m[1] ?? m[2];
-    const target = relative(src, resolve(src, dirname(f), spec)).split('\\').join('/').replace(/\.js$/, '.ts');
+    const target = relative(src, resolve(src, dirname(f), spec))
+      .split('\\')
+      .join('/')
+      .replace(/\.js$/, '.ts');
     const theirs = layerOf(target);
     if (theirs > own) problems.push(`${f} (${LAYERS[own][0]}) imports ${target} (${LAYERS[theirs][0]}), a layer above`);
   }

@@ -19,7 +19,11 @@ for (const [name, m] of Object.entries(readManifests())) {
     continue;
   }
   const envFile = join(root, '.ci', 'local-action', `${name}.env`);
-  const secrets = readFileSync(envFile, 'utf8').split('\n').filter((l) => /SECRET|TOKEN|PASSWORD/i.test(l.split('=')[0] ?? '')).map((l) => l.slice(l.indexOf('=') + 1)).filter(Boolean);
+  const secrets = readFileSync(envFile, 'utf8')
+    .split('\n')
+    .filter((l) => /SECRET|TOKEN|PASSWORD/i.test(l.split('=')[0] ?? ''))
+    .map((l) => l.slice(l.indexOf('=') + 1))
+    .filter(Boolean);
   const args = ['run', join('actions', name), `../../src/actions/${name}/main.ts`, envFile];
   // local-action checks --post before it has read the action path, so give it from the repo root.
   if (m.hasPost) args.splice(1, 0, '--post', join(root, 'src', 'actions', name, 'post.ts'));

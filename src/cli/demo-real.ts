@@ -40,17 +40,28 @@ async function freePort(): Promise<number> {
 async function startRegistry(dir: string): Promise<{ host: string; stop: () => Promise<void> }> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
-  await writeFile(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  await writeFile(
+    join(dir, 'config.yml'),
+    `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n`,
+  );
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const failed = new Promise<never>((_, fail) => child.once('error', (err) => fail(new UserError(`demo --real: docker-registry cannot start: ${errorMessage(err)} (apt-get install docker-registry)`))));
+  const failed = new Promise<never>((_, fail) =>
+    child.once('error', (err) => fail(new UserError(`demo --real: docker-registry cannot start: ${errorMessage(err)} (apt-get install docker-registry)`))),
+  );
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const up = await Promise.race([fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false), failed]);
+    const up = await Promise.race([
+      fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      ),
+      failed,
+    ]);
     if (up) return { host: `127.0.0.1:${port}`, stop };
     if (Date.now() > deadline || child.exitCode !== null) {
       await stop();
@@ -113,26 +124,68 @@ export async function runRealDemo(argv: string[], _io: CliIO): Promise<number> {
     // the product's other images, already in its registry (as they would be)
     const pool = new RegistryPool();
     for (const img of listEntries(await readFile(join(product, 'images.txt'), 'utf8')).map((e) => e.value))
-      await writeSyntheticImage(openTarget(parseImageRef(`${src}/${img}`), pool), { platforms: [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')], files: { [`etc/${basename(img.split(':')[0])}-release`]: `${img}\n` } });
+      await writeSyntheticImage(openTarget(parseImageRef(`${src}/${img}`), pool), {
+        platforms: [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')],
+        files: { [`etc/${basename(img.split(':')[0])}-release`]: `${img}\n` },
+      });
 
-    const built = await step('build-release-image', () => action('build-release-image', { context: product, image: `${src}/${SAMPLE.release}`, registries: join(product, 'registry.yaml'), tag: `v${version}`, version, 'verify-describe': 'false', platforms: 'linux/amd64', 'build-args': 'TARGETARCH=amd64', check: '["/hello"]' }), (o) => `${o.digest} → ${o['image-refs'].split('\n').length} refs`);
-    await step('sync-images', () => action('sync-images', { images: join(product, 'images.txt'), 'source-registry': src, target: delivery, 'output-dir': join(dir, 'sync') }), (o) => `synced ${o.synced || 0}, failed ${o.failed || 0}`);
-    const packed = await step('pack-offline', () => action('pack-offline', { spec: join(product, 'bundle.yaml'), version, 'output-dir': join(dir, 'out') }), (o) => `${o.bundle} sha256:${o.sha256}`);
+    const built = await step(
+      'build-release-image',
+      () =>
+        action('build-release-image', {
+          context: product,
+          image: `${src}/${SAMPLE.release}`,
+          registries: join(product, 'registry.yaml'),
+          tag: `v${version}`,
+          version,
+          'verify-describe': 'false',
+          platforms: 'linux/amd64',
+          'build-args': 'TARGETARCH=amd64',
+          check: '["/hello"]',
+        }),
+      (o) => `${o.digest} → ${o['image-refs'].split('\n').length} refs`,
+    );
+    await step(
+      'sync-images',
+      () => action('sync-images', { images: join(product, 'images.txt'), 'source-registry': src, target: delivery, 'output-dir': join(dir, 'sync') }),
+      (o) => `synced ${o.synced || 0}, failed ${o.failed || 0}`,
+    );
+    const packed = await step(
+      'pack-offline',
+      () => action('pack-offline', { spec: join(product, 'bundle.yaml'), version, 'output-dir': join(dir, 'out') }),
+      (o) => `${o.bundle} sha256:${o.sha256}`,
+    );
     const destination = `file://${join(dir, 'bucket')}/releases/{version}`;
-    await step('upload-oss', () => action('upload-oss', { source: [packed.bundle, `${packed.bundle}.sha256`, packed.manifest].join('\n'), destination, version, 'state-dir': join(dir, '.upload-state') }), (o) => o.urls.split('\n').join(', '));
+    await step(
+      'upload-oss',
+      () => action('upload-oss', { source: [packed.bundle, `${packed.bundle}.sha256`, packed.manifest].join('\n'), destination, version, 'state-dir': join(dir, '.upload-state') }),
+      (o) => o.urls.split('\n').join(', '),
+    );
     const bucket = join(dir, 'bucket', 'releases', version);
-    await step('sha256sum -c', async () => (await run('sha256sum', ['-c', `${basename(packed.bundle)}.sha256`], { cwd: bucket, timeout: 120_000 })).stdout.trim(), (s) => s);
-    await step('pack-offline import', () => action('pack-offline', { mode: 'import', archive: join(bucket, basename(packed.bundle)), target: site }), (o) => o.imported.split('\n').join(', '));
+    await step(
+      'sha256sum -c',
+      async () => (await run('sha256sum', ['-c', `${basename(packed.bundle)}.sha256`], { cwd: bucket, timeout: 120_000 })).stdout.trim(),
+      (s) => s,
+    );
+    await step(
+      'pack-offline import',
+      () => action('pack-offline', { mode: 'import', archive: join(bucket, basename(packed.bundle)), target: site }),
+      (o) => o.imported.split('\n').join(', '),
+    );
 
     // at the site: docker pulls the release image by the digest the bundle recorded, and runs it
     const manifest = JSON.parse(await readFile(packed.manifest, 'utf8')) as { images: { name: string; digest: string }[] };
     const recorded = manifest.images.find((i) => i.name === `${delivery}/${SAMPLE.release}:${version}`);
     if (!recorded) throw new UserError(`demo --real: the bundle does not hold ${delivery}/${SAMPLE.release}:${version}`);
     const pulled = `${site}/${SAMPLE.release}@${recorded.digest}`;
-    await step('docker pull + run', async () => {
-      await run('docker', ['pull', '--quiet', pulled], { timeout: 120_000 });
-      return (await run('docker', ['run', '--rm', '--network', 'none', pulled], { timeout: 60_000 })).stdout.trim();
-    }, (s) => `${pulled}: "${s}"`);
+    await step(
+      'docker pull + run',
+      async () => {
+        await run('docker', ['pull', '--quiet', pulled], { timeout: 120_000 });
+        return (await run('docker', ['run', '--rm', '--network', 'none', pulled], { timeout: 60_000 })).stdout.trim();
+      },
+      (s) => `${pulled}: "${s}"`,
+    );
     summary.heading(`Airlift demo --real: the sample product ${version} (image ${built.digest})`);
     summary.table(['step', 'time', 'result'], rows);
     summary.text(`Registries: product ${src}, delivery ${delivery}, site ${site} (stopped now). Files in ${dir}.`);

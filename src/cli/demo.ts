@@ -98,7 +98,10 @@ export async function runDemo(argv: string[], io: CliIO): Promise<number> {
       const release = await writeSyntheticImage(new OciLayoutTarget(registry, `${SAMPLE.registry}/${releaseImage}`, `${SAMPLE.registry}/${releaseImage}`), {
         platforms,
         entrypoint: ['/hello'],
-        files: async (p: Platform) => ({ hello: { data: await readFile(join(product, 'bin', arch(p), 'hello')), mode: 0o755 }, 'etc/product-release': await readFile(join(product, 'release.txt'), 'utf8') }),
+        files: async (p: Platform) => ({
+          hello: { data: await readFile(join(product, 'bin', arch(p), 'hello')), mode: 0o755 },
+          'etc/product-release': await readFile(join(product, 'release.txt'), 'utf8'),
+        }),
       });
       for (const img of productImages) {
         const name = `${SAMPLE.registry}/${img}`;
@@ -106,7 +109,10 @@ export async function runDemo(argv: string[], io: CliIO): Promise<number> {
       }
       return release;
     },
-    (r) => [[`oci:${registry}:${SAMPLE.registry}/${releaseImage}`, r.index.digest, `${platforms.length} platforms`], ...productImages.map((i): [string, string, string] => [`  and ${SAMPLE.registry}/${i}`, '', ''])],
+    (r) => [
+      [`oci:${registry}:${SAMPLE.registry}/${releaseImage}`, r.index.digest, `${platforms.length} platforms`],
+      ...productImages.map((i): [string, string, string] => [`  and ${SAMPLE.registry}/${i}`, '', '']),
+    ],
   );
 
   // 2. sync-images: the release image and the image list to the delivery registry, digests kept
@@ -135,10 +141,11 @@ export async function runDemo(argv: string[], io: CliIO): Promise<number> {
 
   // 3. pack-offline: the release bundle from bundle.yaml, its images read from the delivery layout
   const spec = loadSpec(join(product, 'bundle.yaml'), version);
-  const packed = await steps.run('pack', () => buildBundle(spec, { outputDir: join(dir, 'out'), pool: new RegistryPool(), fromLayout: delivery }), (r) => [
-    [r.file, `sha256:${r.sha256}`, formatBytes(r.size)],
-    ...r.components.map((c): [string, string, string] => [`  ${c.path} (${c.kind})`, '', formatBytes(c.size)]),
-  ]);
+  const packed = await steps.run(
+    'pack',
+    () => buildBundle(spec, { outputDir: join(dir, 'out'), pool: new RegistryPool(), fromLayout: delivery }),
+    (r) => [[r.file, `sha256:${r.sha256}`, formatBytes(r.size)], ...r.components.map((c): [string, string, string] => [`  ${c.path} (${c.kind})`, '', formatBytes(c.size)])],
+  );
 
   // 4. upload-oss: the bundle, its .sha256 and manifest to a file:// destination; then sha256sum -c there
   const destination = fillPlaceholders(`file://${join(dir, 'bucket')}/releases/{version}`, { version }, 'destination');
@@ -147,14 +154,27 @@ export async function runDemo(argv: string[], io: CliIO): Promise<number> {
     'upload',
     async () => {
       const files = await selectFiles(listEntries([packed.file, `${packed.file}.sha256`, packed.manifest].join('\n')));
-      const opts = { concurrency: 2, partSize: 64 * 1024 * 1024, partConcurrency: 2, skipUnchanged: true, verify: true, dryRun: false, resume: true, stateDir: join(dir, '.upload-state') };
+      const opts = {
+        concurrency: 2,
+        partSize: 64 * 1024 * 1024,
+        partConcurrency: 2,
+        skipUnchanged: true,
+        verify: true,
+        dryRun: false,
+        resume: true,
+        stateDir: join(dir, '.upload-state'),
+      };
       const storage = openStorage(destination, {});
       const up = await uploadAll(files, storage, opts);
       const again = await uploadAll(files, storage, opts);
       const check = await sha256sumCheck(bucket, `${basename(packed.file)}.sha256`);
       return { up, again, check };
     },
-    (r) => [...r.up.map((o): [string, string, string] => [o.url, o.verified ?? o.status, formatBytes(o.size)]), ['again: unchanged', r.again.map((o) => o.status).join(', '), '0 B'], [`sha256sum -c ${basename(packed.file)}.sha256`, r.check, '']],
+    (r) => [
+      ...r.up.map((o): [string, string, string] => [o.url, o.verified ?? o.status, formatBytes(o.size)]),
+      ['again: unchanged', r.again.map((o) => o.status).join(', '), '0 B'],
+      [`sha256sum -c ${basename(packed.file)}.sha256`, r.check, ''],
+    ],
   );
 
   // 5. at the site: the downloaded bundle imported (pack-offline import), SHA256SUMS verified first

@@ -70,7 +70,10 @@ export function actionHelp(action: string, spec: InputSpec): string {
   return [
     `airlift ${action}: ${m.description}`,
     '',
-    `Usage: airlift ${action} ${Object.entries(m.inputs).filter(([, d]) => d.required).map(([n]) => `--${n} <value>`).join(' ')} [options]`.replace(/\s+\[/, ' ['),
+    `Usage: airlift ${action} ${Object.entries(m.inputs)
+      .filter(([, d]) => d.required)
+      .map(([n]) => `--${n} <value>`)
+      .join(' ')} [options]`.replace(/\s+\[/, ' ['),
     '',
     'Inputs:',
     ...rows.map(([f, d]) => (f.length + 2 > w ? `  ${f}\n${' '.repeat(w + 2)}${wrap(d, 100, w + 2)}` : `  ${f.padEnd(w)}${wrap(d, 100, w + 2)}`)),

@@ -8,7 +8,6 @@ import { inputEnvName, parseActionArgs, suggest } from './args.js';
 import { actionHelp, globalHelp } from './help.js';
 import { defaultIO, type CliIO } from './io.js';
 
-
 /** Formats outputs as name=value lines; multi-line values as GITHUB_OUTPUT-style heredocs. */
 export function formatOutputs(outputs: Record<string, string>): string {
   return Object.entries(outputs)

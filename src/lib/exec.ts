@@ -129,10 +129,20 @@ export async function which(cmd: string): Promise<string | undefined> {
   const { access } = await import('node:fs/promises');
   const { constants } = await import('node:fs');
   const { delimiter, join } = await import('node:path');
-  if (cmd.includes('/')) return access(cmd, constants.X_OK).then(() => cmd, () => undefined);
+  if (cmd.includes('/'))
+    return access(cmd, constants.X_OK).then(
+      () => cmd,
+      () => undefined,
+    );
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     const p = join(dir, cmd);
-    if (await access(p, constants.X_OK).then(() => true, () => false)) return p;
+    if (
+      await access(p, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return p;
   }
   return undefined;
 }

@@ -38,7 +38,11 @@ export function markdownTable(headers: string[], rows: (string | number)[][]): s
 export function textTable(headers: string[], rows: (string | number)[][]): string {
   const all = [headers, ...rows.map((r) => r.map(String))];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length)));
-  const fmt = (r: (string | number)[]) => r.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  const fmt = (r: (string | number)[]) =>
+    r
+      .map((c, i) => String(c ?? '').padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 

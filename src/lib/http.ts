@@ -114,7 +114,7 @@ const NETWORK: Record<string, string> = {
   EAI_AGAIN: 'the host name could not be looked up (DNS did not answer): try again, or check the DNS of this machine',
   ETIMEDOUT: 'no answer in time: check the address, a firewall, or a proxy',
   ECONNRESET: 'the connection was reset by the other side or a proxy',
-  EHOSTUNREACH: 'no route to the host: check the address and this machine\'s network',
+  EHOSTUNREACH: "no route to the host: check the address and this machine's network",
   ENETUNREACH: 'the network is unreachable from this machine',
   EPROTO: 'the TLS handshake failed (is it plain http?)',
   CERT_HAS_EXPIRED: 'its TLS certificate has expired',

@@ -98,11 +98,24 @@ export function parseInteger(text: string): number | undefined {
 }
 
 const SIZE_UNITS: Record<string, number> = {
-  '': 1, b: 1,
-  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
-  k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4,
-  ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4,
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+  ki: 1024,
+  mi: 1024 ** 2,
+  gi: 1024 ** 3,
+  ti: 1024 ** 4,
 };
 
 /** 5242880 → "5 MiB" (binary units, as size limits are set). */
@@ -178,7 +191,12 @@ export function parseValue(kind: InputKind, raw: string): unknown {
       return range(n, kind.min, kind.max, String);
     }
     case 'list':
-      return kind.lines ? raw.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : parseList(raw);
+      return kind.lines
+        ? raw
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .filter((l) => l && !l.startsWith('#'))
+        : parseList(raw);
     case 'size': {
       const n = parseSize(raw);
       if (n === undefined) throw `${shown} is not a size (use e.g. 512MiB, 5GB or a number of bytes)`;
@@ -186,7 +204,8 @@ export function parseValue(kind: InputKind, raw: string): unknown {
       const exact = (v: number) => `${v.toLocaleString('en-US')} bytes`;
       if ((kind.min !== undefined && n < kind.min) || (kind.max !== undefined && n > kind.max)) {
         const shownBytes = `${shown}${/^\d+$/.test(raw.trim()) ? '' : ` (${exact(n)})`}`;
-        if (kind.min !== undefined && n < kind.min) throw `${shownBytes} is below the minimum ${formatBinary(kind.min)} (${exact(kind.min)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`;
+        if (kind.min !== undefined && n < kind.min)
+          throw `${shownBytes} is below the minimum ${formatBinary(kind.min)} (${exact(kind.min)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`;
         throw `${shownBytes} is above the maximum ${formatBinary(kind.max!)} (${exact(kind.max!)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`;
       }
       return n;

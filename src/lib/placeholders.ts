@@ -24,7 +24,12 @@ export function unsafeSegment(value: string): string | undefined {
  * template came from); a placeholder not in `values` is an error listing the known ones.
  * `paths`: placeholders whose values are Airlift's own (not a dispatcher's) and may hold "/".
  */
-export function fillPlaceholders(template: string, values: Record<string, string | undefined>, what: string, opts: { missing?: (name: string) => string; paths?: string[] } = {}): string {
+export function fillPlaceholders(
+  template: string,
+  values: Record<string, string | undefined>,
+  what: string,
+  opts: { missing?: (name: string) => string; paths?: string[] } = {},
+): string {
   const known = Object.keys(values);
   return template.replace(/\{([A-Za-z_-]+)\}/g, (_m, name: string) => {
     if (!known.includes(name)) throw new UserError(`${what}: unknown placeholder {${name}} (use ${known.map((k) => `{${k}}`).join(' or ')})`);
@@ -32,7 +37,10 @@ export function fillPlaceholders(template: string, values: Record<string, string
     if (v === undefined || v === '') throw new UserError(opts.missing?.(name) ?? `${what} uses {${name}}, but no ${name} is set`);
     if (opts.paths?.includes(name)) return v;
     const why = unsafeSegment(v);
-    if (why) throw new UserError(`${what}: {${name}} cannot be "${printable(v)}": ${why}. A placeholder value is one plain name (e.g. 1.2.0 or v1.2.0-rc1), so it can never point outside the destination`);
+    if (why)
+      throw new UserError(
+        `${what}: {${name}} cannot be "${printable(v)}": ${why}. A placeholder value is one plain name (e.g. 1.2.0 or v1.2.0-rc1), so it can never point outside the destination`,
+      );
     return v;
   });
 }

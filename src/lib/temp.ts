@@ -63,7 +63,10 @@ export async function removeStaleTemp(prefix = 'airlift-'): Promise<number> {
     const m = OWNED.exec(name);
     const owner = m ? (m[1] === HOST ? { pid: Number(m[2]), start: Number(m[3]) } : undefined) : await legacyOwner(join(parent, name));
     if (!owner || owner.pid === process.pid || alive(owner.pid, owner.start)) continue;
-    await rm(join(parent, name), { recursive: true, force: true }).then(() => removed++, () => undefined);
+    await rm(join(parent, name), { recursive: true, force: true }).then(
+      () => removed++,
+      () => undefined,
+    );
   }
   return removed;
 }

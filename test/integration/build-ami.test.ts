@@ -34,14 +34,51 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
   });
   after(() => stop?.());
 
-  const common = () => ['--s3-uri', 's3://images/ami', '--region', 'us-east-1', '--endpoint', front.url, '--access-key-id', s3.accessKeyId, '--secret-access-key', s3.secretAccessKey, '--poll-interval', '200ms'];
+  const common = () => [
+    '--s3-uri',
+    's3://images/ami',
+    '--region',
+    'us-east-1',
+    '--endpoint',
+    front.url,
+    '--access-key-id',
+    s3.accessKeyId,
+    '--secret-access-key',
+    s3.secretAccessKey,
+    '--poll-interval',
+    '200ms',
+  ];
   const ec2 = async (region: string) => {
     const { EC2Client } = await import('@aws-sdk/client-ec2');
     return new EC2Client({ region, endpoint: moto.url, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
   };
 
   test('qcow2 → raw → S3 → import-snapshot → AMI, copied to a second region, tagged, shared with an account and public', async () => {
-    const r = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', 'openEuler-{version}-{arch}-{date}-hvm', '--version', '22.03-LTS', '--architecture', 'x86_64', '--boot-mode', 'uefi', '--copy-to-regions', 'eu-west-1', '--share-with-accounts', ACCOUNT, '--public', '--tags', 'product=openEuler\nversion={version}', '--keep-upload', ...common()], { RUNNER_TEMP: workDir('runner') });
+    const r = await runCli(
+      [
+        'build-ami',
+        '--disk-image',
+        qcow2,
+        '--ami-name',
+        'openEuler-{version}-{arch}-{date}-hvm',
+        '--version',
+        '22.03-LTS',
+        '--architecture',
+        'x86_64',
+        '--boot-mode',
+        'uefi',
+        '--copy-to-regions',
+        'eu-west-1',
+        '--share-with-accounts',
+        ACCOUNT,
+        '--public',
+        '--tags',
+        'product=openEuler\nversion={version}',
+        '--keep-upload',
+        ...common(),
+      ],
+      { RUNNER_TEMP: workDir('runner') },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.outputs.name, /^openEuler-22\.03-LTS-x86_64-\d{8}_\d{6}-hvm$/);
     const amis = JSON.parse(r.outputs['region-amis']) as Record<string, string>;
@@ -71,19 +108,28 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
       const c = await ec2(region);
       const img = (await c.send(new DescribeImagesCommand({ ImageIds: [id] }))).Images![0];
       assert.equal(img.Name, r.outputs.name, region);
-      assert.ok(img.Tags?.some((t) => t.Key === 'version' && t.Value === '22.03-LTS'), `${region}: tagged`);
+      assert.ok(
+        img.Tags?.some((t) => t.Key === 'version' && t.Value === '22.03-LTS'),
+        `${region}: tagged`,
+      );
       const perms = (await c.send(new DescribeImageAttributeCommand({ ImageId: id, Attribute: 'launchPermission' }))).LaunchPermissions ?? [];
       assert.ok(perms.some((p) => p.UserId === ACCOUNT) && perms.some((p) => p.Group === 'all'), `${region}: launch permissions ${JSON.stringify(perms)}`);
       const snap = img.BlockDeviceMappings!.find((m) => m.Ebs?.SnapshotId)!.Ebs!.SnapshotId!;
       const vol = (await c.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snap, Attribute: 'createVolumePermission' }))).CreateVolumePermissions ?? [];
-      assert.ok(vol.some((p) => p.UserId === ACCOUNT), `${region}: snapshot shared`);
+      assert.ok(
+        vol.some((p) => p.UserId === ACCOUNT),
+        `${region}: snapshot shared`,
+      );
     }
 
     // the same name again: refused before anything is uploaded (if-exists: fail), reused with if-exists: reuse
     const before = front.calls.length;
     const again = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', r.outputs.name, '--copy-to-regions', 'eu-west-1', ...common()]);
     assert.equal(again.code, 1);
-    assert.match(again.stderr, new RegExp(`an AMI named ${r.outputs.name} already exists in us-east-1 \\(${amis['us-east-1']}\\), eu-west-1 \\(${amis['eu-west-1']}\\); set if-exists: reuse`));
+    assert.match(
+      again.stderr,
+      new RegExp(`an AMI named ${r.outputs.name} already exists in us-east-1 \\(${amis['us-east-1']}\\), eu-west-1 \\(${amis['eu-west-1']}\\); set if-exists: reuse`),
+    );
     assert.ok(!front.calls.slice(before).some((c) => c.action === 'ImportSnapshot'));
     const reuse = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', r.outputs.name, '--copy-to-regions', 'eu-west-1', '--if-exists', 'reuse', ...common()]);
     assert.equal(reuse.code, 0, reuse.stderr);
@@ -91,8 +137,12 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     assert.ok(!front.calls.slice(before).some((c) => ['ImportSnapshot', 'RegisterImage', 'CopyImage'].includes(c.action)));
   });
 
-  test('a failed import (deleting → deleted) fails at once with AWS\'s reason; throttled polls are retried', async () => {
-    front.options.script = [{ status: 'active', progress: 10 }, { status: 'deleting', message: 'ClientError: Disk validation failed [Unsupported specified file format]' }, { status: 'deleted', message: 'ClientError: Disk validation failed [Unsupported specified file format]' }];
+  test("a failed import (deleting → deleted) fails at once with AWS's reason; throttled polls are retried", async () => {
+    front.options.script = [
+      { status: 'active', progress: 10 },
+      { status: 'deleting', message: 'ClientError: Disk validation failed [Unsupported specified file format]' },
+      { status: 'deleted', message: 'ClientError: Disk validation failed [Unsupported specified file format]' },
+    ];
     const disk = join(workDir('disk'), 'bad.raw');
     writeFileSync(disk, Buffer.alloc(1024 * 1024, 1));
     try {
@@ -144,10 +194,16 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     try {
       const t = await runCli(['build-ami', '--disk-image', slow, '--ami-name', 'slow', '--timeout', '3s', ...common()]);
       assert.equal(t.code, 1);
-      assert.match(t.stderr, /import-snapshot task (import-snap-[0-9a-f]+) did not finish within 3 s \(active 40% \(validating\)\); it keeps running in us-east-1: run this step again with the same inputs to wait for it/);
+      assert.match(
+        t.stderr,
+        /import-snapshot task (import-snap-[0-9a-f]+) did not finish within 3 s \(active 40% \(validating\)\); it keeps running in us-east-1: run this step again with the same inputs to wait for it/,
+      );
       assert.ok(existsSync(join(s3.dataDir, 'images', 'ami', 'slow.raw._S3rver_object')), 'the upload stays while the task is active');
       // the post step (run after main, as a runner does) says what is still running
-      assert.match(t.stderr, /build-ami: import-snapshot task import-snap-[0-9a-f]+ in us-east-1 may still be running; run the step again with the same inputs to attach to it .*aws ec2 cancel-import-task --import-task-id import-snap-[0-9a-f]+ --region us-east-1/);
+      assert.match(
+        t.stderr,
+        /build-ami: import-snapshot task import-snap-[0-9a-f]+ in us-east-1 may still be running; run the step again with the same inputs to attach to it .*aws ec2 cancel-import-task --import-task-id import-snap-[0-9a-f]+ --region us-east-1/,
+      );
     } finally {
       front.options.script = undefined;
     }
@@ -155,7 +211,30 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
 
   test('method ebs-direct: the qcow2 written block by block into a snapshot (zero blocks skipped, checksums checked), registered as arm64 uefi, no bucket, no role', async () => {
     const before = front.calls.length;
-    const r = await runCli(['build-ami', '--method', 'ebs-direct', '--disk-image', qcow2, '--ami-name', 'ebs-direct-{arch}', '--architecture', 'arm64', '--boot-mode', 'uefi', '--tpm-support', '--region', 'us-east-1', '--endpoint', front.url, '--access-key-id', s3.accessKeyId, '--secret-access-key', s3.secretAccessKey, '--poll-interval', '200ms']);
+    const r = await runCli([
+      'build-ami',
+      '--method',
+      'ebs-direct',
+      '--disk-image',
+      qcow2,
+      '--ami-name',
+      'ebs-direct-{arch}',
+      '--architecture',
+      'arm64',
+      '--boot-mode',
+      'uefi',
+      '--tpm-support',
+      '--region',
+      'us-east-1',
+      '--endpoint',
+      front.url,
+      '--access-key-id',
+      s3.accessKeyId,
+      '--secret-access-key',
+      s3.secretAccessKey,
+      '--poll-interval',
+      '200ms',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(front.badSignatures, 0);
     const snap = front.ebs.get(r.outputs['snapshot-id'])!;
@@ -170,7 +249,10 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     const calls = front.calls.slice(before).map((c) => c.action);
     assert.ok(!calls.includes('ImportSnapshot') && !calls.includes('GetRole'), `no VM Import, no role check (${calls.join(', ')})`);
     const reg = front.calls.slice(before).find((c) => c.action === 'RegisterImage')!.params;
-    assert.deepEqual([reg.Name, reg.Architecture, reg.BootMode, reg.TpmSupport, reg['BlockDeviceMapping.1.Ebs.SnapshotId']], ['ebs-direct-arm64', 'arm64', 'uefi', 'v2.0', r.outputs['snapshot-id']]);
+    assert.deepEqual(
+      [reg.Name, reg.Architecture, reg.BootMode, reg.TpmSupport, reg['BlockDeviceMapping.1.Ebs.SnapshotId']],
+      ['ebs-direct-arm64', 'arm64', 'uefi', 'v2.0', r.outputs['snapshot-id']],
+    );
   });
 
   test('pre-flight: every problem at once, before anything is uploaded; a missing vmimport role says how to make it; dry run makes no call', async () => {
@@ -178,12 +260,44 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     const odd = join(dir, 'odd.raw');
     writeFileSync(odd, Buffer.alloc(1000, 1));
     const before = front.calls.length;
-    const r = await runCli(['build-ami', '--disk-image', odd, '--ami-name', 'x', '--architecture', 'arm64', '--boot-mode', 'legacy-bios', '--tpm-support', '--copy-to-regions', 'mars-1', '--share-with-accounts', '1234', ...common()]);
+    const r = await runCli([
+      'build-ami',
+      '--disk-image',
+      odd,
+      '--ami-name',
+      'x',
+      '--architecture',
+      'arm64',
+      '--boot-mode',
+      'legacy-bios',
+      '--tpm-support',
+      '--copy-to-regions',
+      'mars-1',
+      '--share-with-accounts',
+      '1234',
+      ...common(),
+    ]);
     assert.equal(r.code, 1);
-    for (const p of [/odd\.raw is a raw image of 1000 bytes, not a whole number of 512-byte sectors/, /boot-mode legacy-bios does not boot arm64 instances/, /tpm-support needs boot-mode uefi/, /copy-to-regions: "mars-1" is not an AWS region/, /share-with-accounts: "1234" is not a 12-digit AWS account id/, /the AMI name "x" must be 3-128 characters/]) assert.match(r.stderr, p);
+    for (const p of [
+      /odd\.raw is a raw image of 1000 bytes, not a whole number of 512-byte sectors/,
+      /boot-mode legacy-bios does not boot arm64 instances/,
+      /tpm-support needs boot-mode uefi/,
+      /copy-to-regions: "mars-1" is not an AWS region/,
+      /share-with-accounts: "1234" is not a 12-digit AWS account id/,
+      /the AMI name "x" must be 3-128 characters/,
+    ])
+      assert.match(r.stderr, p);
     // no keys and nothing in the default chain: said before anything is uploaded
     const home = workDir('home');
-    const nocreds = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', 'no-creds', '--s3-uri', 's3://images/ami', '--region', 'us-east-1', '--endpoint', front.url], { HOME: home, AWS_EC2_METADATA_DISABLED: 'true', AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_CONFIG_FILE: join(home, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(home, 'none') });
+    const nocreds = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', 'no-creds', '--s3-uri', 's3://images/ami', '--region', 'us-east-1', '--endpoint', front.url], {
+      HOME: home,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_CONFIG_FILE: join(home, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    });
     assert.equal(nocreds.code, 1);
     assert.match(nocreds.stderr, /no AWS credentials: set access-key-id and secret-access-key, or configure the default chain/);
     const declared = await runCli(['build-ami', '--disk-image', qcow2, '--disk-format', 'raw', '--ami-name', 'declared', ...common()]);
@@ -191,9 +305,22 @@ describe('build-ami', { skip: needsMoto() || needs('qemu-img', 'qemu-io') }, () 
     const role = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', 'no-role', '--role-name', 'missing-role', ...common()]);
     assert.match(role.stderr, /the VM Import service role "missing-role" does not exist \(role-name\); create it as .* trust policy .*vmie\.amazonaws\.com/);
     assert.equal(front.calls.slice(before).filter((c) => c.action !== 'DescribeImages' && c.action !== 'GetRole').length, 0, 'nothing but reads before a refusal');
-    const dry = await runCli(['build-ami', '--disk-image', qcow2, '--ami-name', 'dry-{arch}', '--copy-to-regions', 'eu-west-1', '--share-with-accounts', ACCOUNT, '--dry-run', ...common()]);
+    const dry = await runCli([
+      'build-ami',
+      '--disk-image',
+      qcow2,
+      '--ami-name',
+      'dry-{arch}',
+      '--copy-to-regions',
+      'eu-west-1',
+      '--share-with-accounts',
+      ACCOUNT,
+      '--dry-run',
+      ...common(),
+    ]);
     assert.equal(dry.code, 0, dry.stderr);
-    for (const a of ['DescribeImages', 'GetRole', 'ImportSnapshot', 'RegisterImage', 'CopyImage', 'ModifyImageAttribute']) assert.match(dry.stderr, new RegExp(`dry run: would call ${a} in `), a);
+    for (const a of ['DescribeImages', 'GetRole', 'ImportSnapshot', 'RegisterImage', 'CopyImage', 'ModifyImageAttribute'])
+      assert.match(dry.stderr, new RegExp(`dry run: would call ${a} in `), a);
     assert.match(dry.stderr, /dry run: would upload .* to s3:\/\/images\/ami\/openEuler-22\.03-x86_64\.raw/);
     assert.match(dry.stderr, /"Architecture":"x86_64".*"ImdsSupport":"v2\.0"/);
     assert.equal(front.calls.length, before + front.calls.slice(before).length);

@@ -33,7 +33,10 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     ({ fx, reg: src } = await startRegistryWithFixture({ images: ['app', 'db'] }));
     product = workDir('product');
     write(join(product, 'charts/compass/Chart.yaml'), 'apiVersion: v2\nname: compass\nversion: 1.2.0\nappVersion: "1.2.0"\n');
-    write(join(product, 'charts/compass/values.yaml'), '# registry for every image\nglobal:\n  imageRegistry: harbor.example.com  # rewritten for private mirrors\nreplicas: 2\nimage:\n  repository: release/app\n  tag: 1.0.0\n');
+    write(
+      join(product, 'charts/compass/values.yaml'),
+      '# registry for every image\nglobal:\n  imageRegistry: harbor.example.com  # rewritten for private mirrors\nreplicas: 2\nimage:\n  repository: release/app\n  tag: 1.0.0\n',
+    );
     write(join(product, 'charts/compass/templates/deploy.yaml'), DEPLOYMENT('{{ .Values.global.imageRegistry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}'));
     write(join(product, 'charts/compass/.helmignore'), '*.bak\n');
     write(join(product, 'charts/compass/notes.bak'), 'not packaged\n');
@@ -72,23 +75,39 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     // the image archive was written straight into the bundle (no staged copy), under a header
     // kept for it; skopeo reads what comes out
     assert.match(r.stderr, /images\/images\.tar, written in place/);
-    assert.deepEqual(execFileSync('tar', ['-tf', r.outputs.bundle], { encoding: 'utf8' }).split('\n').slice(0, 5), ['compass-1.2.0/', 'compass-1.2.0/images/', 'compass-1.2.0/images/', 'compass-1.2.0/images/', 'compass-1.2.0/images/images.tar']);
-    const loaded = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `docker-archive:${join(root, 'images/images.tar')}:${src.host}/release/db:1.0.0`], { encoding: 'utf8' })) as { layers: unknown[] };
+    assert.deepEqual(execFileSync('tar', ['-tf', r.outputs.bundle], { encoding: 'utf8' }).split('\n').slice(0, 5), [
+      'compass-1.2.0/',
+      'compass-1.2.0/images/',
+      'compass-1.2.0/images/',
+      'compass-1.2.0/images/',
+      'compass-1.2.0/images/images.tar',
+    ]);
+    const loaded = JSON.parse(
+      execFileSync('skopeo', ['inspect', '--raw', `docker-archive:${join(root, 'images/images.tar')}:${src.host}/release/db:1.0.0`], { encoding: 'utf8' }),
+    ) as { layers: unknown[] };
     assert.equal(loaded.layers.length, fx.images[1].manifests[0].layers.length);
 
     const m = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
     assert.equal(m.version, '1.2.0');
-    assert.deepEqual(m.images.map((i: { digest: string }) => i.digest), [fx.images[0].manifests[0].digest, fx.images[1].manifests[0].digest]);
+    assert.deepEqual(
+      m.images.map((i: { digest: string }) => i.digest),
+      [fx.images[0].manifests[0].digest, fx.images[1].manifests[0].digest],
+    );
     assert.deepEqual(m.compose[0].images, [`${src.host}/release/app:1.0.0`, `${src.host}/release/db:1.0.0`]);
     assert.ok(m.files.some((f: { path: string; sha256: string }) => f.path === 'files/installer/install.sh' && f.sha256 === sha256('#!/bin/sh\necho install\n').slice(7)));
     const imagesFile = m.files.find((f: { path: string }) => f.path === 'images/images.tar');
-    assert.deepEqual(imagesFile, { path: 'images/images.tar', size: statSync(join(root, 'images/images.tar')).size, sha256: sha256(readFileSync(join(root, 'images/images.tar'))).slice(7) });
+    assert.deepEqual(imagesFile, {
+      path: 'images/images.tar',
+      size: statSync(join(root, 'images/images.tar')).size,
+      sha256: sha256(readFileSync(join(root, 'images/images.tar'))).slice(7),
+    });
 
     const chart = workDir('chart');
     execFileSync('tar', ['-xzf', join(root, 'charts/compass-1.2.0.tgz'), '-C', chart]);
     // as helm packages it: .helmignore itself is kept, what it names is not
     assert.deepEqual(readdirSync(join(chart, 'compass')).sort(), ['.helmignore', 'Chart.yaml', 'templates', 'values.yaml']);
-    for (const f of ['Chart.yaml', 'templates/deploy.yaml']) assert.equal(readFileSync(join(chart, 'compass', f), 'utf8'), readFileSync(join(product, 'charts/compass', f), 'utf8'));
+    for (const f of ['Chart.yaml', 'templates/deploy.yaml'])
+      assert.equal(readFileSync(join(chart, 'compass', f), 'utf8'), readFileSync(join(product, 'charts/compass', f), 'utf8'));
     const values = readFileSync(join(chart, 'compass/values.yaml'), 'utf8');
     assert.equal(parse(values).global.imageRegistry, 'registry.site.local:5000');
     assert.match(values, /# registry for every image/);
@@ -130,7 +149,10 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     try {
       const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', tampered, '--target', dst.host]);
       assert.equal(imp.code, 1);
-      assert.match(imp.stderr, /checksum mismatch: files\/installer\/install\.sh has sha256 [a-f0-9]{64}, SHA256SUMS says [a-f0-9]{64}; the bundle was changed or damaged, nothing was imported/);
+      assert.match(
+        imp.stderr,
+        /checksum mismatch: files\/installer\/install\.sh has sha256 [a-f0-9]{64}, SHA256SUMS says [a-f0-9]{64}; the bundle was changed or damaged, nothing was imported/,
+      );
       assert.deepEqual(await catalog(dst), []);
 
       // an image archive slipped into an untouched bundle is not listed in SHA256SUMS: refused
@@ -151,16 +173,22 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
   test('images the compose files and charts use are packed with the bundle; one it will not hold is refused by name unless expected at the site', async () => {
     const dir = workDir('referenced');
     // compose: db only through an interpolated reference (.env, and a default in the file)
-    write(join(dir, 'compose/docker-compose.yml'), `services:\n  app:\n    image: ${src.host}/release/app:1.0.0\n  db:\n    image: \${REGISTRY}/release/db:\${DB_TAG:-1.0.0}\n  build-here:\n    build: .\n`);
+    write(
+      join(dir, 'compose/docker-compose.yml'),
+      `services:\n  app:\n    image: ${src.host}/release/app:1.0.0\n  db:\n    image: \${REGISTRY}/release/db:\${DB_TAG:-1.0.0}\n  build-here:\n    build: .\n`,
+    );
     write(join(dir, 'compose/.env'), `REGISTRY=${src.host}\n`);
     // a chart naming its image by a registry/repository/tag map (no imageRegistry rewrite)
     write(join(dir, 'charts/db/Chart.yaml'), 'apiVersion: v2\nname: db\nversion: 0.1.0\nappVersion: "1.0.0"\n');
     write(join(dir, 'charts/db/values.yaml'), `image:\n  registry: ${src.host}\n  repository: release/db\n  tag: ""\n`);
-    write(join(dir, 'charts/db/templates/deploy.yaml'), DEPLOYMENT('{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}'));
+    write(
+      join(dir, 'charts/db/templates/deploy.yaml'),
+      DEPLOYMENT('{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}'),
+    );
     const spec = (extra: string) => `name: ref\nversion: 1.0.0\nimages:\n  - ${src.host}/release/app:1.0.0\n${extra}`;
     write(join(dir, 'bundle.yaml'), spec('compose:\n  - compose\ncharts:\n  - charts/db\n'));
     const out = workDir('out');
-    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out], { AIRLIFT_HELM: '' , PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
+    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out], { AIRLIFT_HELM: '', PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /packing 1 image\(s\) the compose files and charts use: .*\/release\/db:1\.0\.0/);
     assert.match(r.stderr, /charts\[0\] db: 1 image reference\(s\), from values\.yaml/);
@@ -170,11 +198,19 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: root, stdio: 'pipe' });
     // the peer reads both images from the bundle's archive
     for (const [i, n] of ['app', 'db'].entries()) {
-      const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `docker-archive:${join(root, 'images/images.tar')}:${src.host}/release/${n}:1.0.0`], { encoding: 'utf8' })) as { layers: unknown[] };
+      const raw = JSON.parse(
+        execFileSync('skopeo', ['inspect', '--raw', `docker-archive:${join(root, 'images/images.tar')}:${src.host}/release/${n}:1.0.0`], { encoding: 'utf8' }),
+      ) as { layers: unknown[] };
       assert.equal(raw.layers.length, fx.images[i].manifests[0].layers.length, n);
     }
     const m = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8'));
-    assert.deepEqual(m.images.map((i: { name: string; digest: string }) => [i.name, i.digest]), [[`${src.host}/release/app:1.0.0`, fx.images[0].manifests[0].digest], [`${src.host}/release/db:1.0.0`, fx.images[1].manifests[0].digest]]);
+    assert.deepEqual(
+      m.images.map((i: { name: string; digest: string }) => [i.name, i.digest]),
+      [
+        [`${src.host}/release/app:1.0.0`, fx.images[0].manifests[0].digest],
+        [`${src.host}/release/db:1.0.0`, fx.images[1].manifests[0].digest],
+      ],
+    );
     assert.deepEqual(m.compose[0].images, [`${src.host}/release/app:1.0.0`, `${src.host}/release/db:1.0.0`]);
     assert.deepEqual(m.charts[0].images, [`${src.host}/release/db:1.0.0`]);
 
@@ -182,38 +218,57 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     write(join(dir, 'bundle.yaml'), spec('compose:\n  - path: compose\n    pack-images: false\ncharts:\n  - path: charts/db\n    pack-images: false\n'));
     const refused = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /an image is used by the bundle but not in it:\n(error: )?\s+.*\/release\/db:1\.0\.0 \(compose\[0\] compose\/docker-compose\.yml: service db; charts\[0\] db\/values\.yaml: image\)\n(error: )?add it to images, list it under expected-at-site/);
+    assert.match(
+      refused.stderr,
+      /an image is used by the bundle but not in it:\n(error: )?\s+.*\/release\/db:1\.0\.0 \(compose\[0\] compose\/docker-compose\.yml: service db; charts\[0\] db\/values\.yaml: image\)\n(error: )?add it to images, list it under expected-at-site/,
+    );
     write(join(dir, 'bundle.yaml'), spec(`compose:\n  - path: compose\n    pack-images: false\nexpected-at-site:\n  - ${src.host}/release/db:1.0.0\n`));
     const expected = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
     assert.equal(expected.code, 0, expected.stderr);
     const listing = execFileSync('tar', ['-xOf', expected.outputs.bundle, 'ref-1.0.0/manifest.json'], { encoding: 'utf8' });
     assert.deepEqual(JSON.parse(listing).expectedAtSite, [`${src.host}/release/db:1.0.0`]);
-    assert.deepEqual(JSON.parse(listing).images.map((i: { name: string }) => i.name), [`${src.host}/release/app:1.0.0`]);
+    assert.deepEqual(
+      JSON.parse(listing).images.map((i: { name: string }) => i.name),
+      [`${src.host}/release/app:1.0.0`],
+    );
 
     // a variable with neither a value in .env nor a default is named
     write(join(dir, 'compose/.env'), '');
     write(join(dir, 'bundle.yaml'), spec('compose:\n  - compose\n'));
     const unset = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { PATH: '/usr/bin:/bin:/usr/sbin:/sbin' });
-    assert.match(unset.stderr, /compose\/docker-compose\.yml: service db: "\$\{REGISTRY\}\/release\/db:\$\{DB_TAG:-1\.0\.0\}" uses \$\{REGISTRY\}, which has no default and no value in the folder's \.env/);
+    assert.match(
+      unset.stderr,
+      /compose\/docker-compose\.yml: service db: "\$\{REGISTRY\}\/release\/db:\$\{DB_TAG:-1\.0\.0\}" uses \$\{REGISTRY\}, which has no default and no value in the folder's \.env/,
+    );
   });
 
-  test('with helm present, a chart\'s images are what helm template renders (an image no values.yaml names is packed too)', { skip: existsSync(builtTool('helm', 'helm')) ? false : 'needs helm (built by .ci/setup)' }, async () => {
-    const dir = workDir('helm');
-    write(join(dir, 'charts/db/Chart.yaml'), 'apiVersion: v2\nname: db\nversion: 0.1.0\nappVersion: "1.0.0"\n');
-    write(join(dir, 'charts/db/values.yaml'), `source: ${src.host}\n`);
-    write(join(dir, 'charts/db/templates/deploy.yaml'), DEPLOYMENT('{{ .Values.source }}/release/db:{{ .Chart.AppVersion }}'));
-    write(join(dir, 'bundle.yaml'), `name: helm\nversion: 1.0.0\ncharts:\n  - charts/db\n`);
-    const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { AIRLIFT_HELM: builtTool('helm', 'helm') });
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /charts\[0\] db: 1 image reference\(s\), from helm template/);
-    const m = JSON.parse(execFileSync('tar', ['-xOf', r.outputs.bundle, 'helm-1.0.0/manifest.json'], { encoding: 'utf8' }));
-    assert.deepEqual(m.images.map((i: { name: string; digest: string }) => [i.name, i.digest]), [[`${src.host}/release/db:1.0.0`, fx.images[1].manifests[0].digest]]);
-  });
+  test(
+    "with helm present, a chart's images are what helm template renders (an image no values.yaml names is packed too)",
+    { skip: existsSync(builtTool('helm', 'helm')) ? false : 'needs helm (built by .ci/setup)' },
+    async () => {
+      const dir = workDir('helm');
+      write(join(dir, 'charts/db/Chart.yaml'), 'apiVersion: v2\nname: db\nversion: 0.1.0\nappVersion: "1.0.0"\n');
+      write(join(dir, 'charts/db/values.yaml'), `source: ${src.host}\n`);
+      write(join(dir, 'charts/db/templates/deploy.yaml'), DEPLOYMENT('{{ .Values.source }}/release/db:{{ .Chart.AppVersion }}'));
+      write(join(dir, 'bundle.yaml'), `name: helm\nversion: 1.0.0\ncharts:\n  - charts/db\n`);
+      const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', workDir('out')], { AIRLIFT_HELM: builtTool('helm', 'helm') });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /charts\[0\] db: 1 image reference\(s\), from helm template/);
+      const m = JSON.parse(execFileSync('tar', ['-xOf', r.outputs.bundle, 'helm-1.0.0/manifest.json'], { encoding: 'utf8' }));
+      assert.deepEqual(
+        m.images.map((i: { name: string; digest: string }) => [i.name, i.digest]),
+        [[`${src.host}/release/db:1.0.0`, fx.images[1].manifests[0].digest]],
+      );
+    },
+  );
 
   test('plugin layout: one gzip image archive per image, names as the release process expects; the yaml is checked first', async () => {
     const dir = workDir('plugin');
     const images = `images:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/db:1.0.0\n`;
-    write(join(dir, 'demo.yaml'), `apiVersion: compass/v1\nkind: Plugin\nspec:\n  version: 1.2.0\n  containers:\n    - image: ${src.host}/release/app:1.0.0\n    - image: ${src.host}/release/db:1.0.0\n`);
+    write(
+      join(dir, 'demo.yaml'),
+      `apiVersion: compass/v1\nkind: Plugin\nspec:\n  version: 1.2.0\n  containers:\n    - image: ${src.host}/release/app:1.0.0\n    - image: ${src.host}/release/db:1.0.0\n`,
+    );
     write(join(dir, 'bundle.yaml'), `name: demo\nversion: 1.2.0\nlayout: plugin\n${images}plugin:\n  yaml: demo.yaml\n`);
     const out = workDir('out');
     const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out]);
@@ -252,7 +307,10 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
 
   test('an image that cannot be read fails the bundle and leaves nothing behind (the archive was being written in place); an earlier bundle stays whole', async () => {
     const dir = workDir('gone');
-    write(join(dir, 'bundle.yaml'), `name: compass\nversion: 1.2.0\nlayout: release\nimages:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/gone:1.0.0\n  platform: linux/amd64\n`);
+    write(
+      join(dir, 'bundle.yaml'),
+      `name: compass\nversion: 1.2.0\nlayout: release\nimages:\n  list:\n    - ${src.host}/release/app:1.0.0\n    - ${src.host}/release/gone:1.0.0\n  platform: linux/amd64\n`,
+    );
     const out = workDir('gone-out');
     const r = await runCli(['pack-offline', '--spec', join(dir, 'bundle.yaml'), '--output-dir', out]);
     assert.equal(r.code, 1);
@@ -277,7 +335,12 @@ describe('bundles', { skip: needs('docker-registry', 'skopeo', 'sha256sum', 'tar
     assert.ok(readdirSync(out).filter((f) => f.includes('.part-')).length >= 2);
     // `files` names what to ship: every part, the .sha256 and the manifest, each of them there
     const shipped = split.outputs.files.split('\n');
-    assert.deepEqual(shipped.map((f) => basename(f)).sort(), readdirSync(out).filter((f) => !f.startsWith('.')).sort());
+    assert.deepEqual(
+      shipped.map((f) => basename(f)).sort(),
+      readdirSync(out)
+        .filter((f) => !f.startsWith('.'))
+        .sort(),
+    );
     const shipDir = workDir('ship');
     for (const f of shipped) copyFileSync(f, join(shipDir, basename(f)));
     execFileSync('sh', ['-c', 'cat compass-1.2.0.tar.part-* > compass-1.2.0.tar && sha256sum -c compass-1.2.0.tar.sha256'], { cwd: shipDir, stdio: 'pipe' });

@@ -31,7 +31,15 @@ describe('copy engine', { skip }, () => {
   after(() => src.stop());
 
   const copyAll = async (copier: Copier, pool: RegistryPool, from: string[], to: (ref: string) => string[], opts = {}) =>
-    Promise.all(from.map((r) => copier.copy(openSource(parseImageRef(r), pool), to(r).map((t) => openTarget(parseImageRef(t), pool)), opts)));
+    Promise.all(
+      from.map((r) =>
+        copier.copy(
+          openSource(parseImageRef(r), pool),
+          to(r).map((t) => openTarget(parseImageRef(t), pool)),
+          opts,
+        ),
+      ),
+    );
 
   test('multi-arch copy keeps every digest; a second run only HEADs (zero blob or manifest GETs)', async () => {
     const dst = await startRegistry();
@@ -41,7 +49,10 @@ describe('copy engine', { skip }, () => {
       const retarget = (r: string) => [r.replace(proxy.host, dst.host)];
       const copier = new Copier();
       const first = await copyAll(copier, new RegistryPool(), viaProxy, retarget);
-      assert.deepEqual(first.map((r) => r.targets.map((t) => t.status)), [['copied'], ['copied'], ['copied']]);
+      assert.deepEqual(
+        first.map((r) => r.targets.map((t) => t.status)),
+        [['copied'], ['copied'], ['copied']],
+      );
       for (const [i, r] of srcRefs.entries()) {
         const raw = inspectRaw(r.replace(src.host, dst.host));
         assert.equal(sha256(raw), fx.images[i].index.digest);
@@ -52,14 +63,24 @@ describe('copy engine', { skip }, () => {
       const blobGets = (await proxy.stats()).log.filter((l) => l.method === 'GET' && l.path.includes('/blobs/sha256:'));
       const perDigest = new Map<string, number>();
       for (const l of blobGets) perDigest.set(l.path.split('/blobs/')[1], (perDigest.get(l.path.split('/blobs/')[1]) ?? 0) + 1);
-      assert.ok([...perDigest.values()].every((n) => n === 1), JSON.stringify([...perDigest]));
+      assert.ok(
+        [...perDigest.values()].every((n) => n === 1),
+        JSON.stringify([...perDigest]),
+      );
       assert.equal(perDigest.size, fx.blobs.size - 3 * 3, 'every config and layer once (manifests are not blobs here)');
 
       await proxy.resetStats();
       const second = await copyAll(new Copier(), new RegistryPool(), viaProxy, retarget);
-      assert.deepEqual(second.map((r) => r.targets.map((t) => t.status)), [['skipped'], ['skipped'], ['skipped']]);
+      assert.deepEqual(
+        second.map((r) => r.targets.map((t) => t.status)),
+        [['skipped'], ['skipped'], ['skipped']],
+      );
       const log = (await proxy.stats()).log;
-      assert.deepEqual(log.filter((l) => l.method !== 'HEAD' && l.path !== '/v2/'), [], 'only HEAD requests on a warm run');
+      assert.deepEqual(
+        log.filter((l) => l.method !== 'HEAD' && l.path !== '/v2/'),
+        [],
+        'only HEAD requests on a warm run',
+      );
     } finally {
       await proxy.stop();
       await dst.stop();
@@ -90,10 +111,14 @@ describe('copy engine', { skip }, () => {
     const child = `${src.host}/release/app@${fx.images[0].manifests[0].digest}`;
     const dst = await startRegistry();
     try {
-      const ok = await new Copier().copy(openSource(parseImageRef(child), pool), [openTarget(parseImageRef(`${dst.host}/single/app:amd64`), pool)], { platforms: [parsePlatform('linux/amd64')] });
+      const ok = await new Copier().copy(openSource(parseImageRef(child), pool), [openTarget(parseImageRef(`${dst.host}/single/app:amd64`), pool)], {
+        platforms: [parsePlatform('linux/amd64')],
+      });
       assert.equal(ok.targets[0].status, 'copied', String(ok.targets[0].error));
       assert.deepEqual(ok.platforms, ['linux/amd64']);
-      const bad = await new Copier().copy(openSource(parseImageRef(child), pool), [openTarget(parseImageRef(`${dst.host}/single/app:arm64`), pool)], { platforms: [parsePlatform('linux/arm64')] });
+      const bad = await new Copier().copy(openSource(parseImageRef(child), pool), [openTarget(parseImageRef(`${dst.host}/single/app:arm64`), pool)], {
+        platforms: [parsePlatform('linux/arm64')],
+      });
       assert.match(String(bad.sourceError), /is a single-platform image for linux\/amd64, which matches none of linux\/arm64/);
     } finally {
       await dst.stop();
@@ -106,12 +131,20 @@ describe('copy engine', { skip }, () => {
     const c = await startRegistry({ auth: 'token' });
     const proxy = await startFaultProxy(src.url);
     try {
-      const creds = async (reg: string) => (reg === b.host ? { username: 'airlift', password: b.users.airlift } : reg === c.host ? { username: 'airlift', password: c.users.airlift } : undefined);
+      const creds = async (reg: string) =>
+        reg === b.host ? { username: 'airlift', password: b.users.airlift } : reg === c.host ? { username: 'airlift', password: c.users.airlift } : undefined;
       const pool = new RegistryPool({ credentials: creds });
       const copier = new Copier();
       const ref = srcRefs[1].replace(src.host, proxy.host);
-      const res = await copier.copy(openSource(parseImageRef(ref), pool), [a, b, c].map((r) => openTarget(parseImageRef(ref.replace(proxy.host, r.host)), pool)));
-      assert.deepEqual(res.targets.map((t) => t.status), ['copied', 'copied', 'copied'], JSON.stringify(res.targets.map((t) => String(t.error))));
+      const res = await copier.copy(
+        openSource(parseImageRef(ref), pool),
+        [a, b, c].map((r) => openTarget(parseImageRef(ref.replace(proxy.host, r.host)), pool)),
+      );
+      assert.deepEqual(
+        res.targets.map((t) => t.status),
+        ['copied', 'copied', 'copied'],
+        JSON.stringify(res.targets.map((t) => String(t.error))),
+      );
       for (const r of [a, b, c]) {
         const cr = r.auth === 'none' ? undefined : { username: 'airlift', password: r.users.airlift };
         assert.equal(sha256(inspectRaw(`${r.host}/release/release/db:1.0.0`, cr)), fx.images[1].index.digest);
@@ -176,7 +209,11 @@ describe('copy engine', { skip }, () => {
       const viaProxy = srcRefs.map((r) => r.replace(src.host, proxy.host));
       const copier = new Copier({ attempts: 8 });
       const res = await copyAll(copier, new RegistryPool({ retry: { attempts: 8, baseDelayMs: 5, maxDelayMs: 50 } }), viaProxy, (r) => [r.replace(proxy.host, dst.host)]);
-      assert.deepEqual(res.map((r) => r.targets[0].status), ['copied', 'copied', 'copied'], JSON.stringify(res.map((r) => String(r.targets[0].error ?? r.sourceError))));
+      assert.deepEqual(
+        res.map((r) => r.targets[0].status),
+        ['copied', 'copied', 'copied'],
+        JSON.stringify(res.map((r) => String(r.targets[0].error ?? r.sourceError))),
+      );
       const stats = await proxy.stats();
       assert.equal(stats.faults.flip, 1);
       assert.ok((stats.faults.reset ?? 0) + (stats.faults.status ?? 0) > 0, 'faults were injected');

@@ -20,7 +20,6 @@ const CASES: Record<string, [string, string, RegExp]> = {
   'upload-oss': ['part-size', '1TB', /::error::input "part-size": "1TB" \(1,000,000,000,000 bytes\) is above the maximum 5 GiB/],
 };
 
-
 const nodes: [string, string | false][] = [
   ['node 20', process.execPath],
   ['node 24', existsSync(NODE24) ? NODE24 : process.env.CI === 'true' ? NODE24 : false],
@@ -38,7 +37,12 @@ for (const [label, node] of nodes) {
     }
 
     test('build-ami --dry-run names each EC2 call as AWS does (the bundle keeps the SDK command names)', () => {
-      const env = Object.fromEntries(readFileSync(join(ROOT, '.ci', 'local-action', 'build-ami.env'), 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+      const env = Object.fromEntries(
+        readFileSync(join(ROOT, '.ci', 'local-action', 'build-ami.env'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
       const r = spawnSync(node as string, [join(ROOT, 'dist', 'build-ami', 'index.js')], { cwd: ROOT, env: cleanEnv(env), encoding: 'utf8' });
       assert.equal(r.status, 0, r.stdout + r.stderr);
       const calls = [...r.stdout.matchAll(/dry run: would call (\w+) in/g)].map((m) => m[1]);
@@ -50,17 +54,29 @@ for (const [label, node] of nodes) {
       try {
         const files = { GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STATE: join(dir, 'state'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
         for (const f of Object.values(files)) spawnSync('touch', [f]);
-        const r = spawnSync(node as string, [join(ROOT, 'dist', 'upload-oss', 'post.js')], { env: cleanEnv({ ...files, INPUT_SOURCE: 'a', INPUT_DESTINATION: 'file:///tmp/x' }), encoding: 'utf8' });
+        const r = spawnSync(node as string, [join(ROOT, 'dist', 'upload-oss', 'post.js')], {
+          env: cleanEnv({ ...files, INPUT_SOURCE: 'a', INPUT_DESTINATION: 'file:///tmp/x' }),
+          encoding: 'utf8',
+        });
         assert.equal(r.status, 0, r.stdout + r.stderr);
         const secret = spawnSync(node as string, [join(ROOT, 'dist', 'upload-oss', 'index.js')], {
-          env: cleanEnv({ ...files, INPUT_SOURCE: 'a', INPUT_DESTINATION: 'file:///tmp/x', 'INPUT_ACCESS-KEY-SECRET': 'dist-secret-value', 'INPUT_PART-SIZE': 'dist-secret-value' }),
+          env: cleanEnv({
+            ...files,
+            INPUT_SOURCE: 'a',
+            INPUT_DESTINATION: 'file:///tmp/x',
+            'INPUT_ACCESS-KEY-SECRET': 'dist-secret-value',
+            'INPUT_PART-SIZE': 'dist-secret-value',
+          }),
           encoding: 'utf8',
         });
         assert.equal(secret.status, 1);
         assert.match(secret.stdout, /::add-mask::dist-secret-value/);
         const afterMask = secret.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::'));
         assert.ok(afterMask.some((l) => l.startsWith('::error::input "part-size"')));
-        assert.ok(afterMask.every((l) => !l.includes('dist-secret-value')), afterMask.join('\n'));
+        assert.ok(
+          afterMask.every((l) => !l.includes('dist-secret-value')),
+          afterMask.join('\n'),
+        );
         assert.equal(readFileSync(files.GITHUB_OUTPUT, 'utf8'), '');
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,19 @@ describe('clear errors', () => {
     writeFileSync(join(dir, 'a-file'), 'x');
     const state = join(dir, 'state');
     const manifestDir = join(dir, 'manifest-dir');
-    const r = await runCli(['upload-oss', '--source', join(dir, 'missing.tar'), '--destination', `file://${join(dir, 'out')}/{version}`, '--version', '../escape', '--state-dir', join(dir, 'a-file', 'sub'), '--manifest', join(manifestDir, 'm.json')]);
+    const r = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'missing.tar'),
+      '--destination',
+      `file://${join(dir, 'out')}/{version}`,
+      '--version',
+      '../escape',
+      '--state-dir',
+      join(dir, 'a-file', 'sub'),
+      '--manifest',
+      join(manifestDir, 'm.json'),
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /input "destination": \{version\} cannot be "\.\.\/escape"/);
     assert.match(r.stderr, /input "source" line 1: .*missing\.tar was not found/);
@@ -35,7 +47,19 @@ describe('clear errors', () => {
     assert.ok(!existsSync(join(dir, 'out')));
     // with everything right, the manifest's directory is made
     writeFileSync(join(dir, 'file.txt'), 'hello\n');
-    const ok = await runCli(['upload-oss', '--source', join(dir, 'file.txt'), '--destination', `file://${join(dir, 'out')}/{version}`, '--version', '1.0.0', '--state-dir', state, '--manifest', join(manifestDir, 'm.json')]);
+    const ok = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'file.txt'),
+      '--destination',
+      `file://${join(dir, 'out')}/{version}`,
+      '--version',
+      '1.0.0',
+      '--state-dir',
+      state,
+      '--manifest',
+      join(manifestDir, 'm.json'),
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.ok(existsSync(join(manifestDir, 'm.json')));
   });
@@ -58,8 +82,25 @@ describe('clear errors', () => {
     const port = await freePort();
     const http = await runWithin(60_000, ['upload-oss', '--source', join(dir, 'f.txt'), '--destination', `http://127.0.0.1:${port}/up/`]);
     assert.equal(http.code, 1);
-    assert.match(http.stderr, new RegExp(`http://127\\.0\\.0\\.1:${port}/up/f\\.txt: PUT got no answer from 127\\.0\\.0\\.1:${port}: nothing accepts connections there \\(connection refused\\).*\\(ECONNREFUSED\\)`));
-    const s3 = await runWithin(60_000, ['upload-oss', '--source', join(dir, 'f.txt'), '--destination', 's3://bucket/x', '--endpoint', `http://127.0.0.1:${port}`, '--access-key-id', 'a', '--access-key-secret', 'b']);
+    assert.match(
+      http.stderr,
+      new RegExp(
+        `http://127\\.0\\.0\\.1:${port}/up/f\\.txt: PUT got no answer from 127\\.0\\.0\\.1:${port}: nothing accepts connections there \\(connection refused\\).*\\(ECONNREFUSED\\)`,
+      ),
+    );
+    const s3 = await runWithin(60_000, [
+      'upload-oss',
+      '--source',
+      join(dir, 'f.txt'),
+      '--destination',
+      's3://bucket/x',
+      '--endpoint',
+      `http://127.0.0.1:${port}`,
+      '--access-key-id',
+      'a',
+      '--access-key-secret',
+      'b',
+    ]);
     assert.match(s3.stderr, new RegExp(`the endpoint http://127\\.0\\.0\\.1:${port} got no answer: nothing accepts connections there`));
     const buildx = await runWithin(60_000, ['setup-buildx-qemu', '--qemu-mode', 'none', '--buildx-url', `http://127.0.0.1:${port}/buildx`, '--buildx-version', 'v0.38.2']);
     assert.equal(buildx.code, 1);
@@ -76,7 +117,16 @@ describe('clear errors', () => {
     assert.doesNotMatch(r.stderr, /docker\.io\/library\/42/);
     assert.ok(!existsSync(join(dir, 'out')), 'no output directory for a refused run');
     const port = await freePort();
-    const four = await runWithin(60_000, ['sync-images', '--images', `127.0.0.1:${port}/a/one:1\n127.0.0.1:${port}/a/two:1\n127.0.0.1:${port}/a/three:1\n127.0.0.1:${port}/a/four:1`, '--target', '127.0.0.1:5001/site', '--dry-run', '--output-dir', join(dir, 'out2')]);
+    const four = await runWithin(60_000, [
+      'sync-images',
+      '--images',
+      `127.0.0.1:${port}/a/one:1\n127.0.0.1:${port}/a/two:1\n127.0.0.1:${port}/a/three:1\n127.0.0.1:${port}/a/four:1`,
+      '--target',
+      '127.0.0.1:5001/site',
+      '--dry-run',
+      '--output-dir',
+      join(dir, 'out2'),
+    ]);
     assert.match(four.stderr, /sync-images: 4 images → 127\.0\.0\.1:5001\/site \(4 repositories, every platform\), dry run/);
   });
 
@@ -94,7 +144,15 @@ describe('clear errors', () => {
     const toml = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--buildkitd-config-inline', 'debug = tru']);
     assert.equal(toml.code, 1);
     assert.match(toml.stderr, /input "buildkitd-config-inline": the inline config is not valid TOML \(line 1: invalid value\)/);
-    const dup = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--registry-mirrors', 'https://mirror.example.com', '--buildkitd-config-inline', '[registry."docker.io"]\n  mirrors = ["other.example.com"]']);
+    const dup = await runCli([
+      'setup-buildx-qemu',
+      '--qemu-mode',
+      'none',
+      '--registry-mirrors',
+      'https://mirror.example.com',
+      '--buildkitd-config-inline',
+      '[registry."docker.io"]\n  mirrors = ["other.example.com"]',
+    ]);
     assert.match(dup.stderr, /input "buildkitd-config-inline": the inline config sets again what registry-mirrors or insecure-registries write/);
 
     const size = await runCli(['upload-oss', '--source', 'x', '--destination', 'file:///tmp/x', '--part-size', '50KB']);

@@ -32,7 +32,10 @@ const WRITE_FAULTS: FaultRule[] = [
 /** A failed run must say what failed, in words (no bare socket error, no stack). */
 function clearFailure(r: CliRun, what: string): void {
   assert.equal(r.code, 1, `${what}: ${r.stderr}`);
-  const error = r.stderr.split('\n').filter((l) => l.startsWith('error:')).join('\n');
+  const error = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('error:'))
+    .join('\n');
   assert.ok(error, `${what}: an error line (${r.stderr.slice(-500)})`);
   assert.doesNotMatch(r.stderr, /^\s+at /m, `${what}: no stack trace`);
 }
@@ -63,7 +66,9 @@ describe('fault run: ~10 % of requests faulted, every result verified or a clear
   const verifyImages = (repo: string) => {
     for (const [i, n] of names.entries()) {
       assert.equal(sha256(inspectRaw(`${dst.host}/${repo}/release/${n}:1.0.0`)), fx.images[i].index.digest, `${repo}/${n}`);
-      execFileSync('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${dst.host}/${repo}/release/${n}:1.0.0`, `oci:${workDir('verify')}:x`], { stdio: 'pipe' });
+      execFileSync('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${dst.host}/${repo}/release/${n}:1.0.0`, `oci:${workDir('verify')}:x`], {
+        stdio: 'pipe',
+      });
     }
   };
 
@@ -80,11 +85,25 @@ describe('fault run: ~10 % of requests faulted, every result verified or a clear
       if (sync.code === 0) verifyImages(`sync${seed}`);
       else clearFailure(sync, `sync seed ${seed}`);
 
-      const pack = await runCli(['pack-offline', '--images', names.map((n) => `${srcProxy.host}/release/${n}:1.0.0`).join('\n'), '--format', 'oci-archive', '--output', 'images.tar', '--output-dir', out]);
+      const pack = await runCli([
+        'pack-offline',
+        '--images',
+        names.map((n) => `${srcProxy.host}/release/${n}:1.0.0`).join('\n'),
+        '--format',
+        'oci-archive',
+        '--output',
+        'images.tar',
+        '--output-dir',
+        out,
+      ]);
       if (pack.code === 0) {
         execFileSync('sha256sum', ['-c', `${basename(pack.outputs.bundle)}.sha256`], { cwd: dirname(pack.outputs.bundle), stdio: 'pipe' });
         const entries = execFileSync('tar', ['-tf', pack.outputs.bundle], { encoding: 'utf8' }).trim().split('\n');
-        assert.deepEqual(entries.filter((e, i) => entries.indexOf(e) !== i), [], `pack seed ${seed}: no entry twice`);
+        assert.deepEqual(
+          entries.filter((e, i) => entries.indexOf(e) !== i),
+          [],
+          `pack seed ${seed}: no entry twice`,
+        );
         const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', pack.outputs.bundle, '--target', `${dstProxy.host}/site${seed}`]);
         if (imp.code === 0) verifyImages(`site${seed}`);
         else clearFailure(imp, `import seed ${seed}`);
@@ -116,8 +135,25 @@ describe('fault run: ~10 % of requests faulted, every result verified or a clear
       let faults = 0;
       for (const seed of [1, 2, 3]) {
         await proxy.setRules(WRITE_FAULTS.map((r) => ({ ...r })));
-        const r = await runCli(['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', `s3://release/fault${seed}`, '--part-size', '100KiB', '--endpoint', proxy.url, '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey, '--state-dir', workDir('fault-state')]);
-        if (r.code === 0) assert.ok(readFileSync(join(s3.dataDir, 'release', `fault${seed}/bundle.tar._S3rver_object`)).equals(body), `upload seed ${seed}: the stored bytes are the file's`);
+        const r = await runCli([
+          'upload-oss',
+          '--source',
+          join(dir, 'bundle.tar'),
+          '--destination',
+          `s3://release/fault${seed}`,
+          '--part-size',
+          '100KiB',
+          '--endpoint',
+          proxy.url,
+          '--access-key-id',
+          s3.accessKeyId,
+          '--access-key-secret',
+          s3.secretAccessKey,
+          '--state-dir',
+          workDir('fault-state'),
+        ]);
+        if (r.code === 0)
+          assert.ok(readFileSync(join(s3.dataDir, 'release', `fault${seed}/bundle.tar._S3rver_object`)).equals(body), `upload seed ${seed}: the stored bytes are the file's`);
         else clearFailure(r, `upload seed ${seed}`);
         faults += Object.values((await proxy.stats()).faults).reduce((n, c) => n + c, 0);
         await proxy.resetStats();

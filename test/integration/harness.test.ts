@@ -63,7 +63,10 @@ describe('docker-registry', () => {
       assert.equal((await fetch(`${reg.url}/v2/`, { headers: { authorization: `Basic ${bad}` } })).status, 401);
       const [ref] = pushFixture({ ...fixture, images: fixture.images.slice(0, 1) }, { host: reg.host, username: 'airlift', password: reg.users.airlift });
       assert.equal(sha256(inspectRaw(ref, { username: 'airlift', password: reg.users.airlift })), fixture.images[0].index.digest);
-      assert.throws(() => pushFixture({ ...fixture, images: fixture.images.slice(0, 1) }, { host: reg.host, username: 'airlift', password: 'wrong' }), /unauthorized|authentication required/i);
+      assert.throws(
+        () => pushFixture({ ...fixture, images: fixture.images.slice(0, 1) }, { host: reg.host, username: 'airlift', password: 'wrong' }),
+        /unauthorized|authentication required/i,
+      );
     } finally {
       await reg.stop();
     }
@@ -84,7 +87,10 @@ describe('docker-registry', () => {
       assert.throws(() => inspectRaw(ref), /unauthorized|authentication required|denied/i);
       const stats = (await (await fetch(reg.tokenUrl!.replace('/token', '/stats'))).json()) as { issued: number; denied: number; scopes: string[] };
       assert.ok(stats.issued > 0 && stats.denied > 0);
-      assert.ok(stats.scopes.some((s) => s === 'repository:release/db:pull,push' || s === 'repository:release/db:push,pull'), stats.scopes.join(' '));
+      assert.ok(
+        stats.scopes.some((s) => s === 'repository:release/db:pull,push' || s === 'repository:release/db:push,pull'),
+        stats.scopes.join(' '),
+      );
     } finally {
       await reg.stop();
     }
@@ -118,7 +124,9 @@ describe('s3rver', () => {
       const { PutObjectCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
       const data = Buffer.alloc(3 * 1024 * 1024 + 17);
       for (let i = 0; i < data.length; i++) data[i] = (i * 7919) & 0xff;
-      await client.send(new PutObjectCommand({ Bucket: 'harness', Key: 'dir/blob.bin', Body: Readable.from([data.subarray(0, 1 << 20), data.subarray(1 << 20)]), ContentLength: data.length }));
+      await client.send(
+        new PutObjectCommand({ Bucket: 'harness', Key: 'dir/blob.bin', Body: Readable.from([data.subarray(0, 1 << 20), data.subarray(1 << 20)]), ContentLength: data.length }),
+      );
       const got = await client.send(new GetObjectCommand({ Bucket: 'harness', Key: 'dir/blob.bin' }));
       const body = Buffer.from(await got.Body!.transformToByteArray());
       assert.equal(body.length, data.length);
@@ -179,7 +187,10 @@ describe('fault proxy', () => {
       const diff = [...flipped.keys()].filter((i) => flipped[i] !== body[i]);
       assert.deepEqual(diff, [70_000]);
 
-      await p.setRules([{ action: 'latency', ms: 20 }, { match: { path: '^/slow' }, action: 'slow', bytesPerSecond: 4 * 1024 * 1024 }]);
+      await p.setRules([
+        { action: 'latency', ms: 20 },
+        { match: { path: '^/slow' }, action: 'slow', bytesPerSecond: 4 * 1024 * 1024 },
+      ]);
       const slow = Buffer.from(await (await fetch(`${p.url}/slow`)).arrayBuffer());
       assert.equal(sha256(slow), sha256(body));
 
@@ -198,15 +209,18 @@ describe('fault proxy', () => {
       const p = await startFaultProxy(upstreamUrl, { seed, rules });
       try {
         const seq: number[] = [];
-        for (let i = 0; i < 30; i++) seq.push((await fetch(`${p.url}/x${i}`).then(async (r) => (await r.arrayBuffer(), r.status))));
+        for (let i = 0; i < 30; i++) seq.push(await fetch(`${p.url}/x${i}`).then(async (r) => (await r.arrayBuffer(), r.status)));
         const s = await p.stats();
         assert.equal(s.faults.status, seq.filter((x) => x === 503).length);
         // the retry layer turns the injected 503s into successes
-        const got = await retry(async () => {
-          const r = await fetch(`${p.url}/retry`);
-          if (!r.ok) throw new HttpError(r.status, `status ${r.status}`, Object.fromEntries(r.headers));
-          return Buffer.from(await r.arrayBuffer());
-        }, { attempts: 20, baseDelayMs: 1, maxDelayMs: 5 });
+        const got = await retry(
+          async () => {
+            const r = await fetch(`${p.url}/retry`);
+            if (!r.ok) throw new HttpError(r.status, `status ${r.status}`, Object.fromEntries(r.headers));
+            return Buffer.from(await r.arrayBuffer());
+          },
+          { attempts: 20, baseDelayMs: 1, maxDelayMs: 5 },
+        );
         assert.equal(sha256(got), sha256(body));
         return seq.join(',');
       } finally {
@@ -229,7 +243,11 @@ describe('fixtures', () => {
     // per platform: 1 shared base + 3 images × 2 app layers, 3 configs, 3 manifests; plus 3 indexes
     assert.equal(fx.blobs.size, 2 * (1 + 3 * 2 + 3 + 3) + 3);
     const again = await buildOciFixture(workDir('fx2'), { images: ['a', 'b', 'c'] });
-    assert.deepEqual(again.images.map((i) => i.index.digest), fx.images.map((i) => i.index.digest), 'deterministic');
+    assert.deepEqual(
+      again.images.map((i) => i.index.digest),
+      fx.images.map((i) => i.index.digest),
+      'deterministic',
+    );
     for (const img of fx.images) {
       const raw = execFileSync('skopeo', ['inspect', '--raw', `oci:${dir}:${img.ref}`], { encoding: 'utf8' });
       assert.equal(sha256(raw), img.index.digest);

@@ -59,7 +59,10 @@ describe('import checks an archive whole before it pushes', { skip: needs('docke
     await assert.rejects(importArchive({ file: size, target, pool: new RegistryPool() }), /layer sha256:[0-9a-f]{64} holds \d+ bytes, its manifest says \d+/);
     const diff = join(dir, 'diff.tar');
     await craftOciArchive(diff, { layers, refName: 'example.com/app:1.0', diffIds: (real) => [real[0], real[0]] });
-    await assert.rejects(importArchive({ file: diff, target, pool: new RegistryPool() }), new RegExp(`layer 2 \\(sha256:[0-9a-f]{64}\\) unpacks to ${ok.diffIds[1]}, but the config says its diff_id is ${ok.diffIds[0]}`));
+    await assert.rejects(
+      importArchive({ file: diff, target, pool: new RegistryPool() }),
+      new RegExp(`layer 2 \\(sha256:[0-9a-f]{64}\\) unpacks to ${ok.diffIds[1]}, but the config says its diff_id is ${ok.diffIds[0]}`),
+    );
     // one byte of a layer changed (no checksum file): its digest no longer matches
     const flipped = join(dir, 'flipped.tar');
     await craftOciArchive(flipped, { layers, refName: 'example.com/app:1.0' });
@@ -73,7 +76,10 @@ describe('import checks an archive whole before it pushes', { skip: needs('docke
     b[0] ^= 0x55;
     writeSync(fd, b, 0, 1, layerEntry.offset + 20);
     closeSync(fd);
-    await assert.rejects(importArchive({ file: flipped, target, pool: new RegistryPool() }), /layer sha256:[0-9a-f]{64} does not match its digest \(its bytes hash to sha256:[0-9a-f]{64}\)/);
+    await assert.rejects(
+      importArchive({ file: flipped, target, pool: new RegistryPool() }),
+      /layer sha256:[0-9a-f]{64} does not match its digest \(its bytes hash to sha256:[0-9a-f]{64}\)/,
+    );
     for (const f of [missing, size, diff, flipped]) await assert.rejects(importArchive({ file: f, target, pool: new RegistryPool() }), /nothing was pushed/);
     assert.deepEqual(storedBlobs(dst), [], 'not one blob reached the registry from a damaged archive');
 
@@ -113,8 +119,10 @@ describe('import checks an archive whole before it pushes', { skip: needs('docke
     assert.deepEqual(readdirSync(temp), [], 'nothing left behind');
     const m = JSON.parse(inspectRaw(`${dst.host}/site/bomb:1.0`)) as { config: { digest: string }; layers: { mediaType: string }[] };
     assert.equal(m.layers[0].mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
-    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${dst.host}/site/bomb:1.0`]).toString()) as { rootfs: { diff_ids: string[] } };
-    assert.deepEqual(config.rootfs.diff_ids, crafted.diffIds, 'the config is the archive\'s');
+    const config = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--config', `docker://${dst.host}/site/bomb:1.0`]).toString()) as {
+      rootfs: { diff_ids: string[] };
+    };
+    assert.deepEqual(config.rootfs.diff_ids, crafted.diffIds, "the config is the archive's");
   });
 
   test('a temp folder left by an import killed with SIGKILL is removed by the next import', async () => {
@@ -171,7 +179,10 @@ describe('import names', { skip: needs('docker-registry', 'skopeo') }, () => {
     execFileSync('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', `docker://${src.host}/release/db:1.0.0`, `oci-archive:${tagOnly}:1.0.0`]);
     const refused = await runCli(['pack-offline', '--mode', 'import', '--archive', tagOnly, '--target', `${dst.host}/site`]);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /records only the tag "1\.0\.0", no repository, so it cannot be placed under .*: give the repository to push it as \(input "repository", e\.g\. myapp\)/);
+    assert.match(
+      refused.stderr,
+      /records only the tag "1\.0\.0", no repository, so it cannot be placed under .*: give the repository to push it as \(input "repository", e\.g\. myapp\)/,
+    );
     const bad = await runCli(['pack-offline', '--mode', 'import', '--archive', tagOnly, '--target', `${dst.host}/site`, '--repository', 'Team/DB']);
     assert.match(bad.stderr, /repository "Team\/DB": give a repository path under the target .*\(repository names are lower-case\)/);
     const r = await runCli(['pack-offline', '--mode', 'import', '--archive', tagOnly, '--target', `${dst.host}/site`, '--repository', 'team/db']);
@@ -185,14 +196,19 @@ describe('import names', { skip: needs('docker-registry', 'skopeo') }, () => {
     execFileSync('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', `docker://${src.host}/release/app:1.0.0`, `oci:${layout}:1.0.0`]);
     execFileSync('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', `docker://${src.host}/release/app:1.0.0`, `oci:${layout}:example.com/release/app:1.0.0`]);
     const res = await importArchive({ file: layout, target: `${dst.host}/both`, pool: new RegistryPool() });
-    assert.deepEqual(res.map((x) => x.target), [`${dst.host}/both/release/app:1.0.0`]);
+    assert.deepEqual(
+      res.map((x) => x.target),
+      [`${dst.host}/both/release/app:1.0.0`],
+    );
     assert.equal(sha256(inspectRaw(`${dst.host}/both/release/app:1.0.0`)), fx.images[0].index.digest);
   });
 
   test('a Docker Hub short name (busybox:1.0) lands under library/, or without it when strip-library is set', async () => {
     const file = join(workDir('names'), 'busybox.tar');
     const w = new ArchiveWriter(file, 'docker-archive');
-    await new Copier().copy(openSource(parseImageRef(`${src.host}/release/db:1.0.0`), new RegistryPool()), [w.target('busybox:1.0')], { platforms: [{ os: 'linux', architecture: 'amd64' }] });
+    await new Copier().copy(openSource(parseImageRef(`${src.host}/release/db:1.0.0`), new RegistryPool()), [w.target('busybox:1.0')], {
+      platforms: [{ os: 'linux', architecture: 'amd64' }],
+    });
     await w.finish();
     const plain = await runCli(['pack-offline', '--mode', 'import', '--archive', file, '--target', `${dst.host}/hub`]);
     assert.equal(plain.outputs.imported, `${dst.host}/hub/library/busybox:1.0`, plain.stderr);

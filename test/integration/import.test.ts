@@ -49,14 +49,20 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     const dst = await startRegistry();
     try {
       const res = await importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() });
-      assert.deepEqual(res.map((r) => [r.target, r.result.targets[0].status]), [
-        [`${dst.host}/site/release/app:1.0.0`, 'copied'],
-        [`${dst.host}/site/release/db:1.0.0`, 'copied'],
-      ]);
+      assert.deepEqual(
+        res.map((r) => [r.target, r.result.targets[0].status]),
+        [
+          [`${dst.host}/site/release/app:1.0.0`, 'copied'],
+          [`${dst.host}/site/release/db:1.0.0`, 'copied'],
+        ],
+      );
       for (const [i, name] of ['app', 'db'].entries()) assert.equal(sha256(inspectRaw(`${dst.host}/site/release/${name}:1.0.0`)), fx.images[i].index.digest);
       // again: everything is there, nothing is pushed
       const again = await importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() });
-      assert.deepEqual(again.map((r) => r.result.targets[0].status), ['skipped', 'skipped']);
+      assert.deepEqual(
+        again.map((r) => r.result.targets[0].status),
+        ['skipped', 'skipped'],
+      );
     } finally {
       await dst.stop();
     }
@@ -114,7 +120,10 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     writeFileSync(`${file}.sha256`, formatSha256Sums([{ file: 'oci-archive.tar', sha256: await sha256File(file) }]));
     const dst = await startRegistry();
     try {
-      await assert.rejects(importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() }), new RegExp(`release/app:1\\.0\\.0: layer ${layer.digest} does not match its digest`));
+      await assert.rejects(
+        importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() }),
+        new RegExp(`release/app:1\\.0\\.0: layer ${layer.digest} does not match its digest`),
+      );
       await assert.rejects(importArchive({ file, target: `${dst.host}/site`, pool: new RegistryPool() }), /an image is damaged; nothing was pushed/);
       assert.deepEqual(await catalog(dst), []);
     } finally {
@@ -133,21 +142,39 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     };
     const dst = await startRegistry();
     try {
-      const clash = await write([['a.example/release/app:1.0.0', 'app'], ['b.example/release/app:1.0.0', 'db']]);
-      await assert.rejects(importArchive({ file: clash, target: `${dst.host}/site`, pool: new RegistryPool() }), /a\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) and b\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) would both be pushed as .*\/site\/release\/app:1\.0\.0; nothing was imported/);
+      const clash = await write([
+        ['a.example/release/app:1.0.0', 'app'],
+        ['b.example/release/app:1.0.0', 'db'],
+      ]);
+      await assert.rejects(
+        importArchive({ file: clash, target: `${dst.host}/site`, pool: new RegistryPool() }),
+        /a\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) and b\.example\/release\/app:1\.0\.0 \(sha256:[0-9a-f]{64}\) would both be pushed as .*\/site\/release\/app:1\.0\.0; nothing was imported/,
+      );
       assert.deepEqual(await catalog(dst), []);
       // a name without a tag is :latest
-      const latest = await write([['a.example/release/app', 'app'], ['b.example/release/app:latest', 'db']]);
+      const latest = await write([
+        ['a.example/release/app', 'app'],
+        ['b.example/release/app:latest', 'db'],
+      ]);
       await assert.rejects(importArchive({ file: latest, target: `${dst.host}/site`, pool: new RegistryPool() }), /would both be pushed as .*\/site\/release\/app:latest/);
-      const same = await write([['a.example/release/app:1.0.0', 'app'], ['b.example/release/app:1.0.0', 'app']]);
+      const same = await write([
+        ['a.example/release/app:1.0.0', 'app'],
+        ['b.example/release/app:1.0.0', 'app'],
+      ]);
       const res = await importArchive({ file: same, target: `${dst.host}/site`, pool: new RegistryPool() });
-      assert.deepEqual(res.map((r) => r.name), ['a.example/release/app:1.0.0']);
+      assert.deepEqual(
+        res.map((r) => r.name),
+        ['a.example/release/app:1.0.0'],
+      );
       assert.equal(sha256(inspectRaw(`${dst.host}/site/release/app:1.0.0`)), fx.images[0].index.digest);
 
       // skopeo and buildah write only the tag into ref.name
       const tagOnly = join(workDir('pack'), 'skopeo.tar');
       execFileSync('skopeo', ['copy', '-q', '--all', '--src-tls-verify=false', `docker://${src.host}/release/db:1.0.0`, `oci-archive:${tagOnly}:1.0.0`]);
-      await assert.rejects(importArchive({ file: tagOnly, target: `${dst.host}/site`, pool: new RegistryPool() }), /image 1 records only the tag "1\.0\.0", no repository, so it cannot be placed under/);
+      await assert.rejects(
+        importArchive({ file: tagOnly, target: `${dst.host}/site`, pool: new RegistryPool() }),
+        /image 1 records only the tag "1\.0\.0", no repository, so it cannot be placed under/,
+      );
     } finally {
       await dst.stop();
     }
@@ -165,7 +192,10 @@ describe('import', { skip: needs('docker-registry', 'skopeo') }, () => {
     closeSync(fd);
     const dst = await startRegistry();
     try {
-      await assert.rejects(importArchive({ file, target: dst.host, pool: new RegistryPool() }), /checksum mismatch: oci-archive.tar has sha256 [a-f0-9]{64}, oci-archive.tar.sha256 says/);
+      await assert.rejects(
+        importArchive({ file, target: dst.host, pool: new RegistryPool() }),
+        /checksum mismatch: oci-archive.tar has sha256 [a-f0-9]{64}, oci-archive.tar.sha256 says/,
+      );
       assert.deepEqual(await catalog(dst), []);
       // cut short, the archive no longer even reads as a tar (it is indexed while it is
       // verified): the checksum mismatch is still what the user is told

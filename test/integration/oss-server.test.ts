@@ -30,7 +30,17 @@ describe('OSS test server with ali-oss', () => {
 
   for (const v4 of [false, true]) {
     test(`${v4 ? 'V4' : 'V1'} signatures: put, head with CRC-64, multipart, list parts, abort`, async () => {
-      const client = new OSS({ accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret, bucket: 'infra-release', endpoint: oss.endpoint, region: 'oss-cn-hangzhou', authorizationV4: v4, sldEnable: true, secure: false, retryMax: 0 });
+      const client = new OSS({
+        accessKeyId: oss.accessKeyId,
+        accessKeySecret: oss.accessKeySecret,
+        bucket: 'infra-release',
+        endpoint: oss.endpoint,
+        region: 'oss-cn-hangzhou',
+        authorizationV4: v4,
+        sldEnable: true,
+        secure: false,
+        retryMax: 0,
+      });
       const small = data(30_000, v4 ? 3 : 1);
       const put = await client.put(`platform/plugins/a-${v4}.tar.gz`, small);
       assert.equal(put.res.headers['x-oss-hash-crc64ecma'], crc64(small));
@@ -59,13 +69,30 @@ describe('OSS test server with ali-oss', () => {
   test('a wrong secret, a wrong key id and a missing bucket are refused', async () => {
     const denied = (await oss.stats()).denied;
     for (const v4 of [false, true]) {
-      const wrong = new OSS({ accessKeyId: oss.accessKeyId, accessKeySecret: 'not-the-secret', bucket: 'infra-release', endpoint: oss.endpoint, region: 'oss-cn-hangzhou', authorizationV4: v4, secure: false, retryMax: 0 });
+      const wrong = new OSS({
+        accessKeyId: oss.accessKeyId,
+        accessKeySecret: 'not-the-secret',
+        bucket: 'infra-release',
+        endpoint: oss.endpoint,
+        region: 'oss-cn-hangzhou',
+        authorizationV4: v4,
+        secure: false,
+        retryMax: 0,
+      });
       await assert.rejects(wrong.put('x', Buffer.from('x')), (e: { code?: string; status?: number }) => e.code === 'SignatureDoesNotMatch' && e.status === 403);
     }
     const badId = new OSS({ accessKeyId: 'LTAIwrong', accessKeySecret: oss.accessKeySecret, bucket: 'infra-release', endpoint: oss.endpoint, secure: false, retryMax: 0 });
     await assert.rejects(badId.put('x', Buffer.from('x')), (e: { code?: string }) => e.code === 'InvalidAccessKeyId');
     assert.equal((await oss.stats()).denied, denied + 3);
-    const nobucket = new OSS({ accessKeyId: oss.accessKeyId, accessKeySecret: oss.accessKeySecret, bucket: 'nope', endpoint: oss.endpoint, sldEnable: true, secure: false, retryMax: 0 });
+    const nobucket = new OSS({
+      accessKeyId: oss.accessKeyId,
+      accessKeySecret: oss.accessKeySecret,
+      bucket: 'nope',
+      endpoint: oss.endpoint,
+      sldEnable: true,
+      secure: false,
+      retryMax: 0,
+    });
     await assert.rejects(nobucket.put('x', Buffer.from('x')), (e: { code?: string }) => e.code === 'NoSuchBucket');
   });
 });

@@ -40,20 +40,39 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     assert.equal(sub.outputs.bundle, join(out, 'sub', 'images.tgz'));
     execFileSync('sha256sum', ['-c', 'images.tgz.sha256'], { cwd: join(out, 'sub'), stdio: 'pipe' });
     const m = JSON.parse(readFileSync(r.outputs.manifest, 'utf8'));
-    assert.deepEqual(m.images.map((i: { name: string; digest: string; platforms: string[] }) => [i.name, i.digest, i.platforms]), [
-      [`${src.host}/release/app:1.0.0`, fx.images[0].manifests[1].digest, ['linux/arm64']],
-      [`${src.host}/release/db:1.0.0`, fx.images[1].manifests[1].digest, ['linux/arm64']],
-    ]);
+    assert.deepEqual(
+      m.images.map((i: { name: string; digest: string; platforms: string[] }) => [i.name, i.digest, i.platforms]),
+      [
+        [`${src.host}/release/app:1.0.0`, fx.images[0].manifests[1].digest, ['linux/arm64']],
+        [`${src.host}/release/db:1.0.0`, fx.images[1].manifests[1].digest, ['linux/arm64']],
+      ],
+    );
     const cfg = JSON.parse(execFileSync('skopeo', ['inspect', '--config', `docker-archive:${r.outputs.bundle}:${src.host}/release/app:1.0.0`], { encoding: 'utf8' }));
     assert.equal(cfg.architecture, 'arm64');
   });
 
   test('oci-archive, gzip, split into parts: join, verify, import into an empty registry with identical digests', async () => {
     const out = workDir('out');
-    const r = await runCli(['pack-offline', '--images', images, '--format', 'oci-archive', '--compression', 'gzip', '--split-size', '1MiB', '--output', 'bundle.tar', '--output-dir', out]);
+    const r = await runCli([
+      'pack-offline',
+      '--images',
+      images,
+      '--format',
+      'oci-archive',
+      '--compression',
+      'gzip',
+      '--split-size',
+      '1MiB',
+      '--output',
+      'bundle.tar',
+      '--output-dir',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.outputs.bundle, join(out, 'bundle.tar.gz.part-000'));
-    const parts = readdirSync(out).filter((f) => f.startsWith('bundle.tar.gz.part-')).sort();
+    const parts = readdirSync(out)
+      .filter((f) => f.startsWith('bundle.tar.gz.part-'))
+      .sort();
     assert.ok(parts.length >= 2, parts.join(' '));
     assert.equal(existsSync(join(out, 'bundle.tar.gz')), false, 'the whole file is replaced by its parts');
     execFileSync('sha256sum', ['-c', '--ignore-missing', 'bundle.tar.gz.sha256'], { cwd: out, stdio: 'pipe' });
@@ -67,7 +86,10 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     try {
       const part = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'bundle.tar.gz.part-000'), '--target', `${dst.host}/site`]);
       assert.equal(part.code, 1);
-      assert.match(part.stderr, /bundle\.tar\.gz\.part-000 is one part of a split archive: join the parts first \(cat bundle\.tar\.gz\.part-\* > bundle\.tar\.gz\), then import bundle\.tar\.gz/);
+      assert.match(
+        part.stderr,
+        /bundle\.tar\.gz\.part-000 is one part of a split archive: join the parts first \(cat bundle\.tar\.gz\.part-\* > bundle\.tar\.gz\), then import bundle\.tar\.gz/,
+      );
       const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', join(site, 'bundle.tar.gz'), '--target', `${dst.host}/site`]);
       assert.equal(imp.code, 0, imp.stderr);
       assert.match(imp.stderr, /verified 1 checksum\(s\) from .*bundle\.tar\.gz\.sha256/);
@@ -102,14 +124,23 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
         assert.deepEqual([(await proxy.stats()).faults.truncate, (await proxy.stats()).faults.flip], [1, 1], `${what}: both faults injected`);
         // GNU tar: no name twice (a first, damaged copy followed by the good one)
         const names = execFileSync('tar', ['-tf', r.outputs.bundle], { encoding: 'utf8' }).trim().split('\n');
-        assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `${what}: entries written twice`);
-        assert.deepEqual(readdirSync(out).filter((f) => /partial|spool/.test(f)), [], `${what}: nothing left beside the archive`);
+        assert.deepEqual(
+          names.filter((n, i) => names.indexOf(n) !== i),
+          [],
+          `${what}: entries written twice`,
+        );
+        assert.deepEqual(
+          readdirSync(out).filter((f) => /partial|spool/.test(f)),
+          [],
+          `${what}: nothing left beside the archive`,
+        );
         execFileSync('sha256sum', ['-c', `${basename(r.outputs.bundle)}.sha256`], { cwd: out, stdio: 'pipe' });
         // skopeo copies the image out, verifying every blob
         execFileSync('skopeo', ['copy', '--quiet', `${format}:${r.outputs.bundle}`, `oci:${workDir('out')}:x`], { stdio: 'pipe' });
         // podman loads it and checks every layer against the image's config
         const store = workDir('podman');
-        const podman = (...a: string[]) => execFileSync('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs', ...a], { encoding: 'utf8', stdio: 'pipe' });
+        const podman = (...a: string[]) =>
+          execFileSync('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs', ...a], { encoding: 'utf8', stdio: 'pipe' });
         podman('load', '-i', r.outputs.bundle);
         assert.match(podman('images', '--format', '{{.Repository}}:{{.Tag}}'), /release\/db:1\.0\.0/, what);
       }
@@ -118,66 +149,79 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 
-  test('images sharing a tag stay apart by name: skopeo, podman and ctr each get the right one from an oci-archive (and skopeo, podman from an oci layout)', { skip: needs('podman', 'containerd', 'ctr', 'root') }, async () => {
-    // podman names an image pulled from an oci: layout after its path, which must be lower-case
-    const out = join(tmpdir(), `airlift-names-${process.pid}`);
-    mkdirSync(out, { recursive: true });
-    const store = workDir('podman-names');
-    const podman = (...a: string[]) => execFileSync('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs', ...a], { encoding: 'utf8', stdio: 'pipe' });
-    for (const format of ['oci-archive', 'oci']) {
-      const r = await runCli(['pack-offline', '--images', images, '--format', format, '--output', `x-${format}`, '--output-dir', out]);
-      assert.equal(r.code, 0, r.stderr);
-      const transport = format === 'oci' ? 'oci' : 'oci-archive';
-      for (const [i, n] of ['app', 'db'].entries()) {
-        const name = `${src.host}/release/${n}:1.0.0`;
-        assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `${transport}:${r.outputs.bundle}:${name}`])), fx.images[i].index.digest, `${format} ${n}: skopeo`);
-        // podman takes the image of its own platform (amd64): its config is that image's
-        const id = podman('pull', '-q', `${transport}:${r.outputs.bundle}:${name}`).trim();
-        assert.equal(`sha256:${id}`, fx.images[i].manifests[0].config.digest, `${format} ${n}: podman`);
-      }
-      // containerd (ctr) imports each image under its own name, the right digest each
-      if (format === 'oci-archive') {
-        const ct = await startContainerd();
-        try {
-          ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', r.outputs.bundle]);
-          const listed = ct.ctr(['images', 'ls']);
-          for (const [i, n] of ['app', 'db'].entries()) assert.match(listed, new RegExp(`^${src.host.replace(/[.]/g, '\\.')}/release/${n}:1\\.0\\.0\\s+\\S+\\s+${fx.images[i].index.digest}`, 'm'), `${format} ${n}: ctr`);
-        } finally {
-          await ct.stop();
+  test(
+    'images sharing a tag stay apart by name: skopeo, podman and ctr each get the right one from an oci-archive (and skopeo, podman from an oci layout)',
+    { skip: needs('podman', 'containerd', 'ctr', 'root') },
+    async () => {
+      // podman names an image pulled from an oci: layout after its path, which must be lower-case
+      const out = join(tmpdir(), `airlift-names-${process.pid}`);
+      mkdirSync(out, { recursive: true });
+      const store = workDir('podman-names');
+      const podman = (...a: string[]) =>
+        execFileSync('podman', ['--root', join(store, 'root'), '--runroot', join(store, 'run'), '--storage-driver', 'vfs', ...a], { encoding: 'utf8', stdio: 'pipe' });
+      for (const format of ['oci-archive', 'oci']) {
+        const r = await runCli(['pack-offline', '--images', images, '--format', format, '--output', `x-${format}`, '--output-dir', out]);
+        assert.equal(r.code, 0, r.stderr);
+        const transport = format === 'oci' ? 'oci' : 'oci-archive';
+        for (const [i, n] of ['app', 'db'].entries()) {
+          const name = `${src.host}/release/${n}:1.0.0`;
+          assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `${transport}:${r.outputs.bundle}:${name}`])), fx.images[i].index.digest, `${format} ${n}: skopeo`);
+          // podman takes the image of its own platform (amd64): its config is that image's
+          const id = podman('pull', '-q', `${transport}:${r.outputs.bundle}:${name}`).trim();
+          assert.equal(`sha256:${id}`, fx.images[i].manifests[0].config.digest, `${format} ${n}: podman`);
+        }
+        // containerd (ctr) imports each image under its own name, the right digest each
+        if (format === 'oci-archive') {
+          const ct = await startContainerd();
+          try {
+            ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', r.outputs.bundle]);
+            const listed = ct.ctr(['images', 'ls']);
+            for (const [i, n] of ['app', 'db'].entries())
+              assert.match(listed, new RegExp(`^${src.host.replace(/[.]/g, '\\.')}/release/${n}:1\\.0\\.0\\s+\\S+\\s+${fx.images[i].index.digest}`, 'm'), `${format} ${n}: ctr`);
+          } finally {
+            await ct.stop();
+          }
         }
       }
-    }
-    rmSync(out, { recursive: true, force: true });
-  });
+      rmSync(out, { recursive: true, force: true });
+    },
+  );
 
-  test('import what `ctr images export` writes by default (the whole index, one platform\'s blobs): that platform, with a notice; an absent platform asked for is an error', { skip: needs('containerd', 'ctr', 'root') }, async () => {
-    const out = workDir('ctr-export');
-    const packed = await runCli(['pack-offline', '--images', `${src.host}/release/app:1.0.0`, '--format', 'oci-archive', '--output', 'all.tar', '--output-dir', out]);
-    assert.equal(packed.code, 0, packed.stderr);
-    const ct = await startContainerd();
-    const name = `${src.host}/release/app:1.0.0`;
-    try {
-      ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', packed.outputs.bundle]);
-      ct.ctr(['images', 'export', join(out, 'exported.tar'), name]);
-    } finally {
-      await ct.stop();
-    }
-    const dst = await startRegistry();
-    try {
-      const asked = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'exported.tar'), '--target', `${dst.host}/site`, '--platforms', 'linux/arm64']);
-      assert.equal(asked.code, 1);
-      assert.match(asked.stderr, /release\/app:1\.0\.0: linux\/arm64 is not in the archive \(it holds linux\/amd64\); nothing was imported/);
-      assert.deepEqual(await catalog(dst), []);
-      const r = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'exported.tar'), '--target', `${dst.host}/site`]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /importing linux\/amd64; linux\/arm64 skipped, its blobs are not in the archive/);
-      const index = JSON.parse(inspectRaw(`${dst.host}/site/release/app:1.0.0`)) as { manifests: { digest: string; platform: { architecture: string } }[] };
-      assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64']);
-      assert.equal(index.manifests[0].digest, fx.images[0].manifests[0].digest, 'the amd64 image as it was');
-    } finally {
-      await dst.stop();
-    }
-  });
+  test(
+    "import what `ctr images export` writes by default (the whole index, one platform's blobs): that platform, with a notice; an absent platform asked for is an error",
+    { skip: needs('containerd', 'ctr', 'root') },
+    async () => {
+      const out = workDir('ctr-export');
+      const packed = await runCli(['pack-offline', '--images', `${src.host}/release/app:1.0.0`, '--format', 'oci-archive', '--output', 'all.tar', '--output-dir', out]);
+      assert.equal(packed.code, 0, packed.stderr);
+      const ct = await startContainerd();
+      const name = `${src.host}/release/app:1.0.0`;
+      try {
+        ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', packed.outputs.bundle]);
+        ct.ctr(['images', 'export', join(out, 'exported.tar'), name]);
+      } finally {
+        await ct.stop();
+      }
+      const dst = await startRegistry();
+      try {
+        const asked = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'exported.tar'), '--target', `${dst.host}/site`, '--platforms', 'linux/arm64']);
+        assert.equal(asked.code, 1);
+        assert.match(asked.stderr, /release\/app:1\.0\.0: linux\/arm64 is not in the archive \(it holds linux\/amd64\); nothing was imported/);
+        assert.deepEqual(await catalog(dst), []);
+        const r = await runCli(['pack-offline', '--mode', 'import', '--archive', join(out, 'exported.tar'), '--target', `${dst.host}/site`]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /importing linux\/amd64; linux\/arm64 skipped, its blobs are not in the archive/);
+        const index = JSON.parse(inspectRaw(`${dst.host}/site/release/app:1.0.0`)) as { manifests: { digest: string; platform: { architecture: string } }[] };
+        assert.deepEqual(
+          index.manifests.map((m) => m.platform.architecture),
+          ['amd64'],
+        );
+        assert.equal(index.manifests[0].digest, fx.images[0].manifests[0].digest, 'the amd64 image as it was');
+      } finally {
+        await dst.stop();
+      }
+    },
+  );
 
   test('import of a docker save archive compresses its uncompressed layers once, the same digests every time; compress-layers false pushes them as they are', async () => {
     const out = workDir('docker-save');
@@ -241,41 +285,60 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
     }
   });
 
-  test('oci directory: a clean OCI layout (ctr imports it tarred), its checksums beside it verify with sha256sum -c, skopeo reads every platform', { skip: needs('root', 'containerd', 'ctr') }, async () => {
-    const out = workDir('out');
-    const r = await runCli(['pack-offline', '--images', `${src.host}/release/app:1.0.0\n${src.host}/release/db:1.0.0`, '--format', 'oci', '--output', 'layout', '--output-dir', out]);
-    assert.equal(r.code, 0, r.stderr);
-    // nothing but the layout inside; Airlift's checksums and manifest beside it
-    assert.deepEqual(readdirSync(r.outputs.bundle).sort(), ['blobs', 'index.json', 'oci-layout']);
-    assert.equal(r.outputs.manifest, `${r.outputs.bundle}.manifest.json`);
-    execFileSync('sha256sum', ['-c', 'layout.sha256'], { cwd: out, stdio: 'pipe' });
-    assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `oci:${r.outputs.bundle}:${src.host}/release/db:1.0.0`])), fx.images[1].index.digest);
-    // tarred as it is, containerd imports every image under its name
-    const ct = await startContainerd();
-    try {
-      execFileSync('tar', ['-cf', join(out, 'layout.tar'), '-C', r.outputs.bundle, '.']);
-      ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', join(out, 'layout.tar')]);
-      const listed = ct.ctr(['images', 'ls']);
-      for (const [i, n] of ['app', 'db'].entries()) assert.match(listed, new RegExp(`^${src.host.replace(/[.]/g, '\\.')}/release/${n}:1\\.0\\.0\\s+\\S+\\s+${fx.images[i].index.digest}`, 'm'), `ctr lists ${n} with its index digest`);
-    } finally {
-      await ct.stop();
-    }
+  test(
+    'oci directory: a clean OCI layout (ctr imports it tarred), its checksums beside it verify with sha256sum -c, skopeo reads every platform',
+    { skip: needs('root', 'containerd', 'ctr') },
+    async () => {
+      const out = workDir('out');
+      const r = await runCli([
+        'pack-offline',
+        '--images',
+        `${src.host}/release/app:1.0.0\n${src.host}/release/db:1.0.0`,
+        '--format',
+        'oci',
+        '--output',
+        'layout',
+        '--output-dir',
+        out,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      // nothing but the layout inside; Airlift's checksums and manifest beside it
+      assert.deepEqual(readdirSync(r.outputs.bundle).sort(), ['blobs', 'index.json', 'oci-layout']);
+      assert.equal(r.outputs.manifest, `${r.outputs.bundle}.manifest.json`);
+      execFileSync('sha256sum', ['-c', 'layout.sha256'], { cwd: out, stdio: 'pipe' });
+      assert.equal(sha256(execFileSync('skopeo', ['inspect', '--raw', `oci:${r.outputs.bundle}:${src.host}/release/db:1.0.0`])), fx.images[1].index.digest);
+      // tarred as it is, containerd imports every image under its name
+      const ct = await startContainerd();
+      try {
+        execFileSync('tar', ['-cf', join(out, 'layout.tar'), '-C', r.outputs.bundle, '.']);
+        ct.ctr(['images', 'import', '--all-platforms', '--no-unpack', join(out, 'layout.tar')]);
+        const listed = ct.ctr(['images', 'ls']);
+        for (const [i, n] of ['app', 'db'].entries())
+          assert.match(
+            listed,
+            new RegExp(`^${src.host.replace(/[.]/g, '\\.')}/release/${n}:1\\.0\\.0\\s+\\S+\\s+${fx.images[i].index.digest}`, 'm'),
+            `ctr lists ${n} with its index digest`,
+          );
+      } finally {
+        await ct.stop();
+      }
 
-    // the directory imports as it is: its checksums verified first, digests kept; a changed file is refused
-    const dst = await startRegistry();
-    try {
-      const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/site`]);
-      assert.equal(imp.code, 0, imp.stderr);
-      assert.match(imp.stderr, /verified \d+ checksum\(s\) from \S+layout\.sha256/);
-      assert.equal(sha256(inspectRaw(`${dst.host}/site/release/db:1.0.0`)), fx.images[1].index.digest);
-      writeFileSync(join(r.outputs.bundle, 'index.json'), readFileSync(join(r.outputs.bundle, 'index.json'), 'utf8').replace('1.0.0', '6.6.6'));
-      const bad = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/other`]);
-      assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /checksum mismatch: layout\/index\.json has sha256 [0-9a-f]{64}, layout\.sha256 says/);
-    } finally {
-      await dst.stop();
-    }
-  });
+      // the directory imports as it is: its checksums verified first, digests kept; a changed file is refused
+      const dst = await startRegistry();
+      try {
+        const imp = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/site`]);
+        assert.equal(imp.code, 0, imp.stderr);
+        assert.match(imp.stderr, /verified \d+ checksum\(s\) from \S+layout\.sha256/);
+        assert.equal(sha256(inspectRaw(`${dst.host}/site/release/db:1.0.0`)), fx.images[1].index.digest);
+        writeFileSync(join(r.outputs.bundle, 'index.json'), readFileSync(join(r.outputs.bundle, 'index.json'), 'utf8').replace('1.0.0', '6.6.6'));
+        const bad = await runCli(['pack-offline', '--mode', 'import', '--archive', r.outputs.bundle, '--target', `${dst.host}/other`]);
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /checksum mismatch: layout\/index\.json has sha256 [0-9a-f]{64}, layout\.sha256 says/);
+      } finally {
+        await dst.stop();
+      }
+    },
+  );
 
   test('a tampered archive is refused at import, naming the file; nothing is pushed', async () => {
     const out = workDir('out');
@@ -307,7 +370,10 @@ describe('pack-offline', { skip: needs('docker-registry', 'skopeo', 'sha256sum')
       [['--images', images, '--output-dir', join(out, 'a-file')], /input "output-dir": .*a-file cannot be made a directory: a file is in the way at .*a-file \(ENOTDIR\)/],
       [['--images', images, '--format', 'oci', '--split-size', '1MiB', '--output-dir', out], /input "split-size": applies to archive formats, not to an oci directory/],
       [['--images', images, '--output', '../x.tar', '--output-dir', out], /input "output": "\.\.\/x\.tar" must be a file name \(or a relative path\) inside output-dir/],
-      [['--mode', 'import', '--archive', join(out, 'a-file'), '--target', 'http://r.example/ns'], /input "target": "http:\/\/r\.example\/ns" is a URL; write the registry and namespace without a scheme/],
+      [
+        ['--mode', 'import', '--archive', join(out, 'a-file'), '--target', 'http://r.example/ns'],
+        /input "target": "http:\/\/r\.example\/ns" is a URL; write the registry and namespace without a scheme/,
+      ],
     ];
     writeFileSync(join(out, 'a-file'), '');
     for (const [args, re] of cases) {

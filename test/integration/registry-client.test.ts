@@ -36,7 +36,9 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
     try {
       const pool = new RegistryPool({ chunkSize: 64 * 1024 });
       // one blob at a time, so "after the refusal" is well defined
-      const r = await new Copier({ blobConcurrency: 1 }).copy(openSource(parseImageRef(`${src.host}/app:1.0.0`), pool), [openTarget(parseImageRef(`${proxy.host}/chunked/app:1.0.0`), pool)]);
+      const r = await new Copier({ blobConcurrency: 1 }).copy(openSource(parseImageRef(`${src.host}/app:1.0.0`), pool), [
+        openTarget(parseImageRef(`${proxy.host}/chunked/app:1.0.0`), pool),
+      ]);
       assert.equal(r.targets[0].status, 'copied', String(r.targets[0].error));
       assert.equal(sha256(inspectRaw(`${dst.host}/chunked/app:1.0.0`)), fx.images[0].index.digest);
       const log = (await proxy.stats()).log;
@@ -45,7 +47,11 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
       const uuid = (path: string) => /\/blobs\/uploads\/([^?]+)/.exec(path)?.[1];
       const committed = log.filter((l) => l.method === 'PUT' && l.status === 201 && l.path.includes('/blobs/uploads/'));
       assert.ok(committed.length >= 3);
-      for (const c of committed) assert.ok(log.some((l) => l.method === 'PATCH' && uuid(l.path) === uuid(c.path)), `upload ${uuid(c.path)} went in chunks`);
+      for (const c of committed)
+        assert.ok(
+          log.some((l) => l.method === 'PATCH' && uuid(l.path) === uuid(c.path)),
+          `upload ${uuid(c.path)} went in chunks`,
+        );
     } finally {
       await proxy.stop();
       await dst.stop();
@@ -63,11 +69,17 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
     });
     try {
       const pool = new RegistryPool();
-      const r = await new Copier({ random: () => 0 }).copy(openSource(parseImageRef(`${src.host}/app:1.0.0`), pool), [openTarget(parseImageRef(`${proxy.host}/flipped/app:1.0.0`), pool)]);
+      const r = await new Copier({ random: () => 0 }).copy(openSource(parseImageRef(`${src.host}/app:1.0.0`), pool), [
+        openTarget(parseImageRef(`${proxy.host}/flipped/app:1.0.0`), pool),
+      ]);
       assert.equal(r.targets[0].status, 'copied', String(r.targets[0].error));
       const log = (await proxy.stats()).log;
       assert.equal((await proxy.stats()).faults['flip-request'], 3);
-      assert.deepEqual(log.filter((l) => l.fault).map((l) => l.status! >= 400), [true, true, true], 'the registry refused each corrupted request');
+      assert.deepEqual(
+        log.filter((l) => l.fault).map((l) => l.status! >= 400),
+        [true, true, true],
+        'the registry refused each corrupted request',
+      );
       // skopeo checks what landed: the index and every platform, blob by blob
       assert.equal(sha256(inspectRaw(`${dst.host}/flipped/app:1.0.0`)), fx.images[0].index.digest);
       execFileSync('skopeo', ['copy', '--all', '--quiet', '--src-tls-verify=false', `docker://${dst.host}/flipped/app:1.0.0`, `oci:${workDir('flipped')}:x`]);
@@ -84,7 +96,9 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
     process.env.AIRLIFT_IDLE_TIMEOUT_MS = '1000';
     try {
       const pool = new RegistryPool();
-      const r = await new Copier({ random: () => 0 }).copy(openSource(parseImageRef(`${proxy.host}/app:1.0.0`), pool), [openTarget(parseImageRef(`${dst.host}/stalled/app:1.0.0`), pool)]);
+      const r = await new Copier({ random: () => 0 }).copy(openSource(parseImageRef(`${proxy.host}/app:1.0.0`), pool), [
+        openTarget(parseImageRef(`${dst.host}/stalled/app:1.0.0`), pool),
+      ]);
       assert.equal(r.targets[0].status, 'copied', String(r.targets[0].error));
       assert.equal((await proxy.stats()).faults.stall, 1);
       assert.equal(sha256(inspectRaw(`${dst.host}/stalled/app:1.0.0`)), fx.images[0].index.digest);
@@ -102,7 +116,13 @@ describe('registry client', { skip: needs('docker-registry', 'skopeo') }, () => 
       const pool = new RegistryPool();
       const targets = ['1.0.0', 'latest'].map((t) => openTarget(parseImageRef(`${proxy.host}/two/app:${t}`), pool));
       const r = await new Copier().copy(openSource(parseImageRef(`${src.host}/app:1.0.0`), pool), targets);
-      assert.deepEqual(r.targets.map((t) => [t.status, String(t.error ?? '')]), [['copied', ''], ['copied', '']]);
+      assert.deepEqual(
+        r.targets.map((t) => [t.status, String(t.error ?? '')]),
+        [
+          ['copied', ''],
+          ['copied', ''],
+        ],
+      );
       const log = (await proxy.stats()).log;
       const blobPuts = log.filter((l) => l.method === 'PUT' && l.path.includes('/blobs/uploads/')).map((l) => /digest=([^&]+)/.exec(l.path)?.[1]);
       assert.equal(new Set(blobPuts).size, blobPuts.length, 'no blob sent twice');

@@ -16,44 +16,53 @@ import { arm64Exit } from '../support/elf.js';
 import { BINFMT, unregisterHandler } from '../../src/lib/docker/qemu.js';
 import { installBuildx } from '../../src/lib/docker/buildx.js';
 
-test('host mode: handlers registered, an arm64 binary then runs, platforms read back; no buildx: a clear warning, no builder', { skip: needs('root', 'qemu-aarch64-static', 'qemu-riscv64-static') }, async () => {
-  const had = { aarch64: existsSync(join(BINFMT, 'qemu-aarch64')), riscv64: existsSync(join(BINFMT, 'qemu-riscv64')) };
-  for (const [arch, was] of Object.entries(had)) if (was) await unregisterHandler(arch);
-  try {
-    const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'arm64,linux/riscv64']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.outputs['qemu-mode'], 'host');
-    assert.match(r.stderr, /registered linux\/arm64, linux\/riscv64/);
-    assert.ok(r.outputs.platforms.split(',').includes('linux/arm64'), r.outputs.platforms);
-    assert.ok(r.outputs.platforms.split(',').includes('linux/riscv64'), r.outputs.platforms);
-    const bin = join(workDir('arm64-host'), 'exit3');
-    writeFileSync(bin, arm64Exit(3));
-    chmodSync(bin, 0o755);
-    assert.equal(spawnSync(bin, []).status, 3, 'the arm64 program ran through the host qemu-user-static');
-    assert.equal(r.outputs.builder, '');
-    assert.match(r.stderr, /docker buildx is not available: single-platform builds fall back to the classic builder/);
-    const bad = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'linux/sparc128']);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /input "qemu-platforms": unknown platform "linux\/sparc128"/);
-    // driver remote: an endpoint is needed, and what only a local buildkitd reads is refused
-    const remote = (...a: string[]) => runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--driver', 'remote', ...a]);
-    assert.match((await remote()).stderr, /input "endpoint" is required with driver remote/);
-    assert.match((await remote('--endpoint', 'tcp://127.0.0.1:1', '--registry-mirrors', 'mirror.local')).stderr, /input "registry-mirrors" does not apply to driver remote: a remote buildkitd reads its own buildkitd\.toml/);
-    assert.match((await remote('--endpoint', '127.0.0.1:1234')).stderr, /input "endpoint".*tcp:\/\/host:port/);
-    assert.match((await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--endpoint', 'tcp://127.0.0.1:1'])).stderr, /input "endpoint" is for driver remote/);
+test(
+  'host mode: handlers registered, an arm64 binary then runs, platforms read back; no buildx: a clear warning, no builder',
+  { skip: needs('root', 'qemu-aarch64-static', 'qemu-riscv64-static') },
+  async () => {
+    const had = { aarch64: existsSync(join(BINFMT, 'qemu-aarch64')), riscv64: existsSync(join(BINFMT, 'qemu-riscv64')) };
+    for (const [arch, was] of Object.entries(had)) if (was) await unregisterHandler(arch);
+    try {
+      const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'arm64,linux/riscv64']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.outputs['qemu-mode'], 'host');
+      assert.match(r.stderr, /registered linux\/arm64, linux\/riscv64/);
+      assert.ok(r.outputs.platforms.split(',').includes('linux/arm64'), r.outputs.platforms);
+      assert.ok(r.outputs.platforms.split(',').includes('linux/riscv64'), r.outputs.platforms);
+      const bin = join(workDir('arm64-host'), 'exit3');
+      writeFileSync(bin, arm64Exit(3));
+      chmodSync(bin, 0o755);
+      assert.equal(spawnSync(bin, []).status, 3, 'the arm64 program ran through the host qemu-user-static');
+      assert.equal(r.outputs.builder, '');
+      assert.match(r.stderr, /docker buildx is not available: single-platform builds fall back to the classic builder/);
+      const bad = await runCli(['setup-buildx-qemu', '--qemu-mode', 'host', '--qemu-platforms', 'linux/sparc128']);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stderr, /input "qemu-platforms": unknown platform "linux\/sparc128"/);
+      // driver remote: an endpoint is needed, and what only a local buildkitd reads is refused
+      const remote = (...a: string[]) => runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--driver', 'remote', ...a]);
+      assert.match((await remote()).stderr, /input "endpoint" is required with driver remote/);
+      assert.match(
+        (await remote('--endpoint', 'tcp://127.0.0.1:1', '--registry-mirrors', 'mirror.local')).stderr,
+        /input "registry-mirrors" does not apply to driver remote: a remote buildkitd reads its own buildkitd\.toml/,
+      );
+      assert.match((await remote('--endpoint', '127.0.0.1:1234')).stderr, /input "endpoint".*tcp:\/\/host:port/);
+      assert.match((await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--endpoint', 'tcp://127.0.0.1:1'])).stderr, /input "endpoint" is for driver remote/);
 
-    // auto, nothing registered, the installer image unusable (no engine here): the host's QEMU
-    await unregisterHandler('aarch64');
-    const auto = await runCli(['setup-buildx-qemu', '--qemu-mode', 'auto', '--qemu-image', 'mirror.invalid/binfmt:1', '--qemu-platforms', 'linux/arm64'], { DOCKER_HOST: 'unix:///nonexistent.sock' });
-    assert.equal(auto.code, 0, auto.stderr);
-    assert.equal(auto.outputs['qemu-mode'], 'host');
-    assert.match(auto.stderr, /the installer image mirror\.invalid\/binfmt:1 could not be used .*; using the host's qemu-user-static/);
-    assert.equal(spawnSync(bin, []).status, 3);
-  } finally {
-    await unregisterHandler('aarch64');
-    await unregisterHandler('riscv64');
-  }
-});
+      // auto, nothing registered, the installer image unusable (no engine here): the host's QEMU
+      await unregisterHandler('aarch64');
+      const auto = await runCli(['setup-buildx-qemu', '--qemu-mode', 'auto', '--qemu-image', 'mirror.invalid/binfmt:1', '--qemu-platforms', 'linux/arm64'], {
+        DOCKER_HOST: 'unix:///nonexistent.sock',
+      });
+      assert.equal(auto.code, 0, auto.stderr);
+      assert.equal(auto.outputs['qemu-mode'], 'host');
+      assert.match(auto.stderr, /the installer image mirror\.invalid\/binfmt:1 could not be used .*; using the host's qemu-user-static/);
+      assert.equal(spawnSync(bin, []).status, 3);
+    } finally {
+      await unregisterHandler('aarch64');
+      await unregisterHandler('riscv64');
+    }
+  },
+);
 
 test('with buildx: buildkitd.toml from mirrors and insecure registries, builder created, bootstrapped, removed in post', async () => {
   const bin = workDir('fake-docker');
@@ -63,10 +72,25 @@ test('with buildx: buildkitd.toml from mirrors and insecure registries, builder 
     `#!/bin/sh\necho "$*" >> ${log}\nif [ "$1 $2" = "buildx version" ]; then echo "github.com/docker/buildx v0.99.0 0123abc"; exit 0; fi\nif [ "$1 $2" = "buildx create" ]; then while [ $# -gt 0 ]; do if [ "$1" = "--config" ]; then cat "$2" >> ${log}; fi; shift; done; exit 0; fi\nif [ "$1" = "buildx" ]; then exit 0; fi\nexit 1\n`,
   );
   chmodSync(join(bin, 'docker'), 0o755);
-  const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--name', 'ci-builder', '--registry-mirrors', 'http://mirror.local:5000', '--insecure-registries', 'registry.local:5000', '--driver-opts', 'network=host'], {
-    PATH: `${bin}:${process.env.PATH}`,
-    RUNNER_TEMP: workDir('runner-temp'),
-  });
+  const r = await runCli(
+    [
+      'setup-buildx-qemu',
+      '--qemu-mode',
+      'none',
+      '--name',
+      'ci-builder',
+      '--registry-mirrors',
+      'http://mirror.local:5000',
+      '--insecure-registries',
+      'registry.local:5000',
+      '--driver-opts',
+      'network=host',
+    ],
+    {
+      PATH: `${bin}:${process.env.PATH}`,
+      RUNNER_TEMP: workDir('runner-temp'),
+    },
+  );
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual([r.outputs.builder, r.outputs['buildx-version'], r.outputs['qemu-mode']], ['ci-builder', 'v0.99.0', 'none']);
   const calls = readFileSync(log, 'utf8');
@@ -96,36 +120,49 @@ done
 echo installed
 `;
 
-test('image mode: the binfmt installer image (a local stand-in for a mirror) registers arm64; an arm64 binary then runs', { skip: needs('root', 'dockerd', 'busybox', 'qemu-aarch64-static') }, async () => {
-  const had = existsSync(join(BINFMT, 'qemu-aarch64'));
-  if (had) await unregisterHandler('aarch64');
-  const d = await startDockerd();
-  try {
-    const ctx = workDir('binfmt-image');
-    copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(ctx, 'busybox'));
-    copyFileSync('/usr/bin/qemu-aarch64-static', join(ctx, 'qemu-aarch64-static'));
-    writeFileSync(join(ctx, 'install.sh'), INSTALL_SH);
-    writeFileSync(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\nCOPY qemu-aarch64-static /usr/bin/qemu-aarch64-static\nCOPY install.sh /install.sh\nENTRYPOINT ["/bin/sh", "/install.sh"]\n');
-    d.docker(['build', '-q', '-t', 'mirror.local/tonistiigi/binfmt:test', ctx]);
-    const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'image', '--qemu-image', 'mirror.local/tonistiigi/binfmt:test', '--qemu-platforms', 'linux/arm64'], { DOCKER_HOST: d.host, DOCKER_CONFIG: d.env.DOCKER_CONFIG });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.outputs['qemu-mode'], 'image');
-    assert.ok(r.outputs.platforms.split(',').includes('linux/arm64'), r.outputs.platforms);
-    assert.match(readFileSync(join(BINFMT, 'qemu-aarch64'), 'utf8'), /interpreter \/usr\/bin\/qemu-aarch64-static\nflags: F/);
-    const bin = join(workDir('arm64'), 'exit7');
-    writeFileSync(bin, arm64Exit(7));
-    chmodSync(bin, 0o755);
-    assert.equal(spawnSync(bin, []).status, 7, 'the arm64 program ran through the emulator the image registered');
+test(
+  'image mode: the binfmt installer image (a local stand-in for a mirror) registers arm64; an arm64 binary then runs',
+  { skip: needs('root', 'dockerd', 'busybox', 'qemu-aarch64-static') },
+  async () => {
+    const had = existsSync(join(BINFMT, 'qemu-aarch64'));
+    if (had) await unregisterHandler('aarch64');
+    const d = await startDockerd();
+    try {
+      const ctx = workDir('binfmt-image');
+      copyFileSync(execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim(), join(ctx, 'busybox'));
+      copyFileSync('/usr/bin/qemu-aarch64-static', join(ctx, 'qemu-aarch64-static'));
+      writeFileSync(join(ctx, 'install.sh'), INSTALL_SH);
+      writeFileSync(
+        join(ctx, 'Dockerfile'),
+        'FROM scratch\nCOPY busybox /bin/busybox\nCOPY busybox /bin/sh\nCOPY qemu-aarch64-static /usr/bin/qemu-aarch64-static\nCOPY install.sh /install.sh\nENTRYPOINT ["/bin/sh", "/install.sh"]\n',
+      );
+      d.docker(['build', '-q', '-t', 'mirror.local/tonistiigi/binfmt:test', ctx]);
+      const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'image', '--qemu-image', 'mirror.local/tonistiigi/binfmt:test', '--qemu-platforms', 'linux/arm64'], {
+        DOCKER_HOST: d.host,
+        DOCKER_CONFIG: d.env.DOCKER_CONFIG,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.outputs['qemu-mode'], 'image');
+      assert.ok(r.outputs.platforms.split(',').includes('linux/arm64'), r.outputs.platforms);
+      assert.match(readFileSync(join(BINFMT, 'qemu-aarch64'), 'utf8'), /interpreter \/usr\/bin\/qemu-aarch64-static\nflags: F/);
+      const bin = join(workDir('arm64'), 'exit7');
+      writeFileSync(bin, arm64Exit(7));
+      chmodSync(bin, 0o755);
+      assert.equal(spawnSync(bin, []).status, 7, 'the arm64 program ran through the emulator the image registered');
 
-    // auto mode with the handler now registered: nothing to do, no image run
-    const auto = await runCli(['setup-buildx-qemu', '--qemu-mode', 'auto', '--qemu-image', 'does.not/exist:1', '--qemu-platforms', 'linux/arm64'], { DOCKER_HOST: d.host, DOCKER_CONFIG: d.env.DOCKER_CONFIG });
-    assert.equal(auto.code, 0, auto.stderr);
-    assert.equal(auto.outputs['qemu-mode'], 'none');
-  } finally {
-    await unregisterHandler('aarch64');
-    await d.stop();
-  }
-});
+      // auto mode with the handler now registered: nothing to do, no image run
+      const auto = await runCli(['setup-buildx-qemu', '--qemu-mode', 'auto', '--qemu-image', 'does.not/exist:1', '--qemu-platforms', 'linux/arm64'], {
+        DOCKER_HOST: d.host,
+        DOCKER_CONFIG: d.env.DOCKER_CONFIG,
+      });
+      assert.equal(auto.code, 0, auto.stderr);
+      assert.equal(auto.outputs['qemu-mode'], 'none');
+    } finally {
+      await unregisterHandler('aarch64');
+      await d.stop();
+    }
+  },
+);
 
 /** A docker CLI plugin standing in for a pinned buildx release (the real docker CLI runs it). */
 function fakeBuildxPlugin(dir: string, version: string): string {
@@ -149,7 +186,11 @@ test('buildx from buildx-url: sha256 checked, cached by version, the reported ve
   const cache = workDir('xdg-cache');
   const run = (args: string[]) => {
     const config = workDir('docker-config');
-    return runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--name', 'pinned', '--no-cleanup', '--buildx-url', bin, ...args], { DOCKER_CONFIG: config, XDG_CACHE_HOME: cache, RUNNER_TEMP: workDir('rt') }).then((r) => ({ ...r, config }));
+    return runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--name', 'pinned', '--no-cleanup', '--buildx-url', bin, ...args], {
+      DOCKER_CONFIG: config,
+      XDG_CACHE_HOME: cache,
+      RUNNER_TEMP: workDir('rt'),
+    }).then((r) => ({ ...r, config }));
   };
   const bad = await run(['--buildx-version', 'v0.99.1', '--buildx-sha256', '0'.repeat(64)]);
   assert.equal(bad.code, 1);
@@ -168,14 +209,23 @@ test('buildx from buildx-url: sha256 checked, cached by version, the reported ve
   const again = await run(['--buildx-version', '0.99.1', '--buildx-sha256', sum]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /buildx 0\.99\.1: from the tool cache/);
-  assert.equal(createHash('sha256').update(readFileSync(join(again.config, 'cli-plugins', 'docker-buildx'))).digest('hex'), sum);
+  assert.equal(
+    createHash('sha256')
+      .update(readFileSync(join(again.config, 'cli-plugins', 'docker-buildx')))
+      .digest('hex'),
+    sum,
+  );
 
   // a binary reporting another version is refused; the buildx already installed stays as it was
   fakeBuildxPlugin(src, 'v0.99.1');
   const config = workDir('docker-config-existing');
   mkdirSync(join(config, 'cli-plugins'));
   writeFileSync(join(config, 'cli-plugins', 'docker-buildx'), '#!/bin/sh\necho previous buildx\n', { mode: 0o755 });
-  const mismatch = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--no-cleanup', '--buildx-url', bin, '--buildx-version', 'v0.98.0'], { DOCKER_CONFIG: config, XDG_CACHE_HOME: cache, RUNNER_TEMP: workDir('rt') });
+  const mismatch = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--no-cleanup', '--buildx-url', bin, '--buildx-version', 'v0.98.0'], {
+    DOCKER_CONFIG: config,
+    XDG_CACHE_HOME: cache,
+    RUNNER_TEMP: workDir('rt'),
+  });
   assert.equal(mismatch.code, 1);
   assert.match(mismatch.stderr, /input "buildx-version": v0\.98\.0 was asked for, but the binary from buildx-url reports v0\.99\.1; it was not installed/);
   assert.equal(readFileSync(join(config, 'cli-plugins', 'docker-buildx'), 'utf8'), '#!/bin/sh\necho previous buildx\n', 'the existing buildx is untouched');
@@ -191,7 +241,11 @@ test('buildx from buildx-url: sha256 checked, cached by version, the reported ve
   await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r));
   try {
     const url = `http://ci:s3cr3t-Pw@127.0.0.1:${(mirror.address() as { port: number }).port}/buildx?token=abc`;
-    const viaAuth = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--no-cleanup', '--buildx-url', url, '--buildx-version', 'v0.99.1'], { DOCKER_CONFIG: workDir('docker-config-auth'), XDG_CACHE_HOME: workDir('xdg-auth'), RUNNER_TEMP: workDir('rt') });
+    const viaAuth = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--no-cleanup', '--buildx-url', url, '--buildx-version', 'v0.99.1'], {
+      DOCKER_CONFIG: workDir('docker-config-auth'),
+      XDG_CACHE_HOME: workDir('xdg-auth'),
+      RUNNER_TEMP: workDir('rt'),
+    });
     assert.equal(viaAuth.code, 0, viaAuth.stderr);
     assert.match(viaAuth.stderr, /installed from http:\/\/127\.0\.0\.1:\d+\/buildx →/);
     assert.doesNotMatch(viaAuth.stdout + viaAuth.stderr, /s3cr3t-Pw|token=abc/);
@@ -227,12 +281,33 @@ describe('setup-buildx-qemu: a builder that cannot start', { skip: needsBuiltToo
   test('driver remote with no buildkitd at the endpoint: a clear error naming it, and the builder is removed', { timeout: 120_000 }, async () => {
     const port = await freePort();
     const env = { DOCKER_CONFIG: workDir('dead-config'), XDG_CACHE_HOME: workDir('dead-cache') };
-    const r = await runCli(['setup-buildx-qemu', '--qemu-mode', 'none', '--buildx-url', builtTool('buildx', 'buildx'), '--buildx-version', TOOL_VERSIONS.buildx, '--driver', 'remote', '--endpoint', `tcp://127.0.0.1:${port}`, '--name', 'airlift-dead'], env);
+    const r = await runCli(
+      [
+        'setup-buildx-qemu',
+        '--qemu-mode',
+        'none',
+        '--buildx-url',
+        builtTool('buildx', 'buildx'),
+        '--buildx-version',
+        TOOL_VERSIONS.buildx,
+        '--driver',
+        'remote',
+        '--endpoint',
+        `tcp://127.0.0.1:${port}`,
+        '--name',
+        'airlift-dead',
+      ],
+      env,
+    );
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`error: the buildx builder airlift-dead \\(driver remote at tcp://127\\.0\\.0\\.1:${port}\\) did not start: .+\\. Is a buildkitd running and listening at tcp://127\\.0\\.0\\.1:${port}, and reachable from here\\?`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `error: the buildx builder airlift-dead \\(driver remote at tcp://127\\.0\\.0\\.1:${port}\\) did not start: .+\\. Is a buildkitd running and listening at tcp://127\\.0\\.0\\.1:${port}, and reachable from here\\?`,
+      ),
+    );
     // the post step (run by the CLI when the command ends) removed it
     const ls = spawnSync('docker', ['buildx', 'ls'], { env: { ...process.env, ...env }, encoding: 'utf8' });
     assert.doesNotMatch(ls.stdout, /airlift-dead/);
   });
 });
-

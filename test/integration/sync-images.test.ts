@@ -87,20 +87,47 @@ describe('sync-images', { skip }, () => {
   test('a source without the requested platforms is reported as such, not as a missing source to retry; one with some of them says which it lacks', async () => {
     const dst = await startRegistry();
     try {
-      const r = await runCli(['sync-images', '--images', 'release/app:1.0.0\nrelease/missing:9.9\n', '--source-registry', src.host, '--target', dst.host, '--platforms', 'linux/s390x', '--output-dir', workDir('o')]);
+      const r = await runCli([
+        'sync-images',
+        '--images',
+        'release/app:1.0.0\nrelease/missing:9.9\n',
+        '--source-registry',
+        src.host,
+        '--target',
+        dst.host,
+        '--platforms',
+        'linux/s390x',
+        '--output-dir',
+        workDir('o'),
+      ]);
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.outputs.failed, '2');
       assert.equal(readFileSync(r.outputs['missing-source'], 'utf8'), `${src.host}/release/missing:9.9\n`, 'only the image that is not there');
       assert.equal(readFileSync(r.outputs['failed-push'], 'utf8'), '');
       const report = JSON.parse(readFileSync(r.outputs.report, 'utf8'));
-      assert.deepEqual(report.entries.map((e: { result: string }) => e.result), ['no-platform', 'missing-source']);
+      assert.deepEqual(
+        report.entries.map((e: { result: string }) => e.result),
+        ['no-platform', 'missing-source'],
+      );
       assert.deepEqual(report.noPlatform, [`${src.host}/release/app:1.0.0`]);
       assert.match(r.stderr, /warning: .*release\/app:1\.0\.0: no requested platform: .*none of its platforms \(linux\/amd64, linux\/arm64\) matches linux\/s390x/);
       assert.match(r.stderr, /error: 2 of 2 images failed \(1 with an unavailable source, 1 without a requested platform\)/);
       assert.deepEqual(await catalog(dst), []);
 
       // some of the requested platforms there: those are copied, the rest named in a warning
-      const some = await runCli(['sync-images', '--images', 'release/app:1.0.0', '--source-registry', src.host, '--target', dst.host, '--platforms', 'linux/s390x,linux/arm64', '--output-dir', workDir('o')]);
+      const some = await runCli([
+        'sync-images',
+        '--images',
+        'release/app:1.0.0',
+        '--source-registry',
+        src.host,
+        '--target',
+        dst.host,
+        '--platforms',
+        'linux/s390x,linux/arm64',
+        '--output-dir',
+        workDir('o'),
+      ]);
       assert.equal(some.code, 0, some.stderr);
       assert.match(some.stderr, /warning: .*release\/app:1\.0\.0: has no linux\/s390x \(kept: linux\/arm64\)/);
       const entry = JSON.parse(readFileSync(some.outputs.report, 'utf8')).entries[0];
@@ -118,7 +145,17 @@ describe('sync-images', { skip }, () => {
       assert.equal(pinned.code, 0, pinned.stderr);
       assert.equal(sha256(inspectRaw(`${dst.host}/dig/release/db:1.0.0`)), db, 'the tag exists at the target');
 
-      const filtered = await runCli(['sync-images', '--images', `${src.host}/release/app@${fx.images[0].index.digest}`, '--target', `${dst.host}/digf`, '--platforms', 'linux/amd64', '--output-dir', workDir('o')]);
+      const filtered = await runCli([
+        'sync-images',
+        '--images',
+        `${src.host}/release/app@${fx.images[0].index.digest}`,
+        '--target',
+        `${dst.host}/digf`,
+        '--platforms',
+        'linux/amd64',
+        '--output-dir',
+        workDir('o'),
+      ]);
       assert.equal(filtered.code, 1);
       assert.match(filtered.stderr, /images line 1: .*release\/app@sha256:[0-9a-f]{64} is pinned by digest and has no tag, but "platforms" writes a new index/);
       assert.deepEqual(await catalog(dst), ['dig/release/db']);
@@ -138,7 +175,19 @@ describe('sync-images', { skip }, () => {
   });
 
   test('an unknown platform is refused before anything is copied', async () => {
-    const r = await runCli(['sync-images', '--images', 'release/app:1.0.0', '--source-registry', src.host, '--target', '127.0.0.1:1/x', '--platforms', 'linux/amd65', '--output-dir', workDir('o')]);
+    const r = await runCli([
+      'sync-images',
+      '--images',
+      'release/app:1.0.0',
+      '--source-registry',
+      src.host,
+      '--target',
+      '127.0.0.1:1/x',
+      '--platforms',
+      'linux/amd65',
+      '--output-dir',
+      workDir('o'),
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /input "platforms": unknown platform "linux\/amd65": architecture "amd65" is not one of/);
   });
@@ -146,9 +195,22 @@ describe('sync-images', { skip }, () => {
   test('wrong target credentials: a clear 401 naming the registry; the password appears nowhere', { skip: needs('htpasswd') }, async () => {
     const dst = await startRegistry({ auth: 'htpasswd' });
     try {
-      const r = await runCli(['sync-images', '--images', `${src.host}/release/app:1.0.0`, '--target', dst.host, '--registry-auth', `${dst.host}: { username: airlift, password: Wr0ng-Pa55word }`, '--output-dir', workDir('o')]);
+      const r = await runCli([
+        'sync-images',
+        '--images',
+        `${src.host}/release/app:1.0.0`,
+        '--target',
+        dst.host,
+        '--registry-auth',
+        `${dst.host}: { username: airlift, password: Wr0ng-Pa55word }`,
+        '--output-dir',
+        workDir('o'),
+      ]);
       assert.equal(r.code, 1);
-      assert.match(r.stderr, new RegExp(`registry ${dst.host.replace(/\./g, '\\.')}: authentication failed for release/app:1.0.0 \\(401\\); check registry-auth for ${dst.host.replace(/\./g, '\\.')}`));
+      assert.match(
+        r.stderr,
+        new RegExp(`registry ${dst.host.replace(/\./g, '\\.')}: authentication failed for release/app:1.0.0 \\(401\\); check registry-auth for ${dst.host.replace(/\./g, '\\.')}`),
+      );
       assert.ok(!(r.stdout + r.stderr).includes('Wr0ng-Pa55word'));
       assert.equal(readFileSync(r.outputs['failed-push'], 'utf8'), `${src.host}/release/app:1.0.0\n`);
     } finally {
@@ -163,14 +225,30 @@ describe('sync-images', { skip }, () => {
       pushFixture({ ...fx, images: fx.images.slice(3) }, { host: tsrc.host, username: 'airlift', password: tsrc.users.airlift }, { namespace: 'release' });
       const auth = `${tsrc.host}: { username-env: SRC_USER, password-env: SRC_PASS }\n${dst.host}: { username: airlift, password-env: DST_PASS }\nunused.example: { username: u, password: p }\n`;
       const r = await runCli(
-        ['sync-images', '--images', `${tsrc.host}/release/api:1.0.0`, '--target', `${dst.host}/arm`, '--platforms', 'linux/arm64', '--registry-auth', auth, '--output-dir', workDir('o'), '--json'],
+        [
+          'sync-images',
+          '--images',
+          `${tsrc.host}/release/api:1.0.0`,
+          '--target',
+          `${dst.host}/arm`,
+          '--platforms',
+          'linux/arm64',
+          '--registry-auth',
+          auth,
+          '--output-dir',
+          workDir('o'),
+          '--json',
+        ],
         { SRC_USER: 'airlift', SRC_PASS: tsrc.users.airlift, DST_PASS: dst.users.airlift },
       );
       assert.equal(r.code, 0, r.stderr);
       assert.equal(JSON.parse(r.stdout).synced, '1');
       assert.match(r.stderr, /warning: registry-auth names unused.example, which no image of this run uses/);
       const idx = JSON.parse(inspectRaw(`${dst.host}/arm/release/api:1.0.0`, { username: 'airlift', password: dst.users.airlift }));
-      assert.deepEqual(idx.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture), ['arm64']);
+      assert.deepEqual(
+        idx.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture),
+        ['arm64'],
+      );
       assert.ok(!(r.stdout + r.stderr).includes(tsrc.users.airlift));
     } finally {
       await tsrc.stop();
@@ -182,7 +260,15 @@ describe('sync-images', { skip }, () => {
     const dst = await startRegistry();
     const proxy = await startFaultProxy(src.url, { rules: [{ match: { path: '/blobs/', method: 'GET' }, action: 'slow', bytesPerSecond: 256 * 1024 }] });
     try {
-      const args = ['sync-images', '--images', ['app', 'db', 'web', 'api'].map((n) => `${proxy.host}/release/${n}:1.0.0`).join('\n'), '--target', dst.host, '--output-dir', workDir('o')];
+      const args = [
+        'sync-images',
+        '--images',
+        ['app', 'db', 'web', 'api'].map((n) => `${proxy.host}/release/${n}:1.0.0`).join('\n'),
+        '--target',
+        dst.host,
+        '--output-dir',
+        workDir('o'),
+      ];
       const run = startCli(args);
       // wait until blobs are flowing, then kill it hard
       for (let i = 0; i < 400; i++) {

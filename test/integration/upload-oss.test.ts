@@ -47,7 +47,20 @@ describe('upload-oss → S3 (s3rver)', () => {
   const stored = (key: string) => readFileSync(join(s3.dataDir, 'release', `${key}._S3rver_object`));
 
   test('a directory: single PUT and multipart, bytes on the server equal the files; a re-run skips both', async () => {
-    const r = await runCli(['upload-oss', '--source', join(dir, 'bundle'), '--destination', 's3://release/platform/{version}', '--version', '1.2.0', '--part-size', '128KiB', ...creds(), '--manifest', join(dir, 'm.json')]);
+    const r = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'bundle'),
+      '--destination',
+      's3://release/platform/{version}',
+      '--version',
+      '1.2.0',
+      '--part-size',
+      '128KiB',
+      ...creds(),
+      '--manifest',
+      join(dir, 'm.json'),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.outputs.urls.split('\n'), ['s3://release/platform/1.2.0/compass-1.2.0.tar', 's3://release/platform/1.2.0/compass-1.2.0.tar.sha256']);
     assert.equal(r.outputs.uploaded, '2');
@@ -59,7 +72,17 @@ describe('upload-oss → S3 (s3rver)', () => {
     const m = JSON.parse(readFileSync(join(dir, 'm.json'), 'utf8'));
     assert.equal(m.objects[0].sha256, sha(big));
 
-    const again = await runCli(['upload-oss', '--source', join(dir, 'bundle'), '--destination', 's3://release/platform/1.2.0', '--part-size', '128KiB', '--skip-unchanged', ...creds()]);
+    const again = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'bundle'),
+      '--destination',
+      's3://release/platform/1.2.0',
+      '--part-size',
+      '128KiB',
+      '--skip-unchanged',
+      ...creds(),
+    ]);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual([again.outputs.uploaded, again.outputs.skipped], ['0', '2']);
   });
@@ -80,7 +103,25 @@ describe('upload-oss → S3 (s3rver)', () => {
     const proxy = await startFaultProxy(s3.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 150 }] });
     try {
       const state = workDir('state');
-      const args = ['upload-oss', '--source', join(dir, 'bundle', 'compass-1.2.0.tar'), '--destination', 's3://release/resume', '--part-size', '100KiB', '--part-concurrency', '2', '--state-dir', state, '--endpoint', proxy.url, '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey];
+      const args = [
+        'upload-oss',
+        '--source',
+        join(dir, 'bundle', 'compass-1.2.0.tar'),
+        '--destination',
+        's3://release/resume',
+        '--part-size',
+        '100KiB',
+        '--part-concurrency',
+        '2',
+        '--state-dir',
+        state,
+        '--endpoint',
+        proxy.url,
+        '--access-key-id',
+        s3.accessKeyId,
+        '--access-key-secret',
+        s3.secretAccessKey,
+      ];
       await killAfterParts(args, proxy, 4);
       const parts = () => partsSent(proxy);
       const before = await parts();
@@ -99,9 +140,23 @@ describe('upload-oss → S3 (s3rver)', () => {
 
   test('wrong secret, missing bucket, nothing matched: clear errors, the secret never printed', async () => {
     // s3rver does not check secrets; S3 answers a bad signature with 403, so the fault proxy does
-    const proxy = await startFaultProxy(s3.endpoint, { rules: [{ action: 'status', status: 403, body: '<Error><Code>SignatureDoesNotMatch</Code><Message>bad signature</Message></Error>' }] });
+    const proxy = await startFaultProxy(s3.endpoint, {
+      rules: [{ action: 'status', status: 403, body: '<Error><Code>SignatureDoesNotMatch</Code><Message>bad signature</Message></Error>' }],
+    });
     try {
-      const wrong = await runCli(['upload-oss', '--source', join(dir, 'bundle'), '--destination', 's3://release/x', '--endpoint', proxy.url, '--access-key-id', s3.accessKeyId, '--access-key-secret', 'Wr0ngS3cretValue']);
+      const wrong = await runCli([
+        'upload-oss',
+        '--source',
+        join(dir, 'bundle'),
+        '--destination',
+        's3://release/x',
+        '--endpoint',
+        proxy.url,
+        '--access-key-id',
+        s3.accessKeyId,
+        '--access-key-secret',
+        'Wr0ngS3cretValue',
+      ]);
       assert.equal(wrong.code, 1);
       assert.match(wrong.stderr, /s3:\/\/release\/x\/: access to the bucket refused \(403 Forbidden\); check access-key-id\/access-key-secret and the bucket policy/);
       assert.ok(!(wrong.stdout + wrong.stderr).includes('Wr0ngS3cretValue'));
@@ -188,34 +243,107 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
   const creds = (endpoint = oss.endpoint) => ['--endpoint', endpoint, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret];
 
   test('small and multipart objects, CRC-64 checked; a re-run skips them', async () => {
-    const r = await runCli(['upload-oss', '--source', join(dir, 'plugins'), '--destination', 'oss://infra-release/platform/plugins/{version}', '--version', '1.2.0', '--part-size', '100KiB', ...creds()]);
+    const r = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'plugins'),
+      '--destination',
+      'oss://infra-release/platform/plugins/{version}',
+      '--version',
+      '1.2.0',
+      '--part-size',
+      '100KiB',
+      ...creds(),
+    ]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.outputs.urls.split('\n'), ['oss://infra-release/platform/plugins/1.2.0/compass-plugins-demo-1.2.0.tar.gz', 'oss://infra-release/platform/plugins/1.2.0/demo.yaml']);
+    assert.deepEqual(r.outputs.urls.split('\n'), [
+      'oss://infra-release/platform/plugins/1.2.0/compass-plugins-demo-1.2.0.tar.gz',
+      'oss://infra-release/platform/plugins/1.2.0/demo.yaml',
+    ]);
     assert.equal(sha(stored('platform/plugins/1.2.0/compass-plugins-demo-1.2.0.tar.gz')), sha(big));
     assert.equal(sha(stored('platform/plugins/1.2.0/demo.yaml')), sha(small));
     assert.match(r.stderr, /size \+ CRC-64 \(x-oss-hash-crc64ecma\) \+ sha256 metadata/);
-    const again = await runCli(['upload-oss', '--source', join(dir, 'plugins'), '--destination', 'oss://infra-release/platform/plugins/1.2.0', '--part-size', '100KiB', '--skip-unchanged', ...creds()]);
+    const again = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'plugins'),
+      '--destination',
+      'oss://infra-release/platform/plugins/1.2.0',
+      '--part-size',
+      '100KiB',
+      '--skip-unchanged',
+      ...creds(),
+    ]);
     assert.deepEqual([again.code, again.outputs.uploaded, again.outputs.skipped], [0, '0', '2']);
   });
 
-  test("ossutil, Aliyun's own client, reads what Airlift wrote (multipart) and writes multipart uploads the test server accepts", { skip: needsBuiltTools(['ossutil', 'ossutil']) }, async () => {
-    const ossutil = (...args: string[]) => execFileSync(builtTool('ossutil', 'ossutil'), [...args, '-e', oss.endpoint, '-i', oss.accessKeyId, '-k', oss.accessKeySecret, '--config-file', '/dev/null'], { cwd: workDir('ossutil'), encoding: 'utf8' });
-    const r = await runCli(['upload-oss', '--source', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), '--destination', 'oss://infra-release/peer/', '--part-size', '100KiB', ...creds()]);
-    assert.equal(r.code, 0, r.stderr);
-    const got = join(workDir('ossutil-get'), 'got.tar.gz');
-    ossutil('cp', '-f', 'oss://infra-release/peer/compass-plugins-demo-1.2.0.tar.gz', got);
-    assert.equal(sha(readFileSync(got)), sha(big), 'ossutil downloads the same bytes (and checks the CRC-64 the server reports)');
-    // ossutil's multipart upload (Go's XML encoder writes the ETags' quotes as &#34;), then Airlift's skip check reads it
-    ossutil('cp', '-f', '--bigfile-threshold', '102400', '--part-size', '102400', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), 'oss://infra-release/by-ossutil/compass-plugins-demo-1.2.0.tar.gz');
-    assert.equal(sha(stored('by-ossutil/compass-plugins-demo-1.2.0.tar.gz')), sha(big));
-    const skip = await runCli(['upload-oss', '--source', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), '--destination', 'oss://infra-release/by-ossutil/', '--part-size', '100KiB', '--skip-unchanged', ...creds()]);
-    assert.deepEqual([skip.code, skip.outputs.uploaded, skip.outputs.skipped], [0, '0', '1'], skip.stderr);
-  });
+  test(
+    "ossutil, Aliyun's own client, reads what Airlift wrote (multipart) and writes multipart uploads the test server accepts",
+    { skip: needsBuiltTools(['ossutil', 'ossutil']) },
+    async () => {
+      const ossutil = (...args: string[]) =>
+        execFileSync(builtTool('ossutil', 'ossutil'), [...args, '-e', oss.endpoint, '-i', oss.accessKeyId, '-k', oss.accessKeySecret, '--config-file', '/dev/null'], {
+          cwd: workDir('ossutil'),
+          encoding: 'utf8',
+        });
+      const r = await runCli([
+        'upload-oss',
+        '--source',
+        join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'),
+        '--destination',
+        'oss://infra-release/peer/',
+        '--part-size',
+        '100KiB',
+        ...creds(),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = join(workDir('ossutil-get'), 'got.tar.gz');
+      ossutil('cp', '-f', 'oss://infra-release/peer/compass-plugins-demo-1.2.0.tar.gz', got);
+      assert.equal(sha(readFileSync(got)), sha(big), 'ossutil downloads the same bytes (and checks the CRC-64 the server reports)');
+      // ossutil's multipart upload (Go's XML encoder writes the ETags' quotes as &#34;), then Airlift's skip check reads it
+      ossutil(
+        'cp',
+        '-f',
+        '--bigfile-threshold',
+        '102400',
+        '--part-size',
+        '102400',
+        join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'),
+        'oss://infra-release/by-ossutil/compass-plugins-demo-1.2.0.tar.gz',
+      );
+      assert.equal(sha(stored('by-ossutil/compass-plugins-demo-1.2.0.tar.gz')), sha(big));
+      const skip = await runCli([
+        'upload-oss',
+        '--source',
+        join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'),
+        '--destination',
+        'oss://infra-release/by-ossutil/',
+        '--part-size',
+        '100KiB',
+        '--skip-unchanged',
+        ...creds(),
+      ]);
+      assert.deepEqual([skip.code, skip.outputs.uploaded, skip.outputs.skipped], [0, '0', '1'], skip.stderr);
+    },
+  );
 
   test('kill -9 during a multipart upload; the re-run sends only the missing parts', async () => {
     const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 150 }] });
     try {
-      const args = ['upload-oss', '--source', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), '--destination', 'oss://infra-release/resume', '--part-size', '100KiB', '--part-concurrency', '1', '--state-dir', workDir('state'), ...creds(proxy.url)];
+      const args = [
+        'upload-oss',
+        '--source',
+        join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'),
+        '--destination',
+        'oss://infra-release/resume',
+        '--part-size',
+        '100KiB',
+        '--part-concurrency',
+        '1',
+        '--state-dir',
+        workDir('state'),
+        ...creds(proxy.url),
+      ];
       await killAfterParts(args, proxy, 2);
       const parts = () => partsSent(proxy);
       const before = await parts();
@@ -237,7 +365,17 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
     const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 60_000 }] });
     try {
       const state = workDir('state-zero');
-      const args = ['upload-oss', '--source', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), '--destination', 'oss://infra-release/zero', '--part-size', '100KiB', '--state-dir', state];
+      const args = [
+        'upload-oss',
+        '--source',
+        join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'),
+        '--destination',
+        'oss://infra-release/zero',
+        '--part-size',
+        '100KiB',
+        '--state-dir',
+        state,
+      ];
       const run = startCli([...args, ...creds(proxy.url)]);
       const checkpoints = () => (existsSync(state) ? readdirSync(state).filter((f) => f.endsWith('.json')) : []);
       for (let i = 0; i < 400 && checkpoints().length < 1; i++) await new Promise((r) => setTimeout(r, 25));
@@ -259,7 +397,18 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
   test('a part corrupted in flight is caught by the CRC-64 check: once, re-sent; always, the step fails naming the part', async () => {
     const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=2&', times: 1 }, action: 'flip-request', offset: 777 }] });
     try {
-      const args = (dest: string) => ['upload-oss', '--source', join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'), '--destination', dest, '--part-size', '100KiB', '--resume', 'false', ...creds(proxy.url)];
+      const args = (dest: string) => [
+        'upload-oss',
+        '--source',
+        join(dir, 'plugins', 'compass-plugins-demo-1.2.0.tar.gz'),
+        '--destination',
+        dest,
+        '--part-size',
+        '100KiB',
+        '--resume',
+        'false',
+        ...creds(proxy.url),
+      ];
       const once = await runCli(args('oss://infra-release/flip-once'));
       assert.equal(once.code, 0, once.stderr);
       assert.equal((await proxy.stats()).faults['flip-request'], 1);
@@ -268,7 +417,10 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
       await proxy.setRules([{ match: { method: 'PUT', path: 'partNumber=3&' }, action: 'flip-request', offset: 5 }]);
       const always = await runCli(args('oss://infra-release/flip-always'));
       assert.equal(always.code, 1);
-      assert.match(always.stderr, /oss:\/\/infra-release\/flip-always\/compass-plugins-demo-1\.2\.0\.tar\.gz part 3: CRC-64 mismatch \(OSS stored \d+, the file has \d+\): corrupted in transit/);
+      assert.match(
+        always.stderr,
+        /oss:\/\/infra-release\/flip-always\/compass-plugins-demo-1\.2\.0\.tar\.gz part 3: CRC-64 mismatch \(OSS stored \d+, the file has \d+\): corrupted in transit/,
+      );
       assert.throws(() => stored('flip-always/compass-plugins-demo-1.2.0.tar.gz'), /ENOENT/);
     } finally {
       await proxy.stop();
@@ -276,10 +428,25 @@ describe('upload-oss → Aliyun OSS (our OSS test server: it verifies signatures
   });
 
   test('a wrong secret is refused by the server; the secret is never printed', async () => {
-    const r = await runCli(['upload-oss', '--source', join(dir, 'plugins'), '--destination', 'oss://infra-release/x', '--endpoint', oss.endpoint, '--access-key-id', oss.accessKeyId, '--access-key-secret', 'N0tTheOssSecret']);
+    const r = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'plugins'),
+      '--destination',
+      'oss://infra-release/x',
+      '--endpoint',
+      oss.endpoint,
+      '--access-key-id',
+      oss.accessKeyId,
+      '--access-key-secret',
+      'N0tTheOssSecret',
+    ]);
     assert.equal(r.code, 1);
     // the check is a HEAD, whose 403 has no body to name the code in
-    assert.match(r.stderr, /oss:\/\/infra-release\/x\/: access to the bucket refused \(403 (SignatureDoesNotMatch|Forbidden)\); check access-key-id\/access-key-secret and the bucket policy/);
+    assert.match(
+      r.stderr,
+      /oss:\/\/infra-release\/x\/: access to the bucket refused \(403 (SignatureDoesNotMatch|Forbidden)\); check access-key-id\/access-key-secret and the bucket policy/,
+    );
     assert.ok((await oss.stats()).denied > 0, 'the server refused the signature');
     assert.ok(!(r.stdout + r.stderr).includes('N0tTheOssSecret'));
     const missing = await runCli(['upload-oss', '--source', join(dir, 'plugins'), '--destination', 'oss://infra-release/x', '--endpoint', oss.endpoint]);
@@ -295,7 +462,24 @@ describe('upload-oss post step', () => {
       const dir = workDir('post');
       writeFileSync(join(dir, 'big.bin'), data(600_000, 21));
       const state = workDir('post-state');
-      const inputs = ['--source', join(dir, 'big.bin'), '--destination', 'oss://infra-release/post', '--part-size', '100KiB', '--part-concurrency', '1', '--resume', 'false', '--state-dir', state, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret];
+      const inputs = [
+        '--source',
+        join(dir, 'big.bin'),
+        '--destination',
+        'oss://infra-release/post',
+        '--part-size',
+        '100KiB',
+        '--part-concurrency',
+        '1',
+        '--resume',
+        'false',
+        '--state-dir',
+        state,
+        '--access-key-id',
+        oss.accessKeyId,
+        '--access-key-secret',
+        oss.accessKeySecret,
+      ];
       await killAfterParts(['upload-oss', ...inputs, '--endpoint', proxy.url], proxy, 1);
       const uploads = () => readdirSync(join(oss.dataDir, 'infra-release', 'uploads'));
       assert.equal(uploads().length, 1, 'the killed run left an unfinished upload');
@@ -307,7 +491,11 @@ describe('upload-oss post step', () => {
       assert.equal(post.status, 0, post.stdout + post.stderr);
       assert.match(post.stdout, /upload-oss: aborted the unfinished upload of oss:\/\/infra-release\/post\/big\.bin/);
       assert.deepEqual(uploads(), [], 'the server no longer holds the upload');
-      assert.deepEqual(readdirSync(state).filter((f) => f.endsWith('.json')), [], 'the checkpoint is gone');
+      assert.deepEqual(
+        readdirSync(state).filter((f) => f.endsWith('.json')),
+        [],
+        'the checkpoint is gone',
+      );
     } finally {
       await proxy.stop();
       await oss.stop();
@@ -316,7 +504,12 @@ describe('upload-oss post step', () => {
 });
 
 describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served by the OSS test server)', () => {
-  const sts = { roleArn: 'acs:ram::1234567890:role/release-uploader', providerArn: 'acs:ram::1234567890:oidc-provider/github', oidcToken: 'eyJhbGciOiJSUzI1NiJ9.test-oidc-token.signature', lifetimeMs: 1500 };
+  const sts = {
+    roleArn: 'acs:ram::1234567890:role/release-uploader',
+    providerArn: 'acs:ram::1234567890:oidc-provider/github',
+    oidcToken: 'eyJhbGciOiJSUzI1NiJ9.test-oidc-token.signature',
+    lifetimeMs: 1500,
+  };
   /** A 1.2 MB file to upload (bundle.tar) and the OIDC token file, in a fresh directory. */
   const stsFiles = (name: string, seed: number) => {
     const dir = workDir(name);
@@ -333,7 +526,27 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
     try {
       const { dir, body } = stsFiles('sts', 31);
       const r = await runCli(
-        ['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', 'oss://infra-release/sts', '--endpoint', proxy.url, '--part-size', '100KiB', '--part-concurrency', '1', '--role-arn', sts.roleArn, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', oss.stsEndpoint, '--role-session-name', 'ci-run-1'],
+        [
+          'upload-oss',
+          '--source',
+          join(dir, 'bundle.tar'),
+          '--destination',
+          'oss://infra-release/sts',
+          '--endpoint',
+          proxy.url,
+          '--part-size',
+          '100KiB',
+          '--part-concurrency',
+          '1',
+          '--role-arn',
+          sts.roleArn,
+          '--oidc-provider-arn',
+          sts.providerArn,
+          '--sts-endpoint',
+          oss.stsEndpoint,
+          '--role-session-name',
+          'ci-run-1',
+        ],
         { ALIBABA_CLOUD_OIDC_TOKEN_FILE: join(dir, 'oidc-token') },
       );
       assert.equal(r.code, 0, r.stderr);
@@ -360,11 +573,32 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
     try {
       const { dir, body } = stsFiles('sts-keep', 33);
       const r = await runCli(
-        ['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', 'oss://infra-release/sts-keep', '--endpoint', parts.url, '--part-size', '100KiB', '--part-concurrency', '1', '--role-arn', sts.roleArn, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', `${stsProxy.url}/__sts/`],
+        [
+          'upload-oss',
+          '--source',
+          join(dir, 'bundle.tar'),
+          '--destination',
+          'oss://infra-release/sts-keep',
+          '--endpoint',
+          parts.url,
+          '--part-size',
+          '100KiB',
+          '--part-concurrency',
+          '1',
+          '--role-arn',
+          sts.roleArn,
+          '--oidc-provider-arn',
+          sts.providerArn,
+          '--sts-endpoint',
+          `${stsProxy.url}/__sts/`,
+        ],
         { ALIBABA_CLOUD_OIDC_TOKEN_FILE: join(dir, 'oidc-token') },
       );
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout + r.stderr, /OSS: renewing the STS credentials failed \(STS AssumeRoleWithOIDC for \S+ was refused \(403.*\); the current ones are valid until \S+, trying again in 30 s/);
+      assert.match(
+        r.stdout + r.stderr,
+        /OSS: renewing the STS credentials failed \(STS AssumeRoleWithOIDC for \S+ was refused \(403.*\); the current ones are valid until \S+, trying again in 30 s/,
+      );
       assert.equal((await stsProxy.stats()).faults.status, 1, 'the renewal was refused');
       assert.equal((await oss.stats()).stsIssued, 1, 'the first credentials carried the whole upload');
       assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('sts-keep/bundle.tar')))), sha(body));
@@ -388,7 +622,19 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
     try {
       const dir = workDir('sts-gh');
       writeFileSync(join(dir, 'f.txt'), 'hello');
-      const base = ['upload-oss', '--source', join(dir, 'f.txt'), '--destination', 'oss://infra-release/gh', '--endpoint', oss.endpoint, '--oidc-provider-arn', sts.providerArn, '--sts-endpoint', oss.stsEndpoint];
+      const base = [
+        'upload-oss',
+        '--source',
+        join(dir, 'f.txt'),
+        '--destination',
+        'oss://infra-release/gh',
+        '--endpoint',
+        oss.endpoint,
+        '--oidc-provider-arn',
+        sts.providerArn,
+        '--sts-endpoint',
+        oss.stsEndpoint,
+      ];
       const gh = { ACTIONS_ID_TOKEN_REQUEST_URL: `http://127.0.0.1:${port}/token?api-version=2.0`, ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'runtime-req-token' };
       const ok = await runCli([...base, '--role-arn', sts.roleArn], gh);
       assert.equal(ok.code, 0, ok.stderr);
@@ -406,7 +652,17 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
       const both = await runCli([...base, '--role-arn', sts.roleArn, '--security-token', 'leftover-sts-token']);
       assert.match(both.stderr, /input "role-arn": give either access keys \(with security-token\) or an OIDC role, not both/);
       assert.ok(!both.stderr.includes('leftover-sts-token'));
-      const lonelySession = await runCli(['upload-oss', '--source', join(dir, 'f.txt'), '--destination', 'oss://infra-release/gh', '--endpoint', oss.endpoint, '--role-session-name', 'ci-run-1']);
+      const lonelySession = await runCli([
+        'upload-oss',
+        '--source',
+        join(dir, 'f.txt'),
+        '--destination',
+        'oss://infra-release/gh',
+        '--endpoint',
+        oss.endpoint,
+        '--role-session-name',
+        'ci-run-1',
+      ]);
       assert.match(lonelySession.stderr, /input "role-session-name" only applies with role-arn and oidc-provider-arn/);
       const noUrl = await runCli([...base.slice(0, -1), 'sts.aliyuncs.com', '--role-arn', sts.roleArn], gh);
       assert.match(noUrl.stderr, /input "sts-endpoint": "sts\.aliyuncs\.com" is not a URL/);
@@ -422,71 +678,75 @@ describe('upload-oss → OSS with an OIDC role (STS AssumeRoleWithOIDC, served b
 });
 
 describe('upload-oss on a runner: checkpoints through the Actions cache (a local stand-in for the cache service, v1 protocol)', () => {
-  test('killed, post step saves the checkpoints; a re-run on a fresh runner restores them and sends only the missing parts; a stale checkpoint starts over', { timeout: 120_000 }, async () => {
-    const oss = await startOssServer({ buckets: ['infra-release'] });
-    const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 150 }] });
-    const cache = await startActionsCache();
-    const root = join(import.meta.dirname, '..', '..');
-    try {
-      const dir = workDir('runner');
-      const body = data(1_000_000, 41);
-      writeFileSync(join(dir, 'bundle.tar'), body);
-      const state = join(dir, 'temp', 'airlift-upload');
-      const files = { GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STATE: join(dir, 'state'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
-      for (const f of Object.values(files)) writeFileSync(f, '');
-      const env = (attempt: number) =>
-        cleanEnv({
-          ...files,
-          ...cache.env,
-          GITHUB_ACTIONS: 'true',
-          GITHUB_RUN_ID: '777',
-          GITHUB_RUN_ATTEMPT: String(attempt),
-          GITHUB_WORKSPACE: dir,
-          RUNNER_TEMP: join(dir, 'temp'),
-          INPUT_SOURCE: join(dir, 'bundle.tar'),
-          INPUT_DESTINATION: 'oss://infra-release/cached',
-          INPUT_ENDPOINT: proxy.url,
-          'INPUT_PART-SIZE': '100KiB',
-          'INPUT_PART-CONCURRENCY': '1',
-          'INPUT_ACCESS-KEY-ID': oss.accessKeyId,
-          'INPUT_ACCESS-KEY-SECRET': oss.accessKeySecret,
-        });
-      const parts = async () => (await oss.stats()).parts;
+  test(
+    'killed, post step saves the checkpoints; a re-run on a fresh runner restores them and sends only the missing parts; a stale checkpoint starts over',
+    { timeout: 120_000 },
+    async () => {
+      const oss = await startOssServer({ buckets: ['infra-release'] });
+      const proxy = await startFaultProxy(oss.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=' }, action: 'latency', ms: 150 }] });
+      const cache = await startActionsCache();
+      const root = join(import.meta.dirname, '..', '..');
+      try {
+        const dir = workDir('runner');
+        const body = data(1_000_000, 41);
+        writeFileSync(join(dir, 'bundle.tar'), body);
+        const state = join(dir, 'temp', 'airlift-upload');
+        const files = { GITHUB_OUTPUT: join(dir, 'out'), GITHUB_STATE: join(dir, 'state'), GITHUB_STEP_SUMMARY: join(dir, 'summary') };
+        for (const f of Object.values(files)) writeFileSync(f, '');
+        const env = (attempt: number) =>
+          cleanEnv({
+            ...files,
+            ...cache.env,
+            GITHUB_ACTIONS: 'true',
+            GITHUB_RUN_ID: '777',
+            GITHUB_RUN_ATTEMPT: String(attempt),
+            GITHUB_WORKSPACE: dir,
+            RUNNER_TEMP: join(dir, 'temp'),
+            INPUT_SOURCE: join(dir, 'bundle.tar'),
+            INPUT_DESTINATION: 'oss://infra-release/cached',
+            INPUT_ENDPOINT: proxy.url,
+            'INPUT_PART-SIZE': '100KiB',
+            'INPUT_PART-CONCURRENCY': '1',
+            'INPUT_ACCESS-KEY-ID': oss.accessKeyId,
+            'INPUT_ACCESS-KEY-SECRET': oss.accessKeySecret,
+          });
+        const parts = async () => (await oss.stats()).parts;
 
-      // attempt 1: killed after a few parts; the post step (it runs after a cancelled step) saves the checkpoints
-      const child = spawn(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(1), stdio: 'ignore' });
-      for (let i = 0; i < 400 && (await parts()) < 3; i++) await new Promise((r) => setTimeout(r, 25));
-      child.kill('SIGKILL');
-      await new Promise((r) => child.on('close', r));
-      const sentBefore = await parts();
-      assert.ok(sentBefore >= 3 && sentBefore < 10, `killed mid-upload (${sentBefore} parts)`);
-      const post = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'post.js')], { env: env(1), encoding: 'utf8' });
-      assert.equal(post.status, 0, post.stdout + post.stderr);
-      assert.match(post.stdout, /1 unfinished upload\(s\) saved to the Actions cache \(airlift-upload-[0-9a-f]{16}-777-1\)/);
+        // attempt 1: killed after a few parts; the post step (it runs after a cancelled step) saves the checkpoints
+        const child = spawn(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(1), stdio: 'ignore' });
+        for (let i = 0; i < 400 && (await parts()) < 3; i++) await new Promise((r) => setTimeout(r, 25));
+        child.kill('SIGKILL');
+        await new Promise((r) => child.on('close', r));
+        const sentBefore = await parts();
+        assert.ok(sentBefore >= 3 && sentBefore < 10, `killed mid-upload (${sentBefore} parts)`);
+        const post = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'post.js')], { env: env(1), encoding: 'utf8' });
+        assert.equal(post.status, 0, post.stdout + post.stderr);
+        assert.match(post.stdout, /1 unfinished upload\(s\) saved to the Actions cache \(airlift-upload-[0-9a-f]{16}-777-1\)/);
 
-      // attempt 2 on a fresh runner: nothing on disk, the checkpoints come from the cache
-      rmSync(join(dir, 'temp'), { recursive: true, force: true });
-      const second = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(2), encoding: 'utf8' });
-      assert.equal(second.status, 0, second.stdout + second.stderr);
-      assert.match(second.stdout, /restored upload checkpoints from the Actions cache \(airlift-upload-[0-9a-f]{16}-777-1\)/);
-      const total = await parts();
-      assert.ok(total <= 10 + 1, `only the missing parts were sent again (${total} parts for 10, ${sentBefore} before the kill)`);
-      assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('cached/bundle.tar')))), sha(body));
-      assert.equal(existsSync(state) ? readdirSync(state).filter((f) => f.endsWith('.json')).length : 0, 0, 'no checkpoint left after success');
+        // attempt 2 on a fresh runner: nothing on disk, the checkpoints come from the cache
+        rmSync(join(dir, 'temp'), { recursive: true, force: true });
+        const second = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(2), encoding: 'utf8' });
+        assert.equal(second.status, 0, second.stdout + second.stderr);
+        assert.match(second.stdout, /restored upload checkpoints from the Actions cache \(airlift-upload-[0-9a-f]{16}-777-1\)/);
+        const total = await parts();
+        assert.ok(total <= 10 + 1, `only the missing parts were sent again (${total} parts for 10, ${sentBefore} before the kill)`);
+        assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('cached/bundle.tar')))), sha(body));
+        assert.equal(existsSync(state) ? readdirSync(state).filter((f) => f.endsWith('.json')).length : 0, 0, 'no checkpoint left after success');
 
-      // attempt 3: the cache still holds attempt 1's checkpoint, whose upload has completed since
-      rmSync(join(dir, 'temp'), { recursive: true, force: true });
-      const third = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(3), encoding: 'utf8' });
-      assert.equal(third.status, 0, third.stdout + third.stderr);
-      assert.match(third.stdout, /the checkpointed upload \S+ no longer exists; starting a new one/);
-      assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('cached/bundle.tar')))), sha(body));
-      assert.equal((await cache.stats()).saves, 1);
-    } finally {
-      await cache.stop();
-      await proxy.stop();
-      await oss.stop();
-    }
-  });
+        // attempt 3: the cache still holds attempt 1's checkpoint, whose upload has completed since
+        rmSync(join(dir, 'temp'), { recursive: true, force: true });
+        const third = spawnSync(process.execPath, [join(root, 'dist', 'upload-oss', 'index.js')], { env: env(3), encoding: 'utf8' });
+        assert.equal(third.status, 0, third.stdout + third.stderr);
+        assert.match(third.stdout, /the checkpointed upload \S+ no longer exists; starting a new one/);
+        assert.equal(sha(readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent('cached/bundle.tar')))), sha(body));
+        assert.equal((await cache.stats()).saves, 1);
+      } finally {
+        await cache.stop();
+        await proxy.stop();
+        await oss.stop();
+      }
+    },
+  );
 });
 
 describe('upload-oss → S3: abort (s3rver extended with AbortMultipartUpload and ListParts, servers/s3rver-plus.mjs)', () => {
@@ -500,7 +760,21 @@ describe('upload-oss → S3: abort (s3rver extended with AbortMultipartUpload an
     try {
       const dir = workDir('s3-abort');
       writeFileSync(join(dir, 'big.bin'), data(700_000, 51));
-      const base = ['upload-oss', '--source', join(dir, 'big.bin'), '--part-size', '100KiB', '--part-concurrency', '1', '--resume', 'false', '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey];
+      const base = [
+        'upload-oss',
+        '--source',
+        join(dir, 'big.bin'),
+        '--part-size',
+        '100KiB',
+        '--part-concurrency',
+        '1',
+        '--resume',
+        'false',
+        '--access-key-id',
+        s3.accessKeyId,
+        '--access-key-secret',
+        s3.secretAccessKey,
+      ];
 
       // part 3 always answers 500: the step fails, and the upload is aborted, not left behind
       const failing = await startFaultProxy(s3.endpoint, { rules: [{ match: { method: 'PUT', path: 'partNumber=3' }, action: 'status', status: 500 }] });
@@ -563,7 +837,13 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
     const treeOut = workDir('dst-tree');
     const tree = await runCli(['upload-oss', '--source', join(dir, 'tree'), '--destination', `file://${treeOut}`]);
     assert.equal(tree.code, 0, tree.stderr);
-    assert.deepEqual(readdirSync(treeOut, { recursive: true }).map(String).filter((p) => p.endsWith('.bin')).sort(), ['latest/app.bin', 'v1.2/app.bin']);
+    assert.deepEqual(
+      readdirSync(treeOut, { recursive: true })
+        .map(String)
+        .filter((p) => p.endsWith('.bin'))
+        .sort(),
+      ['latest/app.bin', 'v1.2/app.bin'],
+    );
     assert.match(tree.stderr, /warning: input "source" line 1: sysroot links outside .*tree \(to \/etc\); left out/);
 
     const clash = await runCli(['upload-oss', '--source', `${join(dir, 'x86', 'app.tar')}\n${join(dir, 'arm', 'app.tar')}`, '--destination', `file://${workDir('dst2')}`]);
@@ -578,16 +858,45 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
     const dir = workDir('ps');
     writeFileSync(join(dir, 'a.bin'), data(300_000, 3));
     // AWS S3 (no custom endpoint): parts of 5 MiB or more; nothing is contacted to find out
-    const aws = await runCli(['upload-oss', '--source', join(dir, 'a.bin'), '--destination', 's3://release-bucket/x', '--part-size', '100KiB', '--access-key-id', 'AKIAEXAMPLE', '--access-key-secret', 'not-used-secret']);
+    const aws = await runCli([
+      'upload-oss',
+      '--source',
+      join(dir, 'a.bin'),
+      '--destination',
+      's3://release-bucket/x',
+      '--part-size',
+      '100KiB',
+      '--access-key-id',
+      'AKIAEXAMPLE',
+      '--access-key-secret',
+      'not-used-secret',
+    ]);
     assert.equal(aws.code, 1);
     assert.match(aws.stderr, /input "part-size": 102\.4 kB is below the 5\.2 MB a part must be at s3:\/\/release-bucket\/x/);
     // 10,000 parts at most: a sparse 1.1 GB file at 100 KiB would need 10,743
     const sparse = join(dir, 'disk.raw');
     writeFileSync(sparse, '');
     truncateSync(sparse, 1_100_000_000);
-    const oss = await runCli(['upload-oss', '--source', sparse, '--destination', 'oss://infra-release/x', '--endpoint', 'http://127.0.0.1:9', '--part-size', '100KiB', '--access-key-id', 'a', '--access-key-secret', 'b-secret-value']);
+    const oss = await runCli([
+      'upload-oss',
+      '--source',
+      sparse,
+      '--destination',
+      'oss://infra-release/x',
+      '--endpoint',
+      'http://127.0.0.1:9',
+      '--part-size',
+      '100KiB',
+      '--access-key-id',
+      'a',
+      '--access-key-secret',
+      'b-secret-value',
+    ]);
     assert.equal(oss.code, 1);
-    assert.match(oss.stderr, /input "part-size": .*disk\.raw \(1\.1 GB\) would take 10743 parts of 102\.4 kB, and oss:\/\/infra-release\/x takes at most 10000; use a part size of at least 110\.0 kB/);
+    assert.match(
+      oss.stderr,
+      /input "part-size": .*disk\.raw \(1\.1 GB\) would take 10743 parts of 102\.4 kB, and oss:\/\/infra-release\/x takes at most 10000; use a part size of at least 110\.0 kB/,
+    );
   });
 
   test('an HTTP destination with a signed query and credentials: keys go in the path, the query stays; no output shows the secrets; a file that changes while it goes up fails the step', async () => {
@@ -644,7 +953,23 @@ describe('upload-oss: what a release engineer trips over (sources, part sizes, c
       const dir = workDir('roff');
       writeFileSync(join(dir, 'big.bin'), data(600_000, 22));
       const state = workDir('roff-state');
-      const args = ['upload-oss', '--source', join(dir, 'big.bin'), '--destination', 'oss://infra-release/roff', '--part-size', '100KiB', '--part-concurrency', '1', '--state-dir', state, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret];
+      const args = [
+        'upload-oss',
+        '--source',
+        join(dir, 'big.bin'),
+        '--destination',
+        'oss://infra-release/roff',
+        '--part-size',
+        '100KiB',
+        '--part-concurrency',
+        '1',
+        '--state-dir',
+        state,
+        '--access-key-id',
+        oss.accessKeyId,
+        '--access-key-secret',
+        oss.accessKeySecret,
+      ];
       await killAfterParts([...args, '--endpoint', proxy.url], proxy, 1);
       const uploads = () => readdirSync(join(oss.dataDir, 'infra-release', 'uploads'));
       assert.equal(uploads().length, 1);
@@ -746,7 +1071,10 @@ describe('upload-oss: no silent damage (placeholders that walk out, corruption o
       damage = 99;
       const always = await runCli(['upload-oss', '--source', join(dir, 'bundle.tar'), '--destination', `${url}/always`]);
       assert.equal(always.code, 1);
-      assert.match(always.stderr, /http:\/\/127\.0\.0\.1:\d+\/up\/always\/bundle\.tar: the server received sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; removed it after 3 attempts/);
+      assert.match(
+        always.stderr,
+        /http:\/\/127\.0\.0\.1:\d+\/up\/always\/bundle\.tar: the server received sha256 [0-9a-f]{64}, expected [0-9a-f]{64}; removed it after 3 attempts/,
+      );
       assert.equal(stored.has('/up/always/bundle.tar'), false, 'no object that failed verification stays under its name');
     } finally {
       server.close();
@@ -760,14 +1088,30 @@ describe('upload-oss: no silent damage (placeholders that walk out, corruption o
     writeFileSync(join(dir, 'big.bin'), body);
     const stored = (key: string) => readFileSync(join(s3.dataDir, 'release', `${key}._S3rver_object`));
     const proxy = await startFaultProxy(s3.endpoint);
-    const args = (dest: string, state: string) => ['upload-oss', '--source', join(dir, 'big.bin'), '--destination', dest, '--part-size', '100KiB', '--endpoint', proxy.url, '--access-key-id', s3.accessKeyId, '--access-key-secret', s3.secretAccessKey, '--state-dir', state];
+    const args = (dest: string, state: string) => [
+      'upload-oss',
+      '--source',
+      join(dir, 'big.bin'),
+      '--destination',
+      dest,
+      '--part-size',
+      '100KiB',
+      '--endpoint',
+      proxy.url,
+      '--access-key-id',
+      s3.accessKeyId,
+      '--access-key-secret',
+      s3.secretAccessKey,
+      '--state-dir',
+      state,
+    ];
     const checkpoints = (state: string) => (existsSync(state) ? readdirSync(state).filter((f) => f.endsWith('.json')) : []);
     try {
       // the part list flipped on the way: the store refuses it (or stores other parts); sent again
       await proxy.setRules([{ match: { method: 'POST', path: 'uploadId=', times: 1 }, action: 'flip-request', offset: 60 }]);
       const flipped = await runCli(args('s3://release/flipped', workDir('st-flip')));
       assert.equal(flipped.code, 0, flipped.stderr);
-      assert.doesNotMatch(flipped.stderr, /NodeVersionSupportWarning/, 'the SDK\'s Node-version warning is not printed');
+      assert.doesNotMatch(flipped.stderr, /NodeVersionSupportWarning/, "the SDK's Node-version warning is not printed");
       assert.equal((await proxy.stats()).faults['flip-request'], 1);
       assert.ok(stored('flipped/big.bin').equals(body));
 
@@ -801,7 +1145,23 @@ describe('upload-oss: no silent damage (placeholders that walk out, corruption o
     const dir = workDir('oss-damage');
     const body = data(500_000, 81);
     writeFileSync(join(dir, 'big.bin'), body);
-    const args = (dest: string, state: string) => ['upload-oss', '--source', join(dir, 'big.bin'), '--destination', dest, '--part-size', '100KiB', '--endpoint', proxy.url, '--access-key-id', oss.accessKeyId, '--access-key-secret', oss.accessKeySecret, '--state-dir', state];
+    const args = (dest: string, state: string) => [
+      'upload-oss',
+      '--source',
+      join(dir, 'big.bin'),
+      '--destination',
+      dest,
+      '--part-size',
+      '100KiB',
+      '--endpoint',
+      proxy.url,
+      '--access-key-id',
+      oss.accessKeyId,
+      '--access-key-secret',
+      oss.accessKeySecret,
+      '--state-dir',
+      state,
+    ];
     const stored = (key: string) => readFileSync(join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent(key)));
     try {
       const state = workDir('oss-lost');
@@ -810,7 +1170,10 @@ describe('upload-oss: no silent damage (placeholders that walk out, corruption o
       assert.equal(lost.code, 0, lost.stderr);
       assert.equal((await proxy.stats()).faults['drop-response'], 1);
       assert.ok(stored('lost/big.bin').equals(body));
-      assert.deepEqual(readdirSync(state).filter((f) => f.endsWith('.json')), []);
+      assert.deepEqual(
+        readdirSync(state).filter((f) => f.endsWith('.json')),
+        [],
+      );
 
       await proxy.setRules([{ match: { method: 'PUT', path: 'partNumber=2&', times: 1 }, action: 'latency', ms: 60_000 }]);
       const stalled = await runCli(args('oss://infra-release/stalled', workDir('oss-stall')), { AIRLIFT_IDLE_TIMEOUT_MS: '1500' });

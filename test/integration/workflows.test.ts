@@ -50,7 +50,10 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
       const ec2 = new EC2Client({ region, endpoint: aws.moto.url, credentials: { accessKeyId: aws.s3.accessKeyId, secretAccessKey: aws.s3.secretAccessKey } });
       const img = (await ec2.send(new DescribeImagesCommand({ ImageIds: [id] }))).Images![0];
       assert.equal(img.Name, 'product-1.2.0-x86_64', region);
-      assert.ok(img.Tags?.some((t) => t.Key === 'release-tag' && t.Value === 'v1.2.0'), `${region}: tagged with the release tag`);
+      assert.ok(
+        img.Tags?.some((t) => t.Key === 'release-tag' && t.Value === 'v1.2.0'),
+        `${region}: tagged with the release tag`,
+      );
     }
     assert.equal(aws.front.badSignatures, 0);
     assert.match(r.output, /### AMI product-1\.2\.0-x86_64/, 'the job summary lists the AMIs');
@@ -85,7 +88,10 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
     try {
       const dir = workDir('act-publish');
       // as a distribution publishes them: docker save archives, each with its .sha256 beside it
-      for (const [file, arch] of [['product.x86_64.tar', 'amd64'], ['product.aarch64.tar', 'arm64']]) {
+      for (const [file, arch] of [
+        ['product.x86_64.tar', 'amd64'],
+        ['product.aarch64.tar', 'arm64'],
+      ]) {
         dockerSaveArchive(join(dir, file), arch, { 'etc/release': Buffer.from(`product 1.2.0 ${arch}\n`) });
         writeFileSync(join(dir, `${file}.sha256`), `${sha256(readFileSync(join(dir, file))).slice(7)}  ${file}\n`);
       }
@@ -101,7 +107,10 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
       for (const ref of [`${src.host}/release/product:v1.2.0`, `${src.host}/release/product:1.2.0`, `${mirror.host}/mirror/product:v1.2.0`]) {
         const raw = inspectRaw(ref);
         assert.equal(sha256(raw), digest, ref);
-        assert.deepEqual((JSON.parse(raw) as { manifests: { platform: { architecture: string } }[] }).manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+        assert.deepEqual(
+          (JSON.parse(raw) as { manifests: { platform: { architecture: string } }[] }).manifests.map((m) => m.platform.architecture),
+          ['amd64', 'arm64'],
+        );
       }
       assert.match(r.output, /### Published `sha256:[0-9a-f]{64}`/);
     } finally {
@@ -114,21 +123,38 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
     let artifacts: ArtifactShim | undefined;
     try {
       const dir = workDir('act-release');
-      for (const [file, arch] of [['product.x86_64.tar', 'amd64'], ['product.aarch64.tar', 'arm64']]) {
+      for (const [file, arch] of [
+        ['product.x86_64.tar', 'amd64'],
+        ['product.aarch64.tar', 'arm64'],
+      ]) {
         dockerSaveArchive(join(dir, file), arch, { 'etc/release': Buffer.from(`product 2.0.0 ${arch}\n`) });
         writeFileSync(join(dir, `${file}.sha256`), `${sha256(readFileSync(join(dir, file))).slice(7)}  ${file}\n`);
       }
       writeFileSync(join(dir, 'images.txt'), 'release/app:1.0.0\nrelease/db:1.0.0\n');
       mkdirSync(join(dir, 'installer'));
       writeFileSync(join(dir, 'installer', 'install.sh'), '#!/bin/sh\necho install\n', { mode: 0o755 });
-      writeFileSync(join(dir, 'bundle.yaml'), `name: product\nversion: 0.0.0\nimages:\n  list:\n    - ${src.host}/release/product:{version}\n    - ${src.host}/release/db:1.0.0\n  platform: linux/amd64\nfiles:\n  - path: installer\n`);
+      writeFileSync(
+        join(dir, 'bundle.yaml'),
+        `name: product\nversion: 0.0.0\nimages:\n  list:\n    - ${src.host}/release/product:{version}\n    - ${src.host}/release/db:1.0.0\n  platform: linux/amd64\nfiles:\n  - path: installer\n`,
+      );
       // the bundle kept as a workflow artifact in act's artifact server (through the shim that
       // removes the one field act's server does not know yet; see startArtifactShim)
       artifacts = await startArtifactShim();
       const r = await dispatch('release-offline.yml', {
         artifacts,
         inputs: { tag: 'v2.0.0', version: '2.0.0', archives: `linux/amd64=${join(dir, 'product.x86_64.tar')}\nlinux/arm64=${join(dir, 'product.aarch64.tar')}` },
-        vars: { IMAGE: `${src.host}/release/product`, VERIFY_DESCRIBE: 'false', SYNC_IMAGES: join(dir, 'images.txt'), SYNC_SOURCE_REGISTRY: src.host, SYNC_TARGET: `${delivery.host}/delivery`, BUNDLE_SPEC: join(dir, 'bundle.yaml'), KEEP_ARTIFACT: 'true', RELEASE_DESTINATION: 's3://images/releases/{version}', UPLOAD_ENDPOINT: aws.s3.endpoint, UPLOAD_REGION: 'us-east-1' },
+        vars: {
+          IMAGE: `${src.host}/release/product`,
+          VERIFY_DESCRIBE: 'false',
+          SYNC_IMAGES: join(dir, 'images.txt'),
+          SYNC_SOURCE_REGISTRY: src.host,
+          SYNC_TARGET: `${delivery.host}/delivery`,
+          BUNDLE_SPEC: join(dir, 'bundle.yaml'),
+          KEEP_ARTIFACT: 'true',
+          RELEASE_DESTINATION: 's3://images/releases/{version}',
+          UPLOAD_ENDPOINT: aws.s3.endpoint,
+          UPLOAD_REGION: 'us-east-1',
+        },
         secrets: { UPLOAD_ACCESS_KEY_ID: aws.s3.accessKeyId, UPLOAD_ACCESS_KEY_SECRET: aws.s3.secretAccessKey },
       });
       assert.equal(r.code, 0, r.output.slice(-5000));
@@ -144,12 +170,15 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
       execFileSync('tar', ['-xf', join(x, 'b.tar'), '-C', x]);
       execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(x, 'product-2.0.0'), stdio: 'pipe' });
       const m = JSON.parse(readFileSync(join(x, 'product-2.0.0', 'manifest.json'), 'utf8')) as { images: { name: string }[] };
-      assert.deepEqual(m.images.map((i) => i.name), [`${src.host}/release/product:2.0.0`, `${src.host}/release/db:1.0.0`]);
+      assert.deepEqual(
+        m.images.map((i) => i.name),
+        [`${src.host}/release/product:2.0.0`, `${src.host}/release/db:1.0.0`],
+      );
       assert.match(r.output, /### Release v2\.0\.0/);
       // the artifact: @actions/artifact's zip in act's store holds the same bundle and checksums
       await artifacts.stop();
       assert.equal(artifacts.stripped, 1, 'the shim removed mime_type from the one CreateArtifact');
-      assert.ok(artifacts.restored >= 1, 'the upload came back with act\'s signed parameters re-encoded, and the shim restored them');
+      assert.ok(artifacts.restored >= 1, "the upload came back with act's signed parameters re-encoded, and the shim restored them");
       assert.match(r.outputs['artifact-id'] ?? '', /^\d+$/);
       const zips = readdirSync(artifacts.dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.zip'));
       assert.equal(zips.length, 1, zips.join(', '));
@@ -163,93 +192,146 @@ describe('workflows under act', { skip: needsAct() || needsMoto() || needs('dock
     }
   });
 
-  test('publish-container.yml, dispatched with tag and version, building the sample product: setup-buildx-qemu (host QEMU, buildx from a file, a remote BuildKit) then a two-platform build, checked on both (arm64 through QEMU), pushed to both registries', { skip: needs('root', 'dockerd', 'docker', 'qemu-aarch64-static') || needsBuiltTools(['buildx', 'buildx'], ['buildkit', 'buildkitd']) }, async () => {
-    await ensureBinfmtMounted();
-    const had = existsSync(join(BINFMT, 'qemu-aarch64'));
-    const delivery = await startRegistry();
-    const bk = await startBuildkitd();
-    const { startDockerd } = await import('../support/dockerd.js');
-    const d = await startDockerd();
-    const dir = workDir('act-build');
-    const stepEnv = { DOCKER_HOST: d.host, DOCKER_CONFIG: join(dir, 'docker-config'), XDG_CACHE_HOME: join(dir, 'cache') };
-    try {
-      const product = join(dir, 'product');
-      await placeProduct(sampleProduct(), product, { [SAMPLE.registry]: src.host, [SAMPLE.delivery]: delivery.host });
-      const r = await dispatch('publish-container.yml', {
-        inputs: { tag: 'v3.1.0', version: '3.1.0' },
-        vars: {
-          IMAGE: `${src.host}/product/hello`, REGISTRIES_FILE: join(product, 'registry.yaml'), CONTEXT: product, VERIFY_DESCRIBE: 'false', PLATFORMS: 'linux/amd64,linux/arm64', CHECK: '["/hello"]',
-          QEMU_MODE: 'host', BUILDX_URL: builtTool('buildx', 'buildx'), BUILDX_VERSION: TOOL_VERSIONS.buildx, BUILDX_DRIVER: 'remote', BUILDKIT_ENDPOINT: bk.endpoint,
-        },
-        stepEnv,
-      });
-      assert.equal(r.code, 0, r.output.slice(-6000));
-      assert.match(r.output, /setup-buildx-qemu/);
-      const digest = r.outputs.digest;
-      for (const ref of [`${src.host}/product/hello:v3.1.0`, `${src.host}/product/hello:3.1.0`, `${delivery.host}/product/hello:v3.1.0`]) assert.equal(sha256(inspectRaw(ref)), digest, ref);
-      const index = JSON.parse(inspectRaw(`${delivery.host}/product/hello:3.1.0`)) as { manifests: { platform?: { architecture: string } }[] };
-      assert.deepEqual(index.manifests.map((m) => m.platform?.architecture).filter((a) => a && a !== 'unknown').sort(), ['amd64', 'arm64']);
-      // each platform holds its own program: the arm64 one, run through QEMU, says hello too
-      for (const arch of ['amd64', 'arm64']) {
-        const rootfs = join(workDir(`act-build-${arch}`), 'rootfs');
-        execFileSync('skopeo', ['copy', '--quiet', '--override-arch', arch, '--src-tls-verify=false', `docker://${delivery.host}/product/hello:3.1.0`, `oci:${rootfs}-oci:x`]);
-        execFileSync('umoci', ['raw', 'unpack', '--rootless', '--image', `${rootfs}-oci:x`, rootfs], { stdio: 'pipe' });
-        assert.deepEqual(readFileSync(join(rootfs, 'hello')), readFileSync(join(product, 'bin', `linux-${arch}`, 'hello')), arch);
+  test(
+    'publish-container.yml, dispatched with tag and version, building the sample product: setup-buildx-qemu (host QEMU, buildx from a file, a remote BuildKit) then a two-platform build, checked on both (arm64 through QEMU), pushed to both registries',
+    { skip: needs('root', 'dockerd', 'docker', 'qemu-aarch64-static') || needsBuiltTools(['buildx', 'buildx'], ['buildkit', 'buildkitd']) },
+    async () => {
+      await ensureBinfmtMounted();
+      const had = existsSync(join(BINFMT, 'qemu-aarch64'));
+      const delivery = await startRegistry();
+      const bk = await startBuildkitd();
+      const { startDockerd } = await import('../support/dockerd.js');
+      const d = await startDockerd();
+      const dir = workDir('act-build');
+      const stepEnv = { DOCKER_HOST: d.host, DOCKER_CONFIG: join(dir, 'docker-config'), XDG_CACHE_HOME: join(dir, 'cache') };
+      try {
+        const product = join(dir, 'product');
+        await placeProduct(sampleProduct(), product, { [SAMPLE.registry]: src.host, [SAMPLE.delivery]: delivery.host });
+        const r = await dispatch('publish-container.yml', {
+          inputs: { tag: 'v3.1.0', version: '3.1.0' },
+          vars: {
+            IMAGE: `${src.host}/product/hello`,
+            REGISTRIES_FILE: join(product, 'registry.yaml'),
+            CONTEXT: product,
+            VERIFY_DESCRIBE: 'false',
+            PLATFORMS: 'linux/amd64,linux/arm64',
+            CHECK: '["/hello"]',
+            QEMU_MODE: 'host',
+            BUILDX_URL: builtTool('buildx', 'buildx'),
+            BUILDX_VERSION: TOOL_VERSIONS.buildx,
+            BUILDX_DRIVER: 'remote',
+            BUILDKIT_ENDPOINT: bk.endpoint,
+          },
+          stepEnv,
+        });
+        assert.equal(r.code, 0, r.output.slice(-6000));
+        assert.match(r.output, /setup-buildx-qemu/);
+        const digest = r.outputs.digest;
+        for (const ref of [`${src.host}/product/hello:v3.1.0`, `${src.host}/product/hello:3.1.0`, `${delivery.host}/product/hello:v3.1.0`])
+          assert.equal(sha256(inspectRaw(ref)), digest, ref);
+        const index = JSON.parse(inspectRaw(`${delivery.host}/product/hello:3.1.0`)) as { manifests: { platform?: { architecture: string } }[] };
+        assert.deepEqual(
+          index.manifests
+            .map((m) => m.platform?.architecture)
+            .filter((a) => a && a !== 'unknown')
+            .sort(),
+          ['amd64', 'arm64'],
+        );
+        // each platform holds its own program: the arm64 one, run through QEMU, says hello too
+        for (const arch of ['amd64', 'arm64']) {
+          const rootfs = join(workDir(`act-build-${arch}`), 'rootfs');
+          execFileSync('skopeo', ['copy', '--quiet', '--override-arch', arch, '--src-tls-verify=false', `docker://${delivery.host}/product/hello:3.1.0`, `oci:${rootfs}-oci:x`]);
+          execFileSync('umoci', ['raw', 'unpack', '--rootless', '--image', `${rootfs}-oci:x`, rootfs], { stdio: 'pipe' });
+          assert.deepEqual(readFileSync(join(rootfs, 'hello')), readFileSync(join(product, 'bin', `linux-${arch}`, 'hello')), arch);
+        }
+        assert.match(r.output, /### Published `sha256:[0-9a-f]{64}`/);
+      } finally {
+        spawnSync('docker', ['buildx', 'rm', '--all-inactive', '--force'], { env: { ...process.env, ...stepEnv }, stdio: 'ignore' });
+        await d.stop();
+        await bk.stop();
+        await delivery.stop();
+        if (had) await registerHostHandlers(['linux/arm64']);
+        else await unregisterHandler('aarch64');
       }
-      assert.match(r.output, /### Published `sha256:[0-9a-f]{64}`/);
-    } finally {
-      spawnSync('docker', ['buildx', 'rm', '--all-inactive', '--force'], { env: { ...process.env, ...stepEnv }, stdio: 'ignore' });
-      await d.stop();
-      await bk.stop();
-      await delivery.stop();
-      if (had) await registerHostHandlers(['linux/arm64']);
-      else await unregisterHandler('aarch64');
-    }
-  });
+    },
+  );
 
-  test('the one-step recipe (actions/release-offline), dispatched on the sample product; then the site: the bundle imported with the CLI into a fresh registry, the release image docker-pulled by digest and run', { skip: needs('root', 'dockerd', 'docker', 'skopeo') }, async () => {
-    const [delivery, site] = await Promise.all([startRegistry(), startRegistry()]);
-    const { startDockerd } = await import('../support/dockerd.js');
-    const d = await startDockerd();
-    try {
-      const dir = workDir('act-recipe');
-      const product = join(dir, 'product');
-      await placeProduct(sampleProduct(), product, { [SAMPLE.registry]: src.host, [SAMPLE.delivery]: delivery.host });
-      // the product's other images are in its registry, as images.txt names them
-      for (const [from, to] of [['release/db:1.0.0', 'product/db:1.0.0'], ['release/app:1.0.0', 'product/web:1.0.0']]) execFileSync('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', '--src-tls-verify=false', `docker://${src.host}/${from}`, `docker://${src.host}/${to}`]);
-      // the release image from per-architecture archives holding the sample's programs
-      const archives: string[] = [];
-      for (const [file, arch] of [['hello.x86_64.tar', 'amd64'], ['hello.aarch64.tar', 'arm64']]) {
-        dockerSaveArchive(join(dir, file), arch, { hello: readFileSync(join(product, 'bin', `linux-${arch}`, 'hello')), 'etc/product-release': readFileSync(join(product, 'release.txt')) });
-        archives.push(`linux/${arch}=${join(dir, file)} ${sha256(readFileSync(join(dir, file))).slice(7)}`);
+  test(
+    'the one-step recipe (actions/release-offline), dispatched on the sample product; then the site: the bundle imported with the CLI into a fresh registry, the release image docker-pulled by digest and run',
+    { skip: needs('root', 'dockerd', 'docker', 'skopeo') },
+    async () => {
+      const [delivery, site] = await Promise.all([startRegistry(), startRegistry()]);
+      const { startDockerd } = await import('../support/dockerd.js');
+      const d = await startDockerd();
+      try {
+        const dir = workDir('act-recipe');
+        const product = join(dir, 'product');
+        await placeProduct(sampleProduct(), product, { [SAMPLE.registry]: src.host, [SAMPLE.delivery]: delivery.host });
+        // the product's other images are in its registry, as images.txt names them
+        for (const [from, to] of [
+          ['release/db:1.0.0', 'product/db:1.0.0'],
+          ['release/app:1.0.0', 'product/web:1.0.0'],
+        ])
+          execFileSync('skopeo', ['copy', '--all', '--quiet', '--dest-tls-verify=false', '--src-tls-verify=false', `docker://${src.host}/${from}`, `docker://${src.host}/${to}`]);
+        // the release image from per-architecture archives holding the sample's programs
+        const archives: string[] = [];
+        for (const [file, arch] of [
+          ['hello.x86_64.tar', 'amd64'],
+          ['hello.aarch64.tar', 'arm64'],
+        ]) {
+          dockerSaveArchive(join(dir, file), arch, {
+            hello: readFileSync(join(product, 'bin', `linux-${arch}`, 'hello')),
+            'etc/product-release': readFileSync(join(product, 'release.txt')),
+          });
+          archives.push(`linux/${arch}=${join(dir, file)} ${sha256(readFileSync(join(dir, file))).slice(7)}`);
+        }
+        const r = await dispatch('release-offline-recipe.yml', {
+          inputs: { tag: 'v2.0.0', version: '2.0.0', archives: archives.join('\n') },
+          vars: {
+            IMAGE: `${src.host}/product/hello`,
+            REGISTRIES_FILE: join(product, 'registry.yaml'),
+            VERIFY_DESCRIBE: 'false',
+            SYNC_IMAGES: join(product, 'images.txt'),
+            SYNC_SOURCE_REGISTRY: src.host,
+            SYNC_TARGET: delivery.host,
+            BUNDLE_SPEC: join(product, 'bundle.yaml'),
+            RELEASE_DESTINATION: 's3://images/recipe/{version}',
+            UPLOAD_ENDPOINT: aws.s3.endpoint,
+            UPLOAD_REGION: 'us-east-1',
+          },
+          secrets: { UPLOAD_ACCESS_KEY_ID: aws.s3.accessKeyId, UPLOAD_ACCESS_KEY_SECRET: aws.s3.secretAccessKey },
+        });
+        assert.equal(r.code, 0, r.output.slice(-5000));
+        assert.match(r.output, /### Release v2\.0\.0 \(one step\)/);
+        assert.equal(sha256(inspectRaw(`${delivery.host}/product/hello:2.0.0`)), r.outputs.digest, 'pushed to the delivery registry of registry.yaml');
+        assert.equal(sha256(inspectRaw(`${delivery.host}/product/db:1.0.0`)), fx.images[1].index.digest, 'the image list synced');
+
+        // the site: the bundle as downloaded (with its .sha256), imported by the CLI, pulled by docker
+        const stored = join(aws.s3.dataDir, 'images', 'recipe', '2.0.0');
+        const x = workDir('act-recipe-site');
+        for (const f of ['product-2.0.0.tar', 'product-2.0.0.tar.sha256', 'product-2.0.0.tar.manifest.json'])
+          writeFileSync(join(x, f), readFileSync(join(stored, `${f}._S3rver_object`)));
+        execFileSync('sha256sum', ['-c', 'product-2.0.0.tar.sha256'], { cwd: x, stdio: 'pipe' });
+        const imported = await runCli(['pack-offline', '--mode', 'import', '--archive', join(x, 'product-2.0.0.tar'), '--target', site.host]);
+        assert.equal(imported.code, 0, imported.stderr);
+        const manifest = JSON.parse(readFileSync(join(x, 'product-2.0.0.tar.manifest.json'), 'utf8')) as { images: { name: string; digest: string }[] };
+        assert.deepEqual(manifest.images.map((i) => i.name).sort(), [
+          `${delivery.host}/product/db:1.0.0`,
+          `${delivery.host}/product/hello:2.0.0`,
+          `${delivery.host}/product/web:1.0.0`,
+        ]);
+        const hello = manifest.images.find((i) => i.name.endsWith('/product/hello:2.0.0'))!;
+        const pulled = `${site.host}/product/hello@${hello.digest}`;
+        d.docker(['pull', '--quiet', pulled]);
+        assert.ok(
+          (JSON.parse(d.docker(['image', 'inspect', pulled])) as { RepoDigests: string[] }[])[0].RepoDigests.includes(pulled),
+          'docker has it under the digest the bundle recorded',
+        );
+        assert.equal(d.docker(['run', '--rm', '--network', 'none', pulled, '/hello']), 'hello from the Airlift sample product\n');
+      } finally {
+        await d.stop();
+        await Promise.all([delivery.stop(), site.stop()]);
       }
-      const r = await dispatch('release-offline-recipe.yml', {
-        inputs: { tag: 'v2.0.0', version: '2.0.0', archives: archives.join('\n') },
-        vars: { IMAGE: `${src.host}/product/hello`, REGISTRIES_FILE: join(product, 'registry.yaml'), VERIFY_DESCRIBE: 'false', SYNC_IMAGES: join(product, 'images.txt'), SYNC_SOURCE_REGISTRY: src.host, SYNC_TARGET: delivery.host, BUNDLE_SPEC: join(product, 'bundle.yaml'), RELEASE_DESTINATION: 's3://images/recipe/{version}', UPLOAD_ENDPOINT: aws.s3.endpoint, UPLOAD_REGION: 'us-east-1' },
-        secrets: { UPLOAD_ACCESS_KEY_ID: aws.s3.accessKeyId, UPLOAD_ACCESS_KEY_SECRET: aws.s3.secretAccessKey },
-      });
-      assert.equal(r.code, 0, r.output.slice(-5000));
-      assert.match(r.output, /### Release v2\.0\.0 \(one step\)/);
-      assert.equal(sha256(inspectRaw(`${delivery.host}/product/hello:2.0.0`)), r.outputs.digest, 'pushed to the delivery registry of registry.yaml');
-      assert.equal(sha256(inspectRaw(`${delivery.host}/product/db:1.0.0`)), fx.images[1].index.digest, 'the image list synced');
-
-      // the site: the bundle as downloaded (with its .sha256), imported by the CLI, pulled by docker
-      const stored = join(aws.s3.dataDir, 'images', 'recipe', '2.0.0');
-      const x = workDir('act-recipe-site');
-      for (const f of ['product-2.0.0.tar', 'product-2.0.0.tar.sha256', 'product-2.0.0.tar.manifest.json']) writeFileSync(join(x, f), readFileSync(join(stored, `${f}._S3rver_object`)));
-      execFileSync('sha256sum', ['-c', 'product-2.0.0.tar.sha256'], { cwd: x, stdio: 'pipe' });
-      const imported = await runCli(['pack-offline', '--mode', 'import', '--archive', join(x, 'product-2.0.0.tar'), '--target', site.host]);
-      assert.equal(imported.code, 0, imported.stderr);
-      const manifest = JSON.parse(readFileSync(join(x, 'product-2.0.0.tar.manifest.json'), 'utf8')) as { images: { name: string; digest: string }[] };
-      assert.deepEqual(manifest.images.map((i) => i.name).sort(), [`${delivery.host}/product/db:1.0.0`, `${delivery.host}/product/hello:2.0.0`, `${delivery.host}/product/web:1.0.0`]);
-      const hello = manifest.images.find((i) => i.name.endsWith('/product/hello:2.0.0'))!;
-      const pulled = `${site.host}/product/hello@${hello.digest}`;
-      d.docker(['pull', '--quiet', pulled]);
-      assert.ok((JSON.parse(d.docker(['image', 'inspect', pulled])) as { RepoDigests: string[] }[])[0].RepoDigests.includes(pulled), 'docker has it under the digest the bundle recorded');
-      assert.equal(d.docker(['run', '--rm', '--network', 'none', pulled, '/hello']), 'hello from the Airlift sample product\n');
-    } finally {
-      await d.stop();
-      await Promise.all([delivery.stop(), site.stop()]);
-    }
-  });
+    },
+  );
 });

@@ -19,7 +19,9 @@ export function actPath(): string {
 }
 
 export function needsAct(): string | false {
-  const missing = [!existsSync(actPath()) && 'act (bash .ci/setup builds it)', !existsSync(join(node24, 'node')) && 'Node 24 (bash .ci/setup installs it into .ci/node24)'].filter(Boolean);
+  const missing = [!existsSync(actPath()) && 'act (bash .ci/setup builds it)', !existsSync(join(node24, 'node')) && 'Node 24 (bash .ci/setup installs it into .ci/node24)'].filter(
+    Boolean,
+  );
   if (missing.length === 0) return false;
   const reason = `needs ${missing.join(', ')}`;
   if (process.env.CI === 'true') return false;
@@ -131,18 +133,43 @@ export async function startArtifactShim(): Promise<ArtifactShim> {
 }
 
 /** Dispatches `workflow` (a path under .github/workflows) with inputs, as a person would. */
-export function dispatch(workflow: string, opts: { inputs: Record<string, string>; vars?: Record<string, string>; secrets?: Record<string, string>; env?: Record<string, string>; stepEnv?: Record<string, string>; artifacts?: ArtifactShim }): Promise<ActRun> {
+export function dispatch(
+  workflow: string,
+  opts: {
+    inputs: Record<string, string>;
+    vars?: Record<string, string>;
+    secrets?: Record<string, string>;
+    env?: Record<string, string>;
+    stepEnv?: Record<string, string>;
+    artifacts?: ArtifactShim;
+  },
+): Promise<ActRun> {
   const dir = workDir('act');
   const cache = join(dir, 'cache');
   mkdirSync(cache, { recursive: true });
-  const args = ['workflow_dispatch', '-W', join(root, '.github', 'workflows', workflow), '-P', 'ubuntu-24.04=-self-hosted', '--action-offline-mode', '--local-repository', `actions/checkout@v4=${join(root, 'test', 'support', 'act', 'checkout')}`, '--env', `AIRLIFT_REPO=${root}`];
+  const args = [
+    'workflow_dispatch',
+    '-W',
+    join(root, '.github', 'workflows', workflow),
+    '-P',
+    'ubuntu-24.04=-self-hosted',
+    '--action-offline-mode',
+    '--local-repository',
+    `actions/checkout@v4=${join(root, 'test', 'support', 'act', 'checkout')}`,
+    '--env',
+    `AIRLIFT_REPO=${root}`,
+  ];
   for (const [k, v] of Object.entries(opts.inputs)) args.push('--input', `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push('--secret', `${k}=${v}`);
   if (opts.artifacts) args.push('--artifact-server-path', opts.artifacts.dir, '--artifact-server-addr', '127.0.0.1', '--artifact-server-port', String(opts.artifacts.actPort));
   // the job's environment (a runner machine's own, e.g. DOCKER_HOST)
   for (const [k, v] of Object.entries(opts.stepEnv ?? {})) args.push('--env', `${k}=${v}`);
-  const child = spawn(actPath(), args, { cwd: root, env: { ...process.env, PATH: `${node24}:${process.env.PATH}`, XDG_CACHE_HOME: cache, ...(opts.artifacts ? { ACTIONS_RUNTIME_URL: opts.artifacts.url } : {}), ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(actPath(), args, {
+    cwd: root,
+    env: { ...process.env, PATH: `${node24}:${process.env.PATH}`, XDG_CACHE_HOME: cache, ...(opts.artifacts ? { ACTIONS_RUNTIME_URL: opts.artifacts.url } : {}), ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr.on('data', (b: Buffer) => (output += b.toString()));

@@ -8,7 +8,19 @@ import { dirname, join } from 'node:path';
 import { freePort, ServerProcess, tcpOpen, waitFor, workDir } from './proc.js';
 
 /** Versions .ci/tools.sh builds; the tests use exactly these. */
-export const TOOL_VERSIONS = { buildkit: 'v0.34.2', buildx: 'v0.38.2', helm: 'v3.22.0', act: 'v0.2.89', crane: 'v0.22.1', regclient: 'v0.11.7', s5cmd: 'v2.3.0', rclone: 'v1.76.0', versitygw: 'v1.8.0', toxiproxy: 'v2.12.0', ossutil: 'v1.7.19' } as const;
+export const TOOL_VERSIONS = {
+  buildkit: 'v0.34.2',
+  buildx: 'v0.38.2',
+  helm: 'v3.22.0',
+  act: 'v0.2.89',
+  crane: 'v0.22.1',
+  regclient: 'v0.11.7',
+  s5cmd: 'v2.3.0',
+  rclone: 'v1.76.0',
+  versitygw: 'v1.8.0',
+  toxiproxy: 'v2.12.0',
+  ossutil: 'v1.7.19',
+} as const;
 
 /** Where .ci/tools.sh put a tool: $AIRLIFT_TOOLS_DIR (default ~/.cache/airlift-tools)/<name>-<version>/<binary>. */
 export function builtTool(name: keyof typeof TOOL_VERSIONS, binary: string): string {

@@ -37,9 +37,12 @@ function zeroTar(n: number): Readable {
   const out = new PassThrough();
   const w = new TarWriter(out);
   void (async () => {
-    await w.addFile({ name: 'zeros', size: n }, (async function* () {
-      for (let left = n; left > 0; left -= ZERO.length) yield left >= ZERO.length ? ZERO : ZERO.subarray(0, left);
-    })());
+    await w.addFile(
+      { name: 'zeros', size: n },
+      (async function* () {
+        for (let left = n; left > 0; left -= ZERO.length) yield left >= ZERO.length ? ZERO : ZERO.subarray(0, left);
+      })(),
+    );
     await w.finish();
   })().catch((err: Error) => out.destroy(err));
   return out;
@@ -83,20 +86,38 @@ export async function craftOciArchive(file: string, opts: CraftOptions): Promise
     } else {
       const tar = await filesTar(l.files ?? {});
       const bytes = gzip ? gzipSync(tar) : tar;
-      layers.push({ open: () => Readable.from([bytes]), digest: sha(bytes), size: bytes.length, diffId: sha(tar), mediaType: `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}` });
+      layers.push({
+        open: () => Readable.from([bytes]),
+        digest: sha(bytes),
+        size: bytes.length,
+        diffId: sha(tar),
+        mediaType: `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}`,
+      });
     }
   }
   const real = layers.map((l) => l.diffId);
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: opts.diffIds ? opts.diffIds(real) : real } }));
   const configDesc = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length };
   const manifest = Buffer.from(
-    JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: configDesc, layers: layers.map((l, i) => ({ mediaType: l.mediaType, digest: l.digest, size: i === opts.lieAboutSize ? l.size + 7 : l.size })) }),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: configDesc,
+      layers: layers.map((l, i) => ({ mediaType: l.mediaType, digest: l.digest, size: i === opts.lieAboutSize ? l.size + 7 : l.size })),
+    }),
   );
   const index = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
       mediaType: 'application/vnd.oci.image.index.v1+json',
-      manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(manifest), size: manifest.length, ...(opts.refName ? { annotations: { 'org.opencontainers.image.ref.name': opts.refName } } : {}) }],
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          digest: sha(manifest),
+          size: manifest.length,
+          ...(opts.refName ? { annotations: { 'org.opencontainers.image.ref.name': opts.refName } } : {}),
+        },
+      ],
     }),
   );
   const out = new PassThrough();

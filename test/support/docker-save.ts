@@ -21,7 +21,15 @@ export function dockerSaveArchive(out: string, arch: string, files: Record<strin
   const img = join(root, 'img');
   mkdirSync(img);
   writeFileSync(join(img, `${sha(layer)}.tar`), layer);
-  const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Cmd: ['/bin/true'] }, rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] }, history: [{ created: '2023-08-02T01:03:24Z' }] }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: arch,
+      os: 'linux',
+      config: { Cmd: ['/bin/true'] },
+      rootfs: { type: 'layers', diff_ids: [`sha256:${sha(layer)}`] },
+      history: [{ created: '2023-08-02T01:03:24Z' }],
+    }),
+  );
   writeFileSync(join(img, `${sha(config)}.json`), config);
   writeFileSync(join(img, 'manifest.json'), JSON.stringify([{ Config: `${sha(config)}.json`, RepoTags: [repoTag], Layers: [`${sha(layer)}.tar`] }]));
   execFileSync('tar', ['--sort=name', '--mtime=@0', '-cf', out, '-C', img, '.']);

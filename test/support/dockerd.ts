@@ -17,7 +17,49 @@ export interface Dockerd {
 }
 
 /** Capability names by number, as the OCI runtime spec spells them. */
-const CAPS = ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'LINUX_IMMUTABLE', 'NET_BIND_SERVICE', 'NET_BROADCAST', 'NET_ADMIN', 'NET_RAW', 'IPC_LOCK', 'IPC_OWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_CHROOT', 'SYS_PTRACE', 'SYS_PACCT', 'SYS_ADMIN', 'SYS_BOOT', 'SYS_NICE', 'SYS_RESOURCE', 'SYS_TIME', 'SYS_TTY_CONFIG', 'MKNOD', 'LEASE', 'AUDIT_WRITE', 'AUDIT_CONTROL', 'SETFCAP', 'MAC_OVERRIDE', 'MAC_ADMIN', 'SYSLOG', 'WAKE_ALARM', 'BLOCK_SUSPEND', 'AUDIT_READ', 'PERFMON', 'BPF', 'CHECKPOINT_RESTORE'].map((c) => `CAP_${c}`);
+const CAPS = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'DAC_READ_SEARCH',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'LINUX_IMMUTABLE',
+  'NET_BIND_SERVICE',
+  'NET_BROADCAST',
+  'NET_ADMIN',
+  'NET_RAW',
+  'IPC_LOCK',
+  'IPC_OWNER',
+  'SYS_MODULE',
+  'SYS_RAWIO',
+  'SYS_CHROOT',
+  'SYS_PTRACE',
+  'SYS_PACCT',
+  'SYS_ADMIN',
+  'SYS_BOOT',
+  'SYS_NICE',
+  'SYS_RESOURCE',
+  'SYS_TIME',
+  'SYS_TTY_CONFIG',
+  'MKNOD',
+  'LEASE',
+  'AUDIT_WRITE',
+  'AUDIT_CONTROL',
+  'SETFCAP',
+  'MAC_OVERRIDE',
+  'MAC_ADMIN',
+  'SYSLOG',
+  'WAKE_ALARM',
+  'BLOCK_SUSPEND',
+  'AUDIT_READ',
+  'PERFMON',
+  'BPF',
+  'CHECKPOINT_RESTORE',
+].map((c) => `CAP_${c}`);
 
 /**
  * In a nested sandbox whose capability bounding set lacks some capabilities (seen here:
@@ -64,27 +106,38 @@ export async function startDockerd(opts: { insecureRegistries?: string[] } = {})
   const sock = join(dir, 'docker.sock');
   const host = `unix://${sock}`;
   const args = [
-    '--data-root', join(dir, 'data'),
-    '--exec-root', join(dir, 'exec'),
-    '--pidfile', join(dir, 'docker.pid'),
-    '--host', host,
-    '--iptables=false', '--ip6tables=false', '--bridge=none',
+    '--data-root',
+    join(dir, 'data'),
+    '--exec-root',
+    join(dir, 'exec'),
+    '--pidfile',
+    join(dir, 'docker.pid'),
+    '--host',
+    host,
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
     ...(opts.insecureRegistries ?? []).flatMap((r) => ['--insecure-registry', r]),
     ...boundedRuntime(dir),
   ];
   const proc = new ServerProcess('dockerd', 'dockerd', args, { logDir: dir });
   // DOCKER_BUILDKIT=0: the classic builder, since buildx is not packaged here.
   const env = { ...process.env, DOCKER_HOST: host, DOCKER_BUILDKIT: '0', DOCKER_CONFIG: join(dir, 'client-config') };
-  const docker = (a: string[], input?: string | Buffer) => execFileSync('docker', a, { env, input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
+  const docker = (a: string[], input?: string | Buffer) =>
+    execFileSync('docker', a, { env, input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['pipe', 'pipe', 'pipe'] });
   try {
-    await waitFor('dockerd', async () => {
-      try {
-        docker(['version', '--format', '{{.Server.Version}}']);
-        return true;
-      } catch {
-        return false;
-      }
-    }, { alive: () => proc.alive, attempts: 600, intervalMs: 100 });
+    await waitFor(
+      'dockerd',
+      async () => {
+        try {
+          docker(['version', '--format', '{{.Server.Version}}']);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { alive: () => proc.alive, attempts: 600, intervalMs: 100 },
+    );
   } catch (err) {
     await proc.stop();
     throw new Error(`${(err as Error).message}\n${proc.log().slice(-3000)}`, { cause: err });
@@ -93,7 +146,10 @@ export async function startDockerd(opts: { insecureRegistries?: string[] } = {})
     await proc.stop(20_000);
     // what the engine left mounted under its directories (the host network namespace it binds
     // for network=host containers), so they can be removed
-    const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(`${dir}/`));
+    const mounts = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter((m) => m?.startsWith(`${dir}/`));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
   };
   return { host, env, process: proc, dataRoot: join(dir, 'data'), docker, stop };

@@ -87,9 +87,20 @@ function signatureOk(req: IncomingMessage, body: Buffer, secret: string): { ok: 
   const [, , day, region, service, signed, signature] = m;
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   const url = new URL(req.url ?? '/', 'http://x');
-  const query = [...url.searchParams].map(([k, v]) => [encodeURIComponent(k), encodeURIComponent(v)]).sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join('&');
+  const query = [...url.searchParams]
+    .map(([k, v]) => [encodeURIComponent(k), encodeURIComponent(v)])
+    .sort((a, b) => (a[0] === b[0] ? (a[1] < b[1] ? -1 : 1) : a[0] < b[0] ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
   const names = signed.split(';');
-  const headers = names.map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const headers = names
+    .map(
+      (h) =>
+        `${h}:${String(req.headers[h] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const canonical = [req.method, url.pathname, query, headers, signed, String(req.headers['x-amz-content-sha256'] ?? sha(body))].join('\n');
   const toSign = ['AWS4-HMAC-SHA256', amzDate, `${day}/${region}/${service}/aws4_request`, sha(canonical)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), service), 'aws4_request');
@@ -120,11 +131,21 @@ function forward(target: string, req: IncomingMessage, body: Buffer, res: import
 async function motoCall(opts: FrontOptions, region: string, params: Record<string, string>): Promise<string> {
   const body = new URLSearchParams({ Version: '2016-11-15', ...params }).toString();
   return new Promise((resolve, reject) => {
-    const r = httpRequest(new URL('/', opts.moto), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `AWS4-HMAC-SHA256 Credential=${opts.accessKeyId}/20260101/${region}/ec2/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}` } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`moto ${params.Action}: ${res.statusCode} ${text}`))));
-    });
+    const r = httpRequest(
+      new URL('/', opts.moto),
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `AWS4-HMAC-SHA256 Credential=${opts.accessKeyId}/20260101/${region}/ec2/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
+        },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`moto ${params.Action}: ${res.statusCode} ${text}`))));
+      },
+    );
     r.on('error', reject);
     r.end(body);
   });
@@ -158,7 +179,9 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
         const sig = signatureOk(req, body, options.secretAccessKey);
         const fail = (status: number, code: string, message: string) => {
           res.writeHead(status, { 'content-type': 'text/xml' });
-          res.end(`<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error></Errors><RequestID>${randomBytes(8).toString('hex')}</RequestID></Response>`);
+          res.end(
+            `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>${code}</Code><Message>${xmlEscape(message)}</Message></Error></Errors><RequestID>${randomBytes(8).toString('hex')}</RequestID></Response>`,
+          );
         };
         if (!sig.ok) {
           front.badSignatures++;
@@ -181,7 +204,9 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
             front.tasks.set(id, { token, step: 0, bucket: params['DiskContainer.UserBucket.S3Bucket'], key: params['DiskContainer.UserBucket.S3Key'], region: sig.region });
           }
           const t = front.tasks.get(id)!;
-          return reply(`<ImportSnapshotResponse xmlns="${NS}"><requestId>${randomBytes(8).toString('hex')}</requestId><importTaskId>${id}</importTaskId>${detail(t, { status: 'active', progress: 0, message: 'pending' })}</ImportSnapshotResponse>`);
+          return reply(
+            `<ImportSnapshotResponse xmlns="${NS}"><requestId>${randomBytes(8).toString('hex')}</requestId><importTaskId>${id}</importTaskId>${detail(t, { status: 'active', progress: 0, message: 'pending' })}</ImportSnapshotResponse>`,
+          );
         }
         if (params.Action === 'DescribeImportSnapshotTasks') {
           if (throttled < (options.throttle ?? 0)) {
@@ -191,7 +216,10 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
           const id = params['ImportTaskId.1'];
           const t = front.tasks.get(id);
           if (!t) return fail(400, 'InvalidConversionTaskId.Malformed', `The import task ID '${id}' is malformed.`);
-          const script = options.script ?? [{ status: 'active', progress: 30, message: 'converting' }, { status: 'completed', progress: 100 }];
+          const script = options.script ?? [
+            { status: 'active', progress: 30, message: 'converting' },
+            { status: 'completed', progress: 100 },
+          ];
           let s = script[Math.min(t.step, script.length - 1)];
           t.step++;
           if (s.status === 'completed' && !t.snapshotId) {
@@ -200,11 +228,17 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
             if (size === undefined) s = { status: 'deleting', message: `ClientError: Unable to read object s3://${t.bucket}/${t.key}` };
             else {
               const gib = Math.max(1, Math.ceil(size / 1024 ** 3));
-              const vol = /<volumeId>([^<]+)<\/volumeId>/.exec(await motoCall(options, t.region, { Action: 'CreateVolume', AvailabilityZone: `${t.region}a`, Size: String(gib) }))![1];
-              t.snapshotId = /<snapshotId>([^<]+)<\/snapshotId>/.exec(await motoCall(options, t.region, { Action: 'CreateSnapshot', VolumeId: vol, Description: `Created by AWS-VMImport service for ${id}` }))![1];
+              const vol = /<volumeId>([^<]+)<\/volumeId>/.exec(
+                await motoCall(options, t.region, { Action: 'CreateVolume', AvailabilityZone: `${t.region}a`, Size: String(gib) }),
+              )![1];
+              t.snapshotId = /<snapshotId>([^<]+)<\/snapshotId>/.exec(
+                await motoCall(options, t.region, { Action: 'CreateSnapshot', VolumeId: vol, Description: `Created by AWS-VMImport service for ${id}` }),
+              )![1];
             }
           }
-          return reply(`<DescribeImportSnapshotTasksResponse xmlns="${NS}"><requestId>${randomBytes(8).toString('hex')}</requestId><importSnapshotTaskSet><item><importTaskId>${id}</importTaskId>${detail(t, s)}</item></importSnapshotTaskSet></DescribeImportSnapshotTasksResponse>`);
+          return reply(
+            `<DescribeImportSnapshotTasksResponse xmlns="${NS}"><requestId>${randomBytes(8).toString('hex')}</requestId><importSnapshotTaskSet><item><importTaskId>${id}</importTaskId>${detail(t, s)}</item></importSnapshotTaskSet></DescribeImportSnapshotTasksResponse>`,
+          );
         }
         return forward(options.moto, req, body, res);
       })().catch((err: Error) => {
@@ -219,7 +253,8 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(value));
     };
-    const refuse = (status: number, type: string, message: string, reason?: string) => json(status, { Message: message, ...(reason ? { Reason: reason } : {}) }, { 'x-amzn-errortype': type });
+    const refuse = (status: number, type: string, message: string, reason?: string) =>
+      json(status, { Message: message, ...(reason ? { Reason: reason } : {}) }, { 'x-amzn-errortype': type });
     const sig = signatureOk(req, body, options.secretAccessKey);
     if (!sig.ok) {
       front.badSignatures++;
@@ -232,7 +267,9 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
       const p = JSON.parse(body.toString('utf8')) as { VolumeSize: number; Description?: string };
       front.calls.push({ action: 'StartSnapshot', region: sig.region, params: { VolumeSize: String(p.VolumeSize), Description: p.Description ?? '' } });
       // the snapshot EC2 will know: made in moto now, its blocks kept here
-      const vol = /<volumeId>([^<]+)<\/volumeId>/.exec(await motoCall(options, sig.region, { Action: 'CreateVolume', AvailabilityZone: `${sig.region}a`, Size: String(p.VolumeSize) }))![1];
+      const vol = /<volumeId>([^<]+)<\/volumeId>/.exec(
+        await motoCall(options, sig.region, { Action: 'CreateVolume', AvailabilityZone: `${sig.region}a`, Size: String(p.VolumeSize) }),
+      )![1];
       const id = /<snapshotId>([^<]+)<\/snapshotId>/.exec(await motoCall(options, sig.region, { Action: 'CreateSnapshot', VolumeId: vol, Description: p.Description ?? '' }))![1];
       const file = join(ebsDir, `${id}.img`);
       writeFileSync(file, '');
@@ -245,9 +282,11 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
       if (!snap) return refuse(404, 'ResourceNotFoundException', `snapshot ${m[1]} not found`, 'SNAPSHOT_NOT_FOUND');
       if (snap.completed) return refuse(400, 'ValidationException', 'the snapshot is completed', 'INVALID_SNAPSHOT_STATE');
       const index = Number(m[2]);
-      if (Number(h('x-amz-data-length')) !== body.length || body.length !== 524288) return refuse(400, 'ValidationException', `data length ${h('x-amz-data-length')} / ${body.length} is not the block size`, 'INVALID_BLOCK');
+      if (Number(h('x-amz-data-length')) !== body.length || body.length !== 524288)
+        return refuse(400, 'ValidationException', `data length ${h('x-amz-data-length')} / ${body.length} is not the block size`, 'INVALID_BLOCK');
       const digest = createHash('sha256').update(body).digest();
-      if (h('x-amz-checksum-algorithm') !== 'SHA256' || digest.toString('base64') !== h('x-amz-checksum')) return refuse(400, 'ValidationException', 'the checksum does not match the block data', 'INVALID_CHECKSUM');
+      if (h('x-amz-checksum-algorithm') !== 'SHA256' || digest.toString('base64') !== h('x-amz-checksum'))
+        return refuse(400, 'ValidationException', 'the checksum does not match the block data', 'INVALID_CHECKSUM');
       if ((index + 1) * 524288 > snap.volumeSize * 1024 ** 3) return refuse(400, 'ValidationException', `block ${index} is past the end of the volume`, 'INVALID_BLOCK');
       const fd = openSync(snap.file, 'r+');
       writeSync(fd, body, 0, body.length, index * 524288);
@@ -261,8 +300,15 @@ export async function startEc2Front(options: FrontOptions): Promise<Ec2Front> {
       if (!snap) return refuse(404, 'ResourceNotFoundException', `snapshot ${m[1]} not found`, 'SNAPSHOT_NOT_FOUND');
       const linear = createHash('sha256');
       for (const i of [...snap.digests.keys()].sort((a, b) => a - b)) linear.update(snap.digests.get(i)!);
-      if (Number(h('x-amz-changedblockscount')) !== snap.digests.size) return refuse(400, 'ValidationException', `ChangedBlocksCount ${h('x-amz-changedblockscount')} is not the ${snap.digests.size} blocks written`, 'INVALID_CHANGED_BLOCKS_COUNT');
-      if (h('x-amz-checksum-aggregation-method') !== 'LINEAR' || h('x-amz-checksum') !== linear.digest('base64')) return refuse(400, 'ValidationException', 'the aggregated checksum does not match the blocks written', 'INVALID_CHECKSUM');
+      if (Number(h('x-amz-changedblockscount')) !== snap.digests.size)
+        return refuse(
+          400,
+          'ValidationException',
+          `ChangedBlocksCount ${h('x-amz-changedblockscount')} is not the ${snap.digests.size} blocks written`,
+          'INVALID_CHANGED_BLOCKS_COUNT',
+        );
+      if (h('x-amz-checksum-aggregation-method') !== 'LINEAR' || h('x-amz-checksum') !== linear.digest('base64'))
+        return refuse(400, 'ValidationException', 'the aggregated checksum does not match the blocks written', 'INVALID_CHECKSUM');
       snap.completed = true;
       front.calls.push({ action: 'CompleteSnapshot', region: sig.region, params: { SnapshotId: m[1], ChangedBlocksCount: String(snap.digests.size) } });
       return json(202, { Status: 'completed' });
@@ -282,7 +328,12 @@ export async function startAws(): Promise<{ moto: Moto; s3: import('./s3rver.js'
   const front = await startEc2Front({ moto: moto.url, s3: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
   const { IAMClient, CreateRoleCommand } = await import('@aws-sdk/client-iam');
   const iam = new IAMClient({ region: 'us-east-1', endpoint: front.url, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
-  await iam.send(new CreateRoleCommand({ RoleName: 'vmimport', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'vmie.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'vmimport',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'vmie.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    }),
+  );
   return {
     moto,
     s3,

@@ -30,7 +30,28 @@ export async function startOssServer(opts: { buckets?: string[]; sts?: StsOption
   const accessKeyId = 'LTAI5tAirliftTestKey';
   const accessKeySecret = 'airlift-oss-test-secret-0123456789';
   const script = fileURLToPath(new URL('./servers/oss-server.ts', import.meta.url));
-  const proc = new ServerProcess('oss-server', process.execPath, ['--import', 'tsx', script, '--port', String(port), '--dir', `${dir}/data`, '--access-key-id', accessKeyId, '--access-key-secret', accessKeySecret, ...buckets.flatMap((b) => ['--bucket', b]), ...(opts.sts ? ['--sts-role-arn', opts.sts.roleArn, '--sts-provider-arn', opts.sts.providerArn, '--sts-oidc-token', opts.sts.oidcToken, '--sts-lifetime-ms', String(opts.sts.lifetimeMs)] : [])], { logDir: dir });
+  const proc = new ServerProcess(
+    'oss-server',
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      script,
+      '--port',
+      String(port),
+      '--dir',
+      `${dir}/data`,
+      '--access-key-id',
+      accessKeyId,
+      '--access-key-secret',
+      accessKeySecret,
+      ...buckets.flatMap((b) => ['--bucket', b]),
+      ...(opts.sts
+        ? ['--sts-role-arn', opts.sts.roleArn, '--sts-provider-arn', opts.sts.providerArn, '--sts-oidc-token', opts.sts.oidcToken, '--sts-lifetime-ms', String(opts.sts.lifetimeMs)]
+        : []),
+    ],
+    { logDir: dir },
+  );
   const endpoint = `http://127.0.0.1:${port}`;
   await waitFor('oss test server', async () => (await fetch(`${endpoint}/__oss/stats`)).ok, { alive: () => proc.alive, attempts: 400 });
   return {

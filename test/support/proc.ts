@@ -75,7 +75,12 @@ export class ServerProcess {
   private exited = false;
   private readonly exit: Promise<void>;
 
-  constructor(readonly name: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; logDir: string }) {
+  constructor(
+    readonly name: string,
+    cmd: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; logDir: string },
+  ) {
     this.logFile = join(opts.logDir, `${name}.log`);
     mkdirSync(opts.logDir, { recursive: true });
     const fd = openSync(this.logFile, 'a');

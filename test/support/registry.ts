@@ -49,12 +49,37 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     writeFileSync(join(dir, 'htpasswd'), lines.join('\n') + '\n');
     authYaml = `auth:\n  htpasswd:\n    realm: airlift-test\n    path: ${join(dir, 'htpasswd')}\n`;
   } else if (auth === 'token') {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=airlift-test-token-issuer'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=airlift-test-token-issuer'],
+      { stdio: 'ignore' },
+    );
     writeFileSync(join(dir, 'users.json'), JSON.stringify(users));
     const tport = await freePort();
     tokenUrl = `http://127.0.0.1:${tport}/token`;
     const script = fileURLToPath(new URL('./servers/token-server.mjs', import.meta.url));
-    tokenServer = new ServerProcess('token-server', process.execPath, [script, '--port', String(tport), '--key', join(dir, 'key.pem'), '--cert', join(dir, 'cert.pem'), '--issuer', ISSUER, '--service', SERVICE, '--users', join(dir, 'users.json'), ...(opts.anonymousPull ? ['--anonymous-pull'] : []), ...(opts.tokenExpiresIn ? ['--expires-in', String(opts.tokenExpiresIn)] : [])], { logDir: dir });
+    tokenServer = new ServerProcess(
+      'token-server',
+      process.execPath,
+      [
+        script,
+        '--port',
+        String(tport),
+        '--key',
+        join(dir, 'key.pem'),
+        '--cert',
+        join(dir, 'cert.pem'),
+        '--issuer',
+        ISSUER,
+        '--service',
+        SERVICE,
+        '--users',
+        join(dir, 'users.json'),
+        ...(opts.anonymousPull ? ['--anonymous-pull'] : []),
+        ...(opts.tokenExpiresIn ? ['--expires-in', String(opts.tokenExpiresIn)] : []),
+      ],
+      { logDir: dir },
+    );
     await waitFor('token server', async () => (await fetch(`http://127.0.0.1:${tport}/stats`)).ok, { alive: () => tokenServer!.alive });
     authYaml = `auth:\n  token:\n    realm: ${tokenUrl}\n    service: ${SERVICE}\n    issuer: ${ISSUER}\n    rootcertbundle: ${join(dir, 'cert.pem')}\n`;
   }
@@ -81,10 +106,14 @@ ${authYaml}`;
   const proc = new ServerProcess('registry', 'docker-registry', ['serve', join(dir, 'config.yml')], { logDir: dir });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor('docker-registry', async () => {
-      const r = await fetch(`${url}/v2/`);
-      return r.status === 200 || r.status === 401;
-    }, { alive: () => proc.alive });
+    await waitFor(
+      'docker-registry',
+      async () => {
+        const r = await fetch(`${url}/v2/`);
+        return r.status === 200 || r.status === 401;
+      },
+      { alive: () => proc.alive },
+    );
   } catch (err) {
     await tokenServer?.stop();
     throw new Error(`${(err as Error).message}\n${proc.log().slice(-2000)}`, { cause: err });

@@ -44,7 +44,10 @@ export async function runnableImage(dir: string, archive: string, programs: Reco
   }
   const index = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.index, manifests })));
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MT.index, ...index, annotations: { 'org.opencontainers.image.ref.name': tag } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MT.index, ...index, annotations: { 'org.opencontainers.image.ref.name': tag } }] }),
+  );
   const w = new ArchiveWriter(archive, 'oci-archive');
   const res = await new Copier().copy(new OciLayoutSource(dir, tag), [w.target(`example.invalid/runnable:${tag}`)]);
   if (res.targets[0].status !== 'copied') throw new Error(`packing ${dir}: ${String(res.targets[0].error ?? res.sourceError)}`);

@@ -24,11 +24,42 @@ test('buildkitd.toml: docker.io mirrors, insecure registries (and http:// mirror
 });
 
 test('buildx create arguments', () => {
-  assert.deepEqual(buildxCreateArgs({ name: 'b1', driver: 'docker-container', driverOpts: ['image=mirror/moby/buildkit:v0.16.0', 'network=host'], use: true, configFile: '/t/b.toml' }), [
-    'buildx', 'create', '--name', 'b1', '--driver', 'docker-container', '--driver-opt', 'image=mirror/moby/buildkit:v0.16.0', '--driver-opt', 'network=host', '--config', '/t/b.toml', '--use',
-  ]);
+  assert.deepEqual(
+    buildxCreateArgs({ name: 'b1', driver: 'docker-container', driverOpts: ['image=mirror/moby/buildkit:v0.16.0', 'network=host'], use: true, configFile: '/t/b.toml' }),
+    [
+      'buildx',
+      'create',
+      '--name',
+      'b1',
+      '--driver',
+      'docker-container',
+      '--driver-opt',
+      'image=mirror/moby/buildkit:v0.16.0',
+      '--driver-opt',
+      'network=host',
+      '--config',
+      '/t/b.toml',
+      '--use',
+    ],
+  );
   // the docker driver takes no buildkitd config
-  assert.deepEqual(buildxCreateArgs({ name: 'b2', driver: 'docker', driverOpts: [], use: false, configFile: '/t/b.toml' }), ['buildx', 'create', '--name', 'b2', '--driver', 'docker']);
+  assert.deepEqual(buildxCreateArgs({ name: 'b2', driver: 'docker', driverOpts: [], use: false, configFile: '/t/b.toml' }), [
+    'buildx',
+    'create',
+    '--name',
+    'b2',
+    '--driver',
+    'docker',
+  ]);
   // a remote buildkitd has its own config; its endpoint goes last
-  assert.deepEqual(buildxCreateArgs({ name: 'b3', driver: 'remote', driverOpts: [], endpoint: 'tcp://10.0.0.9:1234', use: true, configFile: '/t/b.toml' }), ['buildx', 'create', '--name', 'b3', '--driver', 'remote', '--use', 'tcp://10.0.0.9:1234']);
+  assert.deepEqual(buildxCreateArgs({ name: 'b3', driver: 'remote', driverOpts: [], endpoint: 'tcp://10.0.0.9:1234', use: true, configFile: '/t/b.toml' }), [
+    'buildx',
+    'create',
+    '--name',
+    'b3',
+    '--driver',
+    'remote',
+    '--use',
+    'tcp://10.0.0.9:1234',
+  ]);
 });

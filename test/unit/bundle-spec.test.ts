@@ -46,8 +46,14 @@ describe('bundle.yaml', () => {
     const cases: [string, RegExp][] = [
       ['files:\n  - a/installer\n  - b/installer\n', /files\[0\] and files\[1\] would both be files\/installer; give one of them a different "to"/],
       ['compose:\n  - c1/web\n  - c2/web\n', /compose\[0\] and compose\[1\] would both be compose\/p-web-docker-compose\.tar\.gz/],
-      ['files:\n  - path: a/installer\n    to: tools/installer\n  - path: b/installer\n    to: tools\n', /files\[0\] \(files\/tools\/installer\) would land inside files\[1\] \(files\/tools\)/],
-      ['layout: plugin\nplugin:\n  yaml: a/installer/x.sh\nimages:\n  - r.example/release/app:1\n  - r.example/other/app:1\n', /images\[0\] and images\[1\] would both be compass-plugins-p-app-1\.0\.0-image\.tar\.gz/],
+      [
+        'files:\n  - path: a/installer\n    to: tools/installer\n  - path: b/installer\n    to: tools\n',
+        /files\[0\] \(files\/tools\/installer\) would land inside files\[1\] \(files\/tools\)/,
+      ],
+      [
+        'layout: plugin\nplugin:\n  yaml: a/installer/x.sh\nimages:\n  - r.example/release/app:1\n  - r.example/other/app:1\n',
+        /images\[0\] and images\[1\] would both be compass-plugins-p-app-1\.0\.0-image\.tar\.gz/,
+      ],
     ];
     for (const [body, re] of cases) {
       const s = withSpec(`name: p\nversion: 1.0.0\n${body}`);
@@ -62,7 +68,10 @@ describe('bundle.yaml', () => {
   test('an image listed twice is packed once; a spec with nothing in it is refused', () => {
     const twice = withSpec('name: p\nversion: 1.0.0\nimages:\n  - r.example/app:1\n  - r.example/app:1\n  - r.example/db:1\n');
     try {
-      assert.deepEqual(twice.run().images.map((r) => r.repository), ['app', 'db']);
+      assert.deepEqual(
+        twice.run().images.map((r) => r.repository),
+        ['app', 'db'],
+      );
     } finally {
       twice.done();
     }
@@ -156,7 +165,9 @@ describe('split', () => {
       const parts = await splitFile(file, 1);
       assert.equal(parts.length, 1001);
       assert.equal(parts[1000].path, `${file}.part-1000`);
-      const names = readdirSync(dir).filter((f) => f.includes('.part-')).sort();
+      const names = readdirSync(dir)
+        .filter((f) => f.includes('.part-'))
+        .sort();
       assert.equal(names[0], 'b.tar.part-0000');
       assert.deepEqual(Buffer.concat(names.map((n) => readFileSync(join(dir, n)))), data, 'cat b.tar.part-* gives the file back');
       await splitFile(file, 600);

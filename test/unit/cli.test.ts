@@ -30,7 +30,10 @@ describe('argument parsing', () => {
   test('mistakes are named', () => {
     assert.throws(() => parseActionArgs('sync-images', sync.inputs, ['--concurency', '4']), /unknown option --concurency for sync-images; did you mean --concurrency\?/);
     // a boolean given a value that is not true or false names the input, not "an unexpected argument"
-    assert.throws(() => parseActionArgs('sync-images', sync.inputs, ['--dry-run', 'maybe', '--images', 'x']), /input "dry-run" is true or false, not "maybe" \(--dry-run, --no-dry-run or --dry-run=false\)/);
+    assert.throws(
+      () => parseActionArgs('sync-images', sync.inputs, ['--dry-run', 'maybe', '--images', 'x']),
+      /input "dry-run" is true or false, not "maybe" \(--dry-run, --no-dry-run or --dry-run=false\)/,
+    );
     assert.throws(() => parseActionArgs('sync-images', sync.inputs, ['--concurrency']), /option --concurrency needs a value/);
     assert.throws(() => parseActionArgs('sync-images', sync.inputs, ['--concurrency', '1', '--concurrency', '2']), /given twice/);
     assert.throws(() => parseActionArgs('sync-images', sync.inputs, ['images.txt']), UserError);

@@ -29,7 +29,10 @@ test('S3 full-object CRC: compared when the store reports one, a mismatch names 
   const file = { path: '/x', key: 'k', size: 9, sha256: '', partSize: 1, crc64nvme: new Crc64('nvme').update(Buffer.from('123456789')).digestBase64() };
   assert.equal(checkFullObjectCrc('s3://b/k', { size: 9, crc64nvme: file.crc64nvme }, file), true);
   assert.equal(checkFullObjectCrc('s3://b/k', { size: 9 }, file), false);
-  assert.throws(() => checkFullObjectCrc('s3://b/k', { size: 9, crc64nvme: 'AAAAAAAAAAA=' }, file), /s3:\/\/b\/k: S3 computed CRC-64\/NVME AAAAAAAAAAA= for the stored object, the file has rosUhgp5mIg=/);
+  assert.throws(
+    () => checkFullObjectCrc('s3://b/k', { size: 9, crc64nvme: 'AAAAAAAAAAA=' }, file),
+    /s3:\/\/b\/k: S3 computed CRC-64\/NVME AAAAAAAAAAA= for the stored object, the file has rosUhgp5mIg=/,
+  );
 });
 
 test('eight bytes at a time agrees with the bit-by-bit definition at every length and alignment', () => {
@@ -44,8 +47,18 @@ test('eight bytes at a time agrees with the bit-by-bit definition at every lengt
   };
   const data = Buffer.alloc(2053);
   for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
-  for (const [variant, poly] of [['ecma', 0xc96c5795d7870f42n], ['nvme', 0x9a6c9329ac4bc9b5n]] as const) {
-    for (const [from, to] of [[0, 2053], [1, 2053], [3, 1030], [7, 16], [5, 12], [0, 7]]) {
+  for (const [variant, poly] of [
+    ['ecma', 0xc96c5795d7870f42n],
+    ['nvme', 0x9a6c9329ac4bc9b5n],
+  ] as const) {
+    for (const [from, to] of [
+      [0, 2053],
+      [1, 2053],
+      [3, 1030],
+      [7, 16],
+      [5, 12],
+      [0, 7],
+    ]) {
       const slice = data.subarray(from, to);
       const got = new Crc64(variant).update(slice).digestBase64();
       const want = Buffer.alloc(8);
@@ -61,7 +74,13 @@ test('the CRC of a whole is combined from its parts (any lengths, empty ones too
   for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 24;
   for (const variant of ['ecma', 'nvme'] as const) {
     const dec = (b: Uint8Array) => BigInt('0x' + Buffer.from(new Crc64(variant).update(b).digestBase64(), 'base64').toString('hex')).toString();
-    for (const cuts of [[0, 300_007], [1, 300_007], [65_536, 300_007], [0, 0, 300_007], [12_345, 200_000, 300_007]]) {
+    for (const cuts of [
+      [0, 300_007],
+      [1, 300_007],
+      [65_536, 300_007],
+      [0, 0, 300_007],
+      [12_345, 200_000, 300_007],
+    ]) {
       let crc = dec(Buffer.alloc(0));
       let from = 0;
       for (const to of cuts) {

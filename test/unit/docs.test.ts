@@ -7,7 +7,10 @@ import { docPages, renderPage } from '../../scripts/gen-docs.mjs';
 
 test('every action (and the recipe) has a docs page whose tables match its action.yml', () => {
   const pages = docPages() as { name: string; file: string }[];
-  assert.deepEqual(pages.map((p) => p.name), ['build-ami', 'build-release-image', 'pack-offline', 'release-offline', 'setup-buildx-qemu', 'sync-images', 'upload-oss']);
+  assert.deepEqual(
+    pages.map((p) => p.name),
+    ['build-ami', 'build-release-image', 'pack-offline', 'release-offline', 'setup-buildx-qemu', 'sync-images', 'upload-oss'],
+  );
   for (const { name, file } of pages) {
     assert.ok(existsSync(file), `${file} exists`);
     const text = readFileSync(file, 'utf8');

@@ -77,13 +77,16 @@ describe('readInputs', () => {
   test('reports every bad input at once, naming each', async () => {
     const sync = await loadAction('sync-images');
     restore = withEnv({ INPUT_IMAGES: 'x', INPUT_CONCURRENCY: 'lots', 'INPUT_DRY-RUN': 'maybe', INPUT_SHARD: '3' });
-    assert.throws(() => readInputs('sync-images', sync.inputs), (err: unknown) => {
-      assert.ok(err instanceof UserError);
-      assert.match(err.message, /input "concurrency": "lots" is not a whole number/);
-      assert.match(err.message, /input "dry-run": "maybe" is not a boolean/);
-      assert.match(err.message, /input "shard": "3" is not valid \(i\/n/);
-      return true;
-    });
+    assert.throws(
+      () => readInputs('sync-images', sync.inputs),
+      (err: unknown) => {
+        assert.ok(err instanceof UserError);
+        assert.match(err.message, /input "concurrency": "lots" is not a whole number/);
+        assert.match(err.message, /input "dry-run": "maybe" is not a boolean/);
+        assert.match(err.message, /input "shard": "3" is not valid \(i\/n/);
+        return true;
+      },
+    );
   });
 
   test('a missing required input names it and says what it is', async () => {
@@ -108,12 +111,18 @@ describe('readInputs', () => {
       reportError(err);
     }
     assert.ok(lines.some((l) => l.includes('input "part-size"')));
-    assert.ok(lines.every((l) => !l.includes('hunter2')), lines.join('\n'));
+    assert.ok(
+      lines.every((l) => !l.includes('hunter2')),
+      lines.join('\n'),
+    );
   });
 
   test('a secret input with a bad value is described, not quoted', async () => {
     const { parseValue } = await import('../../src/lib/inputs.js');
-    assert.throws(() => parseValue(input.integer({ secret: true }), 'topsecret'), (m: unknown) => m === 'the value is not a whole number');
+    assert.throws(
+      () => parseValue(input.integer({ secret: true }), 'topsecret'),
+      (m: unknown) => m === 'the value is not a whole number',
+    );
   });
 
   test('enum values are matched case-insensitively and normalised', async () => {
@@ -134,11 +143,16 @@ describe('readInputs', () => {
 
 describe('inputs never drift from action.yml', () => {
   const recipes = ['release-offline'];
-  const actionDirs = readdirSync(join(ROOT, 'actions')).filter((d) => !recipes.includes(d)).sort();
+  const actionDirs = readdirSync(join(ROOT, 'actions'))
+    .filter((d) => !recipes.includes(d))
+    .sort();
 
   test('there are six actions and each has a loader; the recipe is the one composite', () => {
     assert.deepEqual(actionDirs, ['build-ami', 'build-release-image', 'pack-offline', 'setup-buildx-qemu', 'sync-images', 'upload-oss']);
-    assert.deepEqual(readdirSync(join(ROOT, 'actions')).filter((d) => !actionDirs.includes(d)), recipes);
+    assert.deepEqual(
+      readdirSync(join(ROOT, 'actions')).filter((d) => !actionDirs.includes(d)),
+      recipes,
+    );
     assert.deepEqual(Object.keys(loaders).sort(), actionDirs);
   });
 
@@ -187,11 +201,16 @@ describe('inputs never drift from action.yml', () => {
         // recipe input passed straight through defaults to what the action would
         const direct = /^\$\{\{ inputs\.([a-z-]+) \}\}$/.exec(v.trim());
         const own = manifests[ran[0][1]].inputs[key.slice(6).toLowerCase()].default ?? '';
-        if (direct && own !== '' && !doc.inputs[direct[1]].required) assert.equal(doc.inputs[direct[1]].default, own, `${step.id}: recipe input ${direct[1]} defaults to ${ran[0][1]}'s ${key.slice(6).toLowerCase()}`);
+        if (direct && own !== '' && !doc.inputs[direct[1]].required)
+          assert.equal(doc.inputs[direct[1]].default, own, `${step.id}: recipe input ${direct[1]} defaults to ${ran[0][1]}'s ${key.slice(6).toLowerCase()}`);
       }
       if ('if' in step) for (const m of String((step as { if: string }).if).matchAll(/inputs\.([a-z-]+)/g)) used.add(m[1]);
     }
-    assert.deepEqual(Object.keys(doc.inputs).filter((k) => !used.has(k)), [], 'every input reaches a step');
+    assert.deepEqual(
+      Object.keys(doc.inputs).filter((k) => !used.has(k)),
+      [],
+      'every input reaches a step',
+    );
     for (const [k, v] of Object.entries(doc.outputs)) assert.match(v.value, /steps\.(image|sync|pack|upload)\.outputs\./, `output ${k}`);
   });
 
@@ -201,7 +220,8 @@ describe('inputs never drift from action.yml', () => {
       for (const f of readdirSync(dir, { withFileTypes: true })) {
         const p = join(dir, f.name);
         if (f.isDirectory()) walk(p);
-        else if (f.name.endsWith('.ts') && !p.endsWith(join('lib', 'inputs.ts')) && /\bget(Boolean|Multiline)?Input\(|process\.env\[?['"`.]?INPUT_/.test(readFileSync(p, 'utf8'))) offenders.push(p);
+        else if (f.name.endsWith('.ts') && !p.endsWith(join('lib', 'inputs.ts')) && /\bget(Boolean|Multiline)?Input\(|process\.env\[?['"`.]?INPUT_/.test(readFileSync(p, 'utf8')))
+          offenders.push(p);
       }
     };
     walk(join(ROOT, 'src', 'actions'));

@@ -64,18 +64,30 @@ describe('docker config credentials', () => {
 
 describe('registry-auth input', () => {
   test('literal values and env var names; https:// and trailing slashes normalised', () => {
-    const entries = parseRegistryAuth('https://harbor.example/: { username-env: H_USER, password-env: H_PASS }\nindex.docker.io: { username: me, password: pw-literal-4 }', { H_USER: 'robot', H_PASS: 'env-pass-5' });
-    assert.deepEqual(entries.map((e) => [e.registry, e.credentials.username, e.credentials.password]), [
-      ['harbor.example', 'robot', 'env-pass-5'],
-      ['docker.io', 'me', 'pw-literal-4'],
-    ]);
+    const entries = parseRegistryAuth('https://harbor.example/: { username-env: H_USER, password-env: H_PASS }\nindex.docker.io: { username: me, password: pw-literal-4 }', {
+      H_USER: 'robot',
+      H_PASS: 'env-pass-5',
+    });
+    assert.deepEqual(
+      entries.map((e) => [e.registry, e.credentials.username, e.credentials.password]),
+      [
+        ['harbor.example', 'robot', 'env-pass-5'],
+        ['docker.io', 'me', 'pw-literal-4'],
+      ],
+    );
     assert.equal(redact('env-pass-5 pw-literal-4'), '*** ***');
     // unquoted values that look like numbers stay as written
-    assert.deepEqual(parseRegistryAuth('r.example: { username: 007, password: 0123456 }\nq.example: { username: u, password: 12e3 }').map((e) => e.credentials.password), ['0123456', '12e3']);
+    assert.deepEqual(
+      parseRegistryAuth('r.example: { username: 007, password: 0123456 }\nq.example: { username: u, password: 12e3 }').map((e) => e.credentials.password),
+      ['0123456', '12e3'],
+    );
   });
 
   test('mistakes name the registry and what to fix, never a value', () => {
-    assert.throws(() => parseRegistryAuth('r.example: { username-env: NOPE_USER, password: x12 }', {}), /input "registry-auth", registry r.example: environment variable NOPE_USER \(username-env\) is not set/);
+    assert.throws(
+      () => parseRegistryAuth('r.example: { username-env: NOPE_USER, password: x12 }', {}),
+      /input "registry-auth", registry r.example: environment variable NOPE_USER \(username-env\) is not set/,
+    );
     assert.throws(() => parseRegistryAuth('r.example: { user: a, password: b }'), /unknown key "user"/);
     assert.throws(() => parseRegistryAuth('r.example: { username: a }'), /both a username and a password are needed/);
     assert.throws(() => parseRegistryAuth('- a\n- b'), /must be a map of registry/);

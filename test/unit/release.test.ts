@@ -59,7 +59,10 @@ test('destinations: image + inline list, registry.yaml with env credentials, eve
   writeFileSync(yaml, '- repository: harbor.example/release/app\n  username-env: H_USER\n  password-env: H_PASS\n- repository: cargo.example/caicloud/app\n  insecure: true\n');
   const env = { H_USER: 'u', H_PASS: 'p' };
   const d = loadDestinations('ghcr.io/acme/app', 'registry.yaml', { cwd: dir, env });
-  assert.deepEqual(d.map((x) => `${x.repository.registry}/${x.repository.repository}`), ['ghcr.io/acme/app', 'harbor.example/release/app', 'cargo.example/caicloud/app']);
+  assert.deepEqual(
+    d.map((x) => `${x.repository.registry}/${x.repository.repository}`),
+    ['ghcr.io/acme/app', 'harbor.example/release/app', 'cargo.example/caicloud/app'],
+  );
   assert.deepEqual(d[1].credentials, { username: 'u', password: 'p' });
   assert.equal(d[2].insecure, true);
   assert.equal(loadDestinations('', 'a.example/x/app\nb.example/y/app # mirror', { env }).length, 2);
@@ -99,9 +102,23 @@ const spec: BuildSpec = {
 
 test('buildx arguments: platforms, labels, gha or registry cache, OCI archive output (no names: one index entry); no credentials involved', () => {
   assert.deepEqual(buildxArgs(spec, '/tmp/x/image.oci.tar'), [
-    'buildx', 'build', '--platform', 'linux/amd64,linux/arm64', '--file', '/src/Dockerfile', '--build-arg', 'A=1', '--label', 'org.opencontainers.image.version=1.0',
-    '--cache-from', 'type=gha,scope=r.example-app', '--cache-to', 'type=gha,mode=max,scope=r.example-app',
-    '--output', 'type=oci,dest=/tmp/x/image.oci.tar', '/src',
+    'buildx',
+    'build',
+    '--platform',
+    'linux/amd64,linux/arm64',
+    '--file',
+    '/src/Dockerfile',
+    '--build-arg',
+    'A=1',
+    '--label',
+    'org.opencontainers.image.version=1.0',
+    '--cache-from',
+    'type=gha,scope=r.example-app',
+    '--cache-to',
+    'type=gha,mode=max,scope=r.example-app',
+    '--output',
+    'type=oci,dest=/tmp/x/image.oci.tar',
+    '/src',
   ]);
   const none = buildxArgs({ ...spec, platforms: [], cache: parseCache('none', 's') }, '/o.tar');
   assert.equal(none.includes('--platform'), false);
@@ -112,13 +129,43 @@ test('buildx arguments: platforms, labels, gha or registry cache, OCI archive ou
 
 test('buildx --load arguments (docker driver): one platform, names and image ID file', () => {
   assert.deepEqual(buildxLoadArgs({ ...spec, platforms: ['linux/arm64'], cache: { kind: 'none' } }, '/w/iid'), [
-    'buildx', 'build', '--load', '--platform', 'linux/arm64', '--file', '/src/Dockerfile', '--build-arg', 'A=1', '--label', 'org.opencontainers.image.version=1.0',
-    '--tag', 'r.example/app:1.0', '--tag', 'r.example/app:latest', '--iidfile', '/w/iid', '/src',
+    'buildx',
+    'build',
+    '--load',
+    '--platform',
+    'linux/arm64',
+    '--file',
+    '/src/Dockerfile',
+    '--build-arg',
+    'A=1',
+    '--label',
+    'org.opencontainers.image.version=1.0',
+    '--tag',
+    'r.example/app:1.0',
+    '--tag',
+    'r.example/app:latest',
+    '--iidfile',
+    '/w/iid',
+    '/src',
   ]);
 });
 
 test('classic arguments: one platform, --platform only when foreign, image ID file', () => {
-  const host = ['build', '--file', '/src/Dockerfile', '--build-arg', 'A=1', '--label', 'org.opencontainers.image.version=1.0', '--tag', 'r.example/app:1.0', '--tag', 'r.example/app:latest', '--iidfile', '/w/iid'];
+  const host = [
+    'build',
+    '--file',
+    '/src/Dockerfile',
+    '--build-arg',
+    'A=1',
+    '--label',
+    'org.opencontainers.image.version=1.0',
+    '--tag',
+    'r.example/app:1.0',
+    '--tag',
+    'r.example/app:latest',
+    '--iidfile',
+    '/w/iid',
+  ];
   assert.deepEqual(classicArgs({ ...spec, platforms: ['linux/amd64'] }, '/w/iid'), process.arch === 'x64' ? [...host, '/src'] : [...host, '--platform', 'linux/amd64', '/src']);
   assert.deepEqual(classicArgs({ ...spec, platforms: ['linux/s390x'] }, '/w/iid').slice(-3), ['--platform', 'linux/s390x', '/src']);
 });
@@ -149,8 +196,13 @@ test('meta.yml: tags with {tag}/{version}, file order kept, mistakes named', () 
   assert.throws(() => loadMeta(meta, { tag: 'v1', version: '' }), /input "version" is needed: \S+meta.yml: tag "cuda12-\{version\}" uses \{version\}/);
 });
 
-test('labels: source from GITHUB_*, SOURCE_DATE_EPOCH for created, the user\'s labels win', async () => {
-  const l = await ociLabels({ dir: workDir('nogit'), version: '1.0', extra: ['org.opencontainers.image.version=override', 'team=a=b'], env: { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/app', GITHUB_SHA: 'abc123', SOURCE_DATE_EPOCH: '1700000000' } });
+test("labels: source from GITHUB_*, SOURCE_DATE_EPOCH for created, the user's labels win", async () => {
+  const l = await ociLabels({
+    dir: workDir('nogit'),
+    version: '1.0',
+    extra: ['org.opencontainers.image.version=override', 'team=a=b'],
+    env: { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/app', GITHUB_SHA: 'abc123', SOURCE_DATE_EPOCH: '1700000000' },
+  });
   assert.deepEqual(l, {
     'org.opencontainers.image.source': 'https://github.com/acme/app',
     'org.opencontainers.image.revision': 'abc123',
@@ -161,13 +213,20 @@ test('labels: source from GITHUB_*, SOURCE_DATE_EPOCH for created, the user\'s l
 });
 
 test('from-archives lines: platforms, {version} {arch} {index}, sha256; mistakes named by line', () => {
-  const lines = (text: string) => text.split('\n').map((value, i) => ({ value, line: i + 1 })).filter((l) => l.value.trim());
+  const lines = (text: string) =>
+    text
+      .split('\n')
+      .map((value, i) => ({ value, line: i + 1 }))
+      .filter((l) => l.value.trim());
   const url = 'https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz';
   assert.deepEqual(parseArchiveLines(lines(`linux/amd64=${url}\nlinux/arm64=${url} sha256:${'a'.repeat(64)}`), { version: '22.03-LTS-SP1' }), [
     { platform: 'linux/amd64', location: 'https://repo.example.com/openEuler-22.03-LTS-SP1/docker_img/x86_64/openEuler-docker.x86_64.tar.xz', sha256: undefined },
     { platform: 'linux/arm64', location: 'https://repo.example.com/openEuler-22.03-LTS-SP1/docker_img/aarch64/openEuler-docker.aarch64.tar.xz', sha256: 'a'.repeat(64) },
   ]);
-  assert.equal(parseArchiveLines(lines(`arm64=${url}`), { version: '22.03-LTS-SP1', updateDate: '2023-08-02' })[0].location, 'https://repo.example.com/openEuler-22.03-LTS-SP1/docker_img/update/2023-08-02/aarch64/openEuler-docker.aarch64.tar.xz');
+  assert.equal(
+    parseArchiveLines(lines(`arm64=${url}`), { version: '22.03-LTS-SP1', updateDate: '2023-08-02' })[0].location,
+    'https://repo.example.com/openEuler-22.03-LTS-SP1/docker_img/update/2023-08-02/aarch64/openEuler-docker.aarch64.tar.xz',
+  );
   assert.throws(() => parseArchiveLines(lines(`linux/amd64=${url}`), { version: '../../x' }), /line 1: \{version\} cannot be "\.\.\/\.\.\/x"/);
   assert.throws(() => parseArchiveLines(lines(`linux/amd64=${url}`), {}), /line 1 uses \{version\}, but no version is set/);
   assert.throws(() => parseArchiveLines(lines(`\nlinux/amd64 ${url}`), { version: '1' }), /line 2: "linux\/amd64 .*" is not <platform>=<path or URL> \[sha256\]/);

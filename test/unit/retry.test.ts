@@ -23,12 +23,15 @@ describe('retry', () => {
     const c = fakeClock();
     const errors = [netErr('ECONNRESET'), new HttpError(503, 'unavailable'), new HttpError(429, 'slow down')];
     let calls = 0;
-    const v = await retry(async () => {
-      calls++;
-      const e = errors.shift();
-      if (e) throw e;
-      return 'ok';
-    }, { now: c.now, sleep: c.sleep, random: () => 0.5 });
+    const v = await retry(
+      async () => {
+        calls++;
+        const e = errors.shift();
+        if (e) throw e;
+        return 'ok';
+      },
+      { now: c.now, sleep: c.sleep, random: () => 0.5 },
+    );
     assert.equal(v, 'ok');
     assert.equal(calls, 4);
     assert.equal(c.sleeps.length, 3);
@@ -37,10 +40,16 @@ describe('retry', () => {
   test('does not retry a 404, a 401 or a plain error', async () => {
     for (const e of [new HttpError(404, 'nope'), new HttpError(401, 'denied'), new Error('bug')]) {
       let calls = 0;
-      await assert.rejects(retry(async () => {
-        calls++;
-        throw e;
-      }, { sleep: async () => undefined }), e);
+      await assert.rejects(
+        retry(
+          async () => {
+            calls++;
+            throw e;
+          },
+          { sleep: async () => undefined },
+        ),
+        e,
+      );
       assert.equal(calls, 1);
     }
   });
@@ -48,10 +57,13 @@ describe('retry', () => {
   test('honours Retry-After (seconds) over a shorter backoff', async () => {
     const c = fakeClock();
     let calls = 0;
-    await retry(async () => {
-      if (calls++ === 0) throw new HttpError(429, 'busy', { 'Retry-After': '7' });
-      return 1;
-    }, { now: c.now, sleep: c.sleep, random: () => 0 });
+    await retry(
+      async () => {
+        if (calls++ === 0) throw new HttpError(429, 'busy', { 'Retry-After': '7' });
+        return 1;
+      },
+      { now: c.now, sleep: c.sleep, random: () => 0 },
+    );
     assert.deepEqual(c.sleeps, [7000]);
   });
 
@@ -63,10 +75,13 @@ describe('retry', () => {
   test('bounded attempts: the last error is thrown', async () => {
     let calls = 0;
     await assert.rejects(
-      retry(async () => {
-        calls++;
-        throw new HttpError(500, `boom ${calls}`);
-      }, { attempts: 3, sleep: async () => undefined }),
+      retry(
+        async () => {
+          calls++;
+          throw new HttpError(500, `boom ${calls}`);
+        },
+        { attempts: 3, sleep: async () => undefined },
+      ),
       /boom 3/,
     );
     assert.equal(calls, 3);
@@ -76,19 +91,31 @@ describe('retry', () => {
     const c = fakeClock();
     let calls = 0;
     await assert.rejects(
-      retry(async () => {
-        calls++;
-        throw new HttpError(503, 'down', { 'retry-after': '120' });
-      }, { attempts: 10, maxTotalMs: 60_000, now: c.now, sleep: c.sleep }),
+      retry(
+        async () => {
+          calls++;
+          throw new HttpError(503, 'down', { 'retry-after': '120' });
+        },
+        { attempts: 10, maxTotalMs: 60_000, now: c.now, sleep: c.sleep },
+      ),
       /down/,
     );
     assert.equal(calls, 1);
   });
 
   test('full jitter stays within [0, min(max, base*2^n))', () => {
-    assert.equal(backoffDelay(1, 100, 1000, () => 0.999), 99);
-    assert.equal(backoffDelay(5, 100, 1000, () => 0.999), 999);
-    assert.equal(backoffDelay(3, 100, 1000, () => 0), 0);
+    assert.equal(
+      backoffDelay(1, 100, 1000, () => 0.999),
+      99,
+    );
+    assert.equal(
+      backoffDelay(5, 100, 1000, () => 0.999),
+      999,
+    );
+    assert.equal(
+      backoffDelay(3, 100, 1000, () => 0),
+      0,
+    );
   });
 
   test('classification', () => {

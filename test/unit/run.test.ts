@@ -41,19 +41,37 @@ describe('runAction', () => {
 
   test('an undeclared output is an internal error, not a silent extra', async () => {
     const lines = capture();
-    const def = defineAction({ name: 'setup-buildx-qemu', inputs: spec, async main(ctx) { ctx.setOutput('no-such-output', 'x'); } });
+    const def = defineAction({
+      name: 'setup-buildx-qemu',
+      inputs: spec,
+      async main(ctx) {
+        ctx.setOutput('no-such-output', 'x');
+      },
+    });
     assert.equal(await runAction(def, 'main', new MemoryHost()), 1);
     assert.match(lines.join('\n'), /output "no-such-output" is not declared in actions\/setup-buildx-qemu\/action.yml/);
   });
 
   test('a UserError prints its message without a stack; other errors keep the stack for debug', async () => {
     let lines = capture();
-    const userFail = defineAction({ name: 'setup-buildx-qemu', inputs: spec, async main() { throw new UserError('qemu-image "x" cannot be pulled'); } });
+    const userFail = defineAction({
+      name: 'setup-buildx-qemu',
+      inputs: spec,
+      async main() {
+        throw new UserError('qemu-image "x" cannot be pulled');
+      },
+    });
     assert.equal(await runAction(userFail, 'main', new MemoryHost()), 1);
     assert.deepEqual(lines, ['error: qemu-image "x" cannot be pulled']);
 
     lines = capture();
-    const bug = defineAction({ name: 'setup-buildx-qemu', inputs: spec, async main() { throw new TypeError('undefined is not a function'); } });
+    const bug = defineAction({
+      name: 'setup-buildx-qemu',
+      inputs: spec,
+      async main() {
+        throw new TypeError('undefined is not a function');
+      },
+    });
     assert.equal(await runAction(bug, 'main', new MemoryHost()), 1);
     assert.deepEqual(lines, ['error: undefined is not a function']);
 
@@ -68,7 +86,14 @@ describe('runAction', () => {
     process.env['INPUT_USE'] = 'maybe';
     try {
       let ran = false;
-      const def = defineAction({ name: 'setup-buildx-qemu', inputs: spec, async main() {}, async post() { ran = true; } });
+      const def = defineAction({
+        name: 'setup-buildx-qemu',
+        inputs: spec,
+        async main() {},
+        async post() {
+          ran = true;
+        },
+      });
       assert.equal(await runAction(def, 'main', new MemoryHost()), 1);
       assert.equal(await runAction(def, 'post', new MemoryHost()), 0);
       assert.equal(ran, false);

@@ -37,12 +37,18 @@ describe('sync plan', () => {
   });
 
   test('strip-prefix', () => {
-    assert.deepEqual(fmt(buildPlan({ text: 'harbor.example/release/app:1' }, { targets: ['cargo.example/caicloud'], stripPrefix: 'harbor.example/release' })), [['harbor.example/release/app:1', ['cargo.example/caicloud/app:1']]]);
-    assert.throws(() => buildPlan({ text: 'x\nharbor.example/other/app:1' }, { targets: ['c.example'], stripPrefix: 'harbor.example/release' }), /images line 1: docker.io\/library\/x does not start with strip-prefix/);
+    assert.deepEqual(fmt(buildPlan({ text: 'harbor.example/release/app:1' }, { targets: ['cargo.example/caicloud'], stripPrefix: 'harbor.example/release' })), [
+      ['harbor.example/release/app:1', ['cargo.example/caicloud/app:1']],
+    ]);
+    assert.throws(
+      () => buildPlan({ text: 'x\nharbor.example/other/app:1' }, { targets: ['c.example'], stripPrefix: 'harbor.example/release' }),
+      /images line 1: docker.io\/library\/x does not start with strip-prefix/,
+    );
   });
 
   test('YAML mapping: explicit targets, tag renames, null → target prefixes', () => {
-    const text = 'harbor.example/release/app:1.0:\n  - cargo.example/x/app:1.0\n  - ":stable"\nharbor.example/release/db:2: cargo.example/x/db:2\nharbor.example/release/web:3: ~\n';
+    const text =
+      'harbor.example/release/app:1.0:\n  - cargo.example/x/app:1.0\n  - ":stable"\nharbor.example/release/db:2: cargo.example/x/db:2\nharbor.example/release/web:3: ~\n';
     assert.deepEqual(fmt(buildPlan({ text }, { targets: ['mirror.example/m'] })), [
       ['harbor.example/release/app:1.0', ['cargo.example/x/app:1.0', 'mirror.example/m/release/app:stable']],
       ['harbor.example/release/db:2', ['cargo.example/x/db:2']],
@@ -59,19 +65,28 @@ describe('sync plan', () => {
   });
 
   test('errors name the input, the file and the line', () => {
-    assert.throws(() => buildPlan({ text: 'a/b:1\n\nharbor.x/Rel/app:1\n' }, { targets: ['c.example'] }), /^UserError: images line 3: "harbor.x\/Rel\/app:1" is not a valid image reference \(repository names are lower-case\)$/m);
+    assert.throws(
+      () => buildPlan({ text: 'a/b:1\n\nharbor.x/Rel/app:1\n' }, { targets: ['c.example'] }),
+      /^UserError: images line 3: "harbor.x\/Rel\/app:1" is not a valid image reference \(repository names are lower-case\)$/m,
+    );
     assert.throws(() => buildPlan({ text: 'a/b:1\nb/c:Bad Tag\n', file: 'oem-images-lists' }, { targets: ['c.example'] }), /images file oem-images-lists line 2:/);
     assert.throws(() => buildPlan({ text: 'a:1:\n  - q/Bad:1\n' }, { targets: [] }), /images line 2: "q\/Bad:1"/);
     assert.throws(() => buildPlan({ text: '# nothing\n' }, { targets: ['c.example'] }), /input "images" lists no images/);
     assert.throws(() => buildPlan({ text: 'a/b:1' }, { targets: [] }), /images line 1: no target for docker.io\/a\/b:1: set the "target" input/);
     assert.throws(() => buildPlan({ text: 'a/b:1' }, { targets: ['notahost/ns'] }), /input "target": "notahost\/ns" must start with a registry host/);
-    assert.throws(() => buildPlan({ text: 'a.example/x:1: c.example/y:1\nb.example/x:1: c.example/y:1\n' }, { targets: [] }), /images line 2: c.example\/y:1 is also the target of a.example\/x:1/);
+    assert.throws(
+      () => buildPlan({ text: 'a.example/x:1: c.example/y:1\nb.example/x:1: c.example/y:1\n' }, { targets: [] }),
+      /images line 2: c.example\/y:1 is also the target of a.example\/x:1/,
+    );
   });
 
   test('lists as people write them: "app" is "app:latest", explicit targets keep the source tag, a YAML list of references, YAML mistakes shown as such', () => {
     const d = 'sha256:' + 'b'.repeat(64);
     assert.deepEqual(fmt(buildPlan({ text: 'r.example/app\nr.example/app:latest\n' }, { targets: ['t.example'] })), [['r.example/app:latest', ['t.example/app:latest']]]);
-    assert.throws(() => buildPlan({ text: 'a.example/app\nb.example/app:latest\n' }, { targets: ['t.example'] }), /images line 2: t\.example\/app:latest is also the target of a\.example\/app:latest/);
+    assert.throws(
+      () => buildPlan({ text: 'a.example/app\nb.example/app:latest\n' }, { targets: ['t.example'] }),
+      /images line 2: t\.example\/app:latest is also the target of a\.example\/app:latest/,
+    );
     assert.deepEqual(fmt(buildPlan({ text: `r.example/app:1.0: t.example/mirror/app\nr.example/db@${d}: [t.example/db]\n` }, { targets: [] })), [
       ['r.example/app:1.0', ['t.example/mirror/app:1.0']],
       [`r.example/db@${d}`, [`t.example/db@${d}`]],
@@ -80,17 +95,36 @@ describe('sync plan', () => {
       ['r.example/app:1', ['t.example/app:1']],
       ['r.example/db:2', ['t.example/db:2']],
     ]);
-    assert.throws(() => buildPlan({ text: '- source: r.example/app:1\n  targets: t.example/app:1\n  tags: [x]\n' }, { targets: [] }), /images line 1: "tags" renames under the target prefixes; with "targets", write the tag in each target/);
+    assert.throws(
+      () => buildPlan({ text: '- source: r.example/app:1\n  targets: t.example/app:1\n  tags: [x]\n' }, { targets: [] }),
+      /images line 1: "tags" renames under the target prefixes; with "targets", write the tag in each target/,
+    );
     assert.throws(() => buildPlan({ text: 'r.example/app:1:\n  - t.example/a:1\n - ":stable"\n' }, { targets: [] }), /images line \d: not valid YAML/);
     // a plain list that YAML can't read stays a plain list
-    assert.deepEqual(fmt(buildPlan({ text: '  nginx:1.25\n  # db\n  postgres:16\n' }, { targets: ['t.example'] })).map(([s]) => s), ['docker.io/library/nginx:1.25', 'docker.io/library/postgres:16']);
+    assert.deepEqual(
+      fmt(buildPlan({ text: '  nginx:1.25\n  # db\n  postgres:16\n' }, { targets: ['t.example'] })).map(([s]) => s),
+      ['docker.io/library/nginx:1.25', 'docker.io/library/postgres:16'],
+    );
   });
 
   test('source-registry is a host; strip-prefix must leave a name; target is not a URL', () => {
-    for (const bad of ['harbor.example/release', 'not a host', 'http://h.example/x']) assert.throws(() => buildPlan({ text: 'release/app:1' }, { sourceRegistry: bad, targets: ['t.example'] }), /input "source-registry": ".*" must be a registry host\[:port\]/, bad);
-    assert.deepEqual(fmt(buildPlan({ text: 'release/app:1' }, { sourceRegistry: 'https://harbor.example:8443/', targets: ['t.example'] })), [['harbor.example:8443/release/app:1', ['t.example/release/app:1']]]);
-    assert.throws(() => buildPlan({ text: 'h.example/release/app:1' }, { targets: ['t.example'], stripPrefix: 'h.example/release/app' }), /strip-prefix "h\.example\/release\/app" is the whole of h\.example\/release\/app, leaving no repository name/);
-    assert.throws(() => buildPlan({ text: 'h.example/app:1' }, { targets: ['https://t.example/ns'] }), /input "target": "https:\/\/t\.example\/ns" is a URL; write the registry and namespace without a scheme/);
+    for (const bad of ['harbor.example/release', 'not a host', 'http://h.example/x'])
+      assert.throws(
+        () => buildPlan({ text: 'release/app:1' }, { sourceRegistry: bad, targets: ['t.example'] }),
+        /input "source-registry": ".*" must be a registry host\[:port\]/,
+        bad,
+      );
+    assert.deepEqual(fmt(buildPlan({ text: 'release/app:1' }, { sourceRegistry: 'https://harbor.example:8443/', targets: ['t.example'] })), [
+      ['harbor.example:8443/release/app:1', ['t.example/release/app:1']],
+    ]);
+    assert.throws(
+      () => buildPlan({ text: 'h.example/release/app:1' }, { targets: ['t.example'], stripPrefix: 'h.example/release/app' }),
+      /strip-prefix "h\.example\/release\/app" is the whole of h\.example\/release\/app, leaving no repository name/,
+    );
+    assert.throws(
+      () => buildPlan({ text: 'h.example/app:1' }, { targets: ['https://t.example/ns'] }),
+      /input "target": "https:\/\/t\.example\/ns" is a URL; write the registry and namespace without a scheme/,
+    );
   });
 
   test('shards split the list stably and completely', () => {
@@ -114,7 +148,10 @@ describe('sync plan', () => {
     assert.throws(() => loadImageList('oem-list', dir), /there is no file named oem-list/);
     assert.throws(() => loadImageList('  \n ', dir), /input "images" is empty/);
     assert.throws(() => loadImageList('# only a comment', dir), /input "images" lists no images \(only a comment\)/);
-    assert.throws(() => loadImageList('release/oem-images-lists', dir), /there is no file named release\/oem-images-lists \(for the image release\/oem-images-lists:latest, write the tag\)/);
+    assert.throws(
+      () => loadImageList('release/oem-images-lists', dir),
+      /there is no file named release\/oem-images-lists \(for the image release\/oem-images-lists:latest, write the tag\)/,
+    );
     assert.deepEqual(loadImageList('127.0.0.1:5000/app:1', dir), { text: '127.0.0.1:5000/app:1' });
     assert.deepEqual(loadImageList('nginx:1.25, ghcr.io/org/app', dir), { text: 'nginx:1.25, ghcr.io/org/app' });
   });

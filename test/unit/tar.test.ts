@@ -108,7 +108,7 @@ function trickle(data: Buffer, piece: number, failAfter?: number): Readable {
 }
 
 describe('parallel tar file: entries written side by side at their own positions (checked with GNU tar)', () => {
-  test('entries streaming at once land whole and in place; the sha256 from the hashing worker is the file\'s', async () => {
+  test("entries streaming at once land whole and in place; the sha256 from the hashing worker is the file's", async () => {
     await inTempDir('ptar-', async (dir) => {
       const file = join(dir, 'out.tar');
       const tar = await ParallelTarFile.open(file);
@@ -149,7 +149,12 @@ describe('parallel tar file: entries written side by side at their own positions
       const b = await write(join(dir, 'b.tar'), [1, 2, 0]);
       assert.equal(a.sha256, b.sha256);
       assert.deepEqual(readFileSync(join(dir, 'a.tar')), readFileSync(join(dir, 'b.tar')));
-      assert.deepEqual(execFileSync('tar', ['-tf', join(dir, 'a.tar')], { encoding: 'utf8' }).trim().split('\n'), ['e0', 'e1', 'e2', 'last']);
+      assert.deepEqual(
+        execFileSync('tar', ['-tf', join(dir, 'a.tar')], { encoding: 'utf8' })
+          .trim()
+          .split('\n'),
+        ['e0', 'e1', 'e2', 'last'],
+      );
       const tar = await ParallelTarFile.open(join(dir, 'c.tar'));
       tar.reserve({ name: 'never', size: 10 });
       await assert.rejects(tar.finish(), /entries planned or failed and never written \(never\)/);
@@ -213,7 +218,19 @@ describe('parallel tar file: entries written side by side at their own positions
         return new Proxy(fh, {
           get(target, prop) {
             if (prop === 'write') return (b: Buffer, off: number, len: number, pos: number) => (calls++, target.write(b, off, Math.min(len, 3000), pos));
-            if (prop === 'writev') return (bufs: Buffer[], pos: number) => (calls++, target.write(Buffer.concat(bufs).subarray(0, 3000), 0, Math.min(3000, bufs.reduce((n, b) => n + b.length, 0)), pos));
+            if (prop === 'writev')
+              return (bufs: Buffer[], pos: number) => (
+                calls++,
+                target.write(
+                  Buffer.concat(bufs).subarray(0, 3000),
+                  0,
+                  Math.min(
+                    3000,
+                    bufs.reduce((n, b) => n + b.length, 0),
+                  ),
+                  pos,
+                )
+              );
             const v = Reflect.get(target, prop) as unknown;
             return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
           },
@@ -242,26 +259,27 @@ describe('parallel tar file: entries written side by side at their own positions
       const writer = new ArchiveWriter(join(dir, 'out.tar'), 'oci-archive');
       const failing = trickle(Buffer.alloc(good.length, 9), 8192, 560_000);
       // B and C wait for A; A fails; B writes; C then finds it written. D and E start in the same tick.
-      const results = await Promise.allSettled([
-        writer.writeBlob(desc, failing),
-        writer.writeBlob(desc, trickle(good, 65536)),
-        writer.writeBlob(desc, trickle(good, 65536)),
-      ]);
-      assert.deepEqual(results.map((r) => r.status), ['rejected', 'fulfilled', 'fulfilled']);
+      const results = await Promise.allSettled([writer.writeBlob(desc, failing), writer.writeBlob(desc, trickle(good, 65536)), writer.writeBlob(desc, trickle(good, 65536))]);
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ['rejected', 'fulfilled', 'fulfilled'],
+      );
       const other = Buffer.alloc(300_000, 8);
       const otherDesc = { ...desc, digest: `sha256:${createHash('sha256').update(other).digest('hex')}` as const, size: other.length };
       await Promise.all([writer.writeBlob(otherDesc, trickle(other, 65536)), writer.writeBlob(otherDesc, trickle(other, 65536))]);
       await writer.finish();
-      const listing = execFileSync('tar', ['-tf', join(dir, 'out.tar')], { encoding: 'utf8' }).trim().split('\n');
+      const listing = execFileSync('tar', ['-tf', join(dir, 'out.tar')], { encoding: 'utf8' })
+        .trim()
+        .split('\n');
       const hex = digest.slice(7);
-      assert.equal(listing.filter((n) => n === `blobs/sha256/${hex}`).length, 1, 'the good copy took the failed one\'s place');
+      assert.equal(listing.filter((n) => n === `blobs/sha256/${hex}`).length, 1, "the good copy took the failed one's place");
       assert.equal(listing.filter((n) => n === `blobs/sha256/${otherDesc.digest.slice(7)}`).length, 1, 'same-tick writers wrote once');
       const x = untar(join(dir, 'out.tar'), join(dir, 'x'));
       assert.ok(readFileSync(join(x, 'blobs', 'sha256', hex)).equals(good), 'the one copy of the name is the good one');
     });
   });
 
-  test('an archive writer left unfinished does not keep the process alive (the hashing worker is unref\'d)', async () => {
+  test("an archive writer left unfinished does not keep the process alive (the hashing worker is unref'd)", async () => {
     await inTempDir('aw-', async (dir) => {
       const src = join(import.meta.dirname, '..', '..', 'src', 'lib', 'image', 'archive-writer.ts');
       const script = `import('${src}').then(async ({ ArchiveWriter }) => { const w = new ArchiveWriter('${join(dir, 'never.tar')}', 'oci-archive'); await w.writeBlob({ mediaType: 'x', digest: 'sha256:${'0'.repeat(64)}', size: 2 }, Buffer.from('hi')); console.log('left'); })`;
@@ -307,7 +325,12 @@ describe('reserved headers (a place kept for a header before the size is known) 
         assert.ok(readFileSync(join(x, c.name)).equals(data));
       }
       // a plain header is filled out with its directory, not with a pax header
-      assert.deepEqual(execFileSync('tar', ['-tf', join(dir, 't0.tar')], { encoding: 'utf8' }).trim().split('\n'), ['root-1.0/images/', 'root-1.0/images/', 'root-1.0/images/images.tar']);
+      assert.deepEqual(
+        execFileSync('tar', ['-tf', join(dir, 't0.tar')], { encoding: 'utf8' })
+          .trim()
+          .split('\n'),
+        ['root-1.0/images/', 'root-1.0/images/', 'root-1.0/images/images.tar'],
+      );
 
       // over 8 GiB needs a pax size record: a sparse file stands in for the data
       const huge = 8 * 1024 ** 3 + 5;
@@ -355,7 +378,10 @@ describe('tar index', () => {
       assert.deepEqual(await inner.read('b.bin'), Buffer.alloc(1500, 7));
       assert.equal(inner.get('b.bin')!.offset, e.offset + 512 * 3, 'an offset in the outer file');
       // the region ends before b.bin's data does: the nested tar is cut short
-      await assert.rejects(TarIndex.open(join(dir, 'outer.tar'), 'outer.tar: inner.tar', { start: e.offset, size: 512 * 3 + 1000 }), /outer\.tar: inner\.tar: truncated \(entry at byte 1024 needs 1500 bytes\)/);
+      await assert.rejects(
+        TarIndex.open(join(dir, 'outer.tar'), 'outer.tar: inner.tar', { start: e.offset, size: 512 * 3 + 1000 }),
+        /outer\.tar: inner\.tar: truncated \(entry at byte 1024 needs 1500 bytes\)/,
+      );
     });
   });
 });

@@ -14,7 +14,6 @@ function utcStamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
 }
 
-
 export default defineAction({
   name: 'build-ami',
   inputs: {
@@ -64,8 +63,14 @@ export default defineAction({
       ),
     );
     const region = inputs.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || '';
-    if (!region) await problems.check(() => { throw new UserError('input "region" is required (or AWS_REGION in the environment)'); });
-    if ((inputs.accessKeyId === '') !== (inputs.secretAccessKey === '')) await problems.check(() => { throw new UserError(`input "${inputs.accessKeyId ? 'secret-access-key' : 'access-key-id'}" is needed too: give both keys, or neither (the default AWS chain)`); });
+    if (!region)
+      await problems.check(() => {
+        throw new UserError('input "region" is required (or AWS_REGION in the environment)');
+      });
+    if ((inputs.accessKeyId === '') !== (inputs.secretAccessKey === ''))
+      await problems.check(() => {
+        throw new UserError(`input "${inputs.accessKeyId ? 'secret-access-key' : 'access-key-id'}" is needed too: give both keys, or neither (the default AWS chain)`);
+      });
     problems.done();
     for (const s of [inputs.secretAccessKey, inputs.sessionToken]) if (s) addSecret(s);
     const builder = new AmiBuilder({
@@ -76,7 +81,9 @@ export default defineAction({
       region,
       access: {
         endpoint: inputs.endpoint || undefined,
-        ...(inputs.accessKeyId ? { credentials: { accessKeyId: inputs.accessKeyId, secretAccessKey: inputs.secretAccessKey, ...(inputs.sessionToken ? { sessionToken: inputs.sessionToken } : {}) } } : {}),
+        ...(inputs.accessKeyId
+          ? { credentials: { accessKeyId: inputs.accessKeyId, secretAccessKey: inputs.secretAccessKey, ...(inputs.sessionToken ? { sessionToken: inputs.sessionToken } : {}) } }
+          : {}),
       },
       name: name!,
       description: inputs.amiDescription,
@@ -121,6 +128,8 @@ export default defineAction({
   async post({ getState }) {
     const task = getState('import-task');
     if (!task || getState('done') === 'true') return;
-    info(`build-ami: import-snapshot task ${task} in ${getState('region')} may still be running; run the step again with the same inputs to attach to it (the ClientToken is the same), or cancel it: aws ec2 cancel-import-task --import-task-id ${task} --region ${getState('region')}`);
+    info(
+      `build-ami: import-snapshot task ${task} in ${getState('region')} may still be running; run the step again with the same inputs to attach to it (the ClientToken is the same), or cancel it: aws ec2 cancel-import-task --import-task-id ${task} --region ${getState('region')}`,
+    );
   },
 });

@@ -54,17 +54,23 @@ export default defineAction({
     let platforms = validatePlatforms(inputs.platforms, 'platforms');
     // publishing from per-architecture archives instead of building
     const archives = inputs.fromArchives.trim()
-      ? forInput('from-archives', () => parseArchiveLines(listEntries(inputs.fromArchives, { lines: true }), { version: version || undefined, updateDate: inputs.updateDate || undefined }))
+      ? forInput('from-archives', () =>
+          parseArchiveLines(listEntries(inputs.fromArchives, { lines: true }), { version: version || undefined, updateDate: inputs.updateDate || undefined }),
+        )
       : undefined;
     if (archives) {
       const listed = archives.map((a) => a.platform);
-      if (platforms.length && [...platforms].sort().join() !== [...listed].sort().join()) throw new UserError(`input "platforms" (${platforms.join(', ')}) differs from the platforms of from-archives (${listed.join(', ')}); leave it empty`);
+      if (platforms.length && [...platforms].sort().join() !== [...listed].sort().join())
+        throw new UserError(`input "platforms" (${platforms.join(', ')}) differs from the platforms of from-archives (${listed.join(', ')}); leave it empty`);
       platforms = listed;
       // without meta nothing is built: what only a build reads does not apply
       if (!inputs.meta.trim())
         for (const k of ['cache', 'labels', 'build-args'] as const) {
           const v = { cache: inputs.cache.trim() === 'none' ? '' : inputs.cache.trim(), labels: inputs.labels.join(''), 'build-args': inputs.buildArgs.join('') }[k];
-          if (v) throw new UserError(`input "${k}" does not apply with from-archives: the archives' images are published as they are, nothing is built (with meta, it applies to the meta.yml builds)`);
+          if (v)
+            throw new UserError(
+              `input "${k}" does not apply with from-archives: the archives' images are published as they are, nothing is built (with meta, it applies to the meta.yml builds)`,
+            );
         }
     } else if (inputs.updateDate) throw new UserError('input "update-date" only applies with from-archives (it fills {index})');
     const built = platforms.length ? platforms : [hostPlatform()];
@@ -74,7 +80,8 @@ export default defineAction({
       if (inputs.savePlatform.trim().toLowerCase() === 'all') platform = 'all';
       else if (inputs.savePlatform.trim()) {
         platform = validatePlatforms([inputs.savePlatform], 'save-platform')[0];
-        if (!built.includes(platform)) throw new UserError(`input "save-platform": ${platform} is not built (platforms: ${built.join(', ')}); save one of them, or "all" for an OCI archive`);
+        if (!built.includes(platform))
+          throw new UserError(`input "save-platform": ${platform} is not built (platforms: ${built.join(', ')}); save one of them, or "all" for an OCI archive`);
       } else if (built.length === 1) platform = built[0];
       else throw new UserError(`input "save-platform" is needed with several platforms: one of ${built.join(', ')} for a docker-load-able archive, or "all" for an OCI archive`);
       const path = resolve(inputs.save.trim());
@@ -121,16 +128,18 @@ export default defineAction({
     for (const [t, why] of Object.entries(reasons)) info(`tag ${t}: ${why}`);
     const labels = await ociLabels({ dir: context, version: version || tag, extra: inputs.labels });
 
-    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, archives, pool, credentials }).catch((err: unknown) => {
-      // some registries hold the image: the outputs and the summary say which
-      if (err instanceof PartialPushError) {
-        setOutput('digest', err.digest);
-        setOutput('image-refs', err.pushed.join('\n'));
-        summary.heading(`build-release-image ${tag}: pushed to ${err.pushed.length} of ${err.pushed.length + err.failed.length} references`);
-        summary.table(['reference', 'result'], [...err.pushed.map((r) => [r, `holds ${err.digest}`]), ...err.failed.map((f) => [f.ref, `failed: ${f.error}`])]);
-      }
-      throw err;
-    });
+    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, archives, pool, credentials }).catch(
+      (err: unknown) => {
+        // some registries hold the image: the outputs and the summary say which
+        if (err instanceof PartialPushError) {
+          setOutput('digest', err.digest);
+          setOutput('image-refs', err.pushed.join('\n'));
+          summary.heading(`build-release-image ${tag}: pushed to ${err.pushed.length} of ${err.pushed.length + err.failed.length} references`);
+          summary.table(['reference', 'result'], [...err.pushed.map((r) => [r, `holds ${err.digest}`]), ...err.failed.map((f) => [f.ref, `failed: ${f.error}`])]);
+        }
+        throw err;
+      },
+    );
 
     const allTags = [...new Set(res.images.flatMap((i) => i.tags))];
     setOutput('digest', res.images.length === 1 ? res.images[0].digest : res.images.map((i) => `${i.tags[0]} ${i.digest}`).join('\n'));
@@ -153,7 +162,13 @@ export default defineAction({
     summary.heading(`build-release-image ${tag} (${res.builder} builder)`);
     summary.table(
       ['image', 'platforms', 'digest', 'check', 'pushed to'],
-      res.images.map((i) => [i.tags.join(', '), i.platforms.join(', '), i.digest.slice(0, 19), check ? `passed (${i.checked.length})` : 'none', i.pushed ? i.refs.join('\n') : 'not pushed']),
+      res.images.map((i) => [
+        i.tags.join(', '),
+        i.platforms.join(', '),
+        i.digest.slice(0, 19),
+        check ? `passed (${i.checked.length})` : 'none',
+        i.pushed ? i.refs.join('\n') : 'not pushed',
+      ]),
     );
     if (res.saved) summary.text(`saved ${res.saved.file} (${formatBytes(res.saved.size)}), sha256 ${res.saved.sha256}`);
   },

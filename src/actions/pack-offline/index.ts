@@ -46,29 +46,60 @@ export default defineAction({
     'insecure-registries': input.list(),
   },
   async main({ inputs, setOutput }) {
-    const pool = new RegistryPool({ credentials: credentialChain(parseRegistryAuth(inputs.registryAuth)), insecureRegistries: registryHosts(inputs.insecureRegistries, 'insecure-registries') });
+    const pool = new RegistryPool({
+      credentials: credentialChain(parseRegistryAuth(inputs.registryAuth)),
+      insecureRegistries: registryHosts(inputs.insecureRegistries, 'insecure-registries'),
+    });
 
     if (inputs.mode === 'import') {
       if (!inputs.archive) throw new UserError('input "archive" is required in import mode: the archive or bundle to import');
       if (!inputs.target) throw new UserError('input "target" is required in import mode: the registry/namespace to push to');
-      const platforms = inputs.platforms.length ? validatePlatforms(inputs.platforms.map((p) => (p.includes('/') ? p : `linux/${p}`)), 'platforms').map((p) => parsePlatform(p)) : undefined;
-      const res = await importArchive({ file: resolve(inputs.archive), target: inputs.target, pool, platforms, compressLayers: inputs.compressLayers, stripLibrary: inputs.stripLibrary, repository: inputs.repository });
+      const platforms = inputs.platforms.length
+        ? validatePlatforms(
+            inputs.platforms.map((p) => (p.includes('/') ? p : `linux/${p}`)),
+            'platforms',
+          ).map((p) => parsePlatform(p))
+        : undefined;
+      const res = await importArchive({
+        file: resolve(inputs.archive),
+        target: inputs.target,
+        pool,
+        platforms,
+        compressLayers: inputs.compressLayers,
+        stripLibrary: inputs.stripLibrary,
+        repository: inputs.repository,
+      });
       const failed = res.filter((r) => r.result.targets[0]?.status === 'failed' || r.result.sourceError !== undefined);
       summary.heading(`pack-offline import: ${res.length - failed.length} of ${res.length} images into ${inputs.target}`);
-      summary.table(['image', 'pushed as', 'result', 'digest'], res.map((r) => [r.name, r.target, r.result.targets[0]?.status ?? 'failed', r.result.digest?.slice(0, 19) ?? '']));
-      setOutput('imported', res.filter((r) => !failed.includes(r)).map((r) => r.target).join('\n'));
-      if (failed.length) throw new UserError(`${failed.length} of ${res.length} images failed to import; first: ${failed[0].name}: ${errorMessage(failed[0].result.targets[0]?.error ?? failed[0].result.sourceError)}`);
+      summary.table(
+        ['image', 'pushed as', 'result', 'digest'],
+        res.map((r) => [r.name, r.target, r.result.targets[0]?.status ?? 'failed', r.result.digest?.slice(0, 19) ?? '']),
+      );
+      setOutput(
+        'imported',
+        res
+          .filter((r) => !failed.includes(r))
+          .map((r) => r.target)
+          .join('\n'),
+      );
+      if (failed.length)
+        throw new UserError(
+          `${failed.length} of ${res.length} images failed to import; first: ${failed[0].name}: ${errorMessage(failed[0].result.targets[0]?.error ?? failed[0].result.sourceError)}`,
+        );
       return;
     }
 
     const outputDir = resolve(inputs.outputDir);
     await inputDirectory(outputDir, 'output-dir', inputs.outputDir);
     if (inputs.splitSize && inputs.format === 'oci' && !inputs.spec) throw new UserError('input "split-size": applies to archive formats, not to an oci directory');
-    if (inputs.compression === 'gzip' && inputs.format === 'oci' && !inputs.spec) throw new UserError('input "compression": gzip applies to archive formats, not to an oci directory');
+    if (inputs.compression === 'gzip' && inputs.format === 'oci' && !inputs.spec)
+      throw new UserError('input "compression": gzip applies to archive formats, not to an oci directory');
 
     if (inputs.spec) {
       const spec = loadSpec(inputs.spec, inputs.version || undefined);
-      info(`pack-offline: bundle ${spec.name} ${spec.version} (${spec.layout}): ${spec.images.length} images, ${spec.charts.length} charts, ${spec.compose.length} compose folders, ${spec.files.length} file sets`);
+      info(
+        `pack-offline: bundle ${spec.name} ${spec.version} (${spec.layout}): ${spec.images.length} images, ${spec.charts.length} charts, ${spec.compose.length} compose folders, ${spec.files.length} file sets`,
+      );
       const res = await buildBundle(spec, { outputDir, pool, compression: inputs.compression, splitSize: inputs.splitSize });
       setOutput('bundle', res.bundle);
       setOutput('name', spec.name);
@@ -79,8 +110,15 @@ export default defineAction({
       const files = [...(res.parts.length ? res.parts : [res.file]), `${res.file}.sha256`, res.manifest];
       setOutput('files', files.join('\n'));
       summary.heading(`pack-offline: ${basename(res.file)} (${formatBytes(res.size)}${res.parts.length ? `, ${res.parts.length} parts` : ''})`);
-      summary.table(['component', 'path', 'size'], res.components.map((c) => [c.kind, c.path, formatBytes(c.size)]));
-      if (res.images.length) summary.table(['image', 'platforms', 'digest'], res.images.map((i) => [i.name, i.platforms.join(', '), i.digest.slice(0, 19)]));
+      summary.table(
+        ['component', 'path', 'size'],
+        res.components.map((c) => [c.kind, c.path, formatBytes(c.size)]),
+      );
+      if (res.images.length)
+        summary.table(
+          ['image', 'platforms', 'digest'],
+          res.images.map((i) => [i.name, i.platforms.join(', '), i.digest.slice(0, 19)]),
+        );
       summary.text(`sha256 ${res.sha256}${res.parts.length ? `; join the parts with: cat ${basename(res.file)}.part-* > ${basename(res.file)}` : ''}`);
       if (inputs.uploadArtifact) {
         setOutput('artifact-id', await uploadArtifact(inputs.artifactName || basename(res.file), files, resolve(inputs.outputDir), inputs.retentionDays || undefined));
@@ -93,7 +131,8 @@ export default defineAction({
     if (inputs.output && (isAbsolute(inputs.output) || inputs.output.split(/[\\/]/).some((c) => c === '..' || c === '.') || /[\\/]$/.test(inputs.output)))
       throw new UserError(`input "output": "${inputs.output}" must be a file name (or a relative path) inside output-dir`);
     const platform = inputs.format === 'docker-archive' ? parsePlatform(validatePlatforms([inputs.platform], 'platform')[0]) : undefined;
-    const defaultName = inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
+    const defaultName =
+      inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
     let output = join(outputDir, inputs.output || `${defaultName}${EXT[inputs.format]}`);
     if (inputs.compression === 'gzip' && inputs.format !== 'oci' && !/\.(gz|tgz)$/.test(output)) output += '.gz';
     // output may name a folder under output-dir
@@ -101,7 +140,16 @@ export default defineAction({
     const dir = dirname(output);
 
     info(`pack-offline: ${refs.length} images → ${inputs.format} ${output}${platform ? ` (${inputs.platform})` : ' (every platform)'}`);
-    const res = await packImages({ images: refs, format: inputs.format, platform, output, compression: inputs.compression, splitSize: inputs.splitSize, pool, version: inputs.version });
+    const res = await packImages({
+      images: refs,
+      format: inputs.format,
+      platform,
+      output,
+      compression: inputs.compression,
+      splitSize: inputs.splitSize,
+      pool,
+      version: inputs.version,
+    });
     const whole = res.files[res.files.length - 1];
     setOutput('bundle', res.output);
     setOutput('sha256', inputs.format === 'oci' ? '' : whole.sha256);
@@ -109,11 +157,22 @@ export default defineAction({
     setOutput('manifest', res.manifest);
 
     summary.heading(`pack-offline: ${inputs.format}${res.files.length > 1 && inputs.format !== 'oci' ? `, ${res.files.length - 1} parts` : ''}`);
-    summary.table(['image', 'platforms', 'digest', 'fetched'], res.images.map((i) => [i.name, i.platforms.join(', '), i.digest.slice(0, 19), formatBytes(i.bytes)]));
-    if (inputs.format !== 'oci') summary.table(['file', 'size', 'sha256'], res.files.map((f) => [f.path, formatBytes(f.size), f.sha256]));
-    if (res.files.length > 1 && inputs.format !== 'oci') summary.text(`Join the parts with: cat ${basename(output)}.part-* > ${basename(output)} && sha256sum -c ${basename(output)}.sha256 --ignore-missing`);
+    summary.table(
+      ['image', 'platforms', 'digest', 'fetched'],
+      res.images.map((i) => [i.name, i.platforms.join(', '), i.digest.slice(0, 19), formatBytes(i.bytes)]),
+    );
+    if (inputs.format !== 'oci')
+      summary.table(
+        ['file', 'size', 'sha256'],
+        res.files.map((f) => [f.path, formatBytes(f.size), f.sha256]),
+      );
+    if (res.files.length > 1 && inputs.format !== 'oci')
+      summary.text(`Join the parts with: cat ${basename(output)}.part-* > ${basename(output)} && sha256sum -c ${basename(output)}.sha256 --ignore-missing`);
 
-    const files = inputs.format === 'oci' ? [res.output, res.checksums, res.manifest] : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
+    const files =
+      inputs.format === 'oci'
+        ? [res.output, res.checksums, res.manifest]
+        : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
     setOutput('files', files.join('\n'));
     if (inputs.uploadArtifact) {
       const id = await uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined);
@@ -121,4 +180,3 @@ export default defineAction({
     }
   },
 });
-

@@ -35,7 +35,12 @@ export default defineAction({
   async main({ inputs, setOutput, saveState }) {
     // inputs first
     const all = inputs.qemuPlatforms.length === 0 || inputs.qemuPlatforms.some((p) => p.toLowerCase() === 'all');
-    const requested = all ? [] : validatePlatforms(inputs.qemuPlatforms.map((p) => (p.includes('/') ? p : `linux/${p}`)), 'qemu-platforms');
+    const requested = all
+      ? []
+      : validatePlatforms(
+          inputs.qemuPlatforms.map((p) => (p.includes('/') ? p : `linux/${p}`)),
+          'qemu-platforms',
+        );
     const wanted = all ? ('all' as const) : requested;
     if (inputs.qemuMode !== 'none' && inputs.qemuMode !== 'host') forInput('qemu-image', () => parseReference(inputs.qemuImage));
     validateKeyValues(inputs.driverOpts, 'driver-opts', /^[a-z][a-z0-9-]*$/);
@@ -45,13 +50,18 @@ export default defineAction({
       registryHosts([m], 'registry-mirrors');
       return m;
     });
-    if (inputs.driver === 'remote' && !inputs.endpoint) throw new UserError('input "endpoint" is required with driver remote: where the buildkitd listens (tcp://host:port or unix:///path)');
+    if (inputs.driver === 'remote' && !inputs.endpoint)
+      throw new UserError('input "endpoint" is required with driver remote: where the buildkitd listens (tcp://host:port or unix:///path)');
     if (inputs.driver !== 'remote' && inputs.endpoint) throw new UserError(`input "endpoint" is for driver remote; driver ${inputs.driver} starts its own buildkitd`);
     if (inputs.driver === 'remote') {
-      const local = (['registry-mirrors', 'insecure-registries', 'buildkitd-config-inline'] as const).filter((k) => (k === 'buildkitd-config-inline' ? inputs.buildkitdConfigInline.trim() : k === 'registry-mirrors' ? inputs.registryMirrors.length : inputs.insecureRegistries.length));
-      if (local.length) throw new UserError(`input "${local[0]}" does not apply to driver remote: a remote buildkitd reads its own buildkitd.toml; configure ${local.join(', ')} there`);
+      const local = (['registry-mirrors', 'insecure-registries', 'buildkitd-config-inline'] as const).filter((k) =>
+        k === 'buildkitd-config-inline' ? inputs.buildkitdConfigInline.trim() : k === 'registry-mirrors' ? inputs.registryMirrors.length : inputs.insecureRegistries.length,
+      );
+      if (local.length)
+        throw new UserError(`input "${local[0]}" does not apply to driver remote: a remote buildkitd reads its own buildkitd.toml; configure ${local.join(', ')} there`);
     }
-    if (inputs.buildxUrl && !inputs.buildxVersion) throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
+    if (inputs.buildxUrl && !inputs.buildxVersion)
+      throw new UserError('input "buildx-version" is required with buildx-url: it keys the tool cache and is checked against the installed binary');
     // the buildkitd.toml is written (and its inline part checked) before anything is installed
     const toml = forInput('buildkitd-config-inline', () => buildkitdToml({ mirrors, insecure, inline: inputs.buildkitdConfigInline }));
 
@@ -72,14 +82,24 @@ export default defineAction({
       mode = 'image';
     } else if (inputs.qemuMode === 'auto' && satisfied) info(`QEMU: handlers already registered (${foreign(already).join(', ')})`);
     else if (inputs.qemuMode === 'auto') {
-      const viaImage = (await which('docker')) ? await installWithImage(inputs.qemuImage, wanted).then(() => true, (err: unknown) => (notice(`QEMU: the installer image ${inputs.qemuImage} could not be used (${errorMessage(err)}); using the host's qemu-user-static`), false)) : false;
+      const viaImage = (await which('docker'))
+        ? await installWithImage(inputs.qemuImage, wanted).then(
+            () => true,
+            (err: unknown) => (notice(`QEMU: the installer image ${inputs.qemuImage} could not be used (${errorMessage(err)}); using the host's qemu-user-static`), false),
+          )
+        : false;
       if (viaImage) mode = 'image';
       else await useHost();
     }
     const platforms = await runnablePlatforms();
     if (inputs.qemuMode !== 'none') {
-      for (const p of requested) if (p !== hostPlatform() && !platforms.some((r) => r === p || r.startsWith(`${p}/`))) throw new UserError(`QEMU for ${p} is not registered after setup (qemu-mode ${mode}); runnable: ${platforms.join(', ')}`);
-      if (all && foreign(platforms).length === 0) throw new UserError(`no QEMU handler is registered after setup (qemu-mode ${mode}): install qemu-user-static (apt-get install ${packageFor('qemu-aarch64-static')}) or use the installer image`);
+      for (const p of requested)
+        if (p !== hostPlatform() && !platforms.some((r) => r === p || r.startsWith(`${p}/`)))
+          throw new UserError(`QEMU for ${p} is not registered after setup (qemu-mode ${mode}); runnable: ${platforms.join(', ')}`);
+      if (all && foreign(platforms).length === 0)
+        throw new UserError(
+          `no QEMU handler is registered after setup (qemu-mode ${mode}): install qemu-user-static (apt-get install ${packageFor('qemu-aarch64-static')}) or use the installer image`,
+        );
     }
     setOutput('qemu-mode', mode);
     setOutput('platforms', platforms.join(','));
@@ -90,21 +110,43 @@ export default defineAction({
       const verify = async (binary: string) => {
         const reported = await binaryVersion(binary);
         if (!reported) throw new UserError(`input "buildx-url": the binary from ${where} does not answer \`docker-buildx version\`; it was not installed`);
-        if (reported.replace(/^v/, '') !== inputs.buildxVersion.replace(/^v/, '')) throw new UserError(`input "buildx-version": ${inputs.buildxVersion} was asked for, but the binary from buildx-url reports ${reported}; it was not installed`);
+        if (reported.replace(/^v/, '') !== inputs.buildxVersion.replace(/^v/, ''))
+          throw new UserError(`input "buildx-version": ${inputs.buildxVersion} was asked for, but the binary from buildx-url reports ${reported}; it was not installed`);
       };
-      const installed = await installBuildx({ source: inputs.buildxUrl, version: inputs.buildxVersion, sha256: inputs.buildxSha256 || undefined, toolCache: runnerCore() !== undefined, verify });
+      const installed = await installBuildx({
+        source: inputs.buildxUrl,
+        version: inputs.buildxVersion,
+        sha256: inputs.buildxSha256 || undefined,
+        toolCache: runnerCore() !== undefined,
+        verify,
+      });
       version = await buildxVersion();
       if (!version) throw new UserError(`docker does not find the buildx plugin installed at ${installed.path}`);
-      info(`buildx ${inputs.buildxVersion}: ${installed.fromCache ? 'from the tool cache' : `installed from ${where}${inputs.buildxSha256 ? ' (sha256 verified)' : ''}`} → ${installed.path}`);
+      info(
+        `buildx ${inputs.buildxVersion}: ${installed.fromCache ? 'from the tool cache' : `installed from ${where}${inputs.buildxSha256 ? ' (sha256 verified)' : ''}`} → ${installed.path}`,
+      );
     }
     setOutput('buildx-version', version ?? '');
     if (!version) {
       warning('docker buildx is not available: single-platform builds fall back to the classic builder; multi-platform builds need buildx (set buildx-url to install one)');
       setOutput('builder', '');
     } else {
-      const name = inputs.name || ['airlift', process.env.GITHUB_RUN_ID, process.env.GITHUB_JOB, process.env.GITHUB_RUN_ATTEMPT, process.pid].filter(Boolean).join('-').replace(/[^a-zA-Z0-9_.-]/g, '-');
+      const name =
+        inputs.name ||
+        ['airlift', process.env.GITHUB_RUN_ID, process.env.GITHUB_JOB, process.env.GITHUB_RUN_ATTEMPT, process.pid]
+          .filter(Boolean)
+          .join('-')
+          .replace(/[^a-zA-Z0-9_.-]/g, '-');
       saveState('builder', name); // first: a builder that fails to bootstrap is still removed
-      await createBuilder({ name, driver: inputs.driver, driverOpts: inputs.driverOpts, endpoint: inputs.endpoint || undefined, use: inputs.use, toml, stateDir: join(runnerTemp(), 'airlift-buildx') });
+      await createBuilder({
+        name,
+        driver: inputs.driver,
+        driverOpts: inputs.driverOpts,
+        endpoint: inputs.endpoint || undefined,
+        use: inputs.use,
+        toml,
+        stateDir: join(runnerTemp(), 'airlift-buildx'),
+      });
       setOutput('builder', name);
     }
     summary.heading('setup-buildx-qemu');

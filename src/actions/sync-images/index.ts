@@ -35,16 +35,27 @@ export default defineAction({
     // every input checked, every problem reported together, before anything is made or contacted
     const problems = new Problems();
     const auth = (await problems.check(() => parseRegistryAuth(inputs.registryAuth))) ?? [];
-    const platforms = await problems.check(() => (inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all') ? undefined : validatePlatforms(inputs.platforms, 'platforms').map((p) => parsePlatform(p))));
+    const platforms = await problems.check(() =>
+      inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all')
+        ? undefined
+        : validatePlatforms(inputs.platforms, 'platforms').map((p) => parsePlatform(p)),
+    );
     // the whole list is checked, not only this shard's part: every shard fails or none does
-    const everything = await problems.check(() => buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix }));
+    const everything = await problems.check(() =>
+      buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix }),
+    );
     const shard = await problems.check(() => parseShard(inputs.shard));
     const insecure = await problems.check(() => registryHosts(inputs.insecureRegistries, 'insecure-registries'));
     const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));
     await problems.check(() => checkInputDirectory(dir, 'output-dir', inputs.outputDir || dir));
     if (platforms && everything) {
       const pinned = everything.find((i) => i.targets.some((t) => t.digest && !t.tag));
-      if (pinned) await problems.check(() => { throw new UserError(`${pinned.where}: ${formatReference(pinned.source)} is pinned by digest and has no tag, but "platforms" writes a new index with a new digest; give it a tag (repo:tag@digest) or a ":tag" rename`); });
+      if (pinned)
+        await problems.check(() => {
+          throw new UserError(
+            `${pinned.where}: ${formatReference(pinned.source)} is pinned by digest and has no tag, but "platforms" writes a new index with a new digest; give it a tag (repo:tag@digest) or a ":tag" rename`,
+          );
+        });
     }
     problems.done();
     if (!everything) throw new Error('sync-images: inputs checked without a plan');
@@ -53,11 +64,21 @@ export default defineAction({
     for (const a of auth) if (!used.has(a.registry)) warning(`registry-auth names ${a.registry}, which no image of this run uses`);
     const targets = new Set(items.flatMap((i) => i.targets.map((t) => `${t.registry}/${t.repository}`)));
     const prefixes = inputs.target.length ? inputs.target : [...new Set(items.flatMap((i) => i.targets.map((t) => t.registry)))];
-    info(`sync-images: ${plural(items.length, 'image')} → ${prefixes.length === 1 ? prefixes[0] : plural(prefixes.length, 'target')} (${plural(targets.size, 'repository', 'repositories')}${platforms ? `, platforms ${inputs.platforms.join(', ')}` : ', every platform'})${inputs.dryRun ? ', dry run' : ''}`);
+    info(
+      `sync-images: ${plural(items.length, 'image')} → ${prefixes.length === 1 ? prefixes[0] : plural(prefixes.length, 'target')} (${plural(targets.size, 'repository', 'repositories')}${platforms ? `, platforms ${inputs.platforms.join(', ')}` : ', every platform'})${inputs.dryRun ? ', dry run' : ''}`,
+    );
 
     await inputDirectory(dir, 'output-dir', inputs.outputDir || dir);
     const pool = new RegistryPool({ credentials: credentialChain(auth), insecureRegistries: insecure });
-    const report = await runSync({ items, pool, concurrency: inputs.concurrency, blobConcurrency: inputs.blobConcurrency, platforms, dryRun: inputs.dryRun, failFast: inputs.failFast });
+    const report = await runSync({
+      items,
+      pool,
+      concurrency: inputs.concurrency,
+      blobConcurrency: inputs.blobConcurrency,
+      platforms,
+      dryRun: inputs.dryRun,
+      failFast: inputs.failFast,
+    });
 
     const files = { missing: join(dir, 'missing-source.txt'), failed: join(dir, 'failed-push.txt'), report: join(dir, 'sync-report.json') };
     await writeFile(files.missing, report.missingSource.map((s) => `${s}\n`).join(''));
@@ -88,4 +109,3 @@ export default defineAction({
     if (!inputs.dryRun) info(`sync-images: done; every digest matches its source${platforms ? ' (filtered indexes are new digests)' : ''}`);
   },
 });
-

@@ -30,7 +30,6 @@ function checkAcl(acl: string, destination: string): void {
   if (!known.includes(acl)) throw new UserError(`input "acl": "${acl}" is not one of ${known.join(', ')}`);
 }
 
-
 /** An STS endpoint: https, or plain http only on loopback (a test server), since it carries the OIDC token. */
 function stsUrl(s: string): string {
   let u: URL;
@@ -83,7 +82,19 @@ const spec = {
 
 type StorageInputs = Pick<
   Inputs<typeof spec>,
-  'accessKeyId' | 'accessKeySecret' | 'securityToken' | 'token' | 'endpoint' | 'region' | 'httpMethod' | 'roleArn' | 'oidcProviderArn' | 'roleSessionName' | 'stsEndpoint' | 'stsDuration' | 'oidcAudience'
+  | 'accessKeyId'
+  | 'accessKeySecret'
+  | 'securityToken'
+  | 'token'
+  | 'endpoint'
+  | 'region'
+  | 'httpMethod'
+  | 'roleArn'
+  | 'oidcProviderArn'
+  | 'roleSessionName'
+  | 'stsEndpoint'
+  | 'stsDuration'
+  | 'oidcAudience'
 >;
 
 /** The destination's storage, with access keys or an OIDC role (STS, renewed before expiry). */
@@ -93,13 +104,26 @@ function storageFor(inputs: StorageInputs, destination: string) {
     if (inputs.roleSessionName) throw new UserError('input "role-session-name" only applies with role-arn and oidc-provider-arn');
   }
   if (inputs.roleArn || inputs.oidcProviderArn) {
-    if (!inputs.roleArn || !inputs.oidcProviderArn) throw new UserError(`input "${inputs.roleArn ? 'oidc-provider-arn' : 'role-arn'}" is needed too: STS AssumeRoleWithOIDC takes both role-arn and oidc-provider-arn`);
-    if (inputs.accessKeyId || inputs.accessKeySecret || inputs.securityToken) throw new UserError(`input "role-arn": give either access keys${inputs.securityToken ? ' (with security-token)' : ''} or an OIDC role, not both`);
+    if (!inputs.roleArn || !inputs.oidcProviderArn)
+      throw new UserError(`input "${inputs.roleArn ? 'oidc-provider-arn' : 'role-arn'}" is needed too: STS AssumeRoleWithOIDC takes both role-arn and oidc-provider-arn`);
+    if (inputs.accessKeyId || inputs.accessKeySecret || inputs.securityToken)
+      throw new UserError(`input "role-arn": give either access keys${inputs.securityToken ? ' (with security-token)' : ''} or an OIDC role, not both`);
     const endpoint = forInput('sts-endpoint', () => stsUrl(inputs.stsEndpoint));
     const sessionName = inputs.roleSessionName || `airlift-${process.env.GITHUB_RUN_ID ?? process.pid}`.slice(0, 64);
-    role = { roleArn: inputs.roleArn, providerArn: inputs.oidcProviderArn, sessionName, durationSeconds: Math.round(inputs.stsDuration / 1000), endpoint, audience: inputs.oidcAudience };
+    role = {
+      roleArn: inputs.roleArn,
+      providerArn: inputs.oidcProviderArn,
+      sessionName,
+      durationSeconds: Math.round(inputs.stsDuration / 1000),
+      endpoint,
+      audience: inputs.oidcAudience,
+    };
   }
-  return openStorage(destination, { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token }, { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined, method: inputs.httpMethod, role });
+  return openStorage(
+    destination,
+    { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token },
+    { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined, method: inputs.httpMethod, role },
+  );
 }
 
 export default defineAction({
@@ -120,7 +144,8 @@ export default defineAction({
     if (!inputs.dryRun) await problems.check(() => checkInputDirectory(stateDir, 'state-dir'));
     if (inputs.manifest)
       await problems.check(async () => {
-        if ((await stat(inputs.manifest).catch(() => undefined))?.isDirectory()) throw new UserError(`input "manifest": ${inputs.manifest} is a directory; name the JSON file to write`);
+        if ((await stat(inputs.manifest).catch(() => undefined))?.isDirectory())
+          throw new UserError(`input "manifest": ${inputs.manifest} is a directory; name the JSON file to write`);
         await checkInputDirectory(dirname(resolve(inputs.manifest)), 'manifest');
       });
     problems.done();
@@ -145,15 +170,28 @@ export default defineAction({
     });
     const uploaded = objects.filter((o) => o.status === 'uploaded');
     if (inputs.manifest) {
-      await writeFile(inputs.manifest, JSON.stringify({ destination: shownDestination(destination), objects: objects.map((o) => ({ url: o.url, key: o.key, size: o.size, sha256: o.sha256, status: o.status })) }, null, 2) + '\n');
+      await writeFile(
+        inputs.manifest,
+        JSON.stringify(
+          { destination: shownDestination(destination), objects: objects.map((o) => ({ url: o.url, key: o.key, size: o.size, sha256: o.sha256, status: o.status })) },
+          null,
+          2,
+        ) + '\n',
+      );
       setOutput('manifest', resolve(inputs.manifest));
     }
     setOutput('urls', objects.map((o) => o.url).join('\n'));
     setOutput('uploaded', uploaded.length);
     setOutput('skipped', objects.filter((o) => o.status === 'skipped').length);
-    setOutput('bytes', uploaded.reduce((n, o) => n + o.size, 0));
+    setOutput(
+      'bytes',
+      uploaded.reduce((n, o) => n + o.size, 0),
+    );
     summary.heading(`upload-oss: ${uploaded.length} uploaded, ${objects.filter((o) => o.status === 'skipped').length} unchanged → ${shownDestination(destination)}`);
-    summary.table(['object', 'size', 'result', 'verified'], objects.map((o) => [o.url, formatBytes(o.size), o.status, o.verified ?? '']));
+    summary.table(
+      ['object', 'size', 'result', 'verified'],
+      objects.map((o) => [o.url, formatBytes(o.size), o.status, o.verified ?? '']),
+    );
   },
   // With resume on, an unfinished multipart upload is kept for the next run to continue (and its
   // checkpoints saved to the Actions cache on a runner); with it off, whatever a failed or

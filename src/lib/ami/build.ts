@@ -94,7 +94,12 @@ export class AmiBuilder {
   /** An AMI of this name owned by this account in `region`, if any. */
   async existing(region: string): Promise<EC2.Image | undefined> {
     const { DescribeImagesCommand } = await this.sdk();
-    const res = await this.calls.call<EC2.DescribeImagesCommandOutput>(region, this.ec2(region), new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [this.o.name] }] }), { Images: [], $metadata: {} });
+    const res = await this.calls.call<EC2.DescribeImagesCommandOutput>(
+      region,
+      this.ec2(region),
+      new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [this.o.name] }] }),
+      { Images: [], $metadata: {} },
+    );
     return res.Images?.find((i) => i.State !== 'deregistered');
   }
 
@@ -114,14 +119,21 @@ export class AmiBuilder {
     if (o.tpmSupport && o.bootMode !== 'uefi') problems.push('tpm-support needs boot-mode uefi (NitroTPM is UEFI only)');
     if (o.kmsKeyId && !o.encrypted) problems.push('kms-key-id is set but encrypted is false: set encrypted true to use the key');
     for (const a of o.shareWithAccounts) if (!/^\d{12}$/.test(a)) problems.push(`share-with-accounts: "${a}" is not a 12-digit AWS account id`);
-    if (o.method === 'import-snapshot' && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(o.s3Uri)) problems.push(o.s3Uri ? `s3-uri "${o.s3Uri}" is not s3://bucket[/prefix]` : 's3-uri is needed with method import-snapshot (the bucket VM Import reads the image from); method ebs-direct needs none');
+    if (o.method === 'import-snapshot' && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(o.s3Uri))
+      problems.push(
+        o.s3Uri
+          ? `s3-uri "${o.s3Uri}" is not s3://bucket[/prefix]`
+          : 's3-uri is needed with method import-snapshot (the bucket VM Import reads the image from); method ebs-direct needs none',
+      );
     if (!/^[a-zA-Z0-9().\-/_]{3,128}$/.test(o.name)) problems.push(`the AMI name "${o.name}" must be 3-128 characters of letters, digits, ( ) . - / _`);
     if (problems.length) throw new UserError(problems.join('\n'));
     if (!o.dryRun && !o.access.credentials) {
       // the default chain (environment, profile, web identity): nothing found is said plainly
       const client = await this.ec2(o.region);
       await client.config.credentials().catch((err: Error) => {
-        throw new UserError(`no AWS credentials: set access-key-id and secret-access-key, or configure the default chain (aws-actions/configure-aws-credentials with OIDC): ${err.message.split('\n')[0]}`);
+        throw new UserError(
+          `no AWS credentials: set access-key-id and secret-access-key, or configure the default chain (aws-actions/configure-aws-credentials with OIDC): ${err.message.split('\n')[0]}`,
+        );
       });
     }
     const existing = await this.existing(o.region).catch((err: unknown) => {
@@ -134,7 +146,8 @@ export class AmiBuilder {
         const there = await this.existing(r);
         if (there) taken.push(`${r} (${there.ImageId})`);
       }
-      if (taken.length) throw new UserError(`an AMI named ${o.name} already exists in ${taken.join(', ')}; set if-exists: reuse to go on with it (copy, share), or choose another ami-name`);
+      if (taken.length)
+        throw new UserError(`an AMI named ${o.name} already exists in ${taken.join(', ')}; set if-exists: reuse to go on with it (copy, share), or choose another ami-name`);
     }
     if (!existing && o.method === 'import-snapshot') await this.checkRole();
     return { disk: disk!, existing };
@@ -147,8 +160,11 @@ export class AmiBuilder {
     try {
       await this.calls.call(this.o.region, this.calls.iamClient(this.o.region), new GetRoleCommand({ RoleName: this.o.roleName }), {});
     } catch (err) {
-      if (awsCode(err, 'NoSuchEntity', 'NoSuchEntityException')) throw new UserError(`the VM Import service role "${this.o.roleName}" does not exist (role-name); ${vmimportHelp(this.o.roleName, bucket)}`);
-      warning(`could not check the VM Import service role "${this.o.roleName}" (${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); if it is missing, the import will fail: ${vmimportHelp(this.o.roleName, bucket)}`);
+      if (awsCode(err, 'NoSuchEntity', 'NoSuchEntityException'))
+        throw new UserError(`the VM Import service role "${this.o.roleName}" does not exist (role-name); ${vmimportHelp(this.o.roleName, bucket)}`);
+      warning(
+        `could not check the VM Import service role "${this.o.roleName}" (${(err as Error).name}: ${(err as Error).message.split('\n')[0]}); if it is missing, the import will fail: ${vmimportHelp(this.o.roleName, bucket)}`,
+      );
     }
   }
 
@@ -214,7 +230,11 @@ export class AmiBuilder {
 
   private storage() {
     const c = this.o.access.credentials;
-    return openStorage(`s3://${this.o.s3Uri.slice(5).replace(/\/+$/, '')}`, { accessKeyId: c?.accessKeyId ?? '', accessKeySecret: c?.secretAccessKey ?? '', securityToken: c?.sessionToken ?? '' }, { endpoint: this.o.access.endpoint, region: this.o.region });
+    return openStorage(
+      `s3://${this.o.s3Uri.slice(5).replace(/\/+$/, '')}`,
+      { accessKeyId: c?.accessKeyId ?? '', accessKeySecret: c?.secretAccessKey ?? '', securityToken: c?.sessionToken ?? '' },
+      { endpoint: this.o.access.endpoint, region: this.o.region },
+    );
   }
 
   /** Uploads (multipart, resumable; skipped when the object is there with the same size and sha256); the sha256. */
@@ -257,7 +277,10 @@ export class AmiBuilder {
     const o = this.o;
     const { ImportSnapshotCommand, DescribeImportSnapshotTasksCommand, CreateTagsCommand } = await this.sdk();
     // the same object with the same content is the same import: a re-run attaches to its task
-    const clientToken = createHash('sha256').update(`airlift-ami:${bucket}/${key}:${sha256}:${o.encrypted}:${o.kmsKeyId ?? ''}`).digest('hex').slice(0, 64);
+    const clientToken = createHash('sha256')
+      .update(`airlift-ami:${bucket}/${key}:${sha256}:${o.encrypted}:${o.kmsKeyId ?? ''}`)
+      .digest('hex')
+      .slice(0, 64);
     const format = disk.format === 'vhdx' ? 'VHDX' : disk.format.toUpperCase();
     const started = await this.calls
       .call<EC2.ImportSnapshotCommandOutput>(
@@ -286,7 +309,12 @@ export class AmiBuilder {
     for (;;) {
       let detail: EC2.SnapshotTaskDetail | undefined;
       try {
-        const res = await this.calls.call<EC2.DescribeImportSnapshotTasksCommandOutput>(o.region, this.ec2(o.region), new DescribeImportSnapshotTasksCommand({ ImportTaskIds: [taskId] }), { $metadata: {} });
+        const res = await this.calls.call<EC2.DescribeImportSnapshotTasksCommandOutput>(
+          o.region,
+          this.ec2(o.region),
+          new DescribeImportSnapshotTasksCommand({ ImportTaskIds: [taskId] }),
+          { $metadata: {} },
+        );
         detail = res.ImportSnapshotTasks?.[0]?.SnapshotTaskDetail;
         interval = o.pollIntervalMs;
       } catch (err) {
@@ -305,9 +333,13 @@ export class AmiBuilder {
       }
       // a failed import ends in deleting → deleted (not "error"), with AWS's reason in StatusMessage
       if (status === 'deleting' || status === 'deleted' || status === 'error')
-        throw new ImportEnded(`import-snapshot task ${taskId} failed (${status}): ${detail?.StatusMessage ?? 'no reason given'}${o.keepUpload ? `; s3://${bucket}/${key} is kept (keep-upload)` : ''}`);
+        throw new ImportEnded(
+          `import-snapshot task ${taskId} failed (${status}): ${detail?.StatusMessage ?? 'no reason given'}${o.keepUpload ? `; s3://${bucket}/${key} is kept (keep-upload)` : ''}`,
+        );
       if (Date.now() + interval > deadline)
-        throw new UserError(`import-snapshot task ${taskId} did not finish within ${o.timeoutMs >= 60_000 ? `${Math.round(o.timeoutMs / 60_000)} min` : `${Math.round(o.timeoutMs / 1000)} s`} (${line}); it keeps running in ${o.region}: run this step again with the same inputs to wait for it (it attaches to the same task), or raise timeout`);
+        throw new UserError(
+          `import-snapshot task ${taskId} did not finish within ${o.timeoutMs >= 60_000 ? `${Math.round(o.timeoutMs / 60_000)} min` : `${Math.round(o.timeoutMs / 1000)} s`} (${line}); it keeps running in ${o.region}: run this step again with the same inputs to wait for it (it attaches to the same task), or raise timeout`,
+        );
       await sleep(interval);
     }
   }
@@ -317,10 +349,14 @@ export class AmiBuilder {
     const { DescribeImagesCommand } = await this.sdk();
     const deadline = Date.now() + this.o.timeoutMs;
     for (;;) {
-      const res = await this.calls.call<EC2.DescribeImagesCommandOutput>(region, this.ec2(region), new DescribeImagesCommand({ ImageIds: [amiId] }), { Images: [{ ImageId: amiId, State: 'available' }], $metadata: {} });
+      const res = await this.calls.call<EC2.DescribeImagesCommandOutput>(region, this.ec2(region), new DescribeImagesCommand({ ImageIds: [amiId] }), {
+        Images: [{ ImageId: amiId, State: 'available' }],
+        $metadata: {},
+      });
       const img = res.Images?.[0];
       if (img?.State === 'available') return img;
-      if (img?.State === 'failed' || img?.State === 'error' || img?.State === 'invalid') throw new UserError(`${amiId} in ${region} is ${img.State}: ${img.StateReason?.Message ?? 'no reason given'}`);
+      if (img?.State === 'failed' || img?.State === 'error' || img?.State === 'invalid')
+        throw new UserError(`${amiId} in ${region} is ${img.State}: ${img.StateReason?.Message ?? 'no reason given'}`);
       if (Date.now() > deadline) throw new UserError(`${amiId} in ${region} was not available within ${Math.round(this.o.timeoutMs / 60_000)} min (${img?.State ?? 'not found'})`);
       await sleep(this.o.pollIntervalMs);
     }
@@ -338,7 +374,12 @@ export class AmiBuilder {
           ...(o.description ? { Description: o.description } : {}),
           Architecture: o.architecture,
           RootDeviceName: '/dev/xvda',
-          BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { SnapshotId: snapshotId, VolumeType: o.volumeType as EC2.VolumeType, DeleteOnTermination: true, ...(o.volumeSize ? { VolumeSize: o.volumeSize } : {}) } }],
+          BlockDeviceMappings: [
+            {
+              DeviceName: '/dev/xvda',
+              Ebs: { SnapshotId: snapshotId, VolumeType: o.volumeType as EC2.VolumeType, DeleteOnTermination: true, ...(o.volumeSize ? { VolumeSize: o.volumeSize } : {}) },
+            },
+          ],
           VirtualizationType: 'hvm',
           EnaSupport: o.enaSupport,
           BootMode: o.bootMode,
@@ -396,16 +437,25 @@ export class AmiBuilder {
     const o = this.o;
     const { ModifyImageAttributeCommand, ModifySnapshotAttributeCommand, DescribeImagesCommand } = await this.sdk();
     const who = [...o.shareWithAccounts.map((UserId) => ({ UserId })), ...(o.public ? [{ Group: 'all' as const }] : [])];
-    await this.calls
-      .call(region, this.ec2(region), new ModifyImageAttributeCommand({ ImageId: amiId, LaunchPermission: { Add: who } }), {})
-      .catch((err: unknown) => {
-        throw this.explain(err, `sharing ${amiId} in ${region}${o.public ? ' (public: the account\'s "block public access for AMIs" setting may forbid it)' : ''}`);
-      });
+    await this.calls.call(region, this.ec2(region), new ModifyImageAttributeCommand({ ImageId: amiId, LaunchPermission: { Add: who } }), {}).catch((err: unknown) => {
+      throw this.explain(err, `sharing ${amiId} in ${region}${o.public ? ' (public: the account\'s "block public access for AMIs" setting may forbid it)' : ''}`);
+    });
     const img = await this.calls.call<EC2.DescribeImagesCommandOutput>(region, this.ec2(region), new DescribeImagesCommand({ ImageIds: [amiId] }), { Images: [], $metadata: {} });
     for (const m of img.Images?.[0]?.BlockDeviceMappings ?? []) {
       if (!m.Ebs?.SnapshotId) continue;
       await this.calls
-        .call(region, this.ec2(region), new ModifySnapshotAttributeCommand({ SnapshotId: m.Ebs.SnapshotId, Attribute: 'createVolumePermission', OperationType: 'add', ...(o.shareWithAccounts.length ? { UserIds: o.shareWithAccounts } : {}), ...(o.public ? { GroupNames: ['all'] } : {}) }), {})
+        .call(
+          region,
+          this.ec2(region),
+          new ModifySnapshotAttributeCommand({
+            SnapshotId: m.Ebs.SnapshotId,
+            Attribute: 'createVolumePermission',
+            OperationType: 'add',
+            ...(o.shareWithAccounts.length ? { UserIds: o.shareWithAccounts } : {}),
+            ...(o.public ? { GroupNames: ['all'] } : {}),
+          }),
+          {},
+        )
         .catch((err: unknown) => {
           throw this.explain(err, `sharing snapshot ${m.Ebs!.SnapshotId} of ${amiId} in ${region}`);
         });

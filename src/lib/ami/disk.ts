@@ -47,7 +47,10 @@ export async function checkDisk(path: string, declared: 'auto' | DiskFormat): Pr
   const found = await detectDiskFormat(path);
   const same = declared === 'auto' || declared === found || (declared === 'vhd' && found === 'vhdx');
   if (!same) throw new UserError(`${path} is ${found === 'raw' ? 'a raw image (no known header)' : `a ${found} image`}, not ${declared}; set disk-format to ${found} or auto`);
-  if (found === 'raw' && st.size % 512 !== 0) throw new UserError(`${path} is a raw image of ${st.size} bytes, not a whole number of 512-byte sectors (${st.size % 512} bytes over); EC2 refuses it: pad it (truncate -s %512) or check that it is whole`);
+  if (found === 'raw' && st.size % 512 !== 0)
+    throw new UserError(
+      `${path} is a raw image of ${st.size} bytes, not a whole number of 512-byte sectors (${st.size % 512} bytes over); EC2 refuses it: pad it (truncate -s %512) or check that it is whole`,
+    );
   return { path, format: found, size: st.size };
 }
 
@@ -58,7 +61,10 @@ export async function convertToRaw(disk: CheckedDisk, dir: string): Promise<Chec
     // qemu-img calls VHD "vpc"
     await exec('qemu-img', ['convert', '-f', disk.format === 'vhd' ? 'vpc' : disk.format, '-O', 'raw', disk.path, out], { stream: false });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${disk.path} is ${disk.format}, which is converted to raw with qemu-img, and qemu-img was not found (apt-get install ${packageFor('qemu-img') ?? 'qemu-utils'})`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(
+        `${disk.path} is ${disk.format}, which is converted to raw with qemu-img, and qemu-img was not found (apt-get install ${packageFor('qemu-img') ?? 'qemu-utils'})`,
+      );
     throw new UserError(`qemu-img could not convert ${disk.path} to raw: ${(err as Error).message.split('\n').slice(-3).join(' ')}`);
   }
   return { path: out, format: 'raw', size: (await stat(out)).size };

@@ -97,7 +97,15 @@ export class EbsDirectWriter {
             .call(
               o.region,
               ebs,
-              new PutSnapshotBlockCommand({ SnapshotId: snapshotId, BlockIndex: index, BlockData: block, DataLength: blockSize, Checksum: digest.toString('base64'), ChecksumAlgorithm: 'SHA256', Progress: Math.floor(((index + 1) * 100) / blocks) }),
+              new PutSnapshotBlockCommand({
+                SnapshotId: snapshotId,
+                BlockIndex: index,
+                BlockData: block,
+                DataLength: blockSize,
+                Checksum: digest.toString('base64'),
+                ChecksumAlgorithm: 'SHA256',
+                Progress: Math.floor(((index + 1) * 100) / blocks),
+              }),
               {},
             )
             .catch((err: Error) => {
@@ -112,7 +120,18 @@ export class EbsDirectWriter {
     const linear = createHash('sha256');
     for (const index of [...digests.keys()].sort((a, b) => a - b)) linear.update(digests.get(index)!);
     await this.calls
-      .call(o.region, ebs, new CompleteSnapshotCommand({ SnapshotId: snapshotId, ChangedBlocksCount: digests.size, Checksum: linear.digest('base64'), ChecksumAlgorithm: 'SHA256', ChecksumAggregationMethod: 'LINEAR' }), {})
+      .call(
+        o.region,
+        ebs,
+        new CompleteSnapshotCommand({
+          SnapshotId: snapshotId,
+          ChangedBlocksCount: digests.size,
+          Checksum: linear.digest('base64'),
+          ChecksumAlgorithm: 'SHA256',
+          ChecksumAggregationMethod: 'LINEAR',
+        }),
+        {},
+      )
       .catch((err: Error) => {
         throw new UserError(`CompleteSnapshot ${snapshotId} failed: ${err.name}: ${err.message.split('\n')[0]}`, { cause: err });
       });
@@ -125,11 +144,17 @@ export class EbsDirectWriter {
     const { DescribeSnapshotsCommand } = await import('@aws-sdk/client-ec2');
     const deadline = Date.now() + this.o.timeoutMs;
     for (;;) {
-      const res = await this.calls.call<EC2.DescribeSnapshotsCommandOutput>(this.o.region, this.calls.ec2(this.o.region), new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }), { $metadata: {} });
+      const res = await this.calls.call<EC2.DescribeSnapshotsCommandOutput>(
+        this.o.region,
+        this.calls.ec2(this.o.region),
+        new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }),
+        { $metadata: {} },
+      );
       const s = res.Snapshots?.[0];
       if (s?.State === 'completed') return;
       if (s?.State === 'error') throw new UserError(`snapshot ${snapshotId} is in error: ${s.StateMessage ?? 'no reason given'}`);
-      if (Date.now() > deadline) throw new UserError(`snapshot ${snapshotId} did not complete within ${Math.round(this.o.timeoutMs / 60_000)} min (${s?.State ?? 'not found'}, ${s?.Progress ?? '?'})`);
+      if (Date.now() > deadline)
+        throw new UserError(`snapshot ${snapshotId} did not complete within ${Math.round(this.o.timeoutMs / 60_000)} min (${s?.State ?? 'not found'}, ${s?.Progress ?? '?'})`);
       await new Promise((r) => setTimeout(r, this.o.pollIntervalMs));
     }
   }

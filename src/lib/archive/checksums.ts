@@ -41,7 +41,8 @@ export async function verifySha256Sums(listFile: string, opts: { only?: string }
     const path = join(dirname(listFile), e.file);
     if (!existsSync(path)) throw new UserError(`${listFile}: ${e.file} is listed but missing`);
     const actual = await sha256File(path);
-    if (actual !== e.sha256) throw new UserError(`checksum mismatch: ${e.file} has sha256 ${actual}, ${basename(listFile)} says ${e.sha256}; the file was changed or damaged, nothing was imported`);
+    if (actual !== e.sha256)
+      throw new UserError(`checksum mismatch: ${e.file} has sha256 ${actual}, ${basename(listFile)} says ${e.sha256}; the file was changed or damaged, nothing was imported`);
   }
   return { count: entries.length, coversOnly };
 }

@@ -25,7 +25,10 @@ export class DirIndex extends ArchiveIndex {
           checkLinkTarget(r, linkname, 'symlink', what);
           idx.entries.set(r, { name: r, type: 'symlink', size: 0, offset: 0, mode: 0o777, linkname });
         } else if (st.isFile()) idx.entries.set(r, { name: r, type: 'file', size: st.size, offset: 0, mode: st.mode & 0o7777 });
-        else throw new UserError(`${what}: ${r} is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}; an image layout or bundle holds only files, directories and links, so it was refused`);
+        else
+          throw new UserError(
+            `${what}: ${r} is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}; an image layout or bundle holds only files, directories and links, so it was refused`,
+          );
       }
     };
     await visit('');

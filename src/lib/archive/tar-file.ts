@@ -59,7 +59,9 @@ class PrefixHasher {
   constructor(path: string, base: number) {
     this.worker = new Worker(HASHER, { eval: true, workerData: { path, base } });
     this.result = new Promise((resolve, reject) => {
-      this.worker.on('message', (m: { sha256?: string; size?: number; error?: string }) => (m.error ? reject(new Error(`hashing ${path}: ${m.error}`)) : resolve(m as { sha256: string; size: number })));
+      this.worker.on('message', (m: { sha256?: string; size?: number; error?: string }) =>
+        m.error ? reject(new Error(`hashing ${path}: ${m.error}`)) : resolve(m as { sha256: string; size: number }),
+      );
       this.worker.on('error', reject);
       this.worker.on('exit', (code) => reject(new Error(`hashing ${path}: the worker stopped (${code})`)));
     });

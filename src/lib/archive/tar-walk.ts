@@ -22,7 +22,10 @@ function octal(buf: Buffer, off: number, len: number): number {
     for (let i = off + 1; i < off + len; i++) n = n * 256 + buf[i];
     return n;
   }
-  const s = buf.toString('ascii', off, off + len).replace(/\0.*$/, '').trim();
+  const s = buf
+    .toString('ascii', off, off + len)
+    .replace(/\0.*$/, '')
+    .trim();
   return s ? parseInt(s, 8) : 0;
 }
 
@@ -93,7 +96,8 @@ export async function* walkTar(r: ByteReader, what: string, limit?: number): Asy
     pax = {};
     longName = longLink = undefined;
     if (limit !== undefined && dataAt + size > limit) throw truncated(at, size);
-    if (SPECIAL[flag]) throw new UserError(`${what}: entry "${rawName}" is ${SPECIAL[flag]}; an image archive or bundle holds only files, directories and links, so it was refused`);
+    if (SPECIAL[flag])
+      throw new UserError(`${what}: entry "${rawName}" is ${SPECIAL[flag]}; an image archive or bundle holds only files, directories and links, so it was refused`);
     const type = flag === '0' || flag === '7' ? 'file' : flag === '5' ? 'directory' : flag === '2' ? 'symlink' : flag === '1' ? 'hardlink' : 'other';
     const name = checkEntryName(rawName, what).replace(/\/+$/, '');
     if (type === 'symlink' || type === 'hardlink') checkLinkTarget(name, linkname, type, what);
@@ -165,7 +169,7 @@ export class StreamByteReader implements ByteReader {
     return out;
   }
   async skip(n: number): Promise<void> {
-    for (let left = n; left > 0; ) {
+    for (let left = n; left > 0;) {
       const c = await this.chunk(left);
       if (c.length === 0) return;
       left -= c.length;

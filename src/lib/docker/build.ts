@@ -33,7 +33,10 @@ export function validatePlatforms(list: string[], inputName: string): string[] {
     if (!OSES.includes(p.os)) throw new UserError(`input "${inputName}": unknown platform "${s}": os "${p.os}" is not one of ${OSES.join(', ')}`);
     if (!ARCHES.includes(p.architecture)) throw new UserError(`input "${inputName}": unknown platform "${s}": architecture "${p.architecture}" is not one of ${ARCHES.join(', ')}`);
     const variants = VARIANTS[p.architecture] ?? [];
-    if (p.variant && !variants.includes(p.variant)) throw new UserError(`input "${inputName}": unknown platform "${s}": ${p.architecture} has ${variants.length ? `the variants ${variants.join(', ')}` : 'no variants'}, not "${p.variant}"`);
+    if (p.variant && !variants.includes(p.variant))
+      throw new UserError(
+        `input "${inputName}": unknown platform "${s}": ${p.architecture} has ${variants.length ? `the variants ${variants.join(', ')}` : 'no variants'}, not "${p.variant}"`,
+      );
     return platformString(p);
   });
   const dup = out.find((p, i) => out.indexOf(p) !== i);
@@ -93,11 +96,7 @@ export function resolveBuildFiles(context: string, dockerfile: string, where = '
 }
 
 function commonArgs(s: BuildSpec): string[] {
-  return [
-    '--file', s.dockerfile,
-    ...s.buildArgs.flatMap((a) => ['--build-arg', a]),
-    ...Object.entries(s.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
-  ];
+  return ['--file', s.dockerfile, ...s.buildArgs.flatMap((a) => ['--build-arg', a]), ...Object.entries(s.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`])];
 }
 
 /**
@@ -112,19 +111,31 @@ export function buildxArgs(s: BuildSpec, dest: string, builder?: string): string
         ? ['--cache-from', `type=registry,ref=${s.cache.ref}`, '--cache-to', `type=registry,ref=${s.cache.ref},mode=max`]
         : [];
   return [
-    'buildx', 'build',
+    'buildx',
+    'build',
     ...(builder ? ['--builder', builder] : []),
     ...(s.platforms.length ? ['--platform', s.platforms.join(',')] : []),
     ...commonArgs(s),
     ...cache,
-    '--output', `type=oci,dest=${dest}`,
+    '--output',
+    `type=oci,dest=${dest}`,
     s.context,
   ];
 }
 
 /** buildx with the docker driver (it cannot export OCI archives): one platform, loaded into the daemon. */
 export function buildxLoadArgs(s: BuildSpec, iidfile: string): string[] {
-  return ['buildx', 'build', '--load', ...(s.platforms.length ? ['--platform', s.platforms[0]] : []), ...commonArgs(s), ...s.tags.flatMap((t) => ['--tag', t]), '--iidfile', iidfile, s.context];
+  return [
+    'buildx',
+    'build',
+    '--load',
+    ...(s.platforms.length ? ['--platform', s.platforms[0]] : []),
+    ...commonArgs(s),
+    ...s.tags.flatMap((t) => ['--tag', t]),
+    '--iidfile',
+    iidfile,
+    s.context,
+  ];
 }
 
 /** The driver of the current buildx builder (docker, docker-container, kubernetes, remote). */
@@ -136,7 +147,15 @@ export async function buildxDriver(docker = 'docker'): Promise<string | undefine
 /** The classic builder: one platform, tagged locally, image ID written to `iidfile`. */
 export function classicArgs(s: BuildSpec, iidfile: string): string[] {
   const platform = s.platforms[0];
-  return ['build', ...commonArgs(s), ...s.tags.flatMap((t) => ['--tag', t]), '--iidfile', iidfile, ...(platform && platform !== hostPlatform() ? ['--platform', platform] : []), s.context];
+  return [
+    'build',
+    ...commonArgs(s),
+    ...s.tags.flatMap((t) => ['--tag', t]),
+    '--iidfile',
+    iidfile,
+    ...(platform && platform !== hostPlatform() ? ['--platform', platform] : []),
+    s.context,
+  ];
 }
 
 export interface BuiltImage {
@@ -158,13 +177,17 @@ export type BuildMode = 'buildx' | 'buildx-load' | 'classic';
 export async function buildMode(platforms: string[], docker = 'docker'): Promise<BuildMode> {
   if (!(await buildxVersion(docker))) {
     if (platforms.length > 1)
-      throw new UserError(`input "platforms": building ${platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`);
+      throw new UserError(
+        `input "platforms": building ${platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`,
+      );
     return 'classic';
   }
   const driver = await buildxDriver(docker);
   if (driver !== 'docker') return 'buildx';
   if (platforms.length > 1)
-    throw new UserError(`input "platforms": building ${platforms.join(', ')} at once needs a docker-container buildx builder; the current one uses the docker driver (run setup-buildx-qemu first)`);
+    throw new UserError(
+      `input "platforms": building ${platforms.join(', ')} at once needs a docker-container buildx builder; the current one uses the docker driver (run setup-buildx-qemu first)`,
+    );
   return 'buildx-load';
 }
 
@@ -189,10 +212,16 @@ export async function buildImage(s: BuildSpec, opts: { mode: BuildMode; workDir:
   const docker = opts.docker ?? 'docker';
   if (opts.mode === 'buildx') {
     const dest = join(opts.workDir, 'image.oci.tar');
-    if (s.cache.kind === 'gha' && !process.env.ACTIONS_RUNTIME_TOKEN) throw new UserError('input "cache": gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference');
+    if (s.cache.kind === 'gha' && !process.env.ACTIONS_RUNTIME_TOKEN)
+      throw new UserError(
+        'input "cache": gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference',
+      );
     await exec(docker, buildxArgs(s, dest)).catch((err: unknown) => {
       if (err instanceof ExecError && /exporter is not supported for the docker driver/i.test(err.stderr))
-        throw new UserError('docker buildx: the current builder uses the docker driver, which cannot export an OCI archive; create a docker-container builder first (setup-buildx-qemu does)', { cause: err });
+        throw new UserError(
+          'docker buildx: the current builder uses the docker driver, which cannot export an OCI archive; create a docker-container builder first (setup-buildx-qemu does)',
+          { cause: err },
+        );
       // a RUN step of a foreign platform with no QEMU handler where the builder runs
       if (err instanceof ExecError && /exec format error/i.test(err.stderr + err.stdout)) {
         const foreign = s.platforms.filter((p) => p !== hostPlatform());
@@ -213,7 +242,8 @@ export async function buildImage(s: BuildSpec, opts: { mode: BuildMode; workDir:
     return { builder: 'buildx', source: images[0].source, platforms: s.platforms.length ? s.platforms : [hostPlatform()], localTags: [], close: () => reader.close() };
   }
   const platform = s.platforms[0] ?? hostPlatform();
-  if (s.platforms.length > 1) throw new UserError(`input "platforms": the ${opts.mode === 'classic' ? 'classic builder' : 'docker driver'} builds one platform, not ${s.platforms.join(', ')}`);
+  if (s.platforms.length > 1)
+    throw new UserError(`input "platforms": the ${opts.mode === 'classic' ? 'classic builder' : 'docker driver'} builds one platform, not ${s.platforms.join(', ')}`);
   if (s.cache.kind !== 'none') notice(`cache ${s.cache.kind} is not used by the ${opts.mode === 'classic' ? 'classic builder' : 'docker buildx driver'}; building without it`);
   const iidfile = join(opts.workDir, 'iid');
   if (opts.mode === 'classic') {

@@ -123,7 +123,8 @@ export async function installBuildx(o: InstallOptions): Promise<{ path: string; 
       await fetchBinary(o.source, file);
       if (o.sha256) {
         const got = await sha256File(file);
-        if (got !== o.sha256.toLowerCase()) throw new UserError(`input "buildx-sha256": the binary from buildx-url has sha256 ${got}, not ${o.sha256.toLowerCase()}; nothing was installed`);
+        if (got !== o.sha256.toLowerCase())
+          throw new UserError(`input "buildx-sha256": the binary from buildx-url has sha256 ${got}, not ${o.sha256.toLowerCase()}; nothing was installed`);
       }
       await place(file);
       await store(file); // only a binary that passed every check is cached
@@ -151,7 +152,11 @@ export function buildkitdToml(opts: { mirrors: string[]; insecure: string[]; inl
     tomlProblem(inline, (msg, line) => `the inline config is not valid TOML (line ${line}: ${msg})`);
     out.push('', inline);
     // the inline part may not set again a table written above (a mirror or insecure registry)
-    tomlProblem(out.join('\n'), (msg, line) => `the inline config sets again what registry-mirrors or insecure-registries write (${msg}, at "${out.join('\n').split('\n')[line - 1]?.trim() ?? ''}", line ${line - generated - 1} of the inline config); put those registry settings in one place`);
+    tomlProblem(
+      out.join('\n'),
+      (msg, line) =>
+        `the inline config sets again what registry-mirrors or insecure-registries write (${msg}, at "${out.join('\n').split('\n')[line - 1]?.trim() ?? ''}", line ${line - generated - 1} of the inline config); put those registry settings in one place`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -179,7 +184,18 @@ export interface BuilderOptions {
 export function buildxCreateArgs(o: BuilderOptions): string[] {
   // a remote buildkitd has its own configuration: no --config for it
   const config = o.configFile && o.driver !== 'docker' && o.driver !== 'remote' ? ['--config', o.configFile] : [];
-  return ['buildx', 'create', '--name', o.name, '--driver', o.driver, ...o.driverOpts.flatMap((d) => ['--driver-opt', d]), ...config, ...(o.use ? ['--use'] : []), ...(o.endpoint ? [o.endpoint] : [])];
+  return [
+    'buildx',
+    'create',
+    '--name',
+    o.name,
+    '--driver',
+    o.driver,
+    ...o.driverOpts.flatMap((d) => ['--driver-opt', d]),
+    ...config,
+    ...(o.use ? ['--use'] : []),
+    ...(o.endpoint ? [o.endpoint] : []),
+  ];
 }
 
 export async function createBuilder(o: BuilderOptions & { toml: string; stateDir: string }, docker = 'docker'): Promise<void> {
@@ -189,14 +205,27 @@ export async function createBuilder(o: BuilderOptions & { toml: string; stateDir
   await exec(docker, buildxCreateArgs({ ...o, configFile }));
   await exec(docker, ['buildx', 'inspect', '--bootstrap', o.name]).catch((err: unknown) => {
     if (!(err instanceof ExecError)) throw err;
-    const said = [...new Set((err.stderr || err.stdout).trim().split('\n').filter((l) => /error/i.test(l)).map((l) => l.replace(/^(#\d+\s+)?ERROR:\s*/i, '').trim()))].slice(-2).join('; ');
+    const said = [
+      ...new Set(
+        (err.stderr || err.stdout)
+          .trim()
+          .split('\n')
+          .filter((l) => /error/i.test(l))
+          .map((l) => l.replace(/^(#\d+\s+)?ERROR:\s*/i, '').trim()),
+      ),
+    ]
+      .slice(-2)
+      .join('; ');
     const hint =
       o.driver === 'remote'
         ? `is a buildkitd running and listening at ${o.endpoint}, and reachable from here?`
         : o.driver === 'docker-container'
           ? `can the engine pull the BuildKit image${o.driverOpts.find((d) => d.startsWith('image=')) ? ` (${o.driverOpts.find((d) => d.startsWith('image='))!.slice(6)})` : ' (moby/buildkit from Docker Hub: set driver-opts image=<your mirror>/moby/buildkit:<version> where Docker Hub is out of reach)'} and run it --privileged?`
           : 'check the driver and its options.';
-    throw new UserError(`the buildx builder ${o.name} (driver ${o.driver}${o.endpoint ? ` at ${o.endpoint}` : ''}) did not start: ${said || `exit ${err.code}`}. ${hint[0].toUpperCase()}${hint.slice(1)}`, { cause: err });
+    throw new UserError(
+      `the buildx builder ${o.name} (driver ${o.driver}${o.endpoint ? ` at ${o.endpoint}` : ''}) did not start: ${said || `exit ${err.code}`}. ${hint[0].toUpperCase()}${hint.slice(1)}`,
+      { cause: err },
+    );
   });
 }
 

@@ -29,7 +29,8 @@ export function parseCheck(text: string): CheckCommand | undefined {
     } catch (err) {
       throw new UserError(`input "check": starts with "[" but is not a JSON array of strings (${(err as Error).message})`);
     }
-    if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string')) throw new UserError('input "check": the exec form is a non-empty JSON array of strings, e.g. ["/app", "--version"]');
+    if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string'))
+      throw new UserError('input "check": the exec form is a non-empty JSON array of strings, e.g. ["/app", "--version"]');
     return { shell: false, argv: argv as string[] };
   }
   return { shell: true, argv: ['/bin/sh', '-c', t] };

@@ -63,11 +63,16 @@ export async function registerHostHandlers(platforms: string[] | 'all', opts: { 
   const root = opts.root ?? BINFMT;
   const confDir = opts.confDir ?? '/usr/lib/binfmt.d';
   const host = hostPlatform();
-  const wanted = platforms === 'all' ? Object.keys(PLATFORMS) : platforms.filter((p) => p !== host).map((p) => {
-    const arch = qemuArchFor(p);
-    if (!arch) throw new UserError(`input "qemu-platforms": no QEMU emulation is known for "${p}" (known: ${Object.values(PLATFORMS).join(', ')})`);
-    return arch;
-  });
+  const wanted =
+    platforms === 'all'
+      ? Object.keys(PLATFORMS)
+      : platforms
+          .filter((p) => p !== host)
+          .map((p) => {
+            const arch = qemuArchFor(p);
+            if (!arch) throw new UserError(`input "qemu-platforms": no QEMU emulation is known for "${p}" (known: ${Object.values(PLATFORMS).join(', ')})`);
+            return arch;
+          });
   const added: string[] = [];
   for (const arch of wanted) {
     if (PLATFORMS[arch] === host || existsSync(join(root, `qemu-${arch}`))) continue;
@@ -105,8 +110,27 @@ export async function installWithImage(image: string, platforms: string[] | 'all
   const arches = platforms === 'all' ? 'all' : [...new Set(platforms.map((p) => p.split('/')[1]))].join(',');
   const r = await exec(docker, ['run', '--rm', '--privileged', image, '--install', arches], { allowFailure: true });
   if (r.code === 0) return;
-  if (!/apply caps|operation not permitted/i.test(r.stderr)) throw new UserError(`qemu-image ${image}: docker run failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (!/apply caps|operation not permitted/i.test(r.stderr))
+    throw new UserError(`qemu-image ${image}: docker run failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   notice('--privileged is not permitted by this docker engine; running the binfmt installer with CAP_SYS_ADMIN and unmasked /proc paths instead');
-  const again = await exec(docker, ['run', '--rm', '--cap-add', 'SYS_ADMIN', '--security-opt', 'systempaths=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'seccomp=unconfined', image, '--install', arches], { allowFailure: true });
+  const again = await exec(
+    docker,
+    [
+      'run',
+      '--rm',
+      '--cap-add',
+      'SYS_ADMIN',
+      '--security-opt',
+      'systempaths=unconfined',
+      '--security-opt',
+      'apparmor=unconfined',
+      '--security-opt',
+      'seccomp=unconfined',
+      image,
+      '--install',
+      arches,
+    ],
+    { allowFailure: true },
+  );
   if (again.code !== 0) throw new UserError(`qemu-image ${image}: docker run failed (exit ${again.code}): ${again.stderr.trim().split('\n').slice(-3).join(' | ')}`);
 }

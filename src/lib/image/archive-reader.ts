@@ -85,7 +85,9 @@ function decompress(kind: 'gzip' | 'xz', input: Readable, what: string): Readabl
   const child = spawn('xz', ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  child.on('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ENOENT' ? new UserError(`${what} is xz-compressed and "xz" was not found (apt-get install ${packageFor('xz')})`) : err));
+  child.on('error', (err: NodeJS.ErrnoException) =>
+    fail(err.code === 'ENOENT' ? new UserError(`${what} is xz-compressed and "xz" was not found (apt-get install ${packageFor('xz')})`) : err),
+  );
   child.stdin.on('error', () => undefined); // xz stopping early breaks the pipe into it: its exit status tells why
   input.pipe(child.stdin);
   // the end of xz's output counts only once its exit status says the input was whole
@@ -205,7 +207,12 @@ async function sha256Of(stream: Readable): Promise<{ digest: Digest; size: numbe
 
 export class ArchiveReader {
   private readonly nestedReaders: ArchiveReader[] = [];
-  private constructor(readonly file: string, private readonly tar: ArchiveIndex, private readonly prefix = '', private readonly trust: Trust = { verified: false }) {}
+  private constructor(
+    readonly file: string,
+    private readonly tar: ArchiveIndex,
+    private readonly prefix = '',
+    private readonly trust: Trust = { verified: false },
+  ) {}
 
   /**
    * The whole archive was verified against its checksums (a .sha256 sidecar, or a bundle's
@@ -239,7 +246,8 @@ export class ArchiveReader {
       const actual = createHash('sha256');
       for await (const c of this.tar.stream(name)) actual.update(c as Buffer);
       const hex = actual.digest('hex');
-      if (hex !== e.sha256) throw new UserError(`${this.file}: checksum mismatch: ${e.file} has sha256 ${hex}, SHA256SUMS says ${e.sha256}; the bundle was changed or damaged, nothing was imported`);
+      if (hex !== e.sha256)
+        throw new UserError(`${this.file}: checksum mismatch: ${e.file} has sha256 ${hex}, SHA256SUMS says ${e.sha256}; the bundle was changed or damaged, nothing was imported`);
     }
     return list.length;
   }
@@ -260,7 +268,8 @@ export class ArchiveReader {
       const layout = new ArchiveReader(this.file, this.tar, `${root}images/oci/`, this.trust);
       out.push(...(await layout.images()));
     }
-    const isImageArchive = (n: string) => n.startsWith(root) && (/^images\/[^/]+\.tar(\.gz|\.xz)?$/.test(n.slice(root.length)) || /^[^/]+-image\.tar(\.gz)?$/.test(n.slice(root.length)));
+    const isImageArchive = (n: string) =>
+      n.startsWith(root) && (/^images\/[^/]+\.tar(\.gz|\.xz)?$/.test(n.slice(root.length)) || /^[^/]+-image\.tar(\.gz)?$/.test(n.slice(root.length)));
     const archives = [...this.tar.entries.keys()].filter(isImageArchive).sort();
     archives.forEach(listed);
     for (const name of archives) {
@@ -312,20 +321,23 @@ export class ArchiveReader {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new UserError(`${this.file}: ${name} (the ${what}) is not valid JSON${text.trim() === '' ? ': it is empty' : ` (${(err as Error).message})`}; the archive is damaged or was cut short`);
+      throw new UserError(
+        `${this.file}: ${name} (the ${what}) is not valid JSON${text.trim() === '' ? ': it is empty' : ` (${(err as Error).message})`}; the archive is damaged or was cut short`,
+      );
     }
   }
 
   async images(): Promise<ArchivedImage[]> {
     if (this.tar.has(`${this.prefix}index.json`)) {
       const index = await this.json<{ manifests?: Descriptor[] }>(`${this.prefix}index.json`, 'OCI index');
-      if (!index || typeof index !== 'object' || (index.manifests !== undefined && !Array.isArray(index.manifests))) throw new UserError(`${this.file}: ${this.prefix}index.json is not an OCI index (no manifests list); the archive is damaged or not an image archive`);
+      if (!index || typeof index !== 'object' || (index.manifests !== undefined && !Array.isArray(index.manifests)))
+        throw new UserError(`${this.file}: ${this.prefix}index.json is not an OCI index (no manifests list); the archive is damaged or not an image archive`);
       const entries = index.manifests ?? [];
       if (entries.length) {
         // docker save writes one entry per tag, possibly the same digest under several names; an
         // entry naming only a tag whose image another entry names in full is that entry
         const named = new Set(entries.filter((d) => d.annotations?.[IMAGE_NAME] || /[/:@]/.test(d.annotations?.[REF_NAME] ?? '')).map((d) => d.digest));
-        const kept = entries.filter((d) => named.has(d.digest) ? d.annotations?.[IMAGE_NAME] || /[/:@]/.test(d.annotations?.[REF_NAME] ?? '') : true);
+        const kept = entries.filter((d) => (named.has(d.digest) ? d.annotations?.[IMAGE_NAME] || /[/:@]/.test(d.annotations?.[REF_NAME] ?? '') : true));
         return kept.map((d) => {
           // ref.name may be a full reference or, as skopeo and buildah write it, only a tag
           const ref = d.annotations?.[REF_NAME];
@@ -343,7 +355,8 @@ export class ArchiveReader {
 
   private async legacyImages(): Promise<ArchivedImage[]> {
     const entries = await this.json<{ Config: string; RepoTags?: string[] | null; Layers: string[] }[]>('manifest.json', 'docker-archive manifest');
-    if (!Array.isArray(entries) || entries.some((e) => typeof e?.Config !== 'string' || !Array.isArray(e.Layers))) throw new UserError(`${this.file}: manifest.json is not a docker-archive manifest (a list of Config, RepoTags, Layers); the archive is damaged or not an image archive`);
+    if (!Array.isArray(entries) || entries.some((e) => typeof e?.Config !== 'string' || !Array.isArray(e.Layers)))
+      throw new UserError(`${this.file}: manifest.json is not a docker-archive manifest (a list of Config, RepoTags, Layers); the archive is damaged or not an image archive`);
     const out: ArchivedImage[] = [];
     for (const e of entries) {
       const paths = new Map<Digest, string>();
@@ -373,7 +386,18 @@ export class ArchiveReader {
       const m: Manifest = { digest: digestOf(bytes), mediaType: MEDIA.ociManifest, bytes };
       const made = new Map([[m.digest, m]]);
       const tags = e.RepoTags?.length ? e.RepoTags : [undefined];
-      for (const name of tags) out.push({ name, source: new ArchiveImageSource(`${this.file}${name ? `:${name}` : ''}`, this.tar, { mediaType: m.mediaType, digest: m.digest, size: bytes.length }, paths, made, this.trust) });
+      for (const name of tags)
+        out.push({
+          name,
+          source: new ArchiveImageSource(
+            `${this.file}${name ? `:${name}` : ''}`,
+            this.tar,
+            { mediaType: m.mediaType, digest: m.digest, size: bytes.length },
+            paths,
+            made,
+            this.trust,
+          ),
+        });
     }
     return out;
   }

@@ -148,7 +148,12 @@ export class ArchiveWriter {
    * `region`: write the archive inside a larger file the caller owns (uncompressed only); it is
    * then neither renamed nor removed here, and `path` only names it in messages.
    */
-  constructor(readonly path: string, readonly format: ArchiveFormat, compression: 'none' | 'gzip' = 'none', private readonly region?: ArchiveRegion) {
+  constructor(
+    readonly path: string,
+    readonly format: ArchiveFormat,
+    compression: 'none' | 'gzip' = 'none',
+    private readonly region?: ArchiveRegion,
+  ) {
     if (region && compression !== 'none') throw new Error('an archive written in place is uncompressed');
     this.tmp = `${path}.partial`;
     this.sink = compression === 'gzip' ? new StreamSink(this.tmp) : new FileSink(this.tmp, region);
@@ -223,7 +228,8 @@ export class ArchiveWriter {
       putBlob: (d, body) => this.writeBlob(d, body),
       putManifest: async (m, top) => {
         // A docker-archive keeps image manifests only: the (filtered) index would be dead weight.
-        if (!(this.format === 'docker-archive' && top && isIndexType(m.mediaType))) await this.writeBlob({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }, m.bytes);
+        if (!(this.format === 'docker-archive' && top && isIndexType(m.mediaType)))
+          await this.writeBlob({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }, m.bytes);
         if (!top) {
           children.set(m.digest, m);
           return;
@@ -246,14 +252,22 @@ export class ArchiveWriter {
     let platform: Platform | undefined;
     if (parsed.kind === 'index') {
       if (parsed.manifests.length !== 1)
-        throw new UserError(`${name}: a docker-archive holds one platform per image, and ${parsed.manifests.length} match (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}); set platform`);
+        throw new UserError(
+          `${name}: a docker-archive holds one platform per image, and ${parsed.manifests.length} match (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}); set platform`,
+        );
       image = children.get(parsed.manifests[0].digest)!;
       platform = parsed.manifests[0].platform;
     }
     const img = parseManifest(image, name);
     if (img.kind !== 'image') throw new UserError(`${name}: nested indexes are not supported`);
     this.docker[seq] = { Config: blobPath(img.config.digest), RepoTags: [name], Layers: img.layers.map((l) => blobPath(l.digest)) };
-    this.index[seq] = { mediaType: image.mediaType, digest: image.digest, size: image.bytes.length, annotations: { [IMAGE_NAME]: name, [REF_NAME]: name }, ...(platform ? { platform } : {}) };
+    this.index[seq] = {
+      mediaType: image.mediaType,
+      digest: image.digest,
+      size: image.bytes.length,
+      annotations: { [IMAGE_NAME]: name, [REF_NAME]: name },
+      ...(platform ? { platform } : {}),
+    };
     this.images[seq] = { name, digest: image.digest, platforms: platform ? [platformString(platform)] : [] };
   }
 

@@ -241,7 +241,9 @@ export class Copier {
       if (platforms) {
         const f = filterIndex(top, platforms);
         if (f.kept.length === 0)
-          throw new PlatformMismatchError(`${source.name}: none of its platforms (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}) matches ${platforms.map(platformString).join(', ')}`);
+          throw new PlatformMismatchError(
+            `${source.name}: none of its platforms (${parsed.manifests.map((d) => platformString(d.platform)).join(', ')}) matches ${platforms.map(platformString).join(', ')}`,
+          );
         top = f.manifest;
         entries = f.kept;
         missing.push(...platforms.filter((p) => !parsed.manifests.some((d) => platformMatches(d.platform, p))).map(platformString));
@@ -376,7 +378,10 @@ export class Copier {
       this.stats.blobsFetched++;
       // Its consumer may not be attached yet when it fails; the consumer sees `errored`.
       src.on('error', () => undefined);
-      const results = await fanOut(src, pending.map((t) => (body: Readable) => t.putBlob(d, body, () => source.blob(d))));
+      const results = await fanOut(
+        src,
+        pending.map((t) => (body: Readable) => t.putBlob(d, body, () => source.blob(d))),
+      );
       const next: ImageTarget[] = [];
       results.forEach((err, i) => {
         const t = pending[i];

@@ -7,7 +7,10 @@ export type Sink = (body: Readable) => Promise<void>;
 /** Returns, per sink, undefined on success or its error. */
 export async function fanOut(src: Readable, sinks: Sink[]): Promise<(unknown | undefined)[]> {
   if (sinks.length === 1) {
-    const err = await sinks[0](src).then(() => undefined, (e: unknown) => e);
+    const err = await sinks[0](src).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (err !== undefined) src.destroy();
     return [err];
   }

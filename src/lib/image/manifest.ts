@@ -75,7 +75,8 @@ const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64'
 /** Parses `os/arch[/variant]` (`linux/arm64`, `linux/arm/v7`); aliases such as x86_64 are normalised. */
 export function parsePlatform(s: string): Platform {
   const parts = s.trim().toLowerCase().split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/.test(p))) throw new UserError(`"${s}" is not a platform (use os/arch[/variant], e.g. linux/amd64, linux/arm64, linux/arm/v7)`);
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/.test(p)))
+    throw new UserError(`"${s}" is not a platform (use os/arch[/variant], e.g. linux/amd64, linux/arm64, linux/arm/v7)`);
   const [os, arch, variant] = parts;
   const architecture = ARCH_ALIASES[arch] ?? arch;
   return variant ? { os, architecture, variant } : { os, architecture };

@@ -41,7 +41,10 @@ const locks = new Map<string, Promise<unknown>>();
 function serialized<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const prev = locks.get(dir) ?? Promise.resolve();
   const next = prev.then(fn, fn);
-  locks.set(dir, next.catch(() => undefined));
+  locks.set(
+    dir,
+    next.catch(() => undefined),
+  );
   return next;
 }
 
@@ -57,7 +60,10 @@ export function orderIndex(dir: string, names: string[]): Promise<void> {
       const i = names.indexOf(d.annotations?.[IMAGE_NAME] ?? '');
       return i < 0 ? names.length : i;
     };
-    index.manifests = index.manifests.map((d, i) => ({ d, i })).sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i).map((x) => x.d);
+    index.manifests = index.manifests
+      .map((d, i) => ({ d, i }))
+      .sort((a, b) => rank(a.d) - rank(b.d) || a.i - b.i)
+      .map((x) => x.d);
     const tmp = join(dir, `index.json.${process.pid}.tmp`);
     await writeFile(tmp, JSON.stringify(index));
     await rename(tmp, join(dir, 'index.json'));
@@ -66,7 +72,10 @@ export function orderIndex(dir: string, names: string[]): Promise<void> {
 
 export class OciLayoutSource implements ImageSource {
   readonly name: string;
-  constructor(private readonly dir: string, private readonly tag?: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly tag?: string,
+  ) {
     this.name = `oci:${dir}${tag ? `:${tag}` : ''}`;
   }
   private async entry(): Promise<Descriptor> {
@@ -109,7 +118,11 @@ export class OciLayoutTarget implements ImageTarget {
   readonly store: string;
   private ready?: Promise<void>;
   /** imageName (registry/repo:tag) keeps several images with the same tag apart in one layout. */
-  constructor(private readonly dir: string, private readonly tag?: string, private readonly imageName?: string) {
+  constructor(
+    private readonly dir: string,
+    private readonly tag?: string,
+    private readonly imageName?: string,
+  ) {
     this.name = `oci:${dir}${tag ? `:${tag}` : ''}`;
     this.store = `oci:${dir}`;
   }

@@ -9,7 +9,10 @@ import type { ImageSource, ImageTarget } from './transport.js';
 export class RegistrySource implements ImageSource {
   readonly name: string;
   readonly location;
-  constructor(private readonly client: RegistryClient, private readonly ref: Reference) {
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly ref: Reference,
+  ) {
     this.name = formatReference(ref);
     this.location = { registry: ref.registry, repository: ref.repository };
   }
@@ -36,7 +39,10 @@ export class RegistryTarget implements ImageTarget {
   readonly location;
   /** what the top manifest is pushed under: the tag when there is one (repo:tag@digest gets its tag), else the digest */
   private readonly at: string;
-  constructor(private readonly client: RegistryClient, private readonly ref: Reference) {
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly ref: Reference,
+  ) {
     this.name = formatReference(ref);
     this.store = `docker://${ref.registry}`;
     this.location = { registry: ref.registry, repository: ref.repository };

@@ -35,7 +35,12 @@ export interface SyntheticImage {
  */
 export async function writeSyntheticImage(
   target: ImageTarget,
-  opts: { platforms: Platform[]; files: Record<string, SyntheticFile> | ((p: Platform) => Record<string, SyntheticFile> | Promise<Record<string, SyntheticFile>>); entrypoint?: string[]; created?: string },
+  opts: {
+    platforms: Platform[];
+    files: Record<string, SyntheticFile> | ((p: Platform) => Record<string, SyntheticFile> | Promise<Record<string, SyntheticFile>>);
+    entrypoint?: string[];
+    created?: string;
+  },
 ): Promise<SyntheticImage> {
   const manifests: Manifest[] = [];
   const entries: Descriptor[] = [];
@@ -48,7 +53,12 @@ export async function writeSyntheticImage(
     const files = typeof opts.files === 'function' ? await opts.files(p) : opts.files;
     const tar = await tarOf({ ...files, 'etc/airlift-platform': `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}\n` });
     const layer = await put(gzipSync(tar, { level: 9 }), 'application/vnd.oci.image.layer.v1.tar+gzip');
-    const config = { ...p, created: opts.created ?? '2026-01-01T00:00:00Z', config: opts.entrypoint ? { Entrypoint: opts.entrypoint } : {}, rootfs: { type: 'layers', diff_ids: [digestOf(tar)] } };
+    const config = {
+      ...p,
+      created: opts.created ?? '2026-01-01T00:00:00Z',
+      config: opts.entrypoint ? { Entrypoint: opts.entrypoint } : {},
+      rootfs: { type: 'layers', diff_ids: [digestOf(tar)] },
+    };
     const configDesc = await put(Buffer.from(JSON.stringify(config)), 'application/vnd.oci.image.config.v1+json');
     const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociManifest, config: configDesc, layers: [layer] }));
     const m: Manifest = { digest: digestOf(bytes), mediaType: MEDIA.ociManifest, bytes };

@@ -93,7 +93,12 @@ function byWalkOrder(a: string, b: string): number {
  * manifest.json and SHA256SUMS for a bundle tree; `known` holds checksums already computed while
  * writing, `elsewhere` files of the bundle that are not in the tree (written in place).
  */
-async function finishTree(root: string, extra: Record<string, unknown>, known: Map<string, string>, elsewhere: { path: string; size: number; sha256: string }[] = []): Promise<{ files: { path: string; size: number; sha256: string }[] }> {
+async function finishTree(
+  root: string,
+  extra: Record<string, unknown>,
+  known: Map<string, string>,
+  elsewhere: { path: string; size: number; sha256: string }[] = [],
+): Promise<{ files: { path: string; size: number; sha256: string }[] }> {
   const files: { path: string; size: number; sha256: string }[] = [...elsewhere];
   for (const e of await walk(root)) if (e.type === 'file') files.push({ path: e.rel, size: e.size, sha256: known.get(e.rel) ?? (await sha256File(e.abs)) });
   files.sort((a, b) => byWalkOrder(a.path, b.path));
@@ -150,7 +155,8 @@ export async function addReferencedImages(spec: BundleSpec): Promise<{ spec: Bun
     for (const r of list) {
       const key = formatReference(r.ref);
       if (byPath ? havePaths.has(path(r.ref)) : have.has(key) || expected.has(key) || added.has(key)) continue;
-      if (byPath) missing.push({ ...r, ref: r.ref, why: 'its registry is replaced at the site (imageRegistry), so list the image under images with the registry it is packed from' });
+      if (byPath)
+        missing.push({ ...r, ref: r.ref, why: 'its registry is replaced at the site (imageRegistry), so list the image under images with the registry it is packed from' });
       else if (pack) added.set(key, r);
       else missing.push(r);
     }
@@ -213,7 +219,17 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
         // the archive's header is written once its size is known, in a place kept for it
         const base = head.length + RESERVED_HEADER;
         info(`bundle: ${spec.images.length} images → images/images.tar, written in place`);
-        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: join(root, 'images', 'images.tar'), pool: opts.pool, fromLayout: opts.fromLayout, name: spec.name, version: spec.version, region: { fh, path: partial, base } });
+        const res = await packImages({
+          images: spec.images,
+          format: spec.format,
+          platform: spec.platform,
+          output: join(root, 'images', 'images.tar'),
+          pool: opts.pool,
+          fromLayout: opts.fromLayout,
+          name: spec.name,
+          version: spec.version,
+          region: { fh, path: partial, base },
+        });
         const f = res.files[0];
         await writeFully(fh, [reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }, `${rootName}/images`)], head.length);
         const pad = tarPadding(f.size);
@@ -229,7 +245,16 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
         await mkdir(join(root, 'images'), { recursive: true });
         const target = spec.format === 'oci' ? join(root, 'images', 'oci') : join(root, 'images', 'images.tar');
         info(`bundle: ${spec.images.length} images → images/${basename(target)}`);
-        const res = await packImages({ images: spec.images, format: spec.format, platform: spec.platform, output: target, pool: opts.pool, fromLayout: opts.fromLayout, name: spec.name, version: spec.version });
+        const res = await packImages({
+          images: spec.images,
+          format: spec.format,
+          platform: spec.platform,
+          output: target,
+          pool: opts.pool,
+          fromLayout: opts.fromLayout,
+          name: spec.name,
+          version: spec.version,
+        });
         // the bundle's own SHA256SUMS and manifest.json cover what the pack wrote beside it
         await dropSidecars(target);
         images.push(...res.images);
@@ -258,11 +283,32 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
         await cp(f.path, dest, { recursive: true, preserveTimestamps: false, verbatimSymlinks: true });
         components.push({ kind: 'files', path: f.dest, size: (await walk(dest).catch(() => [])).reduce((n, e) => n + e.size, 0) || (await size(dest)) });
       }
-      await finishTree(root, { name: spec.name, version: spec.version, layout: spec.layout, images: imageMeta, compose: composeMeta, charts: chartMeta, ...(spec.expectedAtSite.length ? { expectedAtSite: spec.expectedAtSite.map((r) => formatReference(r)) } : {}) }, known, elsewhere);
+      await finishTree(
+        root,
+        {
+          name: spec.name,
+          version: spec.version,
+          layout: spec.layout,
+          images: imageMeta,
+          compose: composeMeta,
+          charts: chartMeta,
+          ...(spec.expectedAtSite.length ? { expectedAtSite: spec.expectedAtSite.map((r) => formatReference(r)) } : {}),
+        },
+        known,
+        elsewhere,
+      );
     } else {
       for (const ref of spec.images) {
         const file = join(root, pluginImageArchive(spec, ref));
-        const res = await packImages({ images: [ref], format: spec.format, platform: spec.platform, output: file, compression: 'gzip', pool: opts.pool, fromLayout: opts.fromLayout });
+        const res = await packImages({
+          images: [ref],
+          format: spec.format,
+          platform: spec.platform,
+          output: file,
+          compression: 'gzip',
+          pool: opts.pool,
+          fromLayout: opts.fromLayout,
+        });
         await dropSidecars(file);
         images.push(...res.images);
         for (const f of res.files) known.set(f.path, f.sha256);
@@ -284,7 +330,8 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
   } catch (err) {
     await fh?.close().catch(() => undefined);
     await rm(partial, { force: true });
-    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || err instanceof DiskFullError) throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || err instanceof DiskFullError)
+      throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
     throw err;
   } finally {
     await rm(staging, { recursive: true, force: true });
@@ -299,6 +346,23 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
     sums.unshift(...p.map((x) => ({ file: basename(x.path), sha256: x.sha256 })));
   }
   await writeFile(`${out}.sha256`, formatSha256Sums(sums));
-  await writeFile(manifest, JSON.stringify({ name: spec.name, version: spec.version, layout: spec.layout, bundle: basename(out), size: total, sha256, parts: parts.map((p) => basename(p)), components, images: images.map((i) => ({ name: i.name, digest: i.digest, platforms: i.platforms })) }, null, 2) + '\n');
+  await writeFile(
+    manifest,
+    JSON.stringify(
+      {
+        name: spec.name,
+        version: spec.version,
+        layout: spec.layout,
+        bundle: basename(out),
+        size: total,
+        sha256,
+        parts: parts.map((p) => basename(p)),
+        components,
+        images: images.map((i) => ({ name: i.name, digest: i.digest, platforms: i.platforms })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   return { bundle: parts[0] ?? out, file: out, size: total, sha256, manifest, components, images, parts };
 }

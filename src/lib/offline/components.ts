@@ -133,7 +133,9 @@ export async function checkLinks(root: string, what: string, ignore?: (rel: stri
     if (e.type !== 'symlink') continue;
     const target = await readlink(e.abs);
     if (linkTargetPath(e.rel.split(sep).join('/'), target, 'symlink') === undefined)
-      throw new UserError(`${what}: ${e.rel} is a symlink to "${target}", outside ${basename(root)}/; a bundle holds only links within itself (copy the file in, or make the link relative)`);
+      throw new UserError(
+        `${what}: ${e.rel} is a symlink to "${target}", outside ${basename(root)}/; a bundle holds only links within itself (copy the file in, or make the link relative)`,
+      );
   }
 }
 
@@ -145,7 +147,9 @@ export async function readChart(dir: string): Promise<{ name: string; version: s
     // as text: a version written 1.0 stays "1.0" (not the number 1)
     chart = parse(await readFile(chartFile, 'utf8'), { schema: 'failsafe' }) as typeof chart;
   } catch (err) {
-    throw new UserError(`${chartFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: a chart directory needs Chart.yaml' : `not valid YAML: ${(err as Error).message.split('\n')[0]}`}`);
+    throw new UserError(
+      `${chartFile}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: a chart directory needs Chart.yaml' : `not valid YAML: ${(err as Error).message.split('\n')[0]}`}`,
+    );
   }
   if (!chart || typeof chart !== 'object' || !['v1', 'v2'].includes(String(chart.apiVersion))) throw new UserError(`${chartFile}: apiVersion must be v1 or v2`);
   if (!chart.name || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(chart.name)) throw new UserError(`${chartFile}: name "${chart.name ?? ''}" is not a valid chart name`);
@@ -157,7 +161,8 @@ export async function readChart(dir: string): Promise<{ name: string; version: s
 export async function chartIgnore(dir: string): Promise<(rel: string, isDir: boolean) => boolean> {
   const ignoreFile = join(dir, '.helmignore');
   const ignore = helmIgnore(await readFile(ignoreFile, 'utf8').catch(() => ''), ignoreFile);
-  if (ignore('Chart.yaml', false)) throw new UserError(`${ignoreFile}: its rules exclude Chart.yaml (a "!" rule excludes every path it does not match, as in helm), so helm package would fail too`);
+  if (ignore('Chart.yaml', false))
+    throw new UserError(`${ignoreFile}: its rules exclude Chart.yaml (a "!" rule excludes every path it does not match, as in helm), so helm package would fail too`);
   return ignore;
 }
 
@@ -173,7 +178,8 @@ export async function packageChart(dir: string, outDir: string, imageRegistry?: 
         const doc = parseDocument(data.toString('utf8'));
         if (doc.errors.length) throw new UserError(`${valuesFile}: not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
         const global = doc.get('global');
-        if (global !== undefined && global !== null && !isMap(global)) throw new UserError(`${valuesFile}: global is not a map, so imageRegistry (set for this chart in the spec) cannot go under it`);
+        if (global !== undefined && global !== null && !isMap(global))
+          throw new UserError(`${valuesFile}: global is not a map, so imageRegistry (set for this chart in the spec) cannot go under it`);
         if (doc.contents !== null && !isMap(doc.contents)) throw new UserError(`${valuesFile}: expected a map at the top, so global.imageRegistry cannot be set`);
         if (global === null || global === undefined) doc.set('global', doc.createNode({ imageRegistry }));
         else doc.setIn(['global', 'imageRegistry'], imageRegistry);

@@ -71,12 +71,18 @@ async function choosePlatforms(name: string, source: ImageSource, wanted: Platfo
   if (!p) return wanted;
   const missing = (wanted ?? p.all).filter((w) => !p.present.some((x) => platformMatches(x, w)));
   if (wanted) {
-    if (missing.length) throw new UserError(`${file}: ${name}: ${missing.map(platformString).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the archive${p.present.length ? ` (it holds ${p.present.map(platformString).join(', ')})` : ''}; nothing was imported`);
+    if (missing.length)
+      throw new UserError(
+        `${file}: ${name}: ${missing.map(platformString).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the archive${p.present.length ? ` (it holds ${p.present.map(platformString).join(', ')})` : ''}; nothing was imported`,
+      );
     return wanted;
   }
   if (missing.length === 0) return undefined;
-  if (p.present.length === 0) throw new UserError(`${file}: ${name}: the archive holds the index but no platform's blobs (${p.all.map(platformString).join(', ')} all missing); nothing was imported`);
-  notice(`${file}: ${name}: importing ${p.present.map(platformString).join(', ')}; ${missing.map(platformString).join(', ')} skipped, its blobs are not in the archive (as \`ctr images export\` writes it without --all-platforms); the imported index is a new one, its digest differs`);
+  if (p.present.length === 0)
+    throw new UserError(`${file}: ${name}: the archive holds the index but no platform's blobs (${p.all.map(platformString).join(', ')} all missing); nothing was imported`);
+  notice(
+    `${file}: ${name}: importing ${p.present.map(platformString).join(', ')}; ${missing.map(platformString).join(', ')} skipped, its blobs are not in the archive (as \`ctr images export\` writes it without --all-platforms); the imported index is a new one, its digest differs`,
+  );
   return p.present;
 }
 
@@ -99,7 +105,9 @@ function placeImages(images: ArchivedImage[], opts: ImportOptions) {
     const path = m?.[1].replace(/^\/+|\/+$/g, '') ?? '';
     const bad = path.split('/').find((c) => !COMPONENT.test(c));
     if (!m || bad !== undefined || (m[2] !== undefined && !TAG.test(m[2])))
-      throw new UserError(`repository "${opts.repository}": give a repository path under the target with an optional tag, e.g. myapp or team/myapp:1.0${bad !== undefined && /[A-Z]/.test(bad) ? ' (repository names are lower-case)' : ''}`);
+      throw new UserError(
+        `repository "${opts.repository}": give a repository path under the target with an optional tag, e.g. myapp or team/myapp:1.0${bad !== undefined && /[A-Z]/.test(bad) ? ' (repository names are lower-case)' : ''}`,
+      );
     repo = { path, ...(m[2] ? { tag: m[2] } : {}) };
   }
   return images.map((img, i) => {
@@ -168,13 +176,14 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const plan = placeImages(images, opts);
     // one target, one image: the same image twice is pushed once; two images on one tag refused
     const byTarget = new Map<string, { name: string; digest: string }>();
-    const unique: (typeof plan[number] & { platforms?: Platform[] })[] = [];
+    const unique: ((typeof plan)[number] & { platforms?: Platform[] })[] = [];
     for (const p of plan) {
       // an untagged name is pushed as :latest, so it is the same target as :latest
       const key = formatReference(withDefaultTag(p.target));
       const digest = (await p.img.source.headTop()) ?? (await p.img.source.top()).digest;
       const seen = byTarget.get(key);
-      if (seen && seen.digest !== digest) throw new UserError(`${opts.file}: ${seen.name} (${seen.digest}) and ${p.name} (${digest}) would both be pushed as ${key}; nothing was imported`);
+      if (seen && seen.digest !== digest)
+        throw new UserError(`${opts.file}: ${seen.name} (${seen.digest}) and ${p.name} (${digest}) would both be pushed as ${key}; nothing was imported`);
       if (seen) continue;
       byTarget.set(key, { name: p.name, digest });
       // the platforms whose blobs are there (checked for every image before anything is pushed)
@@ -185,7 +194,9 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
     const checked = await mapLimit(unique, 4, async (p) => ({ ...p, plan: await copier.planImage(p.img.source, p.platforms) }));
     const problems = await checkArchivedImages(checked.map((c) => ({ name: c.name, source: c.img.source, plan: c.plan })));
     if (problems.length)
-      throw new UserError(`${opts.file}: ${problems.length === 1 ? 'an image is damaged' : `${problems.length} problems`}; nothing was pushed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`);
+      throw new UserError(
+        `${opts.file}: ${problems.length === 1 ? 'an image is damaged' : `${problems.length} problems`}; nothing was pushed:\n  ${problems.slice(0, 20).join('\n  ')}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`,
+      );
     // layers `docker save` left uncompressed are compressed once, deterministically (the same
     // archive gives the same digests), into a temporary folder (made only when needed) removed at the end
     let work: Promise<string> | undefined;
@@ -201,7 +212,15 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
           source = await compressLayers(source, await mkdtemp(join(await work, 'image-')));
           plan = undefined;
         }
-        return { name: p.name, target: formatReference(p.target), result: await copier.copy(source, [opts.layout ? new OciLayoutTarget(opts.layout, formatReference(p.target), formatReference(p.target)) : openTarget({ transport: 'docker', ref: p.target }, opts.pool)], { platforms: p.platforms, plan }) };
+        return {
+          name: p.name,
+          target: formatReference(p.target),
+          result: await copier.copy(
+            source,
+            [opts.layout ? new OciLayoutTarget(opts.layout, formatReference(p.target), formatReference(p.target)) : openTarget({ transport: 'docker', ref: p.target }, opts.pool)],
+            { platforms: p.platforms, plan },
+          ),
+        };
       });
     } finally {
       if (work) await rm(await work.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);

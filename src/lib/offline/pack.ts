@@ -79,7 +79,8 @@ function sourceOf(ref: Reference, opts: PackOptions): ImageSource {
 export async function packImages(opts: PackOptions): Promise<PackResult> {
   if (opts.images.length === 0) throw new UserError('no images to pack');
   if (opts.format === 'docker-archive' && !opts.platform) throw new UserError('a docker-archive holds one platform per image: set platform (e.g. linux/amd64)');
-  if (opts.region && (opts.format === 'oci' || opts.splitSize || (opts.compression ?? 'none') !== 'none')) throw new Error('only an uncompressed, unsplit archive is written in place');
+  if (opts.region && (opts.format === 'oci' || opts.splitSize || (opts.compression ?? 'none') !== 'none'))
+    throw new Error('only an uncompressed, unsplit archive is written in place');
   const writer = opts.format === 'oci' ? undefined : new ArchiveWriter(opts.output, opts.format, opts.compression ?? 'none', opts.region);
   const copier = new Copier({ blobConcurrency: opts.blobConcurrency ?? BLOB_CONCURRENCY });
   const progress = new Progress({ label: 'pack', totalItems: opts.images.length, itemName: 'images' });

@@ -35,16 +35,21 @@ function readDotEnv(text: string): Map<string, string> {
  * is not the site's, so it is not read: a variable with neither is an error naming it.
  */
 export function interpolate(value: string, vars: Map<string, string>, where: string): string {
-  return value.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (all, dollar: string, braced?: string, op?: string, dflt?: string, bare?: string) => {
-    if (dollar === '$') return '$';
-    const name = braced ?? bare!;
-    const v = vars.get(name);
-    if (op === ':-' && v) return v;
-    if (op === '-' && v !== undefined) return v;
-    if (op) return dflt ?? '';
-    if (v !== undefined) return v;
-    throw new UserError(`${where}: "${value}" uses \${${name}}, which has no default and no value in the folder's .env; write a default (\${${name}:-value}) or put it in .env, so the image can be packed`);
-  });
+  return value.replace(
+    /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (all, dollar: string, braced?: string, op?: string, dflt?: string, bare?: string) => {
+      if (dollar === '$') return '$';
+      const name = braced ?? bare!;
+      const v = vars.get(name);
+      if (op === ':-' && v) return v;
+      if (op === '-' && v !== undefined) return v;
+      if (op) return dflt ?? '';
+      if (v !== undefined) return v;
+      throw new UserError(
+        `${where}: "${value}" uses \${${name}}, which has no default and no value in the folder's .env; write a default (\${${name}:-value}) or put it in .env, so the image can be packed`,
+      );
+    },
+  );
 }
 
 function parseRef(image: string, where: string): Reference {

@@ -74,12 +74,20 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
         throw err;
       }
     });
-  if (Array.isArray(imgs)) images = refs(imgs.map((v, i) => ({ value: String(v), line: i + 1 })), at('images'));
+  if (Array.isArray(imgs))
+    images = refs(
+      imgs.map((v, i) => ({ value: String(v), line: i + 1 })),
+      at('images'),
+    );
   else if (imgs && typeof imgs === 'object') {
     const o = imgs as Record<string, unknown>;
     const bad = Object.keys(o).filter((k) => !['list', 'file', 'platform', 'format'].includes(k));
     if (bad.length) throw new UserError(`${at('images')}: unknown key ${bad.map((k) => `"${k}"`).join(', ')} (use list, file, platform, format)`);
-    if (Array.isArray(o.list)) images = refs(o.list.map((v, i) => ({ value: String(v), line: i + 1 })), at('images.list'));
+    if (Array.isArray(o.list))
+      images = refs(
+        o.list.map((v, i) => ({ value: String(v), line: i + 1 })),
+        at('images.list'),
+      );
     if (o.file !== undefined) {
       const f = resolve(base, String(o.file));
       if (!existsSync(f)) throw new UserError(`${at('images.file')}: ${String(o.file)} was not found`);
@@ -121,10 +129,17 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
     return { path: c.path, ...(c.imageRegistry ? { imageRegistry: String(c.imageRegistry) } : {}), packImages: packImages(c['pack-images'], `charts[${i}]`) };
   });
   const composeFolders = pathList('compose', ['pack-images']);
-  const compose = composeFolders.map((c, i) => ({ path: c.path, archive: `compose/${name}${composeFolders.length > 1 ? `-${basename(c.path)}` : ''}-docker-compose.tar.gz`, packImages: packImages(c['pack-images'], `compose[${i}]`) }));
+  const compose = composeFolders.map((c, i) => ({
+    path: c.path,
+    archive: `compose/${name}${composeFolders.length > 1 ? `-${basename(c.path)}` : ''}-docker-compose.tar.gz`,
+    packImages: packImages(c['pack-images'], `compose[${i}]`),
+  }));
   const expected = doc['expected-at-site'];
   if (expected !== undefined && !Array.isArray(expected)) throw new UserError(`${at('expected-at-site')} must be a list of image references`);
-  const expectedAtSite = refs(((expected as unknown[] | undefined) ?? []).map((v, i) => ({ value: String(v), line: i + 1 })), at('expected-at-site'));
+  const expectedAtSite = refs(
+    ((expected as unknown[] | undefined) ?? []).map((v, i) => ({ value: String(v), line: i + 1 })),
+    at('expected-at-site'),
+  );
   const files = pathList('files', ['to']).map((f, i) => {
     if (f.to === undefined) return { path: f.path, dest: `files/${basename(f.path)}` };
     const to = String(f.to).replace(/\/+$/, '');
@@ -148,8 +163,17 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
     const j = dests.findIndex((o) => o.startsWith(`${d}/`));
     if (j >= 0) throw new UserError(`${path}: files[${j}] (${dests[j]}) would land inside files[${i}] (${d}); give them separate "to" folders`);
   });
-  clash('compose', compose.map((c) => c.archive), 'rename one of the folders');
-  if (layout === 'plugin') clash('images', images.map((r) => pluginImageArchive({ name, version }, r)), 'the plugin layout names each image archive by the last part of its repository');
+  clash(
+    'compose',
+    compose.map((c) => c.archive),
+    'rename one of the folders',
+  );
+  if (layout === 'plugin')
+    clash(
+      'images',
+      images.map((r) => pluginImageArchive({ name, version }, r)),
+      'the plugin layout names each image archive by the last part of its repository',
+    );
   else images = uniqueReferences(images);
   let pluginYaml: string | undefined;
   if (doc.plugin !== undefined) {
@@ -160,6 +184,7 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   }
   if (layout === 'plugin' && !pluginYaml) throw new UserError(`${path}: layout plugin needs plugin.yaml (the plugin's yaml)`);
   if (layout === 'plugin' && format === 'oci') throw new UserError(`${at('images.format')}: the plugin layout stores one archive per image (docker-archive or oci-archive)`);
-  if (images.length + charts.length + compose.length + files.length === 0) throw new UserError(`${path}: names no components (images, charts, compose, files): the bundle would be empty`);
+  if (images.length + charts.length + compose.length + files.length === 0)
+    throw new UserError(`${path}: names no components (images, charts, compose, files): the bundle would be empty`);
   return { file, name, version, layout: layout as 'release' | 'plugin', images, platform, format, charts, compose, files, pluginYaml, expectedAtSite };
 }

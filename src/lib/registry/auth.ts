@@ -28,7 +28,8 @@ export function parseChallenges(header: string | undefined): Challenge[] {
   const re = /([A-Za-z][A-Za-z0-9_-]*)(?:\s+|$)((?:[A-Za-z0-9_-]+\s*=\s*(?:"(?:[^"\\]|\\.)*"|[^\s,"]*)\s*,?\s*)*)/g;
   for (const m of header.matchAll(re)) {
     const params: Record<string, string> = {};
-    for (const p of m[2].matchAll(/([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))/g)) params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
+    for (const p of m[2].matchAll(/([A-Za-z0-9_-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,"]*))/g))
+      params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
     out.push({ scheme: m[1].toLowerCase(), params });
   }
   return out;
@@ -119,7 +120,8 @@ export function parseRegistryAuth(text: string, env: NodeJS.ProcessEnv = process
   } catch (err) {
     throw new UserError(`input "${inputName}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`input "${inputName}" must be a map of registry → {username, password} or {username-env, password-env}`);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new UserError(`input "${inputName}" must be a map of registry → {username, password} or {username-env, password-env}`);
   const out: RegistryAuthEntry[] = [];
   for (const [registry, value] of Object.entries(doc as Record<string, unknown>)) {
     const where = `input "${inputName}", registry ${registry}`;

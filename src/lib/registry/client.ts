@@ -54,7 +54,10 @@ export class RegistryClient {
   /** set once the registry refused a monolithic PUT: later uploads go in chunks directly */
   private chunkedOnly = false;
 
-  constructor(readonly registry: string, private readonly opts: ClientOptions = {}) {
+  constructor(
+    readonly registry: string,
+    private readonly opts: ClientOptions = {},
+  ) {
     this.insecure = isLoopback(registry) || (opts.insecureRegistries ?? []).includes(registry);
   }
 
@@ -75,43 +78,60 @@ export class RegistryClient {
     // An unreachable registry (after retries) fails fast for a while instead of being retried
     // again by every request of the run.
     if (!this.ready && this.unreachable && this.unreachable.until > Date.now()) return Promise.reject(this.unreachable.error);
-    return (this.ready ??= retry(async () => {
-      const host = apiHost(this.registry);
-      const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
-      // both schemes of an insecure registry at once (HTTPS preferred): one round trip, not two
-      const probes = schemes.map((scheme) => {
-        const p = httpSend({ method: 'GET', url: new URL(`${scheme}//${host}/v2/`), insecure: this.insecure, headers: this.baseHeaders(), timeoutMs: idleTimeoutMs(30_000) }).then(async (res) => (await discard(res.body), res));
-        p.catch(() => undefined); // (awaited below, unless an earlier scheme answered)
-        return p;
-      });
-      let lastErr: unknown;
-      for (const [i, scheme] of schemes.entries()) {
-        let res: HttpResponse;
-        try {
-          res = await probes[i];
-        } catch (err) {
-          lastErr = err;
-          const code = (err as NodeJS.ErrnoException).code ?? '';
-          // A plain-HTTP server answering a TLS hello: try plain HTTP next.
-          if (scheme === 'https:' && this.insecure && (code.startsWith('ERR_SSL') || code === 'EPROTO' || code === 'ECONNRESET' || /wrong version number|ssl/i.test((err as Error).message))) continue;
-          throw err;
+    return (this.ready ??= retry(
+      async () => {
+        const host = apiHost(this.registry);
+        const schemes = this.insecure ? ['https:', 'http:'] : ['https:'];
+        // both schemes of an insecure registry at once (HTTPS preferred): one round trip, not two
+        const probes = schemes.map((scheme) => {
+          const p = httpSend({
+            method: 'GET',
+            url: new URL(`${scheme}//${host}/v2/`),
+            insecure: this.insecure,
+            headers: this.baseHeaders(),
+            timeoutMs: idleTimeoutMs(30_000),
+          }).then(async (res) => (await discard(res.body), res));
+          p.catch(() => undefined); // (awaited below, unless an earlier scheme answered)
+          return p;
+        });
+        let lastErr: unknown;
+        for (const [i, scheme] of schemes.entries()) {
+          let res: HttpResponse;
+          try {
+            res = await probes[i];
+          } catch (err) {
+            lastErr = err;
+            const code = (err as NodeJS.ErrnoException).code ?? '';
+            // A plain-HTTP server answering a TLS hello: try plain HTTP next.
+            if (
+              scheme === 'https:' &&
+              this.insecure &&
+              (code.startsWith('ERR_SSL') || code === 'EPROTO' || code === 'ECONNRESET' || /wrong version number|ssl/i.test((err as Error).message))
+            )
+              continue;
+            throw err;
+          }
+          if (res.status !== 200 && res.status !== 401) {
+            if (res.status >= 500 || res.status === 429) throw new HttpError(res.status, `registry ${this.registry}: /v2/ answered ${res.status}`, res.headers);
+            throw new HttpError(res.status, `registry ${this.registry}: /v2/ answered ${res.status}; is this a registry?`, res.headers);
+          }
+          this.base = new URL(`${scheme}//${host}/`);
+          this.challenge =
+            res.status === 401 ? (parseChallenges(header(res.headers, 'www-authenticate')).find((c) => c.scheme === 'bearer' || c.scheme === 'basic') ?? null) : null;
+          return;
         }
-        if (res.status !== 200 && res.status !== 401) {
-          if (res.status >= 500 || res.status === 429) throw new HttpError(res.status, `registry ${this.registry}: /v2/ answered ${res.status}`, res.headers);
-          throw new HttpError(res.status, `registry ${this.registry}: /v2/ answered ${res.status}; is this a registry?`, res.headers);
-        }
-        this.base = new URL(`${scheme}//${host}/`);
-        this.challenge = res.status === 401 ? (parseChallenges(header(res.headers, 'www-authenticate')).find((c) => c.scheme === 'bearer' || c.scheme === 'basic') ?? null) : null;
-        return;
-      }
-      throw lastErr;
-    }, this.retryOpts(`registry ${this.registry}`)).catch((err: unknown) => {
+        throw lastErr;
+      },
+      this.retryOpts(`registry ${this.registry}`),
+    ).catch((err: unknown) => {
       this.ready = undefined;
       const code = (err as NodeJS.ErrnoException).code;
       if (code && !(err instanceof HttpError)) {
         const msg = (err as Error).message.split('\n')[0];
         // an HTTPS handshake answered in plain HTTP
-        const hint = /wrong version number|WRONG_VERSION_NUMBER|packet length too long|EPROTO/i.test(`${code} ${msg}`) ? `; it seems to speak plain HTTP: list ${this.registry} in insecure-registries` : '';
+        const hint = /wrong version number|WRONG_VERSION_NUMBER|packet length too long|EPROTO/i.test(`${code} ${msg}`)
+          ? `; it seems to speak plain HTTP: list ${this.registry} in insecure-registries`
+          : '';
         const error = new UserError(`registry ${this.registry} is unreachable (${code}: ${msg})${hint}`, { cause: err });
         this.unreachable = { error, until: Date.now() + 30_000 };
         throw error;
@@ -157,18 +177,23 @@ export class RegistryClient {
       for (const s of scopes) url.searchParams.append('scope', s);
       if (creds?.username) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
     }
-    return retry(async () => {
-      const res = await httpSend({ method, url, headers, body, insecure: this.insecure || isLoopback(url.host), timeoutMs: idleTimeoutMs(30_000) });
-      const text = await readBody(res.body, 1024 * 1024);
-      if (res.status === 401 || res.status === 403)
-        throw new AuthError(`registry ${this.registry}: the token service refused ${creds?.username ? `the credentials of "${creds.username}"` : 'anonymous access'} (${res.status}${text.length ? `: ${describeErrorBody(text)}` : ''}); check registry-auth for ${this.registry}`);
-      if (res.status !== 200) throw new HttpError(res.status, `registry ${this.registry}: token service answered ${res.status}`, res.headers);
-      const j = JSON.parse(text.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
-      const value = j.token ?? j.access_token;
-      if (!value) throw new AuthError(`registry ${this.registry}: the token service answered without a token`);
-      const ttl = Math.max(60, j.expires_in ?? 60) * 1000;
-      return { value, expires: Date.now() + ttl - 30_000 };
-    }, this.retryOpts(`token for ${this.registry}`));
+    return retry(
+      async () => {
+        const res = await httpSend({ method, url, headers, body, insecure: this.insecure || isLoopback(url.host), timeoutMs: idleTimeoutMs(30_000) });
+        const text = await readBody(res.body, 1024 * 1024);
+        if (res.status === 401 || res.status === 403)
+          throw new AuthError(
+            `registry ${this.registry}: the token service refused ${creds?.username ? `the credentials of "${creds.username}"` : 'anonymous access'} (${res.status}${text.length ? `: ${describeErrorBody(text)}` : ''}); check registry-auth for ${this.registry}`,
+          );
+        if (res.status !== 200) throw new HttpError(res.status, `registry ${this.registry}: token service answered ${res.status}`, res.headers);
+        const j = JSON.parse(text.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
+        const value = j.token ?? j.access_token;
+        if (!value) throw new AuthError(`registry ${this.registry}: the token service answered without a token`);
+        const ttl = Math.max(60, j.expires_in ?? 60) * 1000;
+        return { value, expires: Date.now() + ttl - 30_000 };
+      },
+      this.retryOpts(`token for ${this.registry}`),
+    );
   }
 
   private async authorization(scopes: string[], force: boolean): Promise<string | undefined> {
@@ -187,7 +212,15 @@ export class RegistryClient {
    * with a fresh token (expired, or insufficient_scope). Redirects are followed without
    * sending Authorization to another host.
    */
-  async send(req: { method: string; path: string; scopes: string[]; headers?: Record<string, string>; body?: () => Buffer | Readable; redirects?: boolean; timeoutMs?: number }): Promise<HttpResponse> {
+  async send(req: {
+    method: string;
+    path: string;
+    scopes: string[];
+    headers?: Record<string, string>;
+    body?: () => Buffer | Readable;
+    redirects?: boolean;
+    timeoutMs?: number;
+  }): Promise<HttpResponse> {
     await this.ping();
     let url = new URL(req.path, this.base);
     for (let attempt = 0; ; attempt++) {
@@ -246,53 +279,64 @@ export class RegistryClient {
 
   /** HEAD of a manifest: its digest without fetching it; undefined when absent. */
   async headManifest(repo: string, ref: string): Promise<ManifestInfo | undefined> {
-    return retry(async () => {
-      const res = await this.send({ method: 'HEAD', path: `/v2/${repo}/manifests/${ref}`, scopes: [RegistryClient.scope(repo, ['pull'])], headers: { accept: MANIFEST_ACCEPT } });
-      await discard(res.body);
-      if (res.status === 404) return undefined;
-      if (res.status !== 200) return this.fail(res, `${repo}:${ref}`);
-      const digest = header(res.headers, 'docker-content-digest');
-      if (!digest || !isDigest(digest)) {
-        // Some registries omit the digest on HEAD: fall back to a GET.
-        const m = await this.getManifest(repo, ref);
-        return { digest: m.digest, mediaType: m.mediaType, size: m.size };
-      }
-      return { digest, mediaType: header(res.headers, 'content-type') ?? '', size: Number(header(res.headers, 'content-length') ?? 0) };
-    }, this.retryOpts(`HEAD ${repo}:${ref}`));
+    return retry(
+      async () => {
+        const res = await this.send({ method: 'HEAD', path: `/v2/${repo}/manifests/${ref}`, scopes: [RegistryClient.scope(repo, ['pull'])], headers: { accept: MANIFEST_ACCEPT } });
+        await discard(res.body);
+        if (res.status === 404) return undefined;
+        if (res.status !== 200) return this.fail(res, `${repo}:${ref}`);
+        const digest = header(res.headers, 'docker-content-digest');
+        if (!digest || !isDigest(digest)) {
+          // Some registries omit the digest on HEAD: fall back to a GET.
+          const m = await this.getManifest(repo, ref);
+          return { digest: m.digest, mediaType: m.mediaType, size: m.size };
+        }
+        return { digest, mediaType: header(res.headers, 'content-type') ?? '', size: Number(header(res.headers, 'content-length') ?? 0) };
+      },
+      this.retryOpts(`HEAD ${repo}:${ref}`),
+    );
   }
 
   /** GET of a manifest: the exact bytes, verified against the digest asked for or announced. */
   async getManifest(repo: string, ref: string): Promise<FetchedManifest> {
-    return retry(async () => {
-      const res = await this.send({ method: 'GET', path: `/v2/${repo}/manifests/${ref}`, scopes: [RegistryClient.scope(repo, ['pull'])], headers: { accept: MANIFEST_ACCEPT } });
-      if (res.status !== 200) return this.fail(res, `${repo}:${ref}`);
-      const bytes = await readBody(res.body, 8 * 1024 * 1024);
-      const announced = header(res.headers, 'docker-content-digest');
-      const expected = isDigest(ref) ? ref : announced && isDigest(announced) ? announced : undefined;
-      const actual = digestOf(bytes, expected?.startsWith('sha512:') ? 'sha512' : 'sha256');
-      if (expected && expected !== actual) throw new RetryableError(`registry ${this.registry}: manifest ${repo}:${ref} does not match its digest (expected ${expected}, got ${actual})`);
-      const mediaType = (header(res.headers, 'content-type') ?? '').split(';')[0].trim();
-      return { digest: expected ?? actual, mediaType, size: bytes.length, bytes };
-    }, this.retryOpts(`GET ${repo}:${ref}`));
+    return retry(
+      async () => {
+        const res = await this.send({ method: 'GET', path: `/v2/${repo}/manifests/${ref}`, scopes: [RegistryClient.scope(repo, ['pull'])], headers: { accept: MANIFEST_ACCEPT } });
+        if (res.status !== 200) return this.fail(res, `${repo}:${ref}`);
+        const bytes = await readBody(res.body, 8 * 1024 * 1024);
+        const announced = header(res.headers, 'docker-content-digest');
+        const expected = isDigest(ref) ? ref : announced && isDigest(announced) ? announced : undefined;
+        const actual = digestOf(bytes, expected?.startsWith('sha512:') ? 'sha512' : 'sha256');
+        if (expected && expected !== actual)
+          throw new RetryableError(`registry ${this.registry}: manifest ${repo}:${ref} does not match its digest (expected ${expected}, got ${actual})`);
+        const mediaType = (header(res.headers, 'content-type') ?? '').split(';')[0].trim();
+        return { digest: expected ?? actual, mediaType, size: bytes.length, bytes };
+      },
+      this.retryOpts(`GET ${repo}:${ref}`),
+    );
   }
 
   /** PUT of a manifest with its own media type; returns the digest the registry stored. */
   async putManifest(repo: string, ref: string, bytes: Buffer, mediaType: string): Promise<Digest> {
-    return retry(async () => {
-      const res = await this.send({
-        method: 'PUT',
-        path: `/v2/${repo}/manifests/${ref}`,
-        scopes: [RegistryClient.scope(repo, ['pull', 'push'])],
-        headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
-        body: () => bytes,
-      });
-      if (res.status !== 201 && res.status !== 200) return this.fail(res, `${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref} (manifest push)`);
-      await discard(res.body);
-      const stored = digestOf(bytes);
-      const announced = header(res.headers, 'docker-content-digest');
-      if (announced && announced !== stored && announced.startsWith('sha256:')) throw new RetryableError(`registry ${this.registry}: stored ${repo}:${ref} as ${announced}, expected ${stored} (changed in transit: sent again)`);
-      return stored;
-    }, this.retryOpts(`PUT ${repo}:${ref}`));
+    return retry(
+      async () => {
+        const res = await this.send({
+          method: 'PUT',
+          path: `/v2/${repo}/manifests/${ref}`,
+          scopes: [RegistryClient.scope(repo, ['pull', 'push'])],
+          headers: { 'content-type': mediaType, 'content-length': String(bytes.length) },
+          body: () => bytes,
+        });
+        if (res.status !== 201 && res.status !== 200) return this.fail(res, `${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref} (manifest push)`);
+        await discard(res.body);
+        const stored = digestOf(bytes);
+        const announced = header(res.headers, 'docker-content-digest');
+        if (announced && announced !== stored && announced.startsWith('sha256:'))
+          throw new RetryableError(`registry ${this.registry}: stored ${repo}:${ref} as ${announced}, expected ${stored} (changed in transit: sent again)`);
+        return stored;
+      },
+      this.retryOpts(`PUT ${repo}:${ref}`),
+    );
   }
 
   /** Tags of a repository, following `Link` pagination. */
@@ -301,14 +345,17 @@ export class RegistryClient {
     let path: string | undefined = `/v2/${repo}/tags/list?n=${pageSize}`;
     while (path) {
       const p: string = path;
-      const page = await retry(async () => {
-        const res = await this.send({ method: 'GET', path: p, scopes: [RegistryClient.scope(repo, ['pull'])] });
-        if (res.status !== 200) return this.fail(res, `${repo} (tag list)`);
-        const body = JSON.parse((await readBody(res.body, 16 * 1024 * 1024)).toString('utf8')) as { tags?: string[] | null };
-        const link = header(res.headers, 'link');
-        const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
-        return { tags: body.tags ?? [], next };
-      }, this.retryOpts(`tags ${repo}`));
+      const page = await retry(
+        async () => {
+          const res = await this.send({ method: 'GET', path: p, scopes: [RegistryClient.scope(repo, ['pull'])] });
+          if (res.status !== 200) return this.fail(res, `${repo} (tag list)`);
+          const body = JSON.parse((await readBody(res.body, 16 * 1024 * 1024)).toString('utf8')) as { tags?: string[] | null };
+          const link = header(res.headers, 'link');
+          const next = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+          return { tags: body.tags ?? [], next };
+        },
+        this.retryOpts(`tags ${repo}`),
+      );
       tags.push(...page.tags);
       path = page.next;
     }
@@ -318,22 +365,28 @@ export class RegistryClient {
   // ------------------------------------------------------------------ blobs
 
   async headBlob(repo: string, digest: Digest): Promise<number | undefined> {
-    return retry(async () => {
-      const res = await this.send({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: [RegistryClient.scope(repo, ['pull'])], redirects: true });
-      await discard(res.body);
-      if (res.status === 404) return undefined;
-      if (res.status !== 200) return this.fail(res, `${repo}@${digest}`);
-      return Number(header(res.headers, 'content-length') ?? 0);
-    }, this.retryOpts(`HEAD blob ${digest.slice(0, 19)}`));
+    return retry(
+      async () => {
+        const res = await this.send({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: [RegistryClient.scope(repo, ['pull'])], redirects: true });
+        await discard(res.body);
+        if (res.status === 404) return undefined;
+        if (res.status !== 200) return this.fail(res, `${repo}@${digest}`);
+        return Number(header(res.headers, 'content-length') ?? 0);
+      },
+      this.retryOpts(`HEAD blob ${digest.slice(0, 19)}`),
+    );
   }
 
   /** A verified stream of a blob: it errors (before ending) if the bytes do not match. */
   async getBlob(repo: string, digest: Digest, size?: number, onBytes?: (n: number) => void): Promise<Readable> {
-    const res = await retry(async () => {
-      const r = await this.send({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [RegistryClient.scope(repo, ['pull'])], redirects: true });
-      if (r.status !== 200) return this.fail(r, `${repo}@${digest}`);
-      return r;
-    }, this.retryOpts(`GET blob ${digest.slice(0, 19)}`));
+    const res = await retry(
+      async () => {
+        const r = await this.send({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [RegistryClient.scope(repo, ['pull'])], redirects: true });
+        if (r.status !== 200) return this.fail(r, `${repo}@${digest}`);
+        return r;
+      },
+      this.retryOpts(`GET blob ${digest.slice(0, 19)}`),
+    );
     const verifier = new DigestVerifier(digest, size, `${this.registry}/${repo}@${digest}`, onBytes);
     res.body.on('error', (err) => verifier.destroy(err));
     res.body.on('aborted', () => verifier.destroy(Object.assign(new Error(`${this.registry}/${repo}@${digest}: connection closed mid-blob`), { code: 'ECONNRESET' })));
@@ -346,23 +399,30 @@ export class RegistryClient {
 
   /** Cross-repository mount within this registry; true when the registry mounted it. */
   async mountBlob(repo: string, digest: Digest, from: string): Promise<boolean> {
-    return retry(async () => {
-      const res = await this.send({
-        method: 'POST',
-        path: `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
-        scopes: [RegistryClient.scope(repo, ['pull', 'push']), RegistryClient.scope(from, ['pull'])],
-        headers: { 'content-length': '0' },
-      });
-      await discard(res.body);
-      if (res.status === 201) return true;
-      if (res.status === 202) {
-        // Not mounted: the registry opened an upload session instead; cancel it.
-        const loc = header(res.headers, 'location');
-        if (loc) await this.send({ method: 'DELETE', path: loc, scopes: [RegistryClient.scope(repo, ['pull', 'push'])] }).then((r) => discard(r.body), () => undefined);
-        return false;
-      }
-      return this.fail(res, `${repo} (mount ${digest.slice(0, 19)} from ${from})`);
-    }, this.retryOpts(`mount ${digest.slice(0, 19)}`));
+    return retry(
+      async () => {
+        const res = await this.send({
+          method: 'POST',
+          path: `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+          scopes: [RegistryClient.scope(repo, ['pull', 'push']), RegistryClient.scope(from, ['pull'])],
+          headers: { 'content-length': '0' },
+        });
+        await discard(res.body);
+        if (res.status === 201) return true;
+        if (res.status === 202) {
+          // Not mounted: the registry opened an upload session instead; cancel it.
+          const loc = header(res.headers, 'location');
+          if (loc)
+            await this.send({ method: 'DELETE', path: loc, scopes: [RegistryClient.scope(repo, ['pull', 'push'])] }).then(
+              (r) => discard(r.body),
+              () => undefined,
+            );
+          return false;
+        }
+        return this.fail(res, `${repo} (mount ${digest.slice(0, 19)} from ${from})`);
+      },
+      this.retryOpts(`mount ${digest.slice(0, 19)}`),
+    );
   }
 
   private async startUpload(repo: string): Promise<string> {
@@ -446,7 +506,12 @@ export class RegistryClient {
     }
     if (pendingBytes > 0) await flush();
     if (offset !== size) throw new Error(`${repo}@${digest}: uploaded ${offset} bytes, expected ${size}`);
-    const res = await this.send({ method: 'PUT', path: RegistryClient.withDigest(loc, digest), scopes: [RegistryClient.scope(repo, ['pull', 'push'])], headers: { 'content-length': '0' } });
+    const res = await this.send({
+      method: 'PUT',
+      path: RegistryClient.withDigest(loc, digest),
+      scopes: [RegistryClient.scope(repo, ['pull', 'push'])],
+      headers: { 'content-length': '0' },
+    });
     if (res.status !== 201) return this.fail(res, `${repo}@${digest} (finish chunked upload)`);
     await discard(res.body);
   }

@@ -26,7 +26,12 @@ export function digestOf(data: Buffer | string, algorithm: 'sha256' | 'sha512' =
 
 /** A blob whose bytes did not hash to the digest that named it: transient (re-fetch). */
 export class DigestMismatchError extends RetryableError {
-  constructor(readonly what: string, readonly expected: Digest, readonly actual: Digest, readonly size: number) {
+  constructor(
+    readonly what: string,
+    readonly expected: Digest,
+    readonly actual: Digest,
+    readonly size: number,
+  ) {
     super(`${what}: content does not match its digest (expected ${expected}, got ${actual}, ${size} bytes)`);
     this.name = 'DigestMismatchError';
   }
@@ -41,7 +46,12 @@ export class DigestVerifier extends Transform {
   private n = 0;
   private held?: Buffer;
   /** onBytes: called with each chunk's size as it passes (progress, accounting). */
-  constructor(private readonly expected: Digest, private readonly expectedSize: number | undefined, private readonly what: string, private readonly onBytes?: (n: number) => void) {
+  constructor(
+    private readonly expected: Digest,
+    private readonly expectedSize: number | undefined,
+    private readonly what: string,
+    private readonly onBytes?: (n: number) => void,
+  ) {
     super();
     this.hash = createHash(digestAlgorithm(expected));
   }

@@ -3,7 +3,10 @@
 import { HttpError, UserError } from '../errors.js';
 
 export class NotFoundError extends UserError {
-  constructor(readonly what: string, readonly code?: string) {
+  constructor(
+    readonly what: string,
+    readonly code?: string,
+  ) {
     super(`${what} was not found${code ? ` (${code})` : ''}`);
     this.name = 'NotFoundError';
   }

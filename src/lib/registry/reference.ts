@@ -111,7 +111,8 @@ export function isLoopback(registry: string): boolean {
 /** Validates registry host[:port] entries (insecure-registries and the like); names the input. */
 export function registryHosts(list: string[], inputName: string): string[] {
   return list.map((h) => {
-    if (/^[a-z]+:\/\//i.test(h)) throw new UserError(`input "${inputName}": "${h}": give host[:port] without a scheme (e.g. ${h.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')})`);
+    if (/^[a-z]+:\/\//i.test(h))
+      throw new UserError(`input "${inputName}": "${h}": give host[:port] without a scheme (e.g. ${h.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')})`);
     if (!HOST.test(h)) throw new UserError(`input "${inputName}": "${h}" is not a registry host[:port]`);
     return normaliseRegistry(h);
   });

@@ -6,11 +6,17 @@ import { COMPONENT, looksLikeRegistry, normaliseRegistry, type Reference } from 
 /** A target prefix, `registry[/namespace]`; a user error says what is wrong with it. */
 export function parseTargetPrefix(p: string): { registry: string; namespace: string } {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.trim()) && !/^docker:\/\//.test(p.trim()))
-    throw new UserError(`"${p}" is a URL; write the registry and namespace without a scheme (e.g. registry.example.com/namespace; plain-http registries go in insecure-registries)`);
-  const clean = p.trim().replace(/^docker:\/\//, '').replace(/\/+$/, '');
+    throw new UserError(
+      `"${p}" is a URL; write the registry and namespace without a scheme (e.g. registry.example.com/namespace; plain-http registries go in insecure-registries)`,
+    );
+  const clean = p
+    .trim()
+    .replace(/^docker:\/\//, '')
+    .replace(/\/+$/, '');
   const [first, ...rest] = clean.split('/');
   if (!first || !looksLikeRegistry(first)) throw new UserError(`"${p}" must start with a registry host (e.g. registry.example.com/namespace)`);
-  for (const c of rest) if (!COMPONENT.test(c)) throw new UserError(`"${p}": "${c}" is not a valid repository component${/[A-Z]/.test(c) ? ' (repository names are lower-case)' : ''}`);
+  for (const c of rest)
+    if (!COMPONENT.test(c)) throw new UserError(`"${p}": "${c}" is not a valid repository component${/[A-Z]/.test(c) ? ' (repository names are lower-case)' : ''}`);
   return { registry: normaliseRegistry(first), namespace: rest.join('/') };
 }
 
@@ -25,5 +31,5 @@ export function mapTarget(source: Reference, prefix: { registry: string; namespa
     else throw new UserError(`${where}: ${full} does not start with strip-prefix "${stripPrefix}"`);
   }
   const repository = prefix.namespace ? `${prefix.namespace}/${path}` : path;
-  return { registry: prefix.registry, repository, ...(tag ?? source.tag ? { tag: tag ?? source.tag } : {}), ...(!tag && source.digest ? { digest: source.digest } : {}) };
+  return { registry: prefix.registry, repository, ...((tag ?? source.tag) ? { tag: tag ?? source.tag } : {}), ...(!tag && source.digest ? { digest: source.digest } : {}) };
 }

@@ -30,7 +30,16 @@ export interface ArchiveSpec {
 }
 
 /** How a distribution names an architecture in its paths ({arch}). */
-const ARCH_NAMES: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', arm: 'armhf', ppc64le: 'ppc64le', s390x: 's390x', riscv64: 'riscv64', loong64: 'loongarch64', '386': 'i686' };
+const ARCH_NAMES: Record<string, string> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'armhf',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  loong64: 'loongarch64',
+  '386': 'i686',
+};
 
 /**
  * `<platform>=<path or URL> [sha256]` lines; URLs and paths may use {version}, {arch} (x86_64,
@@ -42,7 +51,10 @@ export function parseArchiveLines(lines: { value: string; line: number }[], vars
   for (const { value: raw, line } of lines) {
     const at = `line ${line}`;
     const m = /^([^=\s]+)=(\S+)(?:\s+(?:sha256:)?([0-9a-fA-F]{64}))?$/.exec(raw.trim());
-    if (!m) throw new UserError(`${at}: "${raw.trim()}" is not <platform>=<path or URL> [sha256] (e.g. linux/arm64=https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz)`);
+    if (!m)
+      throw new UserError(
+        `${at}: "${raw.trim()}" is not <platform>=<path or URL> [sha256] (e.g. linux/arm64=https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz)`,
+      );
     let platform: string;
     try {
       platform = platformString(parsePlatform(m[1].includes('/') ? m[1] : `linux/${m[1]}`));
@@ -81,29 +93,32 @@ async function fetchSmall(url: string): Promise<string | undefined> {
 
 /** Downloads a URL into `file`, resuming from what is there after a cut (Range), retried. */
 async function download(url: string, file: string): Promise<void> {
-  await retry(async () => {
-    const have = (await stat(file).catch(() => undefined))?.size ?? 0;
-    const res = await httpSend({ method: 'GET', url: new URL(url), headers: have ? { range: `bytes=${have}-` } : {} });
-    if (res.status === 416 && have) {
-      res.body.resume();
-      return; // already whole
-    }
-    if (res.status !== 200 && res.status !== 206) {
-      const text = (await readBody(res.body, 4096).catch(() => Buffer.alloc(0))).toString('utf8').trim().slice(0, 200);
-      const err = new UserError(`${url}: the server answered ${res.status}${text ? `: ${text}` : ''}`);
-      throw res.status >= 500 || res.status === 429 ? new RetryableError(err.message) : err;
-    }
-    const append = res.status === 206 && have > 0 && (header(res.headers, 'content-range') ?? '').startsWith(`bytes ${have}-`);
-    try {
-      await pipeline(res.body, createWriteStream(file, { flags: append ? 'a' : 'w' }));
-    } catch (err) {
-      // what arrived stays for the next attempt to resume from
-      throw new RetryableError(`${url}: cut off (${errorMessage(err)})`, { cause: err });
-    }
-    const expected = Number(header(res.headers, 'content-length') ?? NaN) + (append ? have : 0);
-    const size = (await stat(file)).size;
-    if (Number.isFinite(expected) && size !== expected) throw new RetryableError(`${url}: got ${size} bytes of ${expected}`);
-  }, { attempts: 6 });
+  await retry(
+    async () => {
+      const have = (await stat(file).catch(() => undefined))?.size ?? 0;
+      const res = await httpSend({ method: 'GET', url: new URL(url), headers: have ? { range: `bytes=${have}-` } : {} });
+      if (res.status === 416 && have) {
+        res.body.resume();
+        return; // already whole
+      }
+      if (res.status !== 200 && res.status !== 206) {
+        const text = (await readBody(res.body, 4096).catch(() => Buffer.alloc(0))).toString('utf8').trim().slice(0, 200);
+        const err = new UserError(`${url}: the server answered ${res.status}${text ? `: ${text}` : ''}`);
+        throw res.status >= 500 || res.status === 429 ? new RetryableError(err.message) : err;
+      }
+      const append = res.status === 206 && have > 0 && (header(res.headers, 'content-range') ?? '').startsWith(`bytes ${have}-`);
+      try {
+        await pipeline(res.body, createWriteStream(file, { flags: append ? 'a' : 'w' }));
+      } catch (err) {
+        // what arrived stays for the next attempt to resume from
+        throw new RetryableError(`${url}: cut off (${errorMessage(err)})`, { cause: err });
+      }
+      const expected = Number(header(res.headers, 'content-length') ?? NaN) + (append ? have : 0);
+      const size = (await stat(file)).size;
+      if (Number.isFinite(expected) && size !== expected) throw new RetryableError(`${url}: got ${size} bytes of ${expected}`);
+    },
+    { attempts: 6 },
+  );
 }
 
 /**
@@ -123,7 +138,10 @@ export async function fetchArchive(spec: ArchiveSpec, dir: string): Promise<stri
     if (!(await stat(file).catch(() => undefined))?.isFile()) throw new UserError(`${spec.platform}: ${file} is not a file`);
     for (const s of siblings) if (!expected) expected = checksumIn(await readFile(s, 'utf8').catch(() => ''));
   }
-  if (!expected) throw new UserError(`${spec.platform}: no checksum for ${spec.location}: give its sha256 after the location, or publish ${basename(siblings[0])} or ${basename(siblings[1])} beside it`);
+  if (!expected)
+    throw new UserError(
+      `${spec.platform}: no checksum for ${spec.location}: give its sha256 after the location, or publish ${basename(siblings[0])} or ${basename(siblings[1])} beside it`,
+    );
   const got = await sha256File(file);
   if (got !== expected) {
     if (isUrl(spec.location)) await rm(file, { force: true });
@@ -164,7 +182,8 @@ export async function joinArchives(specs: ArchiveSpec[], dir: string): Promise<B
       const source = await compressLayers(images[0].source, dir, { platform: spec.platform });
       const manifest = await source.top();
       const declared = await configPlatform(source, manifest);
-      if (!declared || !platformMatches(declared, want)) throw new UserError(`${spec.platform}: ${spec.location} holds an image for ${platformString(declared)}, not ${spec.platform}`);
+      if (!declared || !platformMatches(declared, want))
+        throw new UserError(`${spec.platform}: ${spec.location} holds an image for ${platformString(declared)}, not ${spec.platform}`);
       parts.push({ platform: declared, source, manifest });
     }
     const entries: Descriptor[] = parts.map((p) => ({ mediaType: p.manifest.mediaType, digest: p.manifest.digest, size: p.manifest.bytes.length, platform: p.platform }));
@@ -196,4 +215,3 @@ export async function joinArchives(specs: ArchiveSpec[], dir: string): Promise<B
     throw err;
   }
 }
-

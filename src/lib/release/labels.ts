@@ -39,7 +39,8 @@ export function loadMeta(path: string, vars: { tag: string; version: string }): 
   } catch (err) {
     throw new UserError(`input "meta": ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || Object.keys(doc).length === 0) throw new UserError(`input "meta": ${path} must map each tag to its Dockerfile (e.g. "cuda12: ai/Dockerfile.cuda12")`);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc) || Object.keys(doc).length === 0)
+    throw new UserError(`input "meta": ${path} must map each tag to its Dockerfile (e.g. "cuda12: ai/Dockerfile.cuda12")`);
   return Object.entries(doc as Record<string, unknown>).map(([k, v]) => {
     if (typeof v !== 'string' || !v.trim()) throw new UserError(`input "meta": ${path}: tag "${k}" must map to a Dockerfile path`);
     const unknown = /\{(?!tag\}|version\})[^}]*\}/.exec(k);

@@ -91,7 +91,10 @@ export async function checkPushAccess(dests: Destination[], pool: RegistryPool, 
       } catch (err) {
         if (!(err instanceof AuthError)) throw err;
         if (!(await credentials(registry)))
-          throw new UserError(`push to ${registry}/${repository} needs credentials and none were given for ${registry} (${d.where}): set registry-auth, username-env/password-env in registry.yaml, or docker login`, { cause: err });
+          throw new UserError(
+            `push to ${registry}/${repository} needs credentials and none were given for ${registry} (${d.where}): set registry-auth, username-env/password-env in registry.yaml, or docker login`,
+            { cause: err },
+          );
         throw new UserError(`push to ${registry}/${repository} is refused with the credentials given for ${registry}: ${errorMessage(err)}`, { cause: err });
       }
     }),
@@ -119,26 +122,42 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
       const dir = await mkdtemp(join(work, `image-${i}-`));
       if (!job.archives && !o.mode) throw new Error('internal: a build job without a build mode');
       const built = job.archives
-          ? await joinArchives(o.archives ?? [], dir)
-          : await buildImage(
-              { context: o.context, dockerfile: job.dockerfile, platforms: o.platforms, buildArgs: o.buildArgs, labels: o.labels, tags: refs.map(formatReference), cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined) },
-              { mode: o.mode!, workDir: dir, docker: o.docker },
-            );
+        ? await joinArchives(o.archives ?? [], dir)
+        : await buildImage(
+            {
+              context: o.context,
+              dockerfile: job.dockerfile,
+              platforms: o.platforms,
+              buildArgs: o.buildArgs,
+              labels: o.labels,
+              tags: refs.map(formatReference),
+              cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined),
+            },
+            { mode: o.mode!, workDir: dir, docker: o.docker },
+          );
       try {
         const digest = (await built.source.headTop()) ?? (await built.source.top()).digest;
         info(`built ${formatReference(refs[0])} (${built.platforms.join(', ')}): ${digest}`);
         const checked = o.check
-          ? await runChecks({ cmd: o.check, source: built.source, platforms: built.platforms, imageId: built.imageId, workDir: dir, docker: o.docker }).catch(async (err: unknown) => {
-              // release tags must not stay on an image that failed its check, even locally
-              if (built.localTags.length) await exec(o.docker ?? 'docker', ['rmi', ...built.localTags], { stream: false, allowFailure: true });
-              // with meta.yml, the images before this one are already pushed: say so
-              const before = images.filter((m) => m.pushed).map((m) => m.refs[0]);
-              if (err instanceof UserError && before.length) throw new UserError(`${err.message.replace(/; nothing was pushed$/, '')}; this image was not pushed (${before.length === 1 ? 'the image before it in meta.yml was' : `the ${before.length} images before it in meta.yml were`}: ${before.join(', ')})`);
-              throw err;
-            })
+          ? await runChecks({ cmd: o.check, source: built.source, platforms: built.platforms, imageId: built.imageId, workDir: dir, docker: o.docker }).catch(
+              async (err: unknown) => {
+                // release tags must not stay on an image that failed its check, even locally
+                if (built.localTags.length) await exec(o.docker ?? 'docker', ['rmi', ...built.localTags], { stream: false, allowFailure: true });
+                // with meta.yml, the images before this one are already pushed: say so
+                const before = images.filter((m) => m.pushed).map((m) => m.refs[0]);
+                if (err instanceof UserError && before.length)
+                  throw new UserError(
+                    `${err.message.replace(/; nothing was pushed$/, '')}; this image was not pushed (${before.length === 1 ? 'the image before it in meta.yml was' : `the ${before.length} images before it in meta.yml were`}: ${before.join(', ')})`,
+                  );
+                throw err;
+              },
+            )
           : [];
         if (o.push) {
-          const res = await copier.copy(built.source, refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)));
+          const res = await copier.copy(
+            built.source,
+            refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)),
+          );
           const failed = res.targets.filter((t) => t.status === 'failed');
           if (res.sourceError) throw new UserError(`push failed: the built image could not be read: ${errorMessage(res.sourceError)}`);
           if (failed.length)

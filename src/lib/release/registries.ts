@@ -93,9 +93,12 @@ export function loadDestinations(image: string, registries: string, opts: { cwd?
       }
       out.push(...fromYaml(doc, 'input "registries"', env));
     } else
-      text.split(/[\n,]/).map((l) => l.replace(/#.*$/, '').trim()).forEach((l, i) => {
-        if (l) out.push({ repository: repo(l, `input "registries", line ${i + 1}`), where: `input "registries", line ${i + 1}` });
-      });
+      text
+        .split(/[\n,]/)
+        .map((l) => l.replace(/#.*$/, '').trim())
+        .forEach((l, i) => {
+          if (l) out.push({ repository: repo(l, `input "registries", line ${i + 1}`), where: `input "registries", line ${i + 1}` });
+        });
   }
   if (out.length === 0) throw new UserError('input "image" (or "registries") is required: the repository the release image is tagged and pushed as');
   const seen = new Set<string>();

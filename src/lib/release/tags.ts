@@ -28,7 +28,10 @@ export function releaseTag(input: string, env: NodeJS.ProcessEnv = process.env):
 
 /** A git tag as a docker tag: characters docker does not allow become "-" (release/1.0 → release-1.0). */
 export function dockerTag(s: string, what: string): string {
-  const t = s.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]+/, '').slice(0, 128);
+  const t = s
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, 128);
   if (!DOCKER_TAG.test(t)) throw new UserError(`${what} "${s}" cannot be made into a docker tag`);
   return t;
 }
@@ -78,7 +81,10 @@ export function parseTagRules(text: string): TagRules {
   const rules: TagRules = { ...DEFAULT_RULES, special: [] };
   if (!text.trim()) return rules;
   let doc: Record<string, unknown>;
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (lines.every((l) => /^[A-Za-z][\w.*-]*\s*=/.test(l) || /^special\.[^=]+=/.test(l))) {
     doc = {};
     const special: Record<string, string> = {};
@@ -108,7 +114,8 @@ export function parseTagRules(text: string): TagRules {
       if (s !== 'auto' && s !== 'true' && s !== 'false') throw new UserError(`input "tag-rules": latest must be auto, true or false, not "${String(v)}"`);
       rules.latest = s;
     } else if (k === 'special') {
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UserError('input "tag-rules": special must map a version or tag pattern to tags (e.g. "openEuler-22.03-*: 22.03")');
+      if (!v || typeof v !== 'object' || Array.isArray(v))
+        throw new UserError('input "tag-rules": special must map a version or tag pattern to tags (e.g. "openEuler-22.03-*: 22.03")');
       for (const [pattern, tags] of Object.entries(v as Record<string, unknown>)) rules.special.push({ pattern, tags: tagList(tags, `"${pattern}"`) });
     } else throw new UserError(`input "tag-rules": unknown rule "${k}" (use tag, version, latest, special)`);
   }
@@ -116,7 +123,13 @@ export function parseTagRules(text: string): TagRules {
 }
 
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
   return re.test(s);
 }
 

@@ -50,9 +50,11 @@ export async function oidcToken(audience: string, env: NodeJS.ProcessEnv = proce
   }
   const file = env.ALIBABA_CLOUD_OIDC_TOKEN_FILE;
   if (file) {
-    const value = (await readFile(file, 'utf8').catch((err: Error) => {
-      throw new UserError(`ALIBABA_CLOUD_OIDC_TOKEN_FILE ${file} cannot be read (${err.message})`);
-    })).trim();
+    const value = (
+      await readFile(file, 'utf8').catch((err: Error) => {
+        throw new UserError(`ALIBABA_CLOUD_OIDC_TOKEN_FILE ${file} cannot be read (${err.message})`);
+      })
+    ).trim();
     addSecret(value);
     return value;
   }
@@ -76,7 +78,12 @@ export async function assumeRoleWithOidc(role: OidcRole, env: NodeJS.ProcessEnv 
       RoleSessionName: role.sessionName,
       DurationSeconds: String(role.durationSeconds),
     });
-    const res = await fetch(role.endpoint, { method: 'POST', body: form, headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(role.endpoint, {
+      method: 'POST',
+      body: form,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await res.text();
     let j: { Code?: string; Message?: string; Credentials?: { AccessKeyId?: string; AccessKeySecret?: string; SecurityToken?: string; Expiration?: string } };
     try {
@@ -87,7 +94,9 @@ export async function assumeRoleWithOidc(role: OidcRole, env: NodeJS.ProcessEnv 
     if (res.status >= 500 || res.status === 429) throw new RetryableError(`STS ${new URL(role.endpoint).host} answered ${res.status}`);
     const c = j.Credentials;
     if (!res.ok || !c?.AccessKeyId || !c.AccessKeySecret || !c.SecurityToken)
-      throw new UserError(`STS AssumeRoleWithOIDC for ${role.roleArn} was refused (${res.status}${j.Code ? ` ${j.Code}` : ''}${j.Message ? `: ${j.Message.slice(0, 200)}` : ''}); check role-arn, oidc-provider-arn and the role's trust policy`);
+      throw new UserError(
+        `STS AssumeRoleWithOIDC for ${role.roleArn} was refused (${res.status}${j.Code ? ` ${j.Code}` : ''}${j.Message ? `: ${j.Message.slice(0, 200)}` : ''}); check role-arn, oidc-provider-arn and the role's trust policy`,
+      );
     addSecret(c.AccessKeySecret);
     addSecret(c.SecurityToken);
     const parsed = c.Expiration ? Date.parse(c.Expiration) : NaN;

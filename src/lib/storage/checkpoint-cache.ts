@@ -10,7 +10,10 @@ import { listCheckpoints } from './checkpoint.js';
 function keys(destination: string, env: NodeJS.ProcessEnv): { key: string; prefix: string } | undefined {
   if (!env.GITHUB_RUN_ID) return undefined;
   // the job (and matrix leg, through the destination and job name) keeps parallel jobs apart
-  const h = createHash('sha256').update(`${env.GITHUB_JOB ?? ''}\n${destination}`).digest('hex').slice(0, 16);
+  const h = createHash('sha256')
+    .update(`${env.GITHUB_JOB ?? ''}\n${destination}`)
+    .digest('hex')
+    .slice(0, 16);
   const prefix = `airlift-upload-${h}-${env.GITHUB_RUN_ID}-`;
   return { key: `${prefix}${env.GITHUB_RUN_ATTEMPT ?? '1'}`, prefix };
 }

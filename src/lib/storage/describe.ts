@@ -11,7 +11,13 @@ import type { LocalFile } from './types.js';
  * part md5s only when asked (comparing a multipart ETag without uploading); CRC-64s for OSS;
  * a full-object CRC-64/NVME for AWS S3.
  */
-export async function describeFile(path: string, key: string, size: number, partSize: number, opts: { crc64?: boolean; crc64nvme?: boolean; partMd5s?: boolean } = {}): Promise<LocalFile> {
+export async function describeFile(
+  path: string,
+  key: string,
+  size: number,
+  partSize: number,
+  opts: { crc64?: boolean; crc64nvme?: boolean; partMd5s?: boolean } = {},
+): Promise<LocalFile> {
   const sha = createHash('sha256');
   const single = size <= partSize;
   const wantParts = !single && (opts.partMd5s ?? false);
@@ -51,7 +57,17 @@ export async function describeFile(path: string, key: string, size: number, part
   if (single) partMd5s[0] = md5hex!;
   // the whole file's CRC from its parts' (one CRC pass over the file, not two)
   const crc = opts.crc64 ? partCrcs.reduce((whole, c, i) => combineCrc64(whole, c, Math.min(partSize, size - i * partSize)), crc64(Buffer.alloc(0))) : undefined;
-  return { path, key, size, sha256: sha.digest('hex'), md5: md5hex, partMd5s: wantParts || single ? partMd5s : undefined, partSize, ...(crc !== undefined ? { crc64: crc, partCrc64s: partCrcs } : {}), ...(nvme ? { crc64nvme: nvme.digestBase64() } : {}) };
+  return {
+    path,
+    key,
+    size,
+    sha256: sha.digest('hex'),
+    md5: md5hex,
+    partMd5s: wantParts || single ? partMd5s : undefined,
+    partSize,
+    ...(crc !== undefined ? { crc64: crc, partCrc64s: partCrcs } : {}),
+    ...(nvme ? { crc64nvme: nvme.digestBase64() } : {}),
+  };
 }
 
 /** The ETag S3 gives a multipart upload: md5 of the parts' binary md5s, dash, part count. */

@@ -17,7 +17,10 @@ async function sha256Of(path: string): Promise<string> {
 }
 
 export class FileStorage implements Storage {
-  constructor(readonly base: string, private readonly dir: string) {}
+  constructor(
+    readonly base: string,
+    private readonly dir: string,
+  ) {}
   url(key: string): string {
     return `file://${join(this.dir, key)}`;
   }

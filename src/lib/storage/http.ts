@@ -13,7 +13,11 @@ import { VerificationError, type LocalFile, type RemoteObject, type Storage, typ
 export const shownDestination = shownUrl;
 
 export class HttpStorage implements Storage {
-  constructor(readonly base: string, private readonly token: string | undefined, private readonly method: 'PUT' | 'POST') {}
+  constructor(
+    readonly base: string,
+    private readonly token: string | undefined,
+    private readonly method: 'PUT' | 'POST',
+  ) {}
 
   /** <base>/<key>: the key goes into the path, a query string (a signed URL) stays at the end. */
   url(key: string): string {
@@ -57,7 +61,8 @@ export class HttpStorage implements Storage {
       if (r.status >= 500 || r.status === 429) throw new HttpError(r.status, `${this.shown(key)}: DELETE answered ${r.status}`, r.headers);
       return { status: r.status, text };
     }).catch(this.noAnswer(key, 'DELETE'));
-    if (res.status >= 300 && res.status !== 404) throw new UserError(`${this.shown(key)}: the server refused DELETE (${res.status}${res.text ? `: ${res.text.trim().slice(0, 200)}` : ''})`);
+    if (res.status >= 300 && res.status !== 404)
+      throw new UserError(`${this.shown(key)}: the server refused DELETE (${res.status}${res.text ? `: ${res.text.trim().slice(0, 200)}` : ''})`);
   }
 
   async upload(file: LocalFile, opts: UploadOptions): Promise<UploadResult> {
@@ -68,11 +73,20 @@ export class HttpStorage implements Storage {
         method: this.method,
         url,
         body,
-        headers: { ...this.headers(), 'content-length': String(file.size), 'content-type': opts.contentType, 'x-checksum-sha256': file.sha256, ...(opts.cacheControl ? { 'cache-control': opts.cacheControl } : {}) },
+        headers: {
+          ...this.headers(),
+          'content-length': String(file.size),
+          'content-type': opts.contentType,
+          'x-checksum-sha256': file.sha256,
+          ...(opts.cacheControl ? { 'cache-control': opts.cacheControl } : {}),
+        },
         timeoutMs: idleTimeoutMs(300_000),
       });
       const text = (await readBody(r.body, 1024 * 1024)).toString('utf8');
-      if (r.status === 401 || r.status === 403) throw new UserError(`${this.shown(file.key)}: the server refused the upload (${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}); check the token${new URL(this.base).password ? " and the URL's credentials" : ''}`);
+      if (r.status === 401 || r.status === 403)
+        throw new UserError(
+          `${this.shown(file.key)}: the server refused the upload (${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}); check the token${new URL(this.base).password ? " and the URL's credentials" : ''}`,
+        );
       if (r.status >= 300) throw new HttpError(r.status, `${this.shown(file.key)}: the server answered ${r.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}`, r.headers);
       return { status: r.status, text, sha: header(r.headers, 'x-checksum-sha256') };
     }).catch(this.noAnswer(file.key, this.method));

@@ -41,7 +41,8 @@ function checkEndpoint(endpoint: string, bareHostOk: boolean): void {
   } catch {
     u = undefined;
   }
-  if (!u || !['http:', 'https:'].includes(u.protocol) || !u.hostname) throw new UserError(`input "endpoint": "${endpoint}" is not ${bareHostOk ? 'a host or an http(s) URL' : 'an http(s) URL'} (e.g. ${example})`);
+  if (!u || !['http:', 'https:'].includes(u.protocol) || !u.hostname)
+    throw new UserError(`input "endpoint": "${endpoint}" is not ${bareHostOk ? 'a host or an http(s) URL' : 'an http(s) URL'} (e.g. ${example})`);
 }
 
 export function openStorage(dest: string, creds: Credentials, opts: { endpoint?: string; region?: string; method?: 'PUT' | 'POST'; role?: OidcRole } = {}): Storage {
@@ -49,7 +50,8 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
   if (!m) throw new UserError(`input "destination": "${dest}" has no scheme (use oss://, s3://, https://, http:// or file://)`);
   const [, scheme, rest] = m;
   for (const s of [creds.accessKeySecret, creds.securityToken, creds.token]) addSecret(s);
-  if (opts.role && scheme !== 'oss') throw new UserError('input "role-arn": OIDC roles are for oss:// destinations (for s3://, aws-actions/configure-aws-credentials works: the default AWS chain is read)');
+  if (opts.role && scheme !== 'oss')
+    throw new UserError('input "role-arn": OIDC roles are for oss:// destinations (for s3://, aws-actions/configure-aws-credentials works: the default AWS chain is read)');
   switch (scheme) {
     case 'file':
       if (!rest) throw new UserError('input "destination": file:// needs a directory');
@@ -59,7 +61,10 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
       const [bucket, ...path] = rest.split('/');
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket ?? '')) throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid bucket name (s3://bucket/prefix)`);
       const prefix = path.join('/').replace(/^\/+/, '');
-      const credentials = creds.accessKeyId && creds.accessKeySecret ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.accessKeySecret, ...(creds.securityToken ? { sessionToken: creds.securityToken } : {}) } : undefined;
+      const credentials =
+        creds.accessKeyId && creds.accessKeySecret
+          ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.accessKeySecret, ...(creds.securityToken ? { sessionToken: creds.securityToken } : {}) }
+          : undefined;
       if (creds.accessKeyId && !creds.accessKeySecret) throw new UserError('input "access-key-secret" is needed with access-key-id');
       return new S3Storage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, { region: opts.region, endpoint: opts.endpoint, credentials });
     }
@@ -91,9 +96,17 @@ export function openStorage(dest: string, creds: Credentials, opts: { endpoint?:
     case 'oss': {
       if (opts.endpoint) checkEndpoint(opts.endpoint, true);
       const [bucket, ...path] = rest.split('/');
-      if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket ?? '')) throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid OSS bucket name (oss://bucket/prefix)`);
+      if (!/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket ?? ''))
+        throw new UserError(`input "destination": "${bucket ?? ''}" is not a valid OSS bucket name (oss://bucket/prefix)`);
       const prefix = path.join('/').replace(/^\/+/, '');
-      return new OssStorage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, { endpoint: opts.endpoint, region: opts.region, accessKeyId: creds.accessKeyId, accessKeySecret: creds.accessKeySecret, securityToken: creds.securityToken, role: opts.role });
+      return new OssStorage(dest, bucket, prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix, {
+        endpoint: opts.endpoint,
+        region: opts.region,
+        accessKeyId: creds.accessKeyId,
+        accessKeySecret: creds.accessKeySecret,
+        securityToken: creds.securityToken,
+        role: opts.role,
+      });
     }
     default:
       throw new UserError(`input "destination": unknown scheme "${scheme}://" (use oss://, s3://, https://, http:// or file://)`);

@@ -41,8 +41,14 @@ export class OssStorage implements Storage {
   readonly limits = { maxParts: 10_000, minPartSize: 100 * 1024 };
   private client?: Promise<OssClient>;
 
-  constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: OssOptions) {
-    if (!opts.role && (!opts.accessKeyId || !opts.accessKeySecret)) throw new UserError(`${base}: OSS needs access-key-id and access-key-secret (and security-token for STS credentials), or role-arn with oidc-provider-arn`);
+  constructor(
+    readonly base: string,
+    private readonly bucket: string,
+    private readonly prefix: string,
+    private readonly opts: OssOptions,
+  ) {
+    if (!opts.role && (!opts.accessKeyId || !opts.accessKeySecret))
+      throw new UserError(`${base}: OSS needs access-key-id and access-key-secret (and security-token for STS credentials), or role-arn with oidc-provider-arn`);
     if (!opts.endpoint && !opts.region) throw new UserError(`${base}: set region (e.g. oss-cn-hangzhou) or endpoint`);
   }
 
@@ -51,7 +57,11 @@ export class OssStorage implements Storage {
       const m = await import('ali-oss');
       const OSS = (m as unknown as { default?: unknown }).default ?? m;
       const custom = this.opts.endpoint && !/\.aliyuncs\.com/.test(this.opts.endpoint);
-      let keys: Record<string, unknown> = { accessKeyId: this.opts.accessKeyId, accessKeySecret: this.opts.accessKeySecret, ...(this.opts.securityToken ? { stsToken: this.opts.securityToken } : {}) };
+      let keys: Record<string, unknown> = {
+        accessKeyId: this.opts.accessKeyId,
+        accessKeySecret: this.opts.accessKeySecret,
+        ...(this.opts.securityToken ? { stsToken: this.opts.securityToken } : {}),
+      };
       const role = this.opts.role;
       if (role) {
         const creds = await assumeRoleWithOidc(role);
@@ -69,7 +79,9 @@ export class OssStorage implements Storage {
             } catch (err) {
               // the credentials in hand still work for a while: keep them, and ask again soon
               if (current.expires - Date.now() < 60_000) throw err;
-              warning(`OSS: renewing the STS credentials failed (${errorMessage(err)}); the current ones are valid until ${new Date(current.expires).toISOString()}, trying again in 30 s`);
+              warning(
+                `OSS: renewing the STS credentials failed (${errorMessage(err)}); the current ones are valid until ${new Date(current.expires).toISOString()}, trying again in 30 s`,
+              );
               if (client) client.stsTokenFreshTime = new Date(Date.now() - refreshInterval(current) + 30_000);
             }
             return { accessKeyId: current.accessKeyId, accessKeySecret: current.accessKeySecret, stsToken: current.securityToken };
@@ -83,7 +95,9 @@ export class OssStorage implements Storage {
         bucket: this.bucket,
         ...keys,
         // a bare host means https, as the input's help says (ali-oss would take it as plain http)
-        ...(this.opts.endpoint ? { endpoint: /^https?:\/\//.test(this.opts.endpoint) ? this.opts.endpoint : `https://${this.opts.endpoint}`, secure: !this.opts.endpoint.startsWith('http:') } : { region: this.opts.region, secure: true }),
+        ...(this.opts.endpoint
+          ? { endpoint: /^https?:\/\//.test(this.opts.endpoint) ? this.opts.endpoint : `https://${this.opts.endpoint}`, secure: !this.opts.endpoint.startsWith('http:') }
+          : { region: this.opts.region, secure: true }),
         ...(this.opts.region ? { region: this.opts.region } : {}),
         // custom endpoints (proxies, private deployments) get path-style addressing
         ...(custom ? { sldEnable: true } : {}),
@@ -106,7 +120,9 @@ export class OssStorage implements Storage {
     const e = err as OssError;
     if (e.code === 'NoSuchBucket') return new UserError(`${this.url(key)}: bucket ${this.bucket} does not exist`);
     if (e.status === 403 || ['AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'SecurityTokenExpired', 'InvalidSecurityToken'].includes(e.code ?? ''))
-      return new UserError(`${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check ${this.opts.role ? `the policy of ${this.opts.role.roleArn}` : `access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''}`} and the bucket policy`);
+      return new UserError(
+        `${this.url(key)}: ${what} refused (${e.status ?? 403} ${e.code ?? 'Forbidden'}); check ${this.opts.role ? `the policy of ${this.opts.role.roleArn}` : `access-key-id/access-key-secret${this.opts.securityToken ? '/security-token' : ''}`} and the bucket policy`,
+      );
     if (err instanceof UserError) return err;
     // ali-oss puts the socket's error code only in its message
     const code = /\b(E[A-Z]{4,})\b/.exec((err as Error).message ?? '')?.[1];
@@ -204,7 +220,8 @@ export class OssStorage implements Storage {
       file.size,
       file.partSize,
       opts.resume && !fresh,
-      async () => ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
+      async () =>
+        ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
       debug,
       async (id) => void (await c.abortMultipartUpload(name, id)),
     );
@@ -230,7 +247,11 @@ export class OssStorage implements Storage {
       done = await retry(
         async () => {
           try {
-            return await c.completeMultipartUpload(name, st.uploadId, Array.from({ length: count }, (_, i) => ({ number: i + 1, etag: st.parts[i + 1] })));
+            return await c.completeMultipartUpload(
+              name,
+              st.uploadId,
+              Array.from({ length: count }, (_, i) => ({ number: i + 1, etag: st.parts[i + 1] })),
+            );
           } catch (err) {
             // an answer lost on the way back: the store may have done it; the object, if there, tells
             const head = await this.head(file.key).catch(() => undefined);

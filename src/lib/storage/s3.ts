@@ -36,7 +36,8 @@ interface AwsError {
  */
 export function checkFullObjectCrc(url: string, head: RemoteObject, file: LocalFile): boolean {
   if (!head.crc64nvme || !file.crc64nvme) return false;
-  if (head.crc64nvme !== file.crc64nvme) throw new VerificationError(`${url}: S3 computed CRC-64/NVME ${head.crc64nvme} for the stored object, the file has ${file.crc64nvme}: the object differs from the file`);
+  if (head.crc64nvme !== file.crc64nvme)
+    throw new VerificationError(`${url}: S3 computed CRC-64/NVME ${head.crc64nvme} for the stored object, the file has ${file.crc64nvme}: the object differs from the file`);
   return true;
 }
 
@@ -52,7 +53,12 @@ export class S3Storage implements Storage {
 
   private checksumMode: boolean;
 
-  constructor(readonly base: string, private readonly bucket: string, private readonly prefix: string, private readonly opts: S3Options) {
+  constructor(
+    readonly base: string,
+    private readonly bucket: string,
+    private readonly prefix: string,
+    private readonly opts: S3Options,
+  ) {
     this.wantsCrc64nvme = !opts.endpoint;
     this.limits = { maxParts: 10_000, ...(opts.endpoint ? {} : { minPartSize: 5 * 1024 * 1024 }) };
     this.checksumMode = this.wantsCrc64nvme;
@@ -85,13 +91,16 @@ export class S3Storage implements Storage {
       const shown = code && !['Unknown', 'UnknownError'].includes(code) ? code : 'Forbidden';
       return new UserError(`${this.url(key)}: ${what} refused (${status ?? 403} ${shown}); check access-key-id/access-key-secret and the bucket policy`);
     }
-    if (/Could not load credentials/i.test(e.message ?? '')) return new UserError(`${this.url(key)}: no credentials: set access-key-id and access-key-secret, or configure AWS credentials (e.g. aws-actions/configure-aws-credentials)`);
+    if (/Could not load credentials/i.test(e.message ?? ''))
+      return new UserError(`${this.url(key)}: no credentials: set access-key-id and access-key-secret, or configure AWS credentials (e.g. aws-actions/configure-aws-credentials)`);
     if (err instanceof UserError) return err;
     const net = status === undefined ? networkReason(err) : undefined;
     if (net) return new UserError(`${this.url(key)}: ${what} failed: ${this.opts.endpoint ? `the endpoint ${this.opts.endpoint}` : 'S3'} got no answer: ${net}`, { cause: err });
     // anything else still names the object, the status and what the store said
     const said = (e.message ?? String(err)).split('\n')[0].slice(0, 200);
-    return new UserError(`${this.url(key)}: ${what} failed (${status ?? (e as { code?: string }).code ?? 'no answer'}${code && code !== 'Error' ? ` ${code}` : ''}): ${said}`, { cause: err });
+    return new UserError(`${this.url(key)}: ${what} failed (${status ?? (e as { code?: string }).code ?? 'no answer'}${code && code !== 'Error' ? ` ${code}` : ''}): ${said}`, {
+      cause: err,
+    });
   }
 
   private retryable(err: unknown): boolean {
@@ -122,7 +131,10 @@ export class S3Storage implements Storage {
   async head(key: string): Promise<RemoteObject | undefined> {
     const { HeadObjectCommand } = await import('@aws-sdk/client-s3');
     try {
-      const head = (checksums: boolean) => retry(async () => (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...(checksums ? { ChecksumMode: 'ENABLED' as const } : {}) })), { isRetryable: (e) => this.retryable(e) });
+      const head = (checksums: boolean) =>
+        retry(async () => (await this.s3()).send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(key), ...(checksums ? { ChecksumMode: 'ENABLED' as const } : {}) })), {
+          isRetryable: (e) => this.retryable(e),
+        });
       // checksum mode needs kms:Decrypt on KMS-encrypted objects: without it, a plain HEAD
       const r = await head(this.checksumMode).catch((err: AwsError) => {
         if (!this.checksumMode || err.$metadata?.httpStatusCode !== 403) throw err;
@@ -183,7 +195,11 @@ export class S3Storage implements Storage {
     if (checkable && !etagOk) throw new VerificationError(`${this.url(file.key)}: stored ETag ${head.etag}, expected ${wantEtag}: the object differs from the file`);
     if (head.sha256 && head.sha256 !== file.sha256) throw new VerificationError(`${this.url(file.key)}: stored sha256 ${head.sha256}, expected ${file.sha256}`);
     const crcOk = checkFullObjectCrc(this.url(file.key), head, file);
-    return { url: this.url(file.key), verified: `size${etagOk ? ' + ETag (md5)' : ''}${crcOk ? ' + CRC-64/NVME (full object, computed by S3)' : ''}${head.sha256 ? ' + sha256 metadata' : ''}`, partsSent };
+    return {
+      url: this.url(file.key),
+      verified: `size${etagOk ? ' + ETag (md5)' : ''}${crcOk ? ' + CRC-64/NVME (full object, computed by S3)' : ''}${head.sha256 ? ' + sha256 metadata' : ''}`,
+      partsSent,
+    };
   }
 
   private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>, fresh = false): Promise<number> {
@@ -210,10 +226,17 @@ export class S3Storage implements Storage {
         const r = await retry(
           async () => {
             const md5 = createHash('md5');
-            const body = counted(opts.open(start, end - 1), (n2) => opts.onBytes?.(n2), (c) => md5.update(c));
-            const res = await client.send(new s3.UploadPartCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: end - start }));
+            const body = counted(
+              opts.open(start, end - 1),
+              (n2) => opts.onBytes?.(n2),
+              (c) => md5.update(c),
+            );
+            const res = await client.send(
+              new s3.UploadPartCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: end - start }),
+            );
             const sent = md5.digest('hex');
-            if (unquote(res.ETag) !== sent) throw new RetryableError(`${this.url(file.key)}: part ${n} stored with ETag ${unquote(res.ETag)}, but ${sent} was sent: corrupted in transit`);
+            if (unquote(res.ETag) !== sent)
+              throw new RetryableError(`${this.url(file.key)}: part ${n} stored with ETag ${unquote(res.ETag)}, but ${sent} was sent: corrupted in transit`);
             return res;
           },
           { isRetryable: (e) => this.retryable(e) },
@@ -230,7 +253,12 @@ export class S3Storage implements Storage {
           } catch (err) {
             // an answer lost on the way back: the store may have done it (a second Complete then
             // finds no such upload, or fails): the object, if there, tells
-            if (await this.holdsParts(file, parts.map((p) => unquote(p.ETag)!))) {
+            if (
+              await this.holdsParts(
+                file,
+                parts.map((p) => unquote(p.ETag)!),
+              )
+            ) {
               debug(`${this.url(file.key)}: CompleteMultipartUpload answered ${(err as Error).name ?? 'an error'}, but the object is there with the parts sent: done`);
               return;
             }
@@ -248,7 +276,10 @@ export class S3Storage implements Storage {
       }
       throw err;
     }
-    this.sentPartMd5s.set(file.key, Array.from({ length: count }, (_, i) => unquote(st.parts[i + 1])!));
+    this.sentPartMd5s.set(
+      file.key,
+      Array.from({ length: count }, (_, i) => unquote(st.parts[i + 1])!),
+    );
     await cp.remove();
     return sent;
   }
@@ -286,5 +317,4 @@ export class S3Storage implements Storage {
     const prefix = `s3://${this.bucket}/`;
     if (url.startsWith(prefix)) await this.abort(uploadId, url.slice(prefix.length));
   }
-
 }

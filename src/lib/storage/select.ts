@@ -74,7 +74,8 @@ export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Pr
   const add = async (path: string, key: string, where: string) => {
     const prev = out.get(key);
     // two files on one key: one would silently replace the other
-    if (prev && prev.path !== path) throw new UserError(`${where}: ${path} and ${prev.path} would both be uploaded as ${key}; upload them in separate steps or from their directories`);
+    if (prev && prev.path !== path)
+      throw new UserError(`${where}: ${path} and ${prev.path} would both be uploaded as ${key}; upload them in separate steps or from their directories`);
     out.set(key, { path, key, size: (await stat(path)).size });
   };
   for (const e of entries) {

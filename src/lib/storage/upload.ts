@@ -81,11 +81,15 @@ function checkPartSize(files: SourceFile[], storage: Storage, partSize: number):
   if (!limits) return;
   const multipart = files.filter((f) => f.size > partSize);
   if (multipart.length && limits.minPartSize && partSize < limits.minPartSize)
-    throw new UserError(`input "part-size": ${formatBytes(partSize)} is below the ${formatBytes(limits.minPartSize)} a part must be at ${storage.base} (${multipart[0].path} goes up in parts)`);
+    throw new UserError(
+      `input "part-size": ${formatBytes(partSize)} is below the ${formatBytes(limits.minPartSize)} a part must be at ${storage.base} (${multipart[0].path} goes up in parts)`,
+    );
   for (const f of multipart) {
     const parts = Math.ceil(f.size / partSize);
     if (parts > limits.maxParts)
-      throw new UserError(`input "part-size": ${f.path} (${formatBytes(f.size)}) would take ${parts} parts of ${formatBytes(partSize)}, and ${storage.base} takes at most ${limits.maxParts}; use a part size of at least ${formatBytes(Math.ceil(f.size / limits.maxParts))}`);
+      throw new UserError(
+        `input "part-size": ${f.path} (${formatBytes(f.size)}) would take ${parts} parts of ${formatBytes(partSize)}, and ${storage.base} takes at most ${limits.maxParts}; use a part size of at least ${formatBytes(Math.ceil(f.size / limits.maxParts))}`,
+      );
   }
 }
 
@@ -107,8 +111,16 @@ export async function uploadAll(files: SourceFile[], storage: Storage, opts: Upl
       const now = await stat(f.path).catch(() => undefined);
       return !now || fingerprint(now) !== fingerprint(before);
     };
-    const changedError = (cause?: unknown) => new UserError(`${f.path} changed while it was uploaded (size, time or inode); ${storage.shown?.(f.key) ?? storage.url(f.key)} may not match it: upload it again once it is final`, { cause });
-    const local = await describeFile(f.path, f.key, f.size, opts.partSize, { crc64: storage.wantsCrc64, crc64nvme: storage.wantsCrc64nvme && opts.verify, partMd5s: opts.skipUnchanged });
+    const changedError = (cause?: unknown) =>
+      new UserError(
+        `${f.path} changed while it was uploaded (size, time or inode); ${storage.shown?.(f.key) ?? storage.url(f.key)} may not match it: upload it again once it is final`,
+        { cause },
+      );
+    const local = await describeFile(f.path, f.key, f.size, opts.partSize, {
+      crc64: storage.wantsCrc64,
+      crc64nvme: storage.wantsCrc64nvme && opts.verify,
+      partMd5s: opts.skipUnchanged,
+    });
     const base = { key: f.key, url: storage.shown?.(f.key) ?? storage.url(f.key), size: f.size, sha256: local.sha256 };
     if (opts.skipUnchanged) {
       const remote = await storage.head(f.key);
@@ -143,12 +155,18 @@ export async function uploadAll(files: SourceFile[], storage: Storage, opts: Upl
         if (await changed()) throw changedError(err);
         if (!(err instanceof VerificationError)) throw err;
         // what the store holds is not the file: it does not stay under the file's name
-        const removed = await (storage.remove?.(f.key).then(() => true, () => false) ?? Promise.resolve(false));
+        const removed = await (storage.remove?.(f.key).then(
+          () => true,
+          () => false,
+        ) ?? Promise.resolve(false));
         if (removed && attempt < VERIFY_ATTEMPTS) {
           warning(`${err.message}; removed it, uploading again (${attempt + 1} of ${VERIFY_ATTEMPTS})`);
           continue;
         }
-        throw new VerificationError(`${err.message}; ${removed ? `removed it after ${attempt} attempt${attempt > 1 ? 's' : ''}` : `it could not be removed: delete ${base.url} by hand`}`, { cause: err });
+        throw new VerificationError(
+          `${err.message}; ${removed ? `removed it after ${attempt} attempt${attempt > 1 ? 's' : ''}` : `it could not be removed: delete ${base.url} by hand`}`,
+          { cause: err },
+        );
       }
     }
     if (await changed()) throw changedError();

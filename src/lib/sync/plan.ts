@@ -37,7 +37,8 @@ export function loadImageList(raw: string, cwd = process.cwd(), inputName = 'ima
     if (/\.(txt|list|lst|ya?ml)$/i.test(trimmed) || /^\.{0,2}\//.test(trimmed)) throw new UserError(`input "${inputName}": file ${trimmed} was not found`);
     // one word without a tag is more likely a list file that is not there than an image
     const only = entries.length === 1 ? entries[0].value : undefined;
-    if (only && !/[@]/.test(only) && !/:[^/]*$/.test(only)) throw new UserError(`input "${inputName}": there is no file named ${only} (for the image ${only}:latest, write the tag)`);
+    if (only && !/[@]/.test(only) && !/:[^/]*$/.test(only))
+      throw new UserError(`input "${inputName}": there is no file named ${only} (for the image ${only}:latest, write the tag)`);
   }
   return { text: raw };
 }
@@ -108,7 +109,10 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   const prefixes = opts.targets.map((t) => within('input "target"', () => parseTargetPrefix(t)));
   let defaultRegistry: string | undefined;
   if (opts.sourceRegistry) {
-    const host = opts.sourceRegistry.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '');
+    const host = opts.sourceRegistry
+      .trim()
+      .replace(/^https?:\/\//, '')
+      .replace(/\/+$/, '');
     if (host.includes('/') || !looksLikeRegistry(host) || !/^[A-Za-z0-9.-]+(:\d+)?$/.test(host))
       throw new UserError(`input "source-registry": "${opts.sourceRegistry}" must be a registry host[:port] (e.g. harbor.example.com); write a namespace in the list lines`);
     defaultRegistry = normaliseRegistry(host);
@@ -120,7 +124,9 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
     const r = parseAt(t, where);
     // a target names its registry: a bare "42" or "team/app" would quietly mean Docker Hub
     if (!t.includes('/') || !looksLikeRegistry(t.split('/')[0]))
-      throw new UserError(`${where}: target "${t}" names no registry host, so it would go to Docker Hub; write the full reference (registry.example.com/${/^[^/:@]+$/.test(t) ? `namespace/${t}` : t}, or docker.io/… if Docker Hub is meant), or ":tag" to rename the tag`);
+      throw new UserError(
+        `${where}: target "${t}" names no registry host, so it would go to Docker Hub; write the full reference (registry.example.com/${/^[^/:@]+$/.test(t) ? `namespace/${t}` : t}, or docker.io/… if Docker Hub is meant), or ":tag" to rename the tag`,
+      );
     return r.tag || r.digest ? r : { ...r, ...(source.tag ? { tag: source.tag } : { digest: source.digest }) };
   };
   const withPrefixes = (source: Reference, where: string, tags?: string[]) => {

@@ -112,7 +112,12 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
       progress.add({ items: 1 });
       if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')} (kept: ${entry.platforms.join(', ')})`);
       if (entry.result === 'missing-source' || entry.result === 'no-platform' || entry.result === 'failed') {
-        const why = entry.error ?? entry.targets.filter((t) => t.error).map((t) => `${t.target}: ${t.error}`).join('; ');
+        const why =
+          entry.error ??
+          entry.targets
+            .filter((t) => t.error)
+            .map((t) => `${t.target}: ${t.error}`)
+            .join('; ');
         const what = { 'missing-source': 'source unavailable', 'no-platform': 'no requested platform', failed: 'failed' }[entry.result];
         warning(`${entry.source}: ${what}: ${why}`);
         if (opts.failFast) stop = true;

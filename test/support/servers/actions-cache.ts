@@ -63,7 +63,8 @@ createServer(async (req, res) => {
   }
   if (req.method === 'POST' && rest === 'caches') {
     const r = JSON.parse((await body(req)).toString('utf8')) as { key: string; version: string };
-    if (entries.some((e) => e.key === r.key && e.version === r.version)) return json(409, { message: `Cache already exists. Scope: refs/heads/main, Key: ${r.key}, Version: ${r.version}` });
+    if (entries.some((e) => e.key === r.key && e.version === r.version))
+      return json(409, { message: `Cache already exists. Scope: refs/heads/main, Key: ${r.key}, Version: ${r.version}` });
     const e: Entry = { id: entries.length + 1, key: r.key, version: r.version, committed: false, created: Date.now() };
     entries.push(e);
     closeSync(openSync(join(dir, String(e.id)), 'w'));

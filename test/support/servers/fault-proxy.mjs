@@ -80,7 +80,8 @@ function admin(req, res) {
     req.on('end', () => {
       try {
         rules = JSON.parse(body).map((r) => ({ ...r, _seen: 0, _applied: 0 }));
-        if (rules.some((r) => !['reset', 'status', 'latency', 'slow', 'truncate', 'flip', 'flip-request', 'drop-response', 'stall'].includes(r.action))) throw new Error('unknown action');
+        if (rules.some((r) => !['reset', 'status', 'latency', 'slow', 'truncate', 'flip', 'flip-request', 'drop-response', 'stall'].includes(r.action)))
+          throw new Error('unknown action');
         send(200, { rules: rules.length });
       } catch (e) {
         send(400, { error: String(e) });
@@ -155,25 +156,22 @@ createServer((req, res) => {
       });
       return;
     }
-    const up = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
-      (ures) => {
-        record(req, fault, ures.statusCode, latency);
-        if (fault?.action === 'drop-response') {
-          ures.resume();
-          ures.on('end', () => req.socket.destroy());
-          return;
-        }
-        res.writeHead(ures.statusCode, ures.statusMessage, ures.rawHeaders);
-        const t = transformer(fault, res, () => {
-          ures.destroy();
-          res.socket?.destroy();
-        });
-        ures.on('data', (c) => t.write(c));
-        ures.on('end', () => t.end());
-        ures.on('error', () => res.socket?.destroy());
-      },
-    );
+    const up = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent }, (ures) => {
+      record(req, fault, ures.statusCode, latency);
+      if (fault?.action === 'drop-response') {
+        ures.resume();
+        ures.on('end', () => req.socket.destroy());
+        return;
+      }
+      res.writeHead(ures.statusCode, ures.statusMessage, ures.rawHeaders);
+      const t = transformer(fault, res, () => {
+        ures.destroy();
+        res.socket?.destroy();
+      });
+      ures.on('data', (c) => t.write(c));
+      ures.on('end', () => t.end());
+      ures.on('error', () => res.socket?.destroy());
+    });
     up.on('error', () => {
       record(req, fault, 502, latency);
       if (!res.headersSent) res.writeHead(502, { connection: 'close' });

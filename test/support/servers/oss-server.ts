@@ -54,10 +54,42 @@ function assumeRoleWithOidc(form: URLSearchParams, res: ServerResponse) {
   const t = { secret: randomUUID(), token: `CAIS${randomUUID().replace(/-/g, '')}`, expires: Date.now() + STS.lifetimeMs };
   temporary.set(ak, t);
   res.writeHead(200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ RequestId: randomUUID(), Credentials: { AccessKeyId: ak, AccessKeySecret: t.secret, SecurityToken: t.token, Expiration: new Date(t.expires).toISOString() } }));
+  res.end(
+    JSON.stringify({ RequestId: randomUUID(), Credentials: { AccessKeyId: ak, AccessKeySecret: t.secret, SecurityToken: t.token, Expiration: new Date(t.expires).toISOString() } }),
+  );
 }
 
-const SUBRESOURCES = new Set(['acl', 'uploads', 'uploadId', 'partNumber', 'security-token', 'delete', 'append', 'position', 'tagging', 'objectMeta', 'symlink', 'restore', 'location', 'cors', 'lifecycle', 'website', 'referer', 'logging', 'bucketInfo', 'stat', 'versioning', 'versionId', 'x-oss-process', 'response-content-type', 'response-content-language', 'response-expires', 'response-cache-control', 'response-content-disposition', 'response-content-encoding']);
+const SUBRESOURCES = new Set([
+  'acl',
+  'uploads',
+  'uploadId',
+  'partNumber',
+  'security-token',
+  'delete',
+  'append',
+  'position',
+  'tagging',
+  'objectMeta',
+  'symlink',
+  'restore',
+  'location',
+  'cors',
+  'lifecycle',
+  'website',
+  'referer',
+  'logging',
+  'bucketInfo',
+  'stat',
+  'versioning',
+  'versionId',
+  'x-oss-process',
+  'response-content-type',
+  'response-content-language',
+  'response-expires',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+]);
 
 function xml(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/xml', 'x-oss-request-id': randomUUID(), ...headers });
@@ -82,8 +114,15 @@ function verify(req: IncomingMessage, url: URL, bucket: string, key: string): st
     if (SK === undefined) return 'InvalidAccessKeyId';
     if (typeof SK === 'object') return SK.error;
     stats.byKey[ak] = (stats.byKey[ak] ?? 0) + 1;
-    const ossHeaders = Object.keys(req.headers).filter((k) => k.startsWith('x-oss-')).sort().map((k) => `${k}:${h(k).trim()}\n`).join('');
-    const sub = [...url.searchParams.keys()].filter((k) => SUBRESOURCES.has(k)).sort().map((k) => (url.searchParams.get(k) ? `${k}=${url.searchParams.get(k)}` : k));
+    const ossHeaders = Object.keys(req.headers)
+      .filter((k) => k.startsWith('x-oss-'))
+      .sort()
+      .map((k) => `${k}:${h(k).trim()}\n`)
+      .join('');
+    const sub = [...url.searchParams.keys()]
+      .filter((k) => SUBRESOURCES.has(k))
+      .sort()
+      .map((k) => (url.searchParams.get(k) ? `${k}=${url.searchParams.get(k)}` : k));
     const resource = `/${bucket}/${key}${sub.length ? `?${sub.join('&')}` : ''}`;
     // clients that cannot set Date (browsers, ali-oss) send x-oss-date, which then takes its place
     const sts = `${req.method}\n${h('content-md5')}\n${h('content-type')}\n${h('date') || h('x-oss-date')}\n${ossHeaders}${resource}`;
@@ -92,7 +131,12 @@ function verify(req: IncomingMessage, url: URL, bucket: string, key: string): st
     return 'SignatureDoesNotMatch';
   }
   if (auth.startsWith('OSS4-HMAC-SHA256 ')) {
-    const fields = Object.fromEntries(auth.slice(17).split(',').map((p) => p.trim().split('=') as [string, string]));
+    const fields = Object.fromEntries(
+      auth
+        .slice(17)
+        .split(',')
+        .map((p) => p.trim().split('=') as [string, string]),
+    );
     const [ak, date, region, service, term] = (fields.Credential ?? '').split('/');
     const SK = secretFor(ak, req, url);
     if (SK === undefined) return 'InvalidAccessKeyId';
@@ -103,10 +147,20 @@ function verify(req: IncomingMessage, url: URL, bucket: string, key: string): st
     if (!stamp.startsWith(date)) return 'SignatureDoesNotMatch';
     const payload = h('x-oss-content-sha256');
     if (payload !== 'UNSIGNED-PAYLOAD') return 'InvalidArgument';
-    const additional = (fields.AdditionalHeaders ?? '').split(';').filter(Boolean).map((s) => s.toLowerCase()).sort();
-    const signedHeaders = Object.keys(req.headers).filter((k) => k.startsWith('x-oss-') || k === 'content-type' || k === 'content-md5' || additional.includes(k)).sort();
+    const additional = (fields.AdditionalHeaders ?? '')
+      .split(';')
+      .filter(Boolean)
+      .map((s) => s.toLowerCase())
+      .sort();
+    const signedHeaders = Object.keys(req.headers)
+      .filter((k) => k.startsWith('x-oss-') || k === 'content-type' || k === 'content-md5' || additional.includes(k))
+      .sort();
     const canonicalHeaders = signedHeaders.map((k) => `${k}:${h(k).trim()}\n`).join('');
-    const query = [...url.searchParams.entries()].map(([k, v]) => [enc(k), v ? enc(v) : ''] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([k, v]) => (v ? `${k}=${v}` : k)).join('&');
+    const query = [...url.searchParams.entries()]
+      .map(([k, v]) => [enc(k), v ? enc(v) : ''] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([k, v]) => (v ? `${k}=${v}` : k))
+      .join('&');
     const uri = `/${bucket}/${key}`.split('/').map(enc).join('/');
     const canonical = `${req.method}\n${uri}\n${query}\n${canonicalHeaders}\n${additional.join(';')}\n${payload}`;
     const sts = `OSS4-HMAC-SHA256\n${stamp}\n${date}/${region}/oss/aliyun_v4_request\n${createHash('sha256').update(canonical).digest('hex')}`;
@@ -156,7 +210,8 @@ createServer(async (req, res) => {
   }
   if (!buckets.includes(bucket)) return error(res, 404, 'NoSuchBucket', 'The specified bucket does not exist.', `<BucketName>${bucket}</BucketName>`);
   const contentMd5 = req.headers['content-md5'];
-  if (typeof contentMd5 === 'string' && contentMd5 !== createHash('md5').update(body).digest('base64')) return error(res, 400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
+  if (typeof contentMd5 === 'string' && contentMd5 !== createHash('md5').update(body).digest('base64'))
+    return error(res, 400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
   const q = url.searchParams;
   const m = req.method;
   if (m === 'POST' && q.has('uploads')) {
@@ -177,12 +232,18 @@ createServer(async (req, res) => {
       return res.end();
     }
     if (m === 'GET') {
-      const parts = readdirSync(dir).filter((f) => f.startsWith('part-')).sort();
+      const parts = readdirSync(dir)
+        .filter((f) => f.startsWith('part-'))
+        .sort();
       const xmlParts = parts.map((f) => {
         const b = readFileSync(join(dir, f));
         return `<Part><PartNumber>${Number(f.slice(5))}</PartNumber><LastModified>${new Date().toISOString()}</LastModified><ETag>"${md5(b)}"</ETag><HashCrc64ecma>${new Crc64().update(b).digest()}</HashCrc64ecma><Size>${b.length}</Size></Part>`;
       });
-      return xml(res, 200, `<ListPartsResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${id}</UploadId><PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>${parts.length}</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>${xmlParts.join('')}</ListPartsResult>`);
+      return xml(
+        res,
+        200,
+        `<ListPartsResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${id}</UploadId><PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>${parts.length}</NextPartNumberMarker><MaxParts>1000</MaxParts><IsTruncated>false</IsTruncated>${xmlParts.join('')}</ListPartsResult>`,
+      );
     }
     if (m === 'DELETE') {
       rmSync(dir, { recursive: true, force: true });
@@ -191,8 +252,12 @@ createServer(async (req, res) => {
     }
     if (m === 'POST') {
       // XML text as any XML reader sees it: Go's encoder (ossutil) writes the ETag's quotes as &#34;
-      const text = (x: string) => x.replace(/&(#34|quot|#x22|amp|lt|gt|apos|#39);/g, (_, e: string) => ({ '#34': '"', quot: '"', '#x22': '"', amp: '&', lt: '<', gt: '>', apos: "'", '#39': "'" })[e]!);
-      const wanted = [...body.toString('utf8').matchAll(/<Part>\s*<PartNumber>(\d+)<\/PartNumber>\s*<ETag>([^<]+)<\/ETag>\s*<\/Part>/g)].map((x) => ({ n: Number(x[1]), etag: text(x[2]).replace(/^"|"$/g, '').toUpperCase() }));
+      const text = (x: string) =>
+        x.replace(/&(#34|quot|#x22|amp|lt|gt|apos|#39);/g, (_, e: string) => ({ '#34': '"', quot: '"', '#x22': '"', amp: '&', lt: '<', gt: '>', apos: "'", '#39': "'" })[e]!);
+      const wanted = [...body.toString('utf8').matchAll(/<Part>\s*<PartNumber>(\d+)<\/PartNumber>\s*<ETag>([^<]+)<\/ETag>\s*<\/Part>/g)].map((x) => ({
+        n: Number(x[1]),
+        etag: text(x[2]).replace(/^"|"$/g, '').toUpperCase(),
+      }));
       const crc = new Crc64();
       const chunks: Buffer[] = [];
       const partMd5s: Buffer[] = [];
@@ -212,7 +277,9 @@ createServer(async (req, res) => {
       writeFileSync(out, all);
       writeFileSync(`${out}.meta`, JSON.stringify({ etag, crc: crc.digest(), type: readFileSync(join(dir, 'key')) && 'application/octet-stream' }));
       rmSync(dir, { recursive: true, force: true });
-      return xml(res, 200, `<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"${etag}"</ETag></CompleteMultipartUploadResult>`, { 'x-oss-hash-crc64ecma': crc.digest() });
+      return xml(res, 200, `<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"${etag}"</ETag></CompleteMultipartUploadResult>`, {
+        'x-oss-hash-crc64ecma': crc.digest(),
+      });
     }
   }
   if (m === 'PUT') {
@@ -244,7 +311,15 @@ createServer(async (req, res) => {
     }
     const meta = JSON.parse(readFileSync(`${p}.meta`, 'utf8')) as { etag: string; crc: string; type: string; meta?: Record<string, string> };
     const st = statSync(p);
-    const common = { etag: `"${meta.etag}"`, 'last-modified': st.mtime.toUTCString(), 'x-oss-object-type': meta.etag.includes('-') ? 'Multipart' : 'Normal', 'content-type': meta.type, 'accept-ranges': 'bytes', 'x-oss-request-id': randomUUID(), ...(meta.meta ?? {}) };
+    const common = {
+      etag: `"${meta.etag}"`,
+      'last-modified': st.mtime.toUTCString(),
+      'x-oss-object-type': meta.etag.includes('-') ? 'Multipart' : 'Normal',
+      'content-type': meta.type,
+      'accept-ranges': 'bytes',
+      'x-oss-request-id': randomUUID(),
+      ...(meta.meta ?? {}),
+    };
     // one range (bytes=a-b, bytes=a-), as ranged downloads ask; the whole-object CRC only on whole reads
     const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
     if (range && Number(range[1]) < st.size) {

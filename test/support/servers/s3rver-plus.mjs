@@ -14,7 +14,14 @@ const buckets = args.flatMap((a, i) => (a === '--bucket' ? [args[i + 1]] : []));
 const stats = { aborted: 0, listed: 0 };
 
 fs.mkdirSync(opt('dir'), { recursive: true });
-const server = new S3rver({ directory: opt('dir'), address: '127.0.0.1', port: Number(opt('port')), silent: true, vhostBuckets: false, configureBuckets: buckets.map((name) => ({ name, configs: [] })) });
+const server = new S3rver({
+  directory: opt('dir'),
+  address: '127.0.0.1',
+  port: Number(opt('port')),
+  silent: true,
+  vhostBuckets: false,
+  configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+});
 
 const xml = (ctx, status, body) => {
   ctx.status = status;
@@ -42,11 +49,20 @@ server.middleware.unshift(async (ctx, next) => {
     return;
   }
   stats.listed++;
-  const parts = fs.readdirSync(dir).filter((f) => /^\d+$/.test(f)).map(Number).sort((a, b) => a - b).map((n) => {
-    const data = fs.readFileSync(path.join(dir, String(n)));
-    return `<Part><PartNumber>${n}</PartNumber><ETag>"${crypto.createHash('md5').update(data).digest('hex')}"</ETag><Size>${data.length}</Size></Part>`;
-  });
-  xml(ctx, 200, `<ListPartsResult><Bucket>${esc(bucket)}</Bucket><Key>${esc(key)}</Key><UploadId>${esc(id)}</UploadId><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`);
+  const parts = fs
+    .readdirSync(dir)
+    .filter((f) => /^\d+$/.test(f))
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((n) => {
+      const data = fs.readFileSync(path.join(dir, String(n)));
+      return `<Part><PartNumber>${n}</PartNumber><ETag>"${crypto.createHash('md5').update(data).digest('hex')}"</ETag><Size>${data.length}</Size></Part>`;
+    });
+  xml(
+    ctx,
+    200,
+    `<ListPartsResult><Bucket>${esc(bucket)}</Bucket><Key>${esc(key)}</Key><UploadId>${esc(id)}</UploadId><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`,
+  );
 });
 
 server.run().then(() => process.stdout.write(`s3rver-plus on ${opt('port')}\n`));
