@@ -19,10 +19,6 @@ export interface ActionManifest {
   outputs: Record<string, { description: string }>;
 }
 
-export function actionNames(): string[] {
-  return Object.keys(manifests);
-}
-
 export function getManifest(action: string): ActionManifest {
   const m = manifests[action];
   if (!m) throw new Error(`internal: no action.yml for "${action}"`);

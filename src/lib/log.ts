@@ -46,14 +46,6 @@ export function configureLog(opts: { mode?: LogMode; debug?: boolean; write?: (l
   if (opts.write) state.write = opts.write;
 }
 
-export function logMode(): LogMode {
-  return state.mode;
-}
-
-export function isDebug(): boolean {
-  return state.debug;
-}
-
 /** Registers a secret: masked by the runner and redacted by us, before anything is logged. */
 export function addSecret(value: string | undefined): void {
   if (!value) return;

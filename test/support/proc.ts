@@ -128,7 +128,3 @@ export class ServerProcess {
     }
   }
 }
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-}

@@ -134,18 +134,6 @@ ${authYaml}`;
   };
 }
 
-/** Fetches a bearer token from the registry's issuer the way a client would (for tests). */
-export async function fetchToken(reg: Registry, scope: string, user?: string): Promise<string> {
-  const u = new URL(reg.tokenUrl!);
-  u.searchParams.set('service', SERVICE);
-  u.searchParams.set('scope', scope);
-  const headers: Record<string, string> = {};
-  if (user) headers.authorization = `Basic ${Buffer.from(`${user}:${reg.users[user]}`).toString('base64')}`;
-  const r = await fetch(u, { headers });
-  if (!r.ok) throw new Error(`token: ${r.status}`);
-  return ((await r.json()) as { token: string }).token;
-}
-
 /** The repositories a registry holds (its /v2/_catalog). */
 export async function catalog(reg: Registry): Promise<string[]> {
   return ((await (await fetch(`${reg.url}/v2/_catalog`)).json()) as { repositories: string[] }).repositories;

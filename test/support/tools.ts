@@ -32,13 +32,3 @@ export function needs(...cmds: string[]): string | false {
   process.stderr.write(`\n*** SKIPPED: ${reason} ***\n`);
   return reason;
 }
-
-/**
- * For tools no Debian package provides (docker buildx): skipped with a loud line whenever
- * missing, CI included; the test runs wherever the tool is present.
- */
-export function whenPresent(what: string, present: () => boolean): string | false {
-  if (present()) return false;
-  process.stderr.write(`\n*** SKIPPED: needs ${what} (not packaged in Debian; runs wherever it is installed) ***\n`);
-  return `needs ${what}`;
-}

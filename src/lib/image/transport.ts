@@ -3,7 +3,7 @@
 import type { Readable } from 'node:stream';
 import { UserError } from '../errors.js';
 import type { Digest } from '../registry/digest.js';
-import { formatReference, parseReference, type Reference } from '../registry/reference.js';
+import { parseReference, type Reference } from '../registry/reference.js';
 import type { Descriptor, Manifest } from './manifest.js';
 
 /** Where a blob lives, for cross-repository mounts within one registry. */
@@ -51,8 +51,4 @@ export function parseImageRef(s: string, opts: { defaultRegistry?: string } = {}
   }
   if (/^[a-z][a-z0-9+-]*:\/\//.test(s) && !s.startsWith('docker://')) throw new UserError(`"${s}": unknown transport (use docker://<ref> or oci:<dir>[:tag])`);
   return { transport: 'docker', ref: parseReference(s.replace(/^docker:\/\//, ''), opts) };
-}
-
-export function formatImageRef(r: ImageRef): string {
-  return r.transport === 'docker' ? formatReference(r.ref) : `oci:${r.dir}${r.tag ? `:${r.tag}` : ''}`;
 }
