@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { verifySha256Sums } from '../lib/archive/checksums.js';
 import { errorMessage, UserError } from '../lib/errors.js';
 import { formatBytes, formatDuration } from '../lib/format.js';
-import { Copier } from '../lib/image/copy.js';
+import { Copier, copyFailure } from '../lib/image/copy.js';
 import { importArchive } from '../lib/offline/import.js';
 import { parsePlatform, type Platform } from '../lib/image/manifest.js';
 import { OciLayoutSource, OciLayoutTarget } from '../lib/image/oci-layout.js';
@@ -126,11 +126,11 @@ export async function runDemo(argv: string[], io: CliIO): Promise<number> {
         const from = `${SAMPLE.registry}/${img}`;
         const to = `${SAMPLE.delivery}/${img}`;
         const r = await copier.copy(new OciLayoutSource(registry, from), [new OciLayoutTarget(delivery, to, to)]);
-        const t = r.targets[0];
-        if (t.status === 'failed') throw new UserError(`demo: sync of ${img} failed: ${errorMessage(t.error)}`);
+        const failed = copyFailure(r);
+        if (failed) throw new UserError(`demo: sync of ${img} failed: ${errorMessage(failed.error)}`);
         const written = await new OciLayoutSource(delivery, to).top();
         if (written.digest !== (await new OciLayoutSource(registry, from).top()).digest) throw new UserError(`demo: ${to} holds ${written.digest}, not the source's digest`);
-        rows.push({ name: to, digest: written.digest, bytes: r.bytes, status: t.status });
+        rows.push({ name: to, digest: written.digest, bytes: r.bytes, status: r.targets[0].status });
       }
       const again = await copier.copy(new OciLayoutSource(registry, `${SAMPLE.registry}/${releaseImage}`), [new OciLayoutTarget(delivery, `${SAMPLE.delivery}/${releaseImage}`)]);
       return { rows, again: again.targets[0].status };

@@ -101,7 +101,7 @@ class MemoryTarget implements ImageTarget {
   get name() {
     return `${this.s.host}/${this.repository}:${this.tag}`;
   }
-  async topDigest() {
+  async headTop() {
     return this.s.repo(this.s.manifests, this.repository).get(this.tag)?.digest;
   }
   async hasBlob(d: Descriptor) {

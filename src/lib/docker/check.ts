@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { exec } from '../exec.js';
 import { ArchiveWriter } from '../image/archive-writer.js';
-import { Copier } from '../image/copy.js';
+import { Copier, copyFailure } from '../image/copy.js';
 import { parsePlatform } from '../image/manifest.js';
 import type { ImageSource } from '../image/transport.js';
 import { group } from '../log.js';
@@ -67,10 +67,10 @@ export async function runChecks(opts: { cmd: CheckCommand; source: ImageSource; 
     const file = join(opts.workDir, `check-${slug}.tar`);
     const writer = new ArchiveWriter(file, 'docker-archive');
     const res = await copier.copy(opts.source, [writer.target(name)], { platforms: [parsePlatform(p)] });
-    const failed = res.sourceError ?? res.targets.find((t) => t.status === 'failed')?.error;
+    const failed = copyFailure(res);
     if (failed) {
       await writer.abort();
-      throw failed;
+      throw failed.error;
     }
     await writer.finish();
     await exec(docker, ['load', '-q', '-i', file], { stream: false });

@@ -223,7 +223,7 @@ export class ArchiveWriter {
     return {
       name: `${this.format}:${this.path}:${name}`,
       store: `archive:${this.path}`,
-      topDigest: async () => undefined,
+      headTop: async () => undefined,
       hasBlob: async (d) => this.written.has(d.digest),
       putBlob: (d, body) => this.writeBlob(d, body),
       putManifest: async (m, top) => {

@@ -43,6 +43,16 @@ export interface CopyResult {
   sourceError?: unknown;
 }
 
+/**
+ * The first failure a copy met: the source's (it could not be read, so every target failed with
+ * it) before any target's. Undefined when every target was copied or already up to date.
+ */
+export function copyFailure(r: CopyResult): { side: 'source' | 'target'; target?: string; error: unknown } | undefined {
+  if (r.sourceError !== undefined) return { side: 'source', error: r.sourceError };
+  const t = r.targets.find((x) => x.status === 'failed');
+  return t && { side: 'target', target: t.target, error: t.error };
+}
+
 export interface CopierOptions {
   blobConcurrency?: number;
   /** attempts per blob and target (the first included) */
@@ -191,7 +201,7 @@ export class Copier {
     const targetErrors = new Map<ImageTarget, unknown>();
     const srcHead = opts.platforms || opts.plan ? Promise.resolve(undefined) : source.headTop();
     srcHead.catch(() => undefined); // (awaited below; not an unhandled rejection meanwhile)
-    await Promise.all(targets.map(async (t) => existing.set(t, await t.topDigest().catch((e: unknown) => (targetErrors.set(t, e), undefined)))));
+    await Promise.all(targets.map(async (t) => existing.set(t, await t.headTop().catch((e: unknown) => (targetErrors.set(t, e), undefined)))));
     try {
       return { source: await srcHead, existing, targetErrors };
     } catch (err) {

@@ -139,7 +139,7 @@ export class OciLayoutTarget implements ImageTarget {
       });
     })());
   }
-  async topDigest() {
+  async headTop() {
     const index = await readIndex(this.dir);
     return index?.manifests.find((m) => this.matches(m))?.digest;
   }

@@ -48,7 +48,7 @@ export class RegistryTarget implements ImageTarget {
     this.location = { registry: ref.registry, repository: ref.repository };
     this.at = ref.tag ?? referenceTarget(ref);
   }
-  async topDigest() {
+  async headTop() {
     return (await this.client.headManifest(this.ref.repository, this.at))?.digest;
   }
   async hasBlob(desc: Descriptor) {

@@ -28,7 +28,8 @@ export interface ImageTarget {
   /** Blobs are shared per store: a registry host, or an OCI layout directory. */
   readonly store: string;
   readonly location?: BlobLocation;
-  topDigest(): Promise<Digest | undefined>;
+  /** The digest of what the target's tag holds now (undefined: nothing), as cheaply as the transport can: the same question as ImageSource.headTop. */
+  headTop(): Promise<Digest | undefined>;
   hasBlob(desc: Descriptor): Promise<boolean>;
   mountBlob?(desc: Descriptor, fromRepository: string): Promise<boolean>;
   /** `reopen` gives a fresh stream of the same bytes, for a target that must start over. */

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, type ArchiveResult } from '../image/archive-writer.js';
-import { Copier } from '../image/copy.js';
+import { Copier, copyFailure } from '../image/copy.js';
 import { parsePlatform } from '../image/manifest.js';
 import { openTarget, type RegistryPool } from '../image/open.js';
 import { info } from '../log.js';
@@ -158,8 +158,8 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
             built.source,
             refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)),
           );
+          if (copyFailure(res)?.side === 'source') throw new UserError(`push failed: the built image could not be read: ${errorMessage(res.sourceError)}`);
           const failed = res.targets.filter((t) => t.status === 'failed');
-          if (res.sourceError) throw new UserError(`push failed: the built image could not be read: ${errorMessage(res.sourceError)}`);
           if (failed.length)
             throw new PartialPushError(
               digest,
