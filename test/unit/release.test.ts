@@ -48,9 +48,9 @@ test('tag rules: YAML and key=value; special patterns; latest only for non-prere
   assert.deepEqual(deriveTags('x', 'openEuler-22.03-LTS-SP1', kv, noEvent).tags, ['22.03-lts-sp1', '22.03'], 'patterns match in any case');
   assert.deepEqual(deriveTags('v1-rc1', '', parseTagRules('latest: true'), noEvent).tags, ['v1-rc1', 'latest']);
   assert.throws(() => deriveTags('v1', '', parseTagRules('tag: false\nlatest: false'), noEvent), /leaves no tag to push/);
-  assert.throws(() => parseTagRules('latests: auto'), /input "tag-rules": unknown rule "latests"/);
-  assert.throws(() => parseTagRules('special:\n  v1*: "bad tag"'), /input "tag-rules": special "v1\*": "bad tag" is not a valid docker tag/);
-  assert.throws(() => parseTagRules('tag: maybe'), /input "tag-rules": tag must be true or false/);
+  assert.throws(() => parseTagRules('latests: auto'), /^UserError: unknown rule "latests"/);
+  assert.throws(() => parseTagRules('special:\n  v1*: "bad tag"'), /^UserError: special "v1\*": "bad tag" is not a valid docker tag/);
+  assert.throws(() => parseTagRules('tag: maybe'), /^UserError: tag must be true or false/);
 });
 
 test('destinations: image + inline list, registry.yaml with env credentials, every mistake named', () => {

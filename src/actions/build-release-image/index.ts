@@ -50,7 +50,7 @@ export default defineAction({
     // Everything that can be wrong with the inputs is found before anything is built.
     const tag = releaseTag(inputs.tag);
     const version = inputs.version.trim();
-    const rules = parseTagRules(inputs.tagRules);
+    const rules = forInput('tag-rules', () => parseTagRules(inputs.tagRules));
     let platforms = validatePlatforms(inputs.platforms, 'platforms');
     // publishing from per-architecture archives instead of building
     const archives = inputs.fromArchives.trim()

@@ -60,22 +60,22 @@ export function isPrerelease(tag: string, env: NodeJS.ProcessEnv = process.env):
 function bool(v: unknown, key: string): boolean {
   if (v === true || v === false) return v;
   if (typeof v === 'string' && /^(true|false)$/i.test(v.trim())) return v.trim().toLowerCase() === 'true';
-  throw new UserError(`input "tag-rules": ${key} must be true or false, not "${String(v)}"`);
+  throw new UserError(`${key} must be true or false, not "${String(v)}"`);
 }
 
 function tagList(v: unknown, key: string): string[] {
   const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : typeof v === 'number' ? [String(v)] : undefined;
-  if (!items || items.length === 0) throw new UserError(`input "tag-rules": special ${key} must name a tag or a list of tags`);
+  if (!items || items.length === 0) throw new UserError(`special ${key} must name a tag or a list of tags`);
   return items.map((t) => {
     const s = String(t).trim();
-    if (!DOCKER_TAG.test(s)) throw new UserError(`input "tag-rules": special ${key}: "${s}" is not a valid docker tag`);
+    if (!DOCKER_TAG.test(s)) throw new UserError(`special ${key}: "${s}" is not a valid docker tag`);
     return s;
   });
 }
 
 /**
- * `tag-rules`, as YAML (tag, version, latest, special: {pattern: tags}) or key=value lines
- * (special.<pattern>=tag1,tag2).
+ * Tag rules, as YAML (tag, version, latest, special: {pattern: tags}) or key=value lines
+ * (special.<pattern>=tag1,tag2). A user error says what is wrong; the caller says where it was written.
  */
 export function parseTagRules(text: string): TagRules {
   const rules: TagRules = { ...DEFAULT_RULES, special: [] };
@@ -101,9 +101,9 @@ export function parseTagRules(text: string): TagRules {
     try {
       parsed = parseYaml(text);
     } catch (err) {
-      throw new UserError(`input "tag-rules" is not valid YAML or key=value lines: ${(err as Error).message.split('\n')[0]}`);
+      throw new UserError(`not valid YAML or key=value lines: ${(err as Error).message.split('\n')[0]}`);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UserError('input "tag-rules" must be a map (tag, version, latest, special)');
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new UserError('must be a map (tag, version, latest, special)');
     doc = parsed as Record<string, unknown>;
   }
   for (const [k, v] of Object.entries(doc)) {
@@ -111,13 +111,12 @@ export function parseTagRules(text: string): TagRules {
     else if (k === 'version') rules.version = bool(v, 'version');
     else if (k === 'latest') {
       const s = String(v).trim().toLowerCase();
-      if (s !== 'auto' && s !== 'true' && s !== 'false') throw new UserError(`input "tag-rules": latest must be auto, true or false, not "${String(v)}"`);
+      if (s !== 'auto' && s !== 'true' && s !== 'false') throw new UserError(`latest must be auto, true or false, not "${String(v)}"`);
       rules.latest = s;
     } else if (k === 'special') {
-      if (!v || typeof v !== 'object' || Array.isArray(v))
-        throw new UserError('input "tag-rules": special must map a version or tag pattern to tags (e.g. "openEuler-22.03-*: 22.03")');
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UserError('special must map a version or tag pattern to tags (e.g. "openEuler-22.03-*: 22.03")');
       for (const [pattern, tags] of Object.entries(v as Record<string, unknown>)) rules.special.push({ pattern, tags: tagList(tags, `"${pattern}"`) });
-    } else throw new UserError(`input "tag-rules": unknown rule "${k}" (use tag, version, latest, special)`);
+    } else throw new UserError(`unknown rule "${k}" (use tag, version, latest, special)`);
   }
   return rules;
 }
