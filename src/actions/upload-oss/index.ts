@@ -43,9 +43,17 @@ function stsUrl(s: string): string {
   return u.toString();
 }
 
-/** Where multipart checkpoints are kept: state-dir, else $RUNNER_TEMP/airlift-upload, else ./.airlift/upload. */
-function stateDirOf(given: string): string {
-  return resolve(given || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload'));
+/**
+ * What main and post both derive from the inputs and the environment, one way: where multipart
+ * checkpoints are kept (state-dir, else $RUNNER_TEMP/airlift-upload, else ./.airlift/upload), and
+ * the destination with its placeholders filled (a function: it throws a user error when a
+ * placeholder has no value, which main collects with the other input problems).
+ */
+function resolveUpload(inputs: { stateDir: string; destination: string; version: string; tag: string }, env: NodeJS.ProcessEnv = process.env) {
+  return {
+    stateDir: resolve(inputs.stateDir || (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload')),
+    destination: () => expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef(env.GITHUB_REF ?? '') }),
+  };
 }
 
 const spec = {
@@ -132,7 +140,8 @@ export default defineAction({
   async main({ inputs, setOutput }) {
     // every input checked, every problem reported together, before anything is made or sent
     const problems = new Problems();
-    const destination = await problems.check(() => expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() }));
+    const resolved = resolveUpload(inputs);
+    const destination = await problems.check(resolved.destination);
     if (destination && inputs.acl) await problems.check(() => checkAcl(inputs.acl, destination));
     const storage = destination ? await problems.check(() => storageFor(inputs, destination)) : undefined;
     const files = await problems.check(async () => {
@@ -140,7 +149,7 @@ export default defineAction({
       if (entries.length === 0) throw new UserError('input "source" lists no file (only blank lines or comments)');
       return selectFiles(entries);
     });
-    const stateDir = stateDirOf(inputs.stateDir);
+    const stateDir = resolved.stateDir;
     if (!inputs.dryRun) await problems.check(() => checkInputDirectory(stateDir, 'state-dir'));
     if (inputs.manifest)
       await problems.check(async () => {
@@ -198,10 +207,10 @@ export default defineAction({
   // cancelled run left behind is aborted here.
   async post({ inputs }) {
     if (inputs.dryRun) return;
-    const stateDir = stateDirOf(inputs.stateDir);
+    const { stateDir, destination: expand } = resolveUpload(inputs);
     const left = await listCheckpoints(stateDir);
     if (left.length === 0) return;
-    const destination = expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef() });
+    const destination = expand();
     if (inputs.resume) {
       await saveCheckpoints(stateDir, destination);
       return;
