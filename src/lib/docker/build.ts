@@ -208,52 +208,74 @@ async function fromDaemon(ref: string, platform: string, workDir: string, docker
   }
 }
 
-export async function buildImage(s: BuildSpec, opts: { mode: BuildMode; workDir: string; docker?: string }): Promise<BuiltImage> {
-  const docker = opts.docker ?? 'docker';
-  if (opts.mode === 'buildx') {
-    const dest = join(opts.workDir, 'image.oci.tar');
-    if (s.cache.kind === 'gha' && !process.env.ACTIONS_RUNTIME_TOKEN)
+/** One way of building: the spec in, the built image out, read as an image source. */
+type Builder = (s: BuildSpec, workDir: string, docker: string) => Promise<BuiltImage>;
+
+/** buildx with a docker-container (or remote) builder: every platform at once, exported as an OCI archive. */
+const buildx: Builder = async (s, workDir, docker) => {
+  const dest = join(workDir, 'image.oci.tar');
+  if (s.cache.kind === 'gha' && !process.env.ACTIONS_RUNTIME_TOKEN)
+    throw new UserError(
+      'input "cache": gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference',
+    );
+  await exec(docker, buildxArgs(s, dest)).catch((err: unknown) => {
+    if (err instanceof ExecError && /exporter is not supported for the docker driver/i.test(err.stderr))
       throw new UserError(
-        'input "cache": gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference',
+        'docker buildx: the current builder uses the docker driver, which cannot export an OCI archive; create a docker-container builder first (setup-buildx-qemu does)',
+        { cause: err },
       );
-    await exec(docker, buildxArgs(s, dest)).catch((err: unknown) => {
-      if (err instanceof ExecError && /exporter is not supported for the docker driver/i.test(err.stderr))
-        throw new UserError(
-          'docker buildx: the current builder uses the docker driver, which cannot export an OCI archive; create a docker-container builder first (setup-buildx-qemu does)',
-          { cause: err },
-        );
-      // a RUN step of a foreign platform with no QEMU handler where the builder runs
-      if (err instanceof ExecError && /exec format error/i.test(err.stderr + err.stdout)) {
-        const foreign = s.platforms.filter((p) => p !== hostPlatform());
-        throw new UserError(
-          `docker buildx: a RUN step failed with "exec format error": the builder cannot run programs for ${foreign.join(', ') || 'another platform'}. Register QEMU where buildkitd runs (setup-buildx-qemu with qemu-platforms: ${foreign.join(',') || 'all'}), then build again. Its output ends:\n${(err.stderr || err.stdout).trim().split('\n').slice(-12).join('\n')}`,
-          { cause: err },
-        );
-      }
-      throw err;
-    });
-    const reader = await ArchiveReader.open(dest);
-    const images = await reader.images();
-    const digests = [...new Set(await Promise.all(images.map((i) => i.source.headTop())))];
-    if (digests.length !== 1) {
-      await reader.close();
-      throw new UserError(`docker buildx wrote ${digests.length} different images to ${dest}; expected one`);
+    // a RUN step of a foreign platform with no QEMU handler where the builder runs
+    if (err instanceof ExecError && /exec format error/i.test(err.stderr + err.stdout)) {
+      const foreign = s.platforms.filter((p) => p !== hostPlatform());
+      throw new UserError(
+        `docker buildx: a RUN step failed with "exec format error": the builder cannot run programs for ${foreign.join(', ') || 'another platform'}. Register QEMU where buildkitd runs (setup-buildx-qemu with qemu-platforms: ${foreign.join(',') || 'all'}), then build again. Its output ends:\n${(err.stderr || err.stdout).trim().split('\n').slice(-12).join('\n')}`,
+        { cause: err },
+      );
     }
-    return { builder: 'buildx', source: images[0].source, platforms: s.platforms.length ? s.platforms : [hostPlatform()], localTags: [], close: () => reader.close() };
+    throw err;
+  });
+  const reader = await ArchiveReader.open(dest);
+  const images = await reader.images();
+  const digests = [...new Set(await Promise.all(images.map((i) => i.source.headTop())))];
+  if (digests.length !== 1) {
+    await reader.close();
+    throw new UserError(`docker buildx wrote ${digests.length} different images to ${dest}; expected one`);
   }
-  const platform = s.platforms[0] ?? hostPlatform();
-  if (s.platforms.length > 1)
-    throw new UserError(`input "platforms": the ${opts.mode === 'classic' ? 'classic builder' : 'docker driver'} builds one platform, not ${s.platforms.join(', ')}`);
-  if (s.cache.kind !== 'none') notice(`cache ${s.cache.kind} is not used by the ${opts.mode === 'classic' ? 'classic builder' : 'docker buildx driver'}; building without it`);
-  const iidfile = join(opts.workDir, 'iid');
-  if (opts.mode === 'classic') {
-    notice('docker buildx is not available: building with the classic builder');
-    await exec(docker, classicArgs(s, iidfile), { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
-  } else {
-    notice('the buildx builder uses the docker driver: building one platform into the daemon (--load)');
-    await exec(docker, buildxLoadArgs(s, iidfile));
-  }
-  const imageId = (await readFile(iidfile, 'utf8')).trim();
-  const read = await fromDaemon(s.tags[0], platform, opts.workDir, docker);
-  return { builder: opts.mode, source: read.source, platforms: [platform], imageId, localTags: s.tags, close: read.close };
+  return { builder: 'buildx', source: images[0].source, platforms: s.platforms.length ? s.platforms : [hostPlatform()], localTags: [], close: () => reader.close() };
+};
+
+/** A builder that builds one platform into the daemon, then reads it back (docker save). */
+function intoDaemon(
+  mode: 'buildx-load' | 'classic',
+  what: { platforms: string; cache: string },
+  build: (s: BuildSpec, iidfile: string, docker: string) => Promise<unknown>,
+): Builder {
+  return async (s, workDir, docker) => {
+    const platform = s.platforms[0] ?? hostPlatform();
+    if (s.platforms.length > 1) throw new UserError(`input "platforms": the ${what.platforms} builds one platform, not ${s.platforms.join(', ')}`);
+    if (s.cache.kind !== 'none') notice(`cache ${s.cache.kind} is not used by the ${what.cache}; building without it`);
+    const iidfile = join(workDir, 'iid');
+    await build(s, iidfile, docker);
+    const imageId = (await readFile(iidfile, 'utf8')).trim();
+    const read = await fromDaemon(s.tags[0], platform, workDir, docker);
+    return { builder: mode, source: read.source, platforms: [platform], imageId, localTags: s.tags, close: read.close };
+  };
+}
+
+/** buildx whose builder uses the docker driver: one platform, --load into the daemon. */
+const buildxLoad = intoDaemon('buildx-load', { platforms: 'docker driver', cache: 'docker buildx driver' }, async (s, iidfile, docker) => {
+  notice('the buildx builder uses the docker driver: building one platform into the daemon (--load)');
+  await exec(docker, buildxLoadArgs(s, iidfile));
+});
+
+/** The classic builder (no buildx): one platform, into the daemon. */
+const classic = intoDaemon('classic', { platforms: 'classic builder', cache: 'classic builder' }, async (s, iidfile, docker) => {
+  notice('docker buildx is not available: building with the classic builder');
+  await exec(docker, classicArgs(s, iidfile), { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+});
+
+const BUILDERS: Record<BuildMode, Builder> = { buildx, 'buildx-load': buildxLoad, classic };
+
+export function buildImage(s: BuildSpec, opts: { mode: BuildMode; workDir: string; docker?: string }): Promise<BuiltImage> {
+  return BUILDERS[opts.mode](s, opts.workDir, opts.docker ?? 'docker');
 }
