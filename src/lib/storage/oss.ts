@@ -2,13 +2,12 @@
 // tokens, path style for custom endpoints. Small files: one PUT. Large files: our own
 // multipart upload, checkpointed for resume. Every part and the whole object are checked
 // against the CRC-64 OSS returns (x-oss-hash-crc64ecma), which ali-oss itself never checks.
-import { mapLimit } from '../concurrency.js';
 import { idleTimeoutMs, networkReason } from '../http.js';
 import { errorMessage, UserError } from '../errors.js';
 import { debug, info, warning } from '../log.js';
 import { assumeRoleWithOidc, refreshInterval, type OidcRole } from './aliyun-sts.js';
 import { retry, RetryableError } from '../retry.js';
-import { dropIfStale, planMultipart } from './checkpoint.js';
+import { uploadMultipart } from './multipart.js';
 import { counted } from './describe.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
@@ -211,70 +210,41 @@ export class OssStorage implements Storage {
     return { url: this.url(file.key), verified: 'size + CRC-64 (x-oss-hash-crc64ecma) + sha256 metadata', partsSent };
   }
 
-  private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions, fresh = false): Promise<number> {
+  private async multipart(c: OssClient, file: LocalFile, opts: UploadOptions): Promise<number> {
     const name = this.key(file.key);
-    const plan = await planMultipart(
-      opts.stateDir,
-      `oss\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
-      this.url(file.key),
-      file.size,
-      file.partSize,
-      opts.resume && !fresh,
-      async () =>
-        ((await retry(() => c.initMultipartUpload(name, { headers: this.headers(file, opts) }), { isRetryable: (e) => this.retryable(e) })) as OssClient).uploadId as string,
-      debug,
-      async (id) => void (await c.abortMultipartUpload(name, id)),
-    );
-    const { cp, state: st, todo, count, range } = plan;
-    let sent = 0;
-    let done: OssClient;
-    try {
-      await mapLimit(todo, opts.partConcurrency, async (n) => {
-        const [start, end] = range(n);
-        const r: OssClient = await retry(
-          async () => {
-            const res = await c.uploadPart(name, st.uploadId, n, file.path, start, end);
-            this.checkCrc(res.res.headers['x-oss-hash-crc64ecma'], file.partCrc64s?.[n - 1], `${this.url(file.key)} part ${n}`);
-            return res;
-          },
-          { isRetryable: (e) => this.retryable(e) },
-        );
+    const url = this.url(file.key);
+    const { sent, done } = await uploadMultipart(file, opts, {
+      store: 'oss',
+      url,
+      create: async () => ((await c.initMultipartUpload(name, { headers: this.headers(file, opts) })) as OssClient).uploadId as string,
+      abort: async (id) => void (await c.abortMultipartUpload(name, id)),
+      uploadPart: async (id, n, start, end) => {
+        const res = await c.uploadPart(name, id, n, file.path, start, end);
+        this.checkCrc(res.res.headers['x-oss-hash-crc64ecma'], file.partCrc64s?.[n - 1], `${url} part ${n}`);
         opts.onBytes?.(end - start);
-        st.parts[n] = r.etag as string;
-        sent++;
-        await cp.save(st);
-      });
-      done = await retry(
-        async () => {
-          try {
-            return await c.completeMultipartUpload(
-              name,
-              st.uploadId,
-              Array.from({ length: count }, (_, i) => ({ number: i + 1, etag: st.parts[i + 1] })),
-            );
-          } catch (err) {
-            // an answer lost on the way back: the store may have done it; the object, if there, tells
-            const head = await this.head(file.key).catch(() => undefined);
-            if (head && head.size === file.size && head.crc64 === file.crc64) {
-              debug(`${this.url(file.key)}: CompleteMultipartUpload answered ${(err as OssError).code ?? 'an error'}, but the object is there with the file's CRC-64: done`);
-              return { res: { headers: { 'x-oss-hash-crc64ecma': head.crc64 } } };
-            }
-            throw err;
+        return res.etag as string;
+      },
+      complete: async (id, etags) => {
+        try {
+          return (await c.completeMultipartUpload(
+            name,
+            id,
+            etags.map((etag, i) => ({ number: i + 1, etag })),
+          )) as OssClient;
+        } catch (err) {
+          // an answer lost on the way back: the store may have done it; the object, if there, tells
+          const head = await this.head(file.key).catch(() => undefined);
+          if (head && head.size === file.size && head.crc64 === file.crc64) {
+            debug(`${url}: CompleteMultipartUpload answered ${(err as OssError).code ?? 'an error'}, but the object is there with the file's CRC-64: done`);
+            return { res: { headers: { 'x-oss-hash-crc64ecma': head.crc64 } } } as OssClient;
           }
-        },
-        { isRetryable: (e) => this.retryable(e) },
-      );
-    } catch (err) {
-      if (await dropIfStale(plan, sent, (err as OssError).code === 'NoSuchUpload', info)) return this.multipart(c, file, opts, true);
-      if (!opts.resume) {
-        await c.abortMultipartUpload(name, st.uploadId).catch((e: Error) => debug(`abort failed: ${e.message}`));
-        await cp.remove();
-      }
-      throw err;
-    }
-    // the upload is complete: its checkpoint is spent, whatever the check finds
-    await cp.remove();
-    this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, this.url(file.key), true);
+          throw err;
+        }
+      },
+      isGone: (err) => (err as OssError).code === 'NoSuchUpload',
+      retryable: (err) => this.retryable(err),
+    });
+    this.checkCrc(done.res.headers['x-oss-hash-crc64ecma'], file.crc64, url, true);
     return sent;
   }
 

@@ -4,13 +4,12 @@
 // then HEAD: size, the multipart ETag, and the sha256 we stored in the object's metadata.
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { mapLimit } from '../concurrency.js';
 import { UserError } from '../errors.js';
-import { debug, info } from '../log.js';
+import { debug } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
 import { networkReason } from '../http.js';
 import { createS3Client, type S3Options } from '../aws/s3.js';
-import { dropIfStale, planMultipart } from './checkpoint.js';
+import { uploadMultipart } from './multipart.js';
 import { counted, multipartEtag } from './describe.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
@@ -202,85 +201,57 @@ export class S3Storage implements Storage {
     };
   }
 
-  private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>, fresh = false): Promise<number> {
+  private async multipart(file: LocalFile, opts: UploadOptions, common: Record<string, unknown>): Promise<number> {
     const s3 = await import('@aws-sdk/client-s3');
     const client = await this.s3();
-    const plan = await planMultipart(
-      opts.stateDir,
-      `s3\n${this.url(file.key)}\n${file.sha256}\n${file.partSize}`,
-      this.url(file.key),
-      file.size,
-      file.partSize,
-      opts.resume && !fresh,
-      async () => (await retry(() => client.send(new s3.CreateMultipartUploadCommand(common as never)), { isRetryable: (e) => this.retryable(e) })).UploadId!,
-      debug,
-      (id) => this.abort(id, this.key(file.key)),
-    );
-    const { cp, state: st, todo, count, range } = plan;
-    let sent = 0;
-    try {
-      await mapLimit(todo, opts.partConcurrency, async (n) => {
-        const [start, end] = range(n);
-        // the part's md5 is computed as it streams (no second read of the file) and held
-        // against the ETag S3 computed from what it received; a mismatch re-sends the part
-        const r = await retry(
-          async () => {
-            const md5 = createHash('md5');
-            const body = counted(
-              opts.open(start, end - 1),
-              (n2) => opts.onBytes?.(n2),
-              (c) => md5.update(c),
-            );
-            const res = await client.send(
-              new s3.UploadPartCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, PartNumber: n, Body: body, ContentLength: end - start }),
-            );
-            const sent = md5.digest('hex');
-            if (unquote(res.ETag) !== sent)
-              throw new RetryableError(`${this.url(file.key)}: part ${n} stored with ETag ${unquote(res.ETag)}, but ${sent} was sent: corrupted in transit`);
-            return res;
-          },
-          { isRetryable: (e) => this.retryable(e) },
+    const url = this.url(file.key);
+    const Key = this.key(file.key);
+    const { sent, etags } = await uploadMultipart(file, opts, {
+      store: 's3',
+      url,
+      create: async () => (await client.send(new s3.CreateMultipartUploadCommand(common as never))).UploadId!,
+      abort: (id) => this.abort(id, Key),
+      // the part's md5 is computed as it streams (no second read of the file) and held against
+      // the ETag S3 computed from what it received; a mismatch re-sends the part
+      uploadPart: async (UploadId, n, start, end) => {
+        const md5 = createHash('md5');
+        const body = counted(
+          opts.open(start, end - 1),
+          (n2) => opts.onBytes?.(n2),
+          (c) => md5.update(c),
         );
-        st.parts[n] = r.ETag!;
-        sent++;
-        await cp.save(st);
-      });
-      const parts = Array.from({ length: count }, (_, i) => ({ PartNumber: i + 1, ETag: st.parts[i + 1] }));
-      await retry(
-        async () => {
-          try {
-            await client.send(new s3.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key(file.key), UploadId: st.uploadId, MultipartUpload: { Parts: parts } }));
-          } catch (err) {
-            // an answer lost on the way back: the store may have done it (a second Complete then
-            // finds no such upload, or fails): the object, if there, tells
-            if (
-              await this.holdsParts(
-                file,
-                parts.map((p) => unquote(p.ETag)!),
-              )
-            ) {
-              debug(`${this.url(file.key)}: CompleteMultipartUpload answered ${(err as Error).name ?? 'an error'}, but the object is there with the parts sent: done`);
-              return;
-            }
-            throw err;
+        const res = await client.send(new s3.UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber: n, Body: body, ContentLength: end - start }));
+        const sentMd5 = md5.digest('hex');
+        if (unquote(res.ETag) !== sentMd5) throw new RetryableError(`${url}: part ${n} stored with ETag ${unquote(res.ETag)}, but ${sentMd5} was sent: corrupted in transit`);
+        return res.ETag!;
+      },
+      complete: async (UploadId, parts) => {
+        try {
+          await client.send(
+            new s3.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }),
+          );
+        } catch (err) {
+          // an answer lost on the way back: the store may have done it (a second Complete then
+          // finds no such upload, or fails): the object, if there, tells
+          if (
+            await this.holdsParts(
+              file,
+              parts.map((p) => unquote(p)!),
+            )
+          ) {
+            debug(`${url}: CompleteMultipartUpload answered ${(err as Error).name ?? 'an error'}, but the object is there with the parts sent: done`);
+            return;
           }
-        },
-        { isRetryable: (e) => this.retryable(e) },
-      );
-    } catch (err) {
-      const e = err as AwsError;
-      if (await dropIfStale(plan, sent, e.name === 'NoSuchUpload' || e.Code === 'NoSuchUpload', info)) return this.multipart(file, opts, common, true);
-      if (!opts.resume) {
-        await this.abort(st.uploadId, this.key(file.key));
-        await cp.remove();
-      }
-      throw err;
-    }
+          throw err;
+        }
+      },
+      isGone: (err) => (err as AwsError).name === 'NoSuchUpload' || (err as AwsError).Code === 'NoSuchUpload',
+      retryable: (err) => this.retryable(err),
+    });
     this.sentPartMd5s.set(
       file.key,
-      Array.from({ length: count }, (_, i) => unquote(st.parts[i + 1])!),
+      etags.map((e) => unquote(e)!),
     );
-    await cp.remove();
     return sent;
   }
 
