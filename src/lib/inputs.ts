@@ -164,30 +164,38 @@ function describe(value: string, secret: boolean | undefined): string {
   return secret ? 'the value' : JSON.stringify(value);
 }
 
-/** Parses one raw value; returns the value or throws a message (without the input name). */
+/** What is wrong with an input's value, without the input's name (readInputs adds it, with every other problem). */
+export class InputValueError extends UserError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputValueError';
+  }
+}
+
+/** Parses one raw value; returns the value or throws an InputValueError. */
 export function parseValue(kind: InputKind, raw: string): unknown {
   if (kind.optional && raw.trim() === '') return undefined;
-  if (raw.trim() === '' && !['string', 'text', 'list'].includes(kind.kind)) throw `is empty (expected ${EXPECTED[kind.kind]})`;
+  if (raw.trim() === '' && !['string', 'text', 'list'].includes(kind.kind)) throw new InputValueError(`is empty (expected ${EXPECTED[kind.kind]})`);
   const shown = describe(raw, kind.secret);
   const range = (n: number, min: number | undefined, max: number | undefined, fmt: (n: number) => string) => {
-    if (min !== undefined && n < min) throw `${shown} is below the minimum ${fmt(min)}`;
-    if (max !== undefined && n > max) throw `${shown} is above the maximum ${fmt(max)}`;
+    if (min !== undefined && n < min) throw new InputValueError(`${shown} is below the minimum ${fmt(min)}`);
+    if (max !== undefined && n > max) throw new InputValueError(`${shown} is above the maximum ${fmt(max)}`);
     return n;
   };
   switch (kind.kind) {
     case 'string':
-      if (kind.pattern && raw !== '' && !kind.pattern.test(raw)) throw `${shown} is not valid${kind.hint ? ` (${kind.hint})` : ''}`;
+      if (kind.pattern && raw !== '' && !kind.pattern.test(raw)) throw new InputValueError(`${shown} is not valid${kind.hint ? ` (${kind.hint})` : ''}`);
       return raw;
     case 'text':
       return raw;
     case 'boolean': {
       const b = parseBoolean(raw);
-      if (b === undefined) throw `${shown} is not a boolean (use true or false)`;
+      if (b === undefined) throw new InputValueError(`${shown} is not a boolean (use true or false)`);
       return b;
     }
     case 'integer': {
       const n = parseInteger(raw);
-      if (n === undefined) throw `${shown} is not a whole number`;
+      if (n === undefined) throw new InputValueError(`${shown} is not a whole number`);
       return range(n, kind.min, kind.max, String);
     }
     case 'list':
@@ -199,25 +207,25 @@ export function parseValue(kind: InputKind, raw: string): unknown {
         : parseList(raw);
     case 'size': {
       const n = parseSize(raw);
-      if (n === undefined) throw `${shown} is not a size (use e.g. 512MiB, 5GB or a number of bytes)`;
+      if (n === undefined) throw new InputValueError(`${shown} is not a size (use e.g. 512MiB, 5GB or a number of bytes)`);
       // limits in binary units, with the value's bytes beside them: 5MB is 5,000,000 bytes, under 5 MiB
       const exact = (v: number) => `${v.toLocaleString('en-US')} bytes`;
       if ((kind.min !== undefined && n < kind.min) || (kind.max !== undefined && n > kind.max)) {
         const shownBytes = `${shown}${/^\d+$/.test(raw.trim()) ? '' : ` (${exact(n)})`}`;
         if (kind.min !== undefined && n < kind.min)
-          throw `${shownBytes} is below the minimum ${formatBinary(kind.min)} (${exact(kind.min)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`;
-        throw `${shownBytes} is above the maximum ${formatBinary(kind.max!)} (${exact(kind.max!)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`;
+          throw new InputValueError(`${shownBytes} is below the minimum ${formatBinary(kind.min)} (${exact(kind.min)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`);
+        throw new InputValueError(`${shownBytes} is above the maximum ${formatBinary(kind.max!)} (${exact(kind.max!)}); KB/MB/GB are decimal, KiB/MiB/GiB binary`);
       }
       return n;
     }
     case 'duration': {
       const n = parseDuration(raw);
-      if (n === undefined) throw `${shown} is not a duration (use e.g. 30m, 1h30m, 45s)`;
+      if (n === undefined) throw new InputValueError(`${shown} is not a duration (use e.g. 30m, 1h30m, 45s)`);
       return range(n, kind.min, kind.max, (v) => `${v}ms`);
     }
     case 'enum': {
       const v = kind.values.find((x) => x.toLowerCase() === raw.toLowerCase());
-      if (v === undefined) throw `${shown} is not one of ${kind.values.join(', ')}`;
+      if (v === undefined) throw new InputValueError(`${shown} is not one of ${kind.values.join(', ')}`);
       return v;
     }
   }
@@ -273,9 +281,9 @@ export function readInputs<S extends InputSpec>(action: string, spec: S): Inputs
     }
     try {
       out[camelCase(name)] = parseValue(kind, raw);
-    } catch (msg) {
-      if (typeof msg !== 'string') throw msg;
-      problems.push(`input "${name}": ${msg}`);
+    } catch (err) {
+      if (!(err instanceof InputValueError)) throw err;
+      problems.push(`input "${name}": ${err.message}`);
     }
   }
   if (problems.length) throw new UserError(problems.join('\n'));

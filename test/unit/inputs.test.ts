@@ -121,7 +121,7 @@ describe('readInputs', () => {
     const { parseValue } = await import('../../src/lib/inputs.js');
     assert.throws(
       () => parseValue(input.integer({ secret: true }), 'topsecret'),
-      (m: unknown) => m === 'the value is not a whole number',
+      (e: unknown) => e instanceof Error && e.name === 'InputValueError' && e.message === 'the value is not a whole number',
     );
   });
 

@@ -8,7 +8,7 @@ import { ArchiveWriter, type ArchiveResult } from '../image/archive-writer.js';
 import { Copier, copyFailure } from '../image/copy.js';
 import { parsePlatform } from '../image/manifest.js';
 import { openTarget, type RegistryPool } from '../image/open.js';
-import { info } from '../log.js';
+import { group, info } from '../log.js';
 import type { CredentialSource } from '../registry/auth.js';
 import { AuthError } from '../registry/errors.js';
 import { formatReference, type Reference } from '../registry/reference.js';
@@ -121,19 +121,22 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
       const refs: Reference[] = job.tags.flatMap((tag) => o.destinations.map((d) => ({ ...d.repository, tag })));
       const dir = await mkdtemp(join(work, `image-${i}-`));
       if (!job.archives && !o.mode) throw new Error('internal: a build job without a build mode');
+      // each phase in its own log group (the checks group each platform themselves)
       const built = job.archives
-        ? await joinArchives(o.archives ?? [], dir)
-        : await buildImage(
-            {
-              context: o.context,
-              dockerfile: job.dockerfile,
-              platforms: o.platforms,
-              buildArgs: o.buildArgs,
-              labels: o.labels,
-              tags: refs.map(formatReference),
-              cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined),
-            },
-            { mode: o.mode!, workDir: dir, docker: o.docker },
+        ? await group(`join the per-architecture archives into ${formatReference(refs[0])}`, () => joinArchives(o.archives ?? [], dir))
+        : await group(`build ${formatReference(refs[0])}`, () =>
+            buildImage(
+              {
+                context: o.context,
+                dockerfile: job.dockerfile,
+                platforms: o.platforms,
+                buildArgs: o.buildArgs,
+                labels: o.labels,
+                tags: refs.map(formatReference),
+                cache: jobCache(o.cache, o.jobs.length > 1 ? job.tags[0] : undefined),
+              },
+              { mode: o.mode!, workDir: dir, docker: o.docker },
+            ),
           );
       try {
         const digest = (await built.source.headTop()) ?? (await built.source.top()).digest;
@@ -154,9 +157,11 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
             )
           : [];
         if (o.push) {
-          const res = await copier.copy(
-            built.source,
-            refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)),
+          const res = await group(`push to ${refs.length} reference(s)`, () =>
+            copier.copy(
+              built.source,
+              refs.map((ref) => openTarget({ transport: 'docker', ref }, o.pool)),
+            ),
           );
           if (copyFailure(res)?.side === 'source') throw new UserError(`push failed: the built image could not be read: ${errorMessage(res.sourceError)}`);
           const failed = res.targets.filter((t) => t.status === 'failed');
@@ -170,9 +175,11 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
         }
         if (writer) {
           const name = formatReference(refs[0]);
-          const res = await copier.copy(built.source, [writer.target(name)], format === 'docker-archive' ? { platforms: [parsePlatform(o.save!.platform)] } : {});
-          const err = res.sourceError ?? res.targets.find((t) => t.status === 'failed')?.error;
-          if (err) throw err;
+          const res = await group(`save ${name} to ${o.save!.path}`, () =>
+            copier.copy(built.source, [writer.target(name)], format === 'docker-archive' ? { platforms: [parsePlatform(o.save!.platform)] } : {}),
+          );
+          const failed = copyFailure(res);
+          if (failed) throw failed.error;
         }
         images.push({ tags: job.tags, refs: o.push ? refs.map(formatReference) : [], pushed: o.push, digest, platforms: built.platforms, dockerfile: job.dockerfile, checked });
       } finally {

@@ -73,18 +73,20 @@ export interface MultipartPlan {
  * Where a multipart upload stands: resumed from its checkpoint, or begun with `create` (which
  * returns the new upload id) and checkpointed at once.
  */
-export async function planMultipart(
-  stateDir: string,
-  identity: string,
-  url: string,
-  size: number,
-  partSize: number,
-  resume: boolean,
-  create: () => Promise<string>,
-  log: (line: string) => void,
+export async function planMultipart(o: {
+  stateDir: string;
+  /** what makes two uploads the same one (store, URL, the file's sha256, part size) */
+  identity: string;
+  url: string;
+  size: number;
+  partSize: number;
+  resume: boolean;
+  create: () => Promise<string>;
+  log: (line: string) => void;
   /** without resume, an upload a checkpoint recorded is aborted (not left to linger in the bucket) */
-  abort?: (uploadId: string) => Promise<void>,
-): Promise<MultipartPlan> {
+  abort?: (uploadId: string) => Promise<void>;
+}): Promise<MultipartPlan> {
+  const { stateDir, identity, url, size, partSize, resume, create, log, abort } = o;
   const cp = new CheckpointFile(stateDir, identity);
   let state = await cp.load();
   if (state && !resume) {

@@ -34,17 +34,17 @@ export async function uploadMultipart<Done>(
   fresh = false,
 ): Promise<{ sent: number; done: Done; etags: string[] }> {
   const retrying = { isRetryable: (e: unknown) => calls.retryable(e) };
-  const plan = await planMultipart(
-    opts.stateDir,
-    `${calls.store}\n${calls.url}\n${file.sha256}\n${file.partSize}`,
-    calls.url,
-    file.size,
-    file.partSize,
-    opts.resume && !fresh,
-    () => retry(() => calls.create(), retrying),
-    debug,
-    (id) => calls.abort(id),
-  );
+  const plan = await planMultipart({
+    stateDir: opts.stateDir,
+    identity: `${calls.store}\n${calls.url}\n${file.sha256}\n${file.partSize}`,
+    url: calls.url,
+    size: file.size,
+    partSize: file.partSize,
+    resume: opts.resume && !fresh,
+    create: () => retry(() => calls.create(), retrying),
+    log: debug,
+    abort: (id) => calls.abort(id),
+  });
   const { cp, state: st, todo, count, range } = plan;
   let sent = 0;
   let done: Done;

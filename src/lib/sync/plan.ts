@@ -164,7 +164,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
       const keyNode = pair.key as YamlNode;
       const where = at(lineOf(keyNode));
       const source = ref(String(isScalar(keyNode) ? keyNode.value : keyNode), where, defaultRegistry);
-      items.push({ source, targets: yamlTargets(pair.value as YamlNode | null, source, where, withPrefixes, lineOf, at, explicitTarget), where, yaml: true });
+      items.push({ source, targets: yamlTargets(pair.value as YamlNode | null, source, where, { withPrefixes, lineOf, at, explicitTarget }), where, yaml: true });
     }
   } else if (isSeq(doc.contents)) {
     for (const node of doc.contents.items) {
@@ -208,15 +208,15 @@ function looksLikeYaml(text: string): boolean {
   return listEntries(text).some((e) => /^\s*-\s/.test(e.value) || /:\s*$/.test(e.value) || /:\s+\S/.test(e.value));
 }
 
-function yamlTargets(
-  value: YamlNode | null,
-  source: Reference,
-  where: string,
-  withPrefixes: (s: Reference, where: string, tags?: string[]) => Reference[],
-  lineOf: (n: YamlNode | null | undefined) => number,
-  at: (line: number) => string,
-  explicitTarget: (t: string, source: Reference, where: string) => Reference,
-): Reference[] {
+/** How the YAML list's targets are read: the prefixes, line numbers and explicit targets of the list being parsed. */
+interface YamlContext {
+  withPrefixes: (s: Reference, where: string, tags?: string[]) => Reference[];
+  lineOf: (n: YamlNode | null | undefined) => number;
+  at: (line: number) => string;
+  explicitTarget: (t: string, source: Reference, where: string) => Reference;
+}
+
+function yamlTargets(value: YamlNode | null, source: Reference, where: string, { withPrefixes, lineOf, at, explicitTarget }: YamlContext): Reference[] {
   if (value === null || (isScalar(value) && ['', '~', 'null'].includes(String(value.value ?? '')))) return withPrefixes(source, where);
   const nodes: YamlNode[] = isSeq(value) ? (value.items as YamlNode[]) : [value];
   const out: Reference[] = [];
