@@ -38,6 +38,14 @@ parentPort.on('message', (m) => {
 /** Bytes gathered from a stream before one positional write. */
 const BATCH = 512 * 1024;
 
+/** Where an archive nested in a larger file goes: written in place, from `base` on. */
+export interface ArchiveRegion {
+  fh: FileHandle;
+  /** the larger file's path (read back for the archive's sha256) */
+  path: string;
+  base: number;
+}
+
 /** Writes every byte at `position` (a positional write may write less than asked, e.g. on a nearly full disk). */
 export async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
   const left = buffers.filter((b) => b.length > 0);

@@ -5,10 +5,10 @@
 // archive, then takes them one at a time); index.json, and for docker-archive the
 // manifest.json that `docker load` reads, are written at the end. The file appears under its name only when complete.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import { ParallelTarFile } from '../archive/tar-file.js';
+import { ParallelTarFile, type ArchiveRegion } from '../archive/tar-file.js';
 import { TarFileStream } from '../archive/tar-stream.js';
 import { UserError } from '../errors.js';
 import { digestHex, type Digest } from '../registry/digest.js';
@@ -45,14 +45,6 @@ interface TarSink {
   reserve?(entry: { name: string; size: number }): Promise<void>;
   finish(): Promise<{ size: number; sha256: string }>;
   abort(): Promise<void>;
-}
-
-/** Where an archive nested in a larger file goes: written in place, from `base` on. */
-export interface ArchiveRegion {
-  fh: FileHandle;
-  /** the larger file's path (read back for the archive's sha256) */
-  path: string;
-  base: number;
 }
 
 /** Uncompressed: every blob streams into its own region of the file at once. */

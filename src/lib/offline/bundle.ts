@@ -4,13 +4,12 @@
 // (compass-plugins-<name>-<image>-<version>-image.tar.gz), the plugin yaml, manifest.json and
 // SHA256SUMS. The plugin yaml is checked first: spec.version equals the bundle version, and
 // every image it names is in the bundle.
-import { cp, mkdir, open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { formatSha256Sums, sha256File } from '../archive/checksums.js';
 import { removeParts, splitFile } from '../archive/split.js';
-import { RESERVED_HEADER, reservedTarHeader, tarHeader, tarPadding } from '../archive/tar.js';
-import { writeFully } from '../archive/tar-file.js';
+import { NestedTar } from '../archive/nested.js';
 import { UserError } from '../errors.js';
 import { makeDirs } from '../dirs.js';
 import { DiskFullError } from '../image/archive-writer.js';
@@ -202,7 +201,7 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
   // An uncompressed release bundle gets its image archive written straight into it, as its first
   // file (a staged copy would write every blob twice); the staged rest is appended from `tail`.
   const inPlace = spec.layout === 'release' && !gzipOuter && spec.format !== 'oci' && spec.images.length > 0;
-  let fh: FileHandle | undefined;
+  let outer: NestedTar | undefined;
   let tail: number | undefined;
   const elsewhere: { path: string; size: number; sha256: string }[] = [];
   try {
@@ -213,11 +212,10 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
 
     if (spec.layout === 'release') {
       if (inPlace) {
-        fh = await open(partial, 'w');
-        const head = Buffer.concat([tarHeader({ name: rootName, type: 'directory' }), tarHeader({ name: `${rootName}/images`, type: 'directory' })]);
-        await writeFully(fh, [head], 0);
+        outer = await NestedTar.create(partial);
+        await outer.directories([rootName, `${rootName}/images`]);
         // the archive's header is written once its size is known, in a place kept for it
-        const base = head.length + RESERVED_HEADER;
+        const archive = outer.file(`${rootName}/images/images.tar`, `${rootName}/images`);
         info(`bundle: ${spec.images.length} images → images/images.tar, written in place`);
         const res = await packImages({
           images: spec.images,
@@ -228,15 +226,13 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
           fromLayout: opts.fromLayout,
           name: spec.name,
           version: spec.version,
-          region: { fh, path: partial, base },
+          region: archive.region,
         });
         const f = res.files[0];
-        await writeFully(fh, [reservedTarHeader({ name: `${rootName}/images/images.tar`, size: f.size }, `${rootName}/images`)], head.length);
-        const pad = tarPadding(f.size);
-        await writeFully(fh, [pad], base + f.size);
-        tail = base + f.size + pad.length;
-        await fh.close();
-        fh = undefined;
+        await archive.finish(f.size);
+        tail = outer.end;
+        await outer.close();
+        outer = undefined;
         images.push(...res.images);
         elsewhere.push({ path: 'images/images.tar', size: f.size, sha256: f.sha256 });
         for (const i of res.images) imageMeta.push({ ...i, archive: 'images/images.tar' });
@@ -328,7 +324,7 @@ export async function buildBundle(given: BundleSpec, opts: BundleOptions): Promi
     await removeParts(out);
     await rename(partial, out);
   } catch (err) {
-    await fh?.close().catch(() => undefined);
+    await outer?.close().catch(() => undefined);
     await rm(partial, { force: true });
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || err instanceof DiskFullError)
       throw new UserError(`${opts.outputDir}: the disk is full; the partial bundle was removed`);
