@@ -209,26 +209,24 @@ export class ArchiveWriter {
    * sharing a tag (a release) stay apart for the tools that read them by name (skopeo, podman).
    */
   target(name: string): ImageTarget {
-    const children = new Map<Digest, Manifest>();
     const seq = this.order.length;
     this.order.push(name);
-    return {
-      name: `${this.format}:${this.path}:${name}`,
-      store: `archive:${this.path}`,
-      headTop: async () => undefined,
-      hasBlob: async (d) => this.written.has(d.digest),
-      putBlob: (d, body) => this.writeBlob(d, body),
-      putManifest: async (m, top) => {
-        // A docker-archive keeps image manifests only: the (filtered) index would be dead weight.
-        if (!(this.format === 'docker-archive' && top && isIndexType(m.mediaType)))
-          await this.writeBlob({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }, m.bytes);
-        if (!top) {
-          children.set(m.digest, m);
-          return;
-        }
-        await this.record(name, m, children, seq);
-      },
-    };
+    return new ArchiveTarget(this, name, seq);
+  }
+
+  /** (ArchiveTarget's) whether a blob is written already */
+  hasWritten(digest: Digest): boolean {
+    return this.written.has(digest);
+  }
+
+  /** (ArchiveTarget's) one blob, once, whoever asks */
+  putBlob(d: Descriptor, body: Readable | Buffer): Promise<void> {
+    return this.writeBlob(d, body);
+  }
+
+  /** (ArchiveTarget's) an image's top manifest, its children given: recorded under its name */
+  putTop(name: string, top: Manifest, children: Map<Digest, Manifest>, seq: number): Promise<void> {
+    return this.record(name, top, children, seq);
   }
 
   private async record(name: string, top: Manifest, children: Map<Digest, Manifest>, seq: number): Promise<void> {
@@ -289,5 +287,39 @@ export class ArchiveWriter {
     this.failed ??= new Error('archive aborted');
     await this.sink.abort();
     if (!this.region) await rm(this.tmp, { force: true });
+  }
+}
+
+/** One image of an archive being written: blobs shared with the archive's other images, manifests recorded under its name. */
+class ArchiveTarget implements ImageTarget {
+  readonly name: string;
+  readonly store: string;
+  private readonly children = new Map<Digest, Manifest>();
+  constructor(
+    private readonly writer: ArchiveWriter,
+    private readonly image: string,
+    private readonly seq: number,
+  ) {
+    this.name = `${writer.format}:${writer.path}:${image}`;
+    this.store = `archive:${writer.path}`;
+  }
+  async headTop() {
+    return undefined;
+  }
+  async hasBlob(d: Descriptor) {
+    return this.writer.hasWritten(d.digest);
+  }
+  putBlob(d: Descriptor, body: Readable) {
+    return this.writer.putBlob(d, body);
+  }
+  async putManifest(m: Manifest, top: boolean) {
+    // A docker-archive keeps image manifests only: the (filtered) index would be dead weight.
+    if (!(this.writer.format === 'docker-archive' && top && isIndexType(m.mediaType)))
+      await this.writer.putBlob({ mediaType: m.mediaType, digest: m.digest, size: m.bytes.length }, m.bytes);
+    if (!top) {
+      this.children.set(m.digest, m);
+      return;
+    }
+    await this.writer.putTop(this.image, m, this.children, this.seq);
   }
 }
