@@ -258,10 +258,11 @@ export class Copier {
         entries = f.kept;
         missing.push(...platforms.filter((p) => !parsed.manifests.some((d) => platformMatches(d.platform, p))).map(platformString));
       }
-      for (const d of entries) {
-        const child = await source.manifest(d);
-        addImage(child, `${source.name}@${d.digest}`);
-        children.push(child);
+      // every child at once (one round trip, not one per platform), kept in the index's order
+      const fetched = await Promise.all(entries.map((d) => source.manifest(d)));
+      for (const [i, d] of entries.entries()) {
+        addImage(fetched[i], `${source.name}@${d.digest}`);
+        children.push(fetched[i]);
         names.push(platformString(d.platform));
       }
     } else {
