@@ -56,15 +56,24 @@ export class Toxiproxy {
     throw new Error('toxiproxy did not start');
   }
 
-  /** One API call on a fresh connection (a kept-alive one is closed by the server while a long run goes on). */
+  /**
+   * One API call. fetch keeps connections alive (it drops a `connection: close` header), and the
+   * server closes an idle one while a long run goes on: a call that finds its connection closed
+   * is sent again on a new one.
+   */
   private async call(method: string, path: string, body?: unknown): Promise<void> {
-    const r = await fetch(`${this.api}${path}`, {
-      method,
-      headers: { 'content-type': 'application/json', connection: 'close' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!r.ok && !(method === 'DELETE' && r.status === 404)) throw new Error(`toxiproxy ${method} ${path}: ${r.status} ${await r.text()}`);
-    await r.arrayBuffer();
+    for (let attempt = 1; ; attempt++) {
+      let r: Response;
+      try {
+        r = await fetch(`${this.api}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      } catch (err) {
+        if (attempt < 3) continue;
+        throw err;
+      }
+      if (!r.ok && !(method === 'DELETE' && r.status === 404)) throw new Error(`toxiproxy ${method} ${path}: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+      return;
+    }
   }
 
   private post(path: string, body: unknown): Promise<void> {

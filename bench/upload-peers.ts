@@ -5,7 +5,7 @@
 // ossutil, Aliyun's own client. Median, spread, CPU seconds, peak RSS; Airlift's ratio to the best.
 //   node --import tsx bench/upload-peers.ts [--runs 3] [--size-mb 1024] [--shapes "loopback,50ms+30Mbit"] [--stores s3,oss]
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtTool } from '../test/support/buildkitd.js';
 import { freePort, workDir } from '../test/support/proc.js';
@@ -44,12 +44,18 @@ const toolsOf = (store: Store) => BY_STORE[store].filter((t) => only.length === 
 interface Server {
   endpoint: string;
   host: string;
+  /** removes every stored object (each upload writes 1 GiB: a long run would fill the disk) */
+  empty: () => void;
   stop: () => Promise<void>;
 }
 
 async function startOss(): Promise<Server & { id: string; secret: string }> {
   const oss = await startOssServer({ buckets: ['bench'] });
-  return { endpoint: oss.endpoint, host: new URL(oss.endpoint).host, id: oss.accessKeyId, secret: oss.accessKeySecret, stop: () => oss.stop() };
+  const objects = join(oss.dataDir, 'bench', 'objects');
+  const empty = () => {
+    for (const f of existsSync(objects) ? readdirSync(objects) : []) rmSync(join(objects, f), { recursive: true, force: true });
+  };
+  return { endpoint: oss.endpoint, host: new URL(oss.endpoint).host, id: oss.accessKeyId, secret: oss.accessKeySecret, empty, stop: () => oss.stop() };
 }
 let ossCreds = { id: '', secret: '' };
 
@@ -66,7 +72,11 @@ async function startVersity(): Promise<Server> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { endpoint: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, stop: async () => void child.kill() };
+  const bucket = join(root, 'bench');
+  const empty = () => {
+    for (const f of readdirSync(bucket)) if (!f.startsWith('.')) rmSync(join(bucket, f), { recursive: true, force: true });
+  };
+  return { endpoint: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}`, empty, stop: async () => void child.kill() };
 }
 
 function upload(tool: Tool, file: string, endpoint: string, key: string, state: string): Sample {
@@ -141,6 +151,7 @@ async function main() {
           for (let r = 0; r < runs; r++) {
             for (const tool of TOOLS) {
               (results[tool] ??= []).push(upload(tool, file, endpoint, `${tool}-${r}-${shape.rttMs}`, workDir('bench-state')));
+              server.empty();
               process.stderr.write(`${store} ${shape.name} run ${r + 1}/${runs} ${tool}: ${fmt(results[tool].at(-1)!.seconds)}s\n`);
             }
           }
