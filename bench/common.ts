@@ -40,6 +40,23 @@ export function fmt(n: number, digits = 2): string {
   return n.toFixed(digits);
 }
 
+/** A set of samples summed up: median, spread, median CPU seconds, peak RSS. */
+export function stats(samples: Sample[]): { med: number; lo: number; hi: number; cpu: number; rss: number } {
+  const xs = samples.map((s) => s.seconds);
+  return { med: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), cpu: median(samples.map((s) => s.cpuSeconds)), rss: Math.max(...samples.map((s) => s.maxRssMb)) };
+}
+
+/** Two table cells: "median (min–max)" and the CPU seconds. */
+export function cells(x: ReturnType<typeof stats>): string {
+  return `${fmt(x.med)} (${fmt(x.lo)}–${fmt(x.hi)}) | ${fmt(x.cpu)}`;
+}
+
+/** The start of a shape's table: its heading and the header rows for two phases. */
+export function tableHead(title: string, phases: [string, string]): string[] {
+  const [a, b] = phases;
+  return [`\n### ${title}`, '', `| tool | ${a} s (min–max) | ${a} CPU s | ${b} s (min–max) | ${b} CPU s | peak RSS MB |`, '| --- | --- | --- | --- | --- | --- |'];
+}
+
 export function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : def;

@@ -12,7 +12,7 @@ import { startRegistry } from '../test/support/registry.js';
 import { buildOciFixture, pushFixture } from '../test/support/fixtures.js';
 import { workDir } from '../test/support/proc.js';
 import { builtTool } from '../test/support/buildkitd.js';
-import { arg, fmt, median, must, timed, type Sample } from './common.js';
+import { arg, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
 import { measure, shapeByName, Toxiproxy, type Shape } from './net.js';
 
 const runs = Number(arg('runs', '3'));
@@ -121,22 +121,12 @@ async function main() {
 }
 
 function table(shape: Shape, results: Record<string, Sample[]>, measured: string): string {
-  const lines = [
-    `\n### ${shape.name} (${measured})`,
-    '',
-    '| tool | pack s (min–max) | pack CPU s | import s (min–max) | import CPU s | peak RSS MB |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
-  const stat = (k: string) => {
-    const xs = results[k].map((s) => s.seconds);
-    return { med: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), cpu: median(results[k].map((s) => s.cpuSeconds)), rss: Math.max(...results[k].map((s) => s.maxRssMb)) };
-  };
+  const lines = tableHead(`${shape.name} (${measured})`, ['pack', 'import']);
+  const stat = (k: string) => stats(results[k]);
   for (const t of TOOLS) {
     const p = stat(`${t} pack`);
     const i = stat(`${t} import`);
-    lines.push(
-      `| ${t} | ${fmt(p.med)} (${fmt(p.lo)}–${fmt(p.hi)}) | ${fmt(p.cpu)} | ${fmt(i.med)} (${fmt(i.lo)}–${fmt(i.hi)}) | ${fmt(i.cpu)} | ${fmt(Math.max(p.rss, i.rss), 0)} |`,
-    );
+    lines.push(`| ${t} | ${cells(p)} | ${cells(i)} | ${fmt(Math.max(p.rss, i.rss), 0)} |`);
   }
   for (const phase of ['pack', 'import']) {
     const peers = TOOLS.filter((t) => t !== 'airlift').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));

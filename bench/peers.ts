@@ -10,7 +10,7 @@ import { startRegistry, type Registry } from '../test/support/registry.js';
 import { buildOciFixture, pushFixture, type Fixture } from '../test/support/fixtures.js';
 import { workDir } from '../test/support/proc.js';
 import { builtTool } from '../test/support/buildkitd.js';
-import { arg, fmt, median, must, timed, type Sample } from './common.js';
+import { arg, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
 import { measure, shapeByName, SHAPES, Toxiproxy, type Shape } from './net.js';
 
 const runs = Number(arg('runs', '3'));
@@ -135,26 +135,16 @@ async function main() {
 }
 
 function table(shape: Shape, results: Record<string, Sample[]>, measured: string): string {
-  const lines = [
-    `\n### ${shape.name} (${measured})`,
-    '',
-    '| tool | cold s (min–max) | cold CPU s | warm s (min–max) | warm CPU s | peak RSS MB |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
-  const stat = (k: string) => {
-    const xs = results[k].map((s) => s.seconds);
-    return { med: median(xs), lo: Math.min(...xs), hi: Math.max(...xs), cpu: median(results[k].map((s) => s.cpuSeconds)), rss: Math.max(...results[k].map((s) => s.maxRssMb)) };
-  };
+  const lines = tableHead(`${shape.name} (${measured})`, ['cold', 'warm']);
+  const stat = (k: string) => stats(results[k]);
   for (const t of TOOLS) {
     const c = stat(`${t} cold`);
     if (t === 'floor') {
-      lines.push(`| floor (bench/floor.ts) | ${fmt(c.med)} (${fmt(c.lo)}–${fmt(c.hi)}) | ${fmt(c.cpu)} | — | — | ${fmt(c.rss, 0)} |`);
+      lines.push(`| floor (bench/floor.ts) | ${cells(c)} | — | — | ${fmt(c.rss, 0)} |`);
       continue;
     }
     const w = stat(`${t} warm`);
-    lines.push(
-      `| ${t} | ${fmt(c.med)} (${fmt(c.lo)}–${fmt(c.hi)}) | ${fmt(c.cpu)} | ${fmt(w.med)} (${fmt(w.lo)}–${fmt(w.hi)}) | ${fmt(w.cpu)} | ${fmt(Math.max(c.rss, w.rss), 0)} |`,
-    );
+    lines.push(`| ${t} | ${cells(c)} | ${cells(w)} | ${fmt(Math.max(c.rss, w.rss), 0)} |`);
   }
   const self = (phase: string) => (TOOLS.includes('airlift') ? stat(`airlift ${phase}`).med : NaN);
   for (const phase of ['cold', 'warm']) {
