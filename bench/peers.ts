@@ -110,6 +110,11 @@ async function main() {
             const m = await measure(`http://${srcHost}`, '/v2/', bigBlob);
             measured = `measured through the proxy: RTT ${fmt(m.rttMs, 0)} ms, one stream ${fmt(m.streamMbit, 0)} Mbit/s`;
           }
+          if (!measured && dstHost !== dst.host) {
+            // only the (empty) target is behind the shape: its round trip; no blob there to stream
+            const m = await measure(`http://${dstHost}`, '/v2/', '/v2/');
+            measured = `the target measured through the proxy: RTT ${fmt(m.rttMs, 0)} ms`;
+          }
           const out = workDir(`peers-${id}`);
           // the floor client does the whole work whatever is there: it has no warm case
           for (const phase of tool === 'floor' ? (['cold'] as const) : (['cold', 'warm'] as const)) (results[`${tool} ${phase}`] ??= []).push(run(tool, srcHost, dstHost, fx, out));
