@@ -51,6 +51,13 @@ export function cells(x: ReturnType<typeof stats>): string {
   return `${fmt(x.med)} (${fmt(x.lo)}–${fmt(x.hi)}) | ${fmt(x.cpu)}`;
 }
 
+/** "phase: airlift / best peer (name) = ratio", from each tool's median; undefined without airlift or peers. */
+export function bestPeerLine(phase: string, self: number | undefined, peers: { t: string; s: number }[]): string | undefined {
+  if (self === undefined || peers.length === 0) return undefined;
+  const best = peers.reduce((a, b) => (b.s < a.s ? b : a));
+  return `\n${phase}: airlift / best peer (${best.t}) = **${fmt(self / best.s)}**`;
+}
+
 /** The start of a shape's table: its heading and the header rows for two phases. */
 export function tableHead(title: string, phases: [string, string]): string[] {
   const [a, b] = phases;

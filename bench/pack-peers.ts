@@ -12,7 +12,7 @@ import { startRegistry } from '../test/support/registry.js';
 import { buildOciFixture, pushFixture } from '../test/support/fixtures.js';
 import { workDir } from '../test/support/proc.js';
 import { builtTool } from '../test/support/buildkitd.js';
-import { arg, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
+import { arg, bestPeerLine, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
 import { measure, shapeByName, Toxiproxy, type Shape } from './net.js';
 
 const runs = Number(arg('runs', '3'));
@@ -129,10 +129,12 @@ function table(shape: Shape, results: Record<string, Sample[]>, measured: string
     lines.push(`| ${t} | ${cells(p)} | ${cells(i)} | ${fmt(Math.max(p.rss, i.rss), 0)} |`);
   }
   for (const phase of ['pack', 'import']) {
-    const peers = TOOLS.filter((t) => t !== 'airlift').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));
-    if (peers.length === 0 || !TOOLS.includes('airlift')) continue;
-    const best = peers.reduce((a, b) => (b.s < a.s ? b : a));
-    lines.push(`\n${phase}: airlift / best peer (${best.t}) = **${fmt(stat(`airlift ${phase}`).med / best.s)}**`);
+    const line = bestPeerLine(
+      phase,
+      TOOLS.includes('airlift') ? stat(`airlift ${phase}`).med : undefined,
+      TOOLS.filter((t) => t !== 'airlift').map((t) => ({ t, s: stat(`${t} ${phase}`).med })),
+    );
+    if (line) lines.push(line);
   }
   return lines.join('\n');
 }

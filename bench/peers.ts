@@ -10,7 +10,7 @@ import { startRegistry, type Registry } from '../test/support/registry.js';
 import { buildOciFixture, pushFixture, type Fixture } from '../test/support/fixtures.js';
 import { workDir } from '../test/support/proc.js';
 import { builtTool } from '../test/support/buildkitd.js';
-import { arg, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
+import { arg, bestPeerLine, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
 import { measure, shapeByName, SHAPES, Toxiproxy, type Shape } from './net.js';
 
 const runs = Number(arg('runs', '3'));
@@ -153,10 +153,12 @@ function table(shape: Shape, results: Record<string, Sample[]>, measured: string
   }
   const self = (phase: string) => (TOOLS.includes('airlift') ? stat(`airlift ${phase}`).med : NaN);
   for (const phase of ['cold', 'warm']) {
-    const peers = TOOLS.filter((t) => t !== 'airlift' && t !== 'floor').map((t) => ({ t, s: stat(`${t} ${phase}`).med }));
-    if (peers.length === 0) continue;
-    const best = peers.reduce((a, b) => (b.s < a.s ? b : a));
-    lines.push(`\n${phase}: airlift / best peer (${best.t}) = **${fmt(self(phase) / best.s)}**`);
+    const line = bestPeerLine(
+      phase,
+      TOOLS.includes('airlift') ? self(phase) : undefined,
+      TOOLS.filter((t) => t !== 'airlift' && t !== 'floor').map((t) => ({ t, s: stat(`${t} ${phase}`).med })),
+    );
+    if (line) lines.push(line);
   }
   if (TOOLS.includes('floor')) lines.push(`\ncold: airlift / floor = **${fmt(self('cold') / stat('floor cold').med)}**`);
   return lines.join('\n');
