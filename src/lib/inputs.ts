@@ -295,6 +295,14 @@ export function forInput<T>(name: string, fn: () => T): T {
   return within(`input "${name}"`, fn);
 }
 
+/**
+ * Runs fn (sync or async) whose options came from several inputs: an OptionError is prefixed with
+ * the input its option came from (`{ accessKeySecret: 'access-key-secret' }`).
+ */
+export function forInputs<T>(names: Readonly<Record<string, string>>, fn: () => T): T {
+  return within(Object.fromEntries(Object.entries(names).map(([option, name]) => [option, `input "${name}"`])), fn);
+}
+
 /** Checks a directory an input names could be made (nothing is made), naming the input when not. */
 export async function checkInputDirectory(dir: string, name: string, shown = dir): Promise<void> {
   await checkDirs(dir).catch((err: Error) => {

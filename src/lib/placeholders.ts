@@ -20,26 +20,28 @@ export function unsafeSegment(value: string): string | undefined {
 
 /**
  * Fills `{name}` placeholders of `template` from `values`. A value that is missing, or that
- * would not stay one plain segment, is an error naming the placeholder (`what` says where the
- * template came from); a placeholder not in `values` is an error listing the known ones.
+ * would not stay one plain segment, is an error naming the placeholder (`what`, if given, says
+ * where the template came from); a placeholder not in `values` is an error listing the known ones.
  * `paths`: placeholders whose values are Airlift's own (not a dispatcher's) and may hold "/".
  */
 export function fillPlaceholders(
   template: string,
   values: Record<string, string | undefined>,
-  what: string,
+  what: string | undefined,
   opts: { missing?: (name: string) => string; paths?: string[] } = {},
 ): string {
   const known = Object.keys(values);
+  const at = what ? `${what}: ` : '';
   return template.replace(/\{([A-Za-z_-]+)\}/g, (_m, name: string) => {
-    if (!known.includes(name)) throw new UserError(`${what}: unknown placeholder {${name}} (use ${known.map((k) => `{${k}}`).join(' or ')})`);
+    if (!known.includes(name)) throw new UserError(`${at}unknown placeholder {${name}} (use ${known.map((k) => `{${k}}`).join(' or ')})`);
     const v = values[name];
-    if (v === undefined || v === '') throw new UserError(opts.missing?.(name) ?? `${what} uses {${name}}, but no ${name} is set`);
+    if (v === undefined || v === '')
+      throw new UserError(opts.missing?.(name) ?? (what ? `${what} uses {${name}}, but no ${name} is set` : `{${name}} is used, but no ${name} is set`));
     if (opts.paths?.includes(name)) return v;
     const why = unsafeSegment(v);
     if (why)
       throw new UserError(
-        `${what}: {${name}} cannot be "${printable(v)}": ${why}. A placeholder value is one plain name (e.g. 1.2.0 or v1.2.0-rc1), so it can never point outside the destination`,
+        `${at}{${name}} cannot be "${printable(v)}": ${why}. A placeholder value is one plain name (e.g. 1.2.0 or v1.2.0-rc1), so it can never point outside the destination`,
       );
     return v;
   });

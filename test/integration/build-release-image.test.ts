@@ -864,7 +864,7 @@ describe('verify-describe on real git repositories', { skip: needs('git') }, () 
       [['--tag', 'v1.0.0', '--save', 'x.tar', '--save-platform', 'linux/arm64'], /input "save-platform": linux\/arm64 is not built \(platforms: linux\/amd64\)/],
       [['--tag', 'v1.0.0', '--build-args', 'no-equals'], /input "build-args": "no-equals" is not KEY=value/],
       [['--tag', 'v1.0.0', '--tag-rules', 'latest: sometimes'], /input "tag-rules": latest must be auto, true or false/],
-      [[], /input "tag" is empty and GITHUB_REF is not set/],
+      [[], /input "tag": no tag given and GITHUB_REF is not set/],
       [
         ['--tag', 'v1.0.0', '--registries', '127.0.0.1:1/release/app:v1'],
         /input "registries", line 1: "127.0.0.1:1\/release\/app:v1" names a tag \(v1\); give the repository only/,

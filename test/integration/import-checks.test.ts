@@ -181,7 +181,7 @@ describe('import names', { skip: needs('docker-registry', 'skopeo') }, () => {
     assert.equal(refused.code, 1);
     assert.match(
       refused.stderr,
-      /records only the tag "1\.0\.0", no repository, so it cannot be placed under .*: give the repository to push it as \(input "repository", e\.g\. myapp\)/,
+      /input "repository": .*records only the tag "1\.0\.0", no repository, so it cannot be placed under .*: give the repository to push it as \(e\.g\. myapp\)/,
     );
     const bad = await runCli(['pack-offline', '--mode', 'import', '--archive', tagOnly, '--target', `${dst.host}/site`, '--repository', 'Team/DB']);
     assert.match(bad.stderr, /repository "Team\/DB": give a repository path under the target .*\(repository names are lower-case\)/);

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { input, parseDuration, parseSize, readInputs, specDrift } from '../../src/lib/inputs.js';
+import { forInput, forInputs, input, parseDuration, parseSize, readInputs, specDrift } from '../../src/lib/inputs.js';
 import { listEntries } from '../../src/lib/list.js';
-import { UserError } from '../../src/lib/errors.js';
+import { asOption, OptionError, UserError } from '../../src/lib/errors.js';
 import { loaders, loadAction } from '../../src/actions/index.js';
 import { manifests } from '../../src/generated/actions.js';
 import { configureLog, redact } from '../../src/lib/log.js';
@@ -138,6 +138,47 @@ describe('readInputs', () => {
     restore();
     restore = withEnv({ 'INPUT_SPLIT-SIZE': '' });
     assert.equal(readInputs('pack-offline', pack.inputs).splitSize, undefined);
+  });
+});
+
+describe('the entry names the input, the library the value', () => {
+  const fails = (err: Error) => () => {
+    throw err;
+  };
+  test('forInput places any user error, sync or async; other errors pass as they are', async () => {
+    assert.throws(() => forInput('shard', fails(new UserError('"3" is not i/n'))), /^UserError: input "shard": "3" is not i\/n$/);
+    await assert.rejects(
+      forInput('shard', async () => {
+        await new Promise((r) => setTimeout(r, 1));
+        throw new UserError('late');
+      }),
+      /^UserError: input "shard": late$/,
+    );
+    assert.throws(() => forInput('shard', fails(new TypeError('a bug'))), /^TypeError: a bug$/);
+    assert.equal(
+      forInput('shard', () => 42),
+      42,
+    );
+  });
+  test('forInputs places an option error by its option; an unmapped or plain user error is left alone', async () => {
+    const names = { accessKeySecret: 'access-key-secret', role: 'role-arn' };
+    assert.throws(() => forInputs(names, fails(new OptionError('accessKeySecret', 'is missing'))), /^UserError: input "access-key-secret": is missing$/);
+    await assert.rejects(
+      forInputs(names, async () => {
+        throw new OptionError('role', 'needs an OIDC token');
+      }),
+      /^UserError: input "role-arn": needs an OIDC token$/,
+    );
+    assert.throws(() => forInputs(names, fails(new OptionError('endpoint', 'bad'))), /^OptionError: bad$/);
+    assert.throws(() => forInputs(names, fails(new UserError('line 3: bad'))), /^UserError: line 3: bad$/);
+  });
+  test('asOption turns a check of one value into an option error, which forInputs then places', () => {
+    assert.throws(() => forInputs({ targets: 'target' }, () => asOption('targets', fails(new UserError('"x" is a URL')))), /^UserError: input "target": "x" is a URL$/);
+    const own = new OptionError('list', 'lists no images');
+    assert.throws(
+      () => asOption('targets', fails(own)),
+      (err) => err === own,
+    );
   });
 });
 

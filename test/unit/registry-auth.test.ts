@@ -86,12 +86,12 @@ describe('registry-auth input', () => {
   test('mistakes name the registry and what to fix, never a value', () => {
     assert.throws(
       () => parseRegistryAuth('r.example: { username-env: NOPE_USER, password: x12 }', {}),
-      /input "registry-auth", registry r.example: environment variable NOPE_USER \(username-env\) is not set/,
+      /^UserError: registry r.example: environment variable NOPE_USER \(username-env\) is not set/,
     );
     assert.throws(() => parseRegistryAuth('r.example: { user: a, password: b }'), /unknown key "user"/);
     assert.throws(() => parseRegistryAuth('r.example: { username: a }'), /both a username and a password are needed/);
-    assert.throws(() => parseRegistryAuth('- a\n- b'), /must be a map of registry/);
-    assert.throws(() => parseRegistryAuth('r.example: [unclosed'), /is not valid YAML/);
+    assert.throws(() => parseRegistryAuth('- a\n- b'), /expected a map of registry/);
+    assert.throws(() => parseRegistryAuth('r.example: [unclosed'), /^UserError: not valid YAML/);
     assert.deepEqual(parseRegistryAuth('  '), []);
   });
 });

@@ -25,7 +25,7 @@ test('version tags: from the first digit, lower-cased; docker-invalid characters
 test('release tag: the input, else GITHUB_REF refs/tags/…; a branch ref is an error', () => {
   assert.equal(releaseTag(' v1 ', {}), 'v1');
   assert.equal(releaseTag('', { GITHUB_REF: 'refs/tags/openEuler-22.03-LTS-SP1' }), 'openEuler-22.03-LTS-SP1');
-  assert.throws(() => releaseTag('', { GITHUB_REF: 'refs/heads/main' }), /input "tag" is empty and GITHUB_REF \(refs\/heads\/main\) is not a tag/);
+  assert.throws(() => releaseTag('', { GITHUB_REF: 'refs/heads/main' }), /^UserError: no tag given and GITHUB_REF \(refs\/heads\/main\) is not a tag/);
 });
 
 test('prereleases: semver pre-release parts and rc/beta/alpha/dev words; LTS and SP are not', () => {
@@ -47,7 +47,7 @@ test('tag rules: YAML and key=value; special patterns; latest only for non-prere
   const kv = parseTagRules('tag=false\nversion=true\nlatest=false\nspecial.openeuler-22.03-lts*=22.03');
   assert.deepEqual(deriveTags('x', 'openEuler-22.03-LTS-SP1', kv, noEvent).tags, ['22.03-lts-sp1', '22.03'], 'patterns match in any case');
   assert.deepEqual(deriveTags('v1-rc1', '', parseTagRules('latest: true'), noEvent).tags, ['v1-rc1', 'latest']);
-  assert.throws(() => deriveTags('v1', '', parseTagRules('tag: false\nlatest: false'), noEvent), /leaves no tag to push/);
+  assert.throws(() => deriveTags('v1', '', parseTagRules('tag: false\nlatest: false'), noEvent), /leave no tag to push/);
   assert.throws(() => parseTagRules('latests: auto'), /^UserError: unknown rule "latests"/);
   assert.throws(() => parseTagRules('special:\n  v1*: "bad tag"'), /^UserError: special "v1\*": "bad tag" is not a valid docker tag/);
   assert.throws(() => parseTagRules('tag: maybe'), /^UserError: tag must be true or false/);
@@ -66,28 +66,28 @@ test('destinations: image + inline list, registry.yaml with env credentials, eve
   assert.deepEqual(d[1].credentials, { username: 'u', password: 'p' });
   assert.equal(d[2].insecure, true);
   assert.equal(loadDestinations('', 'a.example/x/app\nb.example/y/app # mirror', { env }).length, 2);
-  assert.throws(() => loadDestinations('', '', { env }), /input "image" \(or "registries"\) is required/);
-  assert.throws(() => loadDestinations('', 'missing.yaml', { cwd: dir, env }), /input "registries": file missing.yaml was not found/);
+  assert.throws(() => loadDestinations('', '', { env }), /^UserError: image \(or registries\) is required/);
+  assert.throws(() => loadDestinations('', 'missing.yaml', { cwd: dir, env }), /^UserError: registries: file missing.yaml was not found/);
   assert.throws(() => loadDestinations('', 'registry.yaml', { cwd: dir, env: {} }), /entry 1: environment variable H_USER \(username-env\) is not set/);
   writeFileSync(yaml, 'registries:\n  harbor:\n    repository: harbor.example/release/app\n    password: inline\n');
   assert.throws(() => loadDestinations('', 'registry.yaml', { cwd: dir, env }), /harbor: unknown key "password"/);
   writeFileSync(yaml, 'registries:\n  harbor:\n    username-env: H_USER\n');
   assert.throws(() => loadDestinations('', 'registry.yaml', { cwd: dir, env }), /harbor: "repository" \(the full repository path/);
   assert.throws(() => loadDestinations('a.example/x/app', 'a.example/x/app', { env }), /a.example\/x\/app is named twice/);
-  assert.throws(() => loadDestinations('Bad/Repo', '', { env }), /input "image": "Bad\/Repo" is not a valid image reference/);
+  assert.throws(() => loadDestinations('Bad/Repo', '', { env }), /^UserError: image: "Bad\/Repo" is not a valid image reference/);
   writeFileSync(yaml, '- repository: a.example/x/app\n  insecure: "yes"\n');
   assert.throws(() => loadDestinations('', 'registry.yaml', { cwd: dir, env }), /entry 1: insecure must be true or false, not "yes"/);
 });
 
 test('platforms: normalised, unknown ones refused with the reason', () => {
-  assert.deepEqual(validatePlatforms(['linux/x86_64', 'linux/arm64', 'linux/arm/v7'], 'platforms'), ['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
-  assert.throws(() => validatePlatforms(['amd64'], 'platforms'), /input "platforms": "amd64" is not a platform/);
-  assert.throws(() => validatePlatforms(['plan9/amd64'], 'platforms'), /os "plan9" is not one of/);
-  assert.throws(() => validatePlatforms(['linux/arm/v9'], 'platforms'), /arm has the variants v5, v6, v7, not "v9"/);
-  assert.deepEqual(validatePlatforms(['linux/amd64/v3', 'linux/arm64/v8'], 'platforms'), ['linux/amd64/v3', 'linux/arm64/v8']);
-  assert.throws(() => validatePlatforms(['linux/amd64/v7'], 'platforms'), /amd64 has the variants v1, v2, v3, v4, not "v7"/);
-  assert.throws(() => validatePlatforms(['linux/s390x/v1'], 'platforms'), /s390x has no variants/);
-  assert.throws(() => validatePlatforms(['linux/amd64', 'linux/x86_64'], 'platforms'), /linux\/amd64 is listed twice/);
+  assert.deepEqual(validatePlatforms(['linux/x86_64', 'linux/arm64', 'linux/arm/v7']), ['linux/amd64', 'linux/arm64', 'linux/arm/v7']);
+  assert.throws(() => validatePlatforms(['amd64']), /^UserError: "amd64" is not a platform/);
+  assert.throws(() => validatePlatforms(['plan9/amd64']), /os "plan9" is not one of/);
+  assert.throws(() => validatePlatforms(['linux/arm/v9']), /arm has the variants v5, v6, v7, not "v9"/);
+  assert.deepEqual(validatePlatforms(['linux/amd64/v3', 'linux/arm64/v8']), ['linux/amd64/v3', 'linux/arm64/v8']);
+  assert.throws(() => validatePlatforms(['linux/amd64/v7']), /amd64 has the variants v1, v2, v3, v4, not "v7"/);
+  assert.throws(() => validatePlatforms(['linux/s390x/v1']), /s390x has no variants/);
+  assert.throws(() => validatePlatforms(['linux/amd64', 'linux/x86_64']), /linux\/amd64 is listed twice/);
 });
 
 const spec: BuildSpec = {
@@ -124,7 +124,7 @@ test('buildx arguments: platforms, labels, gha or registry cache, OCI archive ou
   assert.equal(none.includes('--platform'), false);
   assert.equal(none.includes('--cache-from'), false);
   assert.deepEqual(parseCache('r.example/cache:buildx', 's'), { kind: 'registry', ref: 'r.example/cache:buildx' });
-  assert.throws(() => parseCache('Not A Ref', 's'), /input "cache": "Not A Ref" is neither none, gha nor a registry cache reference/);
+  assert.throws(() => parseCache('Not A Ref', 's'), /^UserError: "Not A Ref" is neither none, gha nor a registry cache reference/);
 });
 
 test('buildx --load arguments (docker driver): one platform, names and image ID file', () => {
@@ -174,7 +174,7 @@ test('check: shell form through /bin/sh -c, JSON array as exec form; run without
   assert.deepEqual(parseCheck('app --version && echo ok'), { shell: true, argv: ['/bin/sh', '-c', 'app --version && echo ok'] });
   assert.deepEqual(parseCheck('["/app", "--version"]'), { shell: false, argv: ['/app', '--version'] });
   assert.equal(parseCheck('  '), undefined);
-  assert.throws(() => parseCheck('[not json'), /input "check": starts with "\[" but is not a JSON array/);
+  assert.throws(() => parseCheck('[not json'), /^UserError: starts with "\[" but is not a JSON array/);
   assert.throws(() => parseCheck('[]'), /non-empty JSON array of strings/);
   assert.deepEqual(checkRunArgs('img', parseCheck('["/app"]')!, 'linux/arm64'), ['run', '--rm', '--network', 'none', '--platform', 'linux/arm64', '--entrypoint', '/app', 'img']);
 });
@@ -191,9 +191,9 @@ test('meta.yml: tags with {tag}/{version}, file order kept, mistakes named', () 
   assert.throws(() => loadMeta(meta, { tag: 'v1', version: '' }), /tag "x-\{arch\}" uses \{arch\}; the placeholders are \{tag\} and \{version\}/);
   writeFileSync(meta, 'x: 3\n');
   assert.throws(() => loadMeta(meta, { tag: 'v1', version: '' }), /tag "x" must map to a Dockerfile path/);
-  assert.throws(() => loadMeta(join(dir, 'none.yml'), { tag: 'v1', version: '' }), /input "meta": \S+none.yml was not found/);
+  assert.throws(() => loadMeta(join(dir, 'none.yml'), { tag: 'v1', version: '' }), /^OptionError: \S+none.yml was not found/);
   writeFileSync(meta, 'cuda12-{version}: Dockerfile\n');
-  assert.throws(() => loadMeta(meta, { tag: 'v1', version: '' }), /input "version" is needed: \S+meta.yml: tag "cuda12-\{version\}" uses \{version\}/);
+  assert.throws(() => loadMeta(meta, { tag: 'v1', version: '' }), /^OptionError: \S+meta.yml: tag "cuda12-\{version\}" uses \{version\}, and no version is given/);
 });
 
 test("labels: source from GITHUB_*, SOURCE_DATE_EPOCH for created, the user's labels win", async () => {

@@ -71,9 +71,9 @@ describe('sync plan', () => {
     );
     assert.throws(() => buildPlan({ text: 'a/b:1\nb/c:Bad Tag\n', file: 'oem-images-lists' }, { targets: ['c.example'] }), /images file oem-images-lists line 2:/);
     assert.throws(() => buildPlan({ text: 'a:1:\n  - q/Bad:1\n' }, { targets: [] }), /images line 2: "q\/Bad:1"/);
-    assert.throws(() => buildPlan({ text: '# nothing\n' }, { targets: ['c.example'] }), /input "images" lists no images/);
+    assert.throws(() => buildPlan({ text: '# nothing\n' }, { targets: ['c.example'] }), /^OptionError: lists no images/);
     assert.throws(() => buildPlan({ text: 'a/b:1' }, { targets: [] }), /images line 1: no target for docker.io\/a\/b:1: set the "target" input/);
-    assert.throws(() => buildPlan({ text: 'a/b:1' }, { targets: ['notahost/ns'] }), /input "target": "notahost\/ns" must start with a registry host/);
+    assert.throws(() => buildPlan({ text: 'a/b:1' }, { targets: ['notahost/ns'] }), /^OptionError: "notahost\/ns" must start with a registry host/);
     assert.throws(
       () => buildPlan({ text: 'a.example/x:1: c.example/y:1\nb.example/x:1: c.example/y:1\n' }, { targets: [] }),
       /images line 2: c.example\/y:1 is also the target of a.example\/x:1/,
@@ -109,11 +109,7 @@ describe('sync plan', () => {
 
   test('source-registry is a host; strip-prefix must leave a name; target is not a URL', () => {
     for (const bad of ['harbor.example/release', 'not a host', 'http://h.example/x'])
-      assert.throws(
-        () => buildPlan({ text: 'release/app:1' }, { sourceRegistry: bad, targets: ['t.example'] }),
-        /input "source-registry": ".*" must be a registry host\[:port\]/,
-        bad,
-      );
+      assert.throws(() => buildPlan({ text: 'release/app:1' }, { sourceRegistry: bad, targets: ['t.example'] }), /^OptionError: ".*" must be a registry host\[:port\]/, bad);
     assert.deepEqual(fmt(buildPlan({ text: 'release/app:1' }, { sourceRegistry: 'https://harbor.example:8443/', targets: ['t.example'] })), [
       ['harbor.example:8443/release/app:1', ['t.example/release/app:1']],
     ]);
@@ -123,13 +119,13 @@ describe('sync plan', () => {
     );
     assert.throws(
       () => buildPlan({ text: 'h.example/app:1' }, { targets: ['https://t.example/ns'] }),
-      /input "target": "https:\/\/t\.example\/ns" is a URL; write the registry and namespace without a scheme/,
+      /^OptionError: "https:\/\/t\.example\/ns" is a URL; write the registry and namespace without a scheme/,
     );
   });
 
   test('shards split the list stably and completely', () => {
     assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
-    assert.throws(() => parseShard('5/4'), /input "shard": "5\/4" is out of range/);
+    assert.throws(() => parseShard('5/4'), /^UserError: "5\/4" is out of range/);
     assert.throws(() => parseShard('0/4'), /out of range/);
     const text = Array.from({ length: 40 }, (_, i) => `r.example/img${i}:1`).join('\n');
     const all = buildPlan({ text }, { targets: ['t.example'] }).map((i) => formatReference(i.source));
@@ -144,10 +140,10 @@ describe('sync plan', () => {
     writeFileSync(join(dir, 'oem-images-lists'), 'a/b:1\n');
     assert.deepEqual(loadImageList('oem-images-lists', dir), { text: 'a/b:1\n', file: 'oem-images-lists' });
     assert.deepEqual(loadImageList('a/b:1', dir), { text: 'a/b:1' });
-    assert.throws(() => loadImageList('images.txt', dir), /input "images": file images.txt was not found/);
+    assert.throws(() => loadImageList('images.txt', dir), /^UserError: file images.txt was not found/);
     assert.throws(() => loadImageList('oem-list', dir), /there is no file named oem-list/);
-    assert.throws(() => loadImageList('  \n ', dir), /input "images" is empty/);
-    assert.throws(() => loadImageList('# only a comment', dir), /input "images" lists no images \(only a comment\)/);
+    assert.throws(() => loadImageList('  \n ', dir), /^UserError: no image references: give them one per line/);
+    assert.throws(() => loadImageList('# only a comment', dir), /^UserError: lists no images \(only a comment\)/);
     assert.throws(
       () => loadImageList('release/oem-images-lists', dir),
       /there is no file named release\/oem-images-lists \(for the image release\/oem-images-lists:latest, write the tag\)/,

@@ -5,10 +5,10 @@ import { dirname, resolve } from 'node:path';
 import { buildMode, parseCache, resolveBuildFiles, resolveContext, validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
 import { parseCheck } from '../../lib/docker/check.js';
 import { hostPlatform } from '../../lib/docker/qemu.js';
-import { UserError } from '../../lib/errors.js';
+import { UserError, within } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { RegistryPool } from '../../lib/image/open.js';
-import { forInput, input, inputDirectory } from '../../lib/inputs.js';
+import { forInput, forInputs, input, inputDirectory } from '../../lib/inputs.js';
 import { listEntries } from '../../lib/list.js';
 import { info, summary } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
@@ -48,10 +48,10 @@ export default defineAction({
   },
   async main({ inputs, setOutput }) {
     // Everything that can be wrong with the inputs is found before anything is built.
-    const tag = releaseTag(inputs.tag);
+    const tag = forInput('tag', () => releaseTag(inputs.tag));
     const version = inputs.version.trim();
     const rules = forInput('tag-rules', () => parseTagRules(inputs.tagRules));
-    let platforms = validatePlatforms(inputs.platforms, 'platforms');
+    let platforms = forInput('platforms', () => validatePlatforms(inputs.platforms));
     // publishing from per-architecture archives instead of building
     const archives = inputs.fromArchives.trim()
       ? forInput('from-archives', () =>
@@ -79,7 +79,7 @@ export default defineAction({
       let platform: string;
       if (inputs.savePlatform.trim().toLowerCase() === 'all') platform = 'all';
       else if (inputs.savePlatform.trim()) {
-        platform = validatePlatforms([inputs.savePlatform], 'save-platform')[0];
+        platform = forInput('save-platform', () => validatePlatforms([inputs.savePlatform]))[0];
         if (!built.includes(platform))
           throw new UserError(`input "save-platform": ${platform} is not built (platforms: ${built.join(', ')}); save one of them, or "all" for an OCI archive`);
       } else if (built.length === 1) platform = built[0];
@@ -88,24 +88,28 @@ export default defineAction({
       await inputDirectory(dirname(path), 'save');
       save = { path, platform };
     }
-    const check = parseCheck(inputs.check);
-    const buildArgs = validateKeyValues(inputs.buildArgs, 'build-args', /^[A-Za-z_][A-Za-z0-9_]*$/);
-    validateKeyValues(inputs.labels, 'labels', /^[^\s=]+$/);
-    const destinations = loadDestinations(inputs.image, inputs.registries);
-    const credentials = credentialChain([...destinationAuth(destinations), ...parseRegistryAuth(inputs.registryAuth)]);
-    const insecure = [...registryHosts(inputs.insecureRegistries, 'insecure-registries'), ...destinations.filter((d) => d.insecure).map((d) => d.repository.registry)];
+    const check = forInput('check', () => parseCheck(inputs.check));
+    const buildArgs = forInput('build-args', () => validateKeyValues(inputs.buildArgs, /^[A-Za-z_][A-Za-z0-9_]*$/));
+    forInput('labels', () => validateKeyValues(inputs.labels, /^[^\s=]+$/));
+    const destinations = loadDestinations(inputs.image, inputs.registries, { from: { image: 'input "image"', registries: 'input "registries"' } });
+    const credentials = credentialChain([...destinationAuth(destinations), ...forInput('registry-auth', () => parseRegistryAuth(inputs.registryAuth))]);
+    const insecure = [
+      ...forInput('insecure-registries', () => registryHosts(inputs.insecureRegistries)),
+      ...destinations.filter((d) => d.insecure).map((d) => d.repository.registry),
+    ];
     const pool = new RegistryPool({ credentials, insecureRegistries: insecure });
-    const cache = parseCache(inputs.cache, repositoryName(destinations[0].repository).replace(/[^\w.-]/g, '-'));
+    const cache = forInput('cache', () => parseCache(inputs.cache, repositoryName(destinations[0].repository).replace(/[^\w.-]/g, '-')));
 
     const jobs: ImageJob[] = [];
     // one Dockerfile build, or meta.yml's builds, and/or the published archives
-    const files = inputs.meta.trim() || archives ? undefined : resolveBuildFiles(inputs.context, inputs.dockerfile);
-    const context = files?.context ?? resolveContext(inputs.context);
+    const files =
+      inputs.meta.trim() || archives ? undefined : forInputs({ context: 'context', dockerfile: 'dockerfile' }, () => resolveBuildFiles(inputs.context, inputs.dockerfile));
+    const context = files?.context ?? forInput('context', () => resolveContext(inputs.context));
     let reasons: Record<string, string> = {};
     let prerelease = false;
     if (archives || files) {
       // with archives, the published base goes first (its tags from the tag rules); meta.yml's builds may be FROM it
-      const d = deriveTags(tag, version, rules);
+      const d = forInputs({ tag: 'tag', version: 'version', rules: 'tag-rules' }, () => deriveTags(tag, version, rules));
       reasons = d.reasons;
       prerelease = d.prerelease;
       jobs.push(archives ? { tags: d.tags, dockerfile: '', archives: true } : { tags: d.tags, dockerfile: files!.dockerfile });
@@ -113,33 +117,39 @@ export default defineAction({
     if (inputs.meta.trim()) {
       if (inputs.tagRules.trim() && !archives) throw new UserError('input "tag-rules" does not apply with meta: each meta.yml entry names its own tag');
       if (inputs.dockerfile !== 'Dockerfile') throw new UserError('input "dockerfile" does not apply with meta: each meta.yml entry names its own Dockerfile');
-      const entries = loadMeta(resolve(inputs.meta.trim()), { tag: dockerTag(tag, 'tag'), version: version ? versionTag(version) : '' });
-      for (const e of entries) jobs.push({ tags: [e.tag], dockerfile: resolveBuildFiles(inputs.context, e.dockerfile, `input "meta", tag ${e.tag}`).dockerfile });
+      const entries = forInputs({ path: 'meta', version: 'version', tag: 'tag' }, () =>
+        loadMeta(resolve(inputs.meta.trim()), { tag: dockerTag(tag, 'tag'), version: version ? versionTag(version) : '' }),
+      );
+      for (const e of entries)
+        jobs.push({
+          tags: [e.tag],
+          dockerfile: within({ context: 'input "context"', dockerfile: `input "meta", tag ${e.tag}` }, () => resolveBuildFiles(inputs.context, e.dockerfile)).dockerfile,
+        });
     }
     if (inputs.verifyDescribe) {
       await verifyDescribe(context, tag);
       info(`verify-describe: git describe is exactly ${tag}, the tree is clean`);
     }
-    const mode = jobs.some((j) => !j.archives) ? await buildMode(platforms) : undefined;
+    const mode = jobs.some((j) => !j.archives) ? await forInputs({ platforms: 'platforms' }, () => buildMode(platforms)) : undefined;
     if (inputs.push) {
       await checkPushAccess(destinations, pool, credentials);
       info(`push access to ${destinations.map((d) => repositoryName(d.repository)).join(', ')} confirmed`);
     }
     for (const [t, why] of Object.entries(reasons)) info(`tag ${t}: ${why}`);
-    const labels = await ociLabels({ dir: context, version: version || tag, extra: inputs.labels });
+    const labels = await forInputs({ extra: 'labels' }, () => ociLabels({ dir: context, version: version || tag, extra: inputs.labels }));
 
-    const res = await release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, archives, pool, credentials }).catch(
-      (err: unknown) => {
-        // some registries hold the image: the outputs and the summary say which
-        if (err instanceof PartialPushError) {
-          setOutput('digest', err.digest);
-          setOutput('image-refs', err.pushed.join('\n'));
-          summary.heading(`build-release-image ${tag}: pushed to ${err.pushed.length} of ${err.pushed.length + err.failed.length} references`);
-          summary.table(['reference', 'result'], [...err.pushed.map((r) => [r, `holds ${err.digest}`]), ...err.failed.map((f) => [f.ref, `failed: ${f.error}`])]);
-        }
-        throw err;
-      },
-    );
+    const res = await forInputs({ cache: 'cache', platforms: 'platforms', cmd: 'check' }, () =>
+      release({ jobs, destinations, context, platforms, buildArgs, labels, cache, push: inputs.push, check, save, mode, archives, pool, credentials }),
+    ).catch((err: unknown) => {
+      // some registries hold the image: the outputs and the summary say which
+      if (err instanceof PartialPushError) {
+        setOutput('digest', err.digest);
+        setOutput('image-refs', err.pushed.join('\n'));
+        summary.heading(`build-release-image ${tag}: pushed to ${err.pushed.length} of ${err.pushed.length + err.failed.length} references`);
+        summary.table(['reference', 'result'], [...err.pushed.map((r) => [r, `holds ${err.digest}`]), ...err.failed.map((f) => [f.ref, `failed: ${f.error}`])]);
+      }
+      throw err;
+    });
 
     const allTags = [...new Set(res.images.flatMap((i) => i.tags))];
     setOutput('digest', res.images.length === 1 ? res.images[0].digest : res.images.map((i) => `${i.tags[0]} ${i.digest}`).join('\n'));

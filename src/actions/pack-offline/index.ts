@@ -6,7 +6,7 @@ import { importArchive } from '../../lib/offline/import.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
 import { validatePlatforms } from '../../lib/docker/build.js';
 import { RegistryPool } from '../../lib/image/open.js';
-import { input, inputDirectory } from '../../lib/inputs.js';
+import { forInput, forInputs, input, inputDirectory } from '../../lib/inputs.js';
 import { info, summary } from '../../lib/log.js';
 import { buildBundle } from '../../lib/offline/bundle.js';
 import { packImages, type PackFormat } from '../../lib/offline/pack.js';
@@ -47,28 +47,27 @@ export default defineAction({
   },
   async main({ inputs, setOutput }) {
     const pool = new RegistryPool({
-      credentials: credentialChain(parseRegistryAuth(inputs.registryAuth)),
-      insecureRegistries: registryHosts(inputs.insecureRegistries, 'insecure-registries'),
+      credentials: credentialChain(forInput('registry-auth', () => parseRegistryAuth(inputs.registryAuth))),
+      insecureRegistries: forInput('insecure-registries', () => registryHosts(inputs.insecureRegistries)),
     });
 
     if (inputs.mode === 'import') {
       if (!inputs.archive) throw new UserError('input "archive" is required in import mode: the archive or bundle to import');
       if (!inputs.target) throw new UserError('input "target" is required in import mode: the registry/namespace to push to');
       const platforms = inputs.platforms.length
-        ? validatePlatforms(
-            inputs.platforms.map((p) => (p.includes('/') ? p : `linux/${p}`)),
-            'platforms',
-          ).map((p) => parsePlatform(p))
+        ? forInput('platforms', () => validatePlatforms(inputs.platforms.map((p) => (p.includes('/') ? p : `linux/${p}`)))).map((p) => parsePlatform(p))
         : undefined;
-      const res = await importArchive({
-        file: resolve(inputs.archive),
-        target: inputs.target,
-        pool,
-        platforms,
-        compressLayers: inputs.compressLayers,
-        stripLibrary: inputs.stripLibrary,
-        repository: inputs.repository,
-      });
+      const res = await forInputs({ target: 'target', repository: 'repository' }, () =>
+        importArchive({
+          file: resolve(inputs.archive),
+          target: inputs.target,
+          pool,
+          platforms,
+          compressLayers: inputs.compressLayers,
+          stripLibrary: inputs.stripLibrary,
+          repository: inputs.repository,
+        }),
+      );
       const failed = res.filter((r) => r.result.targets[0]?.status === 'failed' || r.result.sourceError !== undefined);
       summary.heading(`pack-offline import: ${res.length - failed.length} of ${res.length} images into ${inputs.target}`);
       summary.table(
@@ -96,7 +95,7 @@ export default defineAction({
       throw new UserError('input "compression": gzip applies to archive formats, not to an oci directory');
 
     if (inputs.spec) {
-      const spec = loadSpec(inputs.spec, inputs.version || undefined);
+      const spec = forInputs({ path: 'spec' }, () => loadSpec(inputs.spec, inputs.version || undefined));
       info(
         `pack-offline: bundle ${spec.name} ${spec.version} (${spec.layout}): ${spec.images.length} images, ${spec.charts.length} charts, ${spec.compose.length} compose folders, ${spec.files.length} file sets`,
       );
@@ -121,16 +120,19 @@ export default defineAction({
         );
       summary.text(`sha256 ${res.sha256}${res.parts.length ? `; join the parts with: cat ${basename(res.file)}.part-* > ${basename(res.file)}` : ''}`);
       if (inputs.uploadArtifact) {
-        setOutput('artifact-id', await uploadArtifact(inputs.artifactName || basename(res.file), files, resolve(inputs.outputDir), inputs.retentionDays || undefined));
+        setOutput(
+          'artifact-id',
+          await forInput('upload-artifact', () => uploadArtifact(inputs.artifactName || basename(res.file), files, resolve(inputs.outputDir), inputs.retentionDays || undefined)),
+        );
       }
       return;
     }
     if (!inputs.images.trim()) throw new UserError('input "images" (or "spec") is required in pack mode: the images to put in the archive');
     // an image listed twice is packed once
-    const refs = uniqueReferences(parseImageLines(loadImageList(inputs.images)).map((l) => l.source));
+    const refs = uniqueReferences(parseImageLines(forInput('images', () => loadImageList(inputs.images))).map((l) => l.source));
     if (inputs.output && (isAbsolute(inputs.output) || inputs.output.split(/[\\/]/).some((c) => c === '..' || c === '.') || /[\\/]$/.test(inputs.output)))
       throw new UserError(`input "output": "${inputs.output}" must be a file name (or a relative path) inside output-dir`);
-    const platform = inputs.format === 'docker-archive' ? parsePlatform(validatePlatforms([inputs.platform], 'platform')[0]) : undefined;
+    const platform = inputs.format === 'docker-archive' ? parsePlatform(forInput('platform', () => validatePlatforms([inputs.platform]))[0]) : undefined;
     const defaultName =
       inputs.format === 'docker-archive' ? `images-${platform!.architecture}${inputs.version ? `-${inputs.version}` : ''}` : `images${inputs.version ? `-${inputs.version}` : ''}`;
     let output = join(outputDir, inputs.output || `${defaultName}${EXT[inputs.format]}`);
@@ -175,7 +177,7 @@ export default defineAction({
         : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
     setOutput('files', files.join('\n'));
     if (inputs.uploadArtifact) {
-      const id = await uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined);
+      const id = await forInput('upload-artifact', () => uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined));
       setOutput('artifact-id', id);
     }
   },

@@ -5,7 +5,7 @@ import { errorMessage, UserError } from '../../lib/errors.js';
 import { packageFor, which } from '../../lib/exec.js';
 import { binaryVersion, buildkitdToml, buildxVersion, createBuilder, installBuildx, removeBuilder } from '../../lib/docker/buildx.js';
 import { ensureBinfmtMounted, hostPlatform, installWithImage, registerHostHandlers, runnablePlatforms } from '../../lib/docker/qemu.js';
-import { forInput, input } from '../../lib/inputs.js';
+import { forInput, forInputs, input } from '../../lib/inputs.js';
 import { validateKeyValues, validatePlatforms } from '../../lib/docker/build.js';
 import { parseReference, registryHosts } from '../../lib/registry/reference.js';
 import { info, notice, runnerCore, summary, warning } from '../../lib/log.js';
@@ -35,19 +35,14 @@ export default defineAction({
   async main({ inputs, setOutput, saveState }) {
     // inputs first
     const all = inputs.qemuPlatforms.length === 0 || inputs.qemuPlatforms.some((p) => p.toLowerCase() === 'all');
-    const requested = all
-      ? []
-      : validatePlatforms(
-          inputs.qemuPlatforms.map((p) => (p.includes('/') ? p : `linux/${p}`)),
-          'qemu-platforms',
-        );
+    const requested = all ? [] : forInput('qemu-platforms', () => validatePlatforms(inputs.qemuPlatforms.map((p) => (p.includes('/') ? p : `linux/${p}`))));
     const wanted = all ? ('all' as const) : requested;
     if (inputs.qemuMode !== 'none' && inputs.qemuMode !== 'host') forInput('qemu-image', () => parseReference(inputs.qemuImage));
-    validateKeyValues(inputs.driverOpts, 'driver-opts', /^[a-z][a-z0-9-]*$/);
-    const insecure = registryHosts(inputs.insecureRegistries, 'insecure-registries');
+    forInput('driver-opts', () => validateKeyValues(inputs.driverOpts, /^[a-z][a-z0-9-]*$/));
+    const insecure = forInput('insecure-registries', () => registryHosts(inputs.insecureRegistries));
     const mirrors = inputs.registryMirrors.map((m) => {
       if (/^https?:\/\/[^/\s]+\/?$/.test(m)) return m;
-      registryHosts([m], 'registry-mirrors');
+      forInput('registry-mirrors', () => registryHosts([m]));
       return m;
     });
     if (inputs.driver === 'remote' && !inputs.endpoint)
@@ -72,7 +67,7 @@ export default defineAction({
     const satisfied = all ? foreign(already).length > 0 : requested.every((p) => p === hostPlatform() || already.includes(p));
     const useHost = async () => {
       await ensureBinfmtMounted();
-      const added = await registerHostHandlers(wanted);
+      const added = await forInput('qemu-platforms', () => registerHostHandlers(wanted));
       info(`QEMU (host qemu-user-static): ${added.length ? `registered ${added.join(', ')}` : 'handlers already registered'}`);
       mode = 'host';
     };
@@ -113,13 +108,15 @@ export default defineAction({
         if (reported.replace(/^v/, '') !== inputs.buildxVersion.replace(/^v/, ''))
           throw new UserError(`input "buildx-version": ${inputs.buildxVersion} was asked for, but the binary from buildx-url reports ${reported}; it was not installed`);
       };
-      const installed = await installBuildx({
-        source: inputs.buildxUrl,
-        version: inputs.buildxVersion,
-        sha256: inputs.buildxSha256 || undefined,
-        toolCache: runnerCore() !== undefined,
-        verify,
-      });
+      const installed = await forInputs({ source: 'buildx-url', sha256: 'buildx-sha256' }, () =>
+        installBuildx({
+          source: inputs.buildxUrl,
+          version: inputs.buildxVersion,
+          sha256: inputs.buildxSha256 || undefined,
+          toolCache: runnerCore() !== undefined,
+          verify,
+        }),
+      );
       version = await buildxVersion();
       if (!version) throw new UserError(`docker does not find the buildx plugin installed at ${installed.path}`);
       info(

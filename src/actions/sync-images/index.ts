@@ -6,7 +6,7 @@ import { formatBytes, plural } from '../../lib/format.js';
 import { RegistryPool } from '../../lib/image/open.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
 import { validatePlatforms } from '../../lib/docker/build.js';
-import { checkInputDirectory, input, inputDirectory, Problems } from '../../lib/inputs.js';
+import { checkInputDirectory, forInput, forInputs, input, inputDirectory, Problems } from '../../lib/inputs.js';
 import { info, summary, warning } from '../../lib/log.js';
 import { credentialChain, parseRegistryAuth } from '../../lib/registry/auth.js';
 import { formatReference, registryHosts } from '../../lib/registry/reference.js';
@@ -34,18 +34,23 @@ export default defineAction({
   async main({ inputs, setOutput }) {
     // every input checked, every problem reported together, before anything is made or contacted
     const problems = new Problems();
-    const auth = (await problems.check(() => parseRegistryAuth(inputs.registryAuth))) ?? [];
+    const auth = (await problems.check(() => forInput('registry-auth', () => parseRegistryAuth(inputs.registryAuth)))) ?? [];
     const platforms = await problems.check(() =>
       inputs.platforms.length === 0 || inputs.platforms.some((p) => p.toLowerCase() === 'all')
         ? undefined
-        : validatePlatforms(inputs.platforms, 'platforms').map((p) => parsePlatform(p)),
+        : forInput('platforms', () => validatePlatforms(inputs.platforms)).map((p) => parsePlatform(p)),
     );
     // the whole list is checked, not only this shard's part: every shard fails or none does
     const everything = await problems.check(() =>
-      buildPlan(loadImageList(inputs.images), { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix }),
+      forInputs({ list: 'images', targets: 'target', sourceRegistry: 'source-registry' }, () =>
+        buildPlan(
+          forInput('images', () => loadImageList(inputs.images)),
+          { sourceRegistry: inputs.sourceRegistry, targets: inputs.target, stripPrefix: inputs.stripPrefix },
+        ),
+      ),
     );
-    const shard = await problems.check(() => parseShard(inputs.shard));
-    const insecure = await problems.check(() => registryHosts(inputs.insecureRegistries, 'insecure-registries'));
+    const shard = await problems.check(() => forInput('shard', () => parseShard(inputs.shard)));
+    const insecure = await problems.check(() => forInput('insecure-registries', () => registryHosts(inputs.insecureRegistries)));
     const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));
     await problems.check(() => checkInputDirectory(dir, 'output-dir', inputs.outputDir || dir));
     if (platforms && everything) {

@@ -4,7 +4,7 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
-import { checkInputDirectory, forInput, input, inputDirectory, Problems, type Inputs } from '../../lib/inputs.js';
+import { checkInputDirectory, forInput, forInputs, input, inputDirectory, Problems, type Inputs } from '../../lib/inputs.js';
 import { listEntries } from '../../lib/list.js';
 import type { OidcRole } from '../../lib/storage/aliyun-sts.js';
 import { info, summary } from '../../lib/log.js';
@@ -52,7 +52,7 @@ function stsUrl(s: string): string {
 function resolveUpload(inputs: { stateDir: string; destination: string; version: string; tag: string }, env: NodeJS.ProcessEnv = process.env) {
   return {
     stateDir: resolve(inputs.stateDir || (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload')),
-    destination: () => expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef(env.GITHUB_REF ?? '') }),
+    destination: () => forInput('destination', () => expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef(env.GITHUB_REF ?? '') })),
   };
 }
 
@@ -127,10 +127,12 @@ function storageFor(inputs: StorageInputs, destination: string) {
       audience: inputs.oidcAudience,
     };
   }
-  return openStorage(
-    destination,
-    { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token },
-    { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined, method: inputs.httpMethod, role },
+  return forInputs({ destination: 'destination', endpoint: 'endpoint', role: 'role-arn', accessKeySecret: 'access-key-secret' }, () =>
+    openStorage(
+      destination,
+      { accessKeyId: inputs.accessKeyId, accessKeySecret: inputs.accessKeySecret, securityToken: inputs.securityToken, token: inputs.token },
+      { endpoint: inputs.endpoint || undefined, region: inputs.region || undefined, method: inputs.httpMethod, role },
+    ),
   );
 }
 
@@ -147,7 +149,7 @@ export default defineAction({
     const files = await problems.check(async () => {
       const entries = listEntries(inputs.source, { lines: true });
       if (entries.length === 0) throw new UserError('input "source" lists no file (only blank lines or comments)');
-      return selectFiles(entries);
+      return selectFiles(entries, { from: 'input "source"' });
     });
     const stateDir = resolved.stateDir;
     if (!inputs.dryRun) await problems.check(() => checkInputDirectory(stateDir, 'state-dir'));
@@ -164,19 +166,21 @@ export default defineAction({
     if (inputs.manifest) await inputDirectory(dirname(resolve(inputs.manifest)), 'manifest');
     if (inputs.resume && !inputs.dryRun) await restoreCheckpoints(stateDir, destination);
     info(`upload-oss: ${files.length} files (${formatBytes(files.reduce((n, f) => n + f.size, 0))}) → ${shownDestination(destination)}${inputs.dryRun ? ' (dry run)' : ''}`);
-    const objects = await uploadAll(files, storage, {
-      concurrency: inputs.concurrency,
-      partSize: inputs.partSize,
-      partConcurrency: inputs.partConcurrency,
-      skipUnchanged: inputs.skipUnchanged,
-      verify: inputs.checksum,
-      dryRun: inputs.dryRun,
-      resume: inputs.resume,
-      stateDir,
-      contentType: inputs.contentType,
-      cacheControl: inputs.cacheControl,
-      acl: inputs.acl,
-    });
+    const objects = await forInputs({ partSize: 'part-size', role: 'role-arn' }, () =>
+      uploadAll(files, storage, {
+        concurrency: inputs.concurrency,
+        partSize: inputs.partSize,
+        partConcurrency: inputs.partConcurrency,
+        skipUnchanged: inputs.skipUnchanged,
+        verify: inputs.checksum,
+        dryRun: inputs.dryRun,
+        resume: inputs.resume,
+        stateDir,
+        contentType: inputs.contentType,
+        cacheControl: inputs.cacheControl,
+        acl: inputs.acl,
+      }),
+    );
     const uploaded = objects.filter((o) => o.status === 'uploaded');
     if (inputs.manifest) {
       await writeFile(

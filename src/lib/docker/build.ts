@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 import { exec, ExecError } from '../exec.js';
 import { ArchiveReader } from '../image/archive-reader.js';
 import { compressLayers } from '../image/compress.js';
@@ -21,26 +21,24 @@ const OSES = ['linux', 'windows', 'freebsd', 'darwin'];
 const ARCHES = ['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le', 'mips64', 'loong64'];
 const VARIANTS: Record<string, string[]> = { amd64: ['v1', 'v2', 'v3', 'v4'], arm64: ['v8'], arm: ['v5', 'v6', 'v7'] };
 
-/** Validated, normalised platform strings (linux/arm64, linux/arm/v7); names the input on error. */
-export function validatePlatforms(list: string[], inputName: string): string[] {
+/** Validated, normalised platform strings (linux/arm64, linux/arm/v7); names the platform on error. */
+export function validatePlatforms(list: string[]): string[] {
   const out = list.map((s) => {
     let p;
     try {
       p = parsePlatform(s);
     } catch (err) {
-      throw new UserError(`input "${inputName}": ${(err as Error).message}`);
+      throw new UserError((err as Error).message);
     }
-    if (!OSES.includes(p.os)) throw new UserError(`input "${inputName}": unknown platform "${s}": os "${p.os}" is not one of ${OSES.join(', ')}`);
-    if (!ARCHES.includes(p.architecture)) throw new UserError(`input "${inputName}": unknown platform "${s}": architecture "${p.architecture}" is not one of ${ARCHES.join(', ')}`);
+    if (!OSES.includes(p.os)) throw new UserError(`unknown platform "${s}": os "${p.os}" is not one of ${OSES.join(', ')}`);
+    if (!ARCHES.includes(p.architecture)) throw new UserError(`unknown platform "${s}": architecture "${p.architecture}" is not one of ${ARCHES.join(', ')}`);
     const variants = VARIANTS[p.architecture] ?? [];
     if (p.variant && !variants.includes(p.variant))
-      throw new UserError(
-        `input "${inputName}": unknown platform "${s}": ${p.architecture} has ${variants.length ? `the variants ${variants.join(', ')}` : 'no variants'}, not "${p.variant}"`,
-      );
+      throw new UserError(`unknown platform "${s}": ${p.architecture} has ${variants.length ? `the variants ${variants.join(', ')}` : 'no variants'}, not "${p.variant}"`);
     return platformString(p);
   });
   const dup = out.find((p, i) => out.indexOf(p) !== i);
-  if (dup) throw new UserError(`input "${inputName}": ${dup} is listed twice`);
+  if (dup) throw new UserError(`${dup} is listed twice`);
   return out;
 }
 
@@ -53,7 +51,7 @@ export function parseCache(s: string, scope: string): CacheSpec {
   try {
     parseReference(v);
   } catch (err) {
-    if (err instanceof ReferenceError) throw new UserError(`input "cache": "${v}" is neither none, gha nor a registry cache reference (${err.message})`);
+    if (err instanceof ReferenceError) throw new UserError(`"${v}" is neither none, gha nor a registry cache reference (${err.message})`);
     throw err;
   }
   return { kind: 'registry', ref: v };
@@ -72,26 +70,27 @@ export interface BuildSpec {
   cache: CacheSpec;
 }
 
-/** `KEY=value` entries; names the input and the entry on error. */
-export function validateKeyValues(list: string[], inputName: string, key: RegExp): string[] {
+/** `KEY=value` entries; names the entry on error. */
+export function validateKeyValues(list: string[], key: RegExp): string[] {
   for (const e of list) {
     const eq = e.indexOf('=');
-    if (eq <= 0 || !key.test(e.slice(0, eq))) throw new UserError(`input "${inputName}": "${e}" is not KEY=value`);
+    if (eq <= 0 || !key.test(e.slice(0, eq))) throw new UserError(`"${e}" is not KEY=value`);
   }
   return list;
 }
 
-/** The context and Dockerfile exist; the Dockerfile path is resolved against the context. */
+/** The build context, a directory (an OptionError: context). */
 export function resolveContext(context: string): string {
   const ctx = resolve(context);
-  if (!existsSync(ctx) || !statSync(ctx).isDirectory()) throw new UserError(`input "context": ${context} is not a directory`);
+  if (!existsSync(ctx) || !statSync(ctx).isDirectory()) throw new OptionError('context', `${context} is not a directory`);
   return ctx;
 }
 
-export function resolveBuildFiles(context: string, dockerfile: string, where = 'input "dockerfile"'): { context: string; dockerfile: string } {
+/** The context and Dockerfile exist; the Dockerfile path is resolved against the context (OptionErrors: context, dockerfile). */
+export function resolveBuildFiles(context: string, dockerfile: string): { context: string; dockerfile: string } {
   const ctx = resolveContext(context);
   const file = isAbsolute(dockerfile) ? dockerfile : join(ctx, dockerfile);
-  if (!existsSync(file) || !statSync(file).isFile()) throw new UserError(`${where}: ${dockerfile} was not found in the context ${context}`);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new OptionError('dockerfile', `${dockerfile} was not found in the context ${context}`);
   return { context: ctx, dockerfile: file };
 }
 
@@ -173,20 +172,22 @@ export interface BuiltImage {
 
 export type BuildMode = 'buildx' | 'buildx-load' | 'classic';
 
-/** Which way to build: buildx exporting OCI, buildx --load (docker driver), or the classic builder. */
+/** Which way to build: buildx exporting OCI, buildx --load (docker driver), or the classic builder (an OptionError: platforms, when they cannot all be built). */
 export async function buildMode(platforms: string[], docker = 'docker'): Promise<BuildMode> {
   if (!(await buildxVersion(docker))) {
     if (platforms.length > 1)
-      throw new UserError(
-        `input "platforms": building ${platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`,
+      throw new OptionError(
+        'platforms',
+        `building ${platforms.join(', ')} at once needs docker buildx, which is not installed (setup-buildx-qemu installs one from buildx-url); the classic builder builds one platform`,
       );
     return 'classic';
   }
   const driver = await buildxDriver(docker);
   if (driver !== 'docker') return 'buildx';
   if (platforms.length > 1)
-    throw new UserError(
-      `input "platforms": building ${platforms.join(', ')} at once needs a docker-container buildx builder; the current one uses the docker driver (run setup-buildx-qemu first)`,
+    throw new OptionError(
+      'platforms',
+      `building ${platforms.join(', ')} at once needs a docker-container buildx builder; the current one uses the docker driver (run setup-buildx-qemu first)`,
     );
   return 'buildx-load';
 }
@@ -215,8 +216,9 @@ type Builder = (s: BuildSpec, workDir: string, docker: string) => Promise<BuiltI
 const buildx: Builder = async (s, workDir, docker) => {
   const dest = join(workDir, 'image.oci.tar');
   if (s.cache.kind === 'gha' && !process.env.ACTIONS_RUNTIME_TOKEN)
-    throw new UserError(
-      'input "cache": gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference',
+    throw new OptionError(
+      'cache',
+      'gha needs the GitHub Actions cache service, and ACTIONS_RUNTIME_TOKEN is not set (not on a GitHub runner?); use none or a registry cache reference',
     );
   await exec(docker, buildxArgs(s, dest)).catch((err: unknown) => {
     if (err instanceof ExecError && /exporter is not supported for the docker driver/i.test(err.stderr))
@@ -252,7 +254,7 @@ function intoDaemon(
 ): Builder {
   return async (s, workDir, docker) => {
     const platform = s.platforms[0] ?? hostPlatform();
-    if (s.platforms.length > 1) throw new UserError(`input "platforms": the ${what.platforms} builds one platform, not ${s.platforms.join(', ')}`);
+    if (s.platforms.length > 1) throw new OptionError('platforms', `the ${what.platforms} builds one platform, not ${s.platforms.join(', ')}`);
     if (s.cache.kind !== 'none') notice(`cache ${s.cache.kind} is not used by the ${what.cache}; building without it`);
     const iidfile = join(workDir, 'iid');
     await build(s, iidfile, docker);

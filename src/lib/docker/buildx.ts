@@ -9,10 +9,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 import { exec, ExecError } from '../exec.js';
 import { retry, RetryableError } from '../retry.js';
-import { idleTimeoutMs, networkReason } from '../http.js';
+import { idleTimeoutMs, networkReason, shownUrl } from '../http.js';
 import { sha256File } from '../archive/checksums.js';
 import { addSecret } from '../log.js';
 import { tempDir } from '../temp.js';
@@ -65,18 +65,18 @@ async function fetchBinary(source: string, dest: string): Promise<void> {
     await retry(async () => {
       const res = await fetch(url, { headers, signal: AbortSignal.timeout(idleTimeoutMs(300_000)) });
       if (!res.ok || !res.body) {
-        const err = new UserError(`input "buildx-url": ${where} answered ${res.status}`);
+        const err = new OptionError('source', `${where} answered ${res.status}`);
         if (res.status >= 500 || res.status === 429) throw new RetryableError(err.message);
         throw err;
       }
       await pipeline(Readable.fromWeb(res.body as never), createWriteStream(dest));
     }).catch((err: unknown) => {
       const why = networkReason(err);
-      throw why ? new UserError(`input "buildx-url": ${where} got no answer: ${why}`, { cause: err }) : err;
+      throw why ? new OptionError('source', `${where} got no answer: ${why}`, { cause: err }) : err;
     });
   } else
     await copyFile(source, dest).catch((err: Error) => {
-      throw new UserError(`input "buildx-url": ${source} cannot be read (${err.message})`);
+      throw new OptionError('source', `${source} cannot be read (${err.message})`);
     });
 }
 
@@ -124,7 +124,7 @@ export async function installBuildx(o: InstallOptions): Promise<{ path: string; 
       if (o.sha256) {
         const got = await sha256File(file);
         if (got !== o.sha256.toLowerCase())
-          throw new UserError(`input "buildx-sha256": the binary from buildx-url has sha256 ${got}, not ${o.sha256.toLowerCase()}; nothing was installed`);
+          throw new OptionError('sha256', `the binary from ${shownUrl(o.source)} has sha256 ${got}, not ${o.sha256.toLowerCase()}; nothing was installed`);
       }
       await place(file);
       await store(file); // only a binary that passed every check is cached

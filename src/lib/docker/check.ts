@@ -3,7 +3,7 @@
 // buildx builds are loaded one platform at a time from their OCI archive (`docker load` of a
 // docker-archive written by the archive writer), run, and removed again.
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 import { exec } from '../exec.js';
 import { ArchiveWriter } from '../image/archive-writer.js';
 import { Copier, copyFailure } from '../image/copy.js';
@@ -27,10 +27,10 @@ export function parseCheck(text: string): CheckCommand | undefined {
     try {
       argv = JSON.parse(t);
     } catch (err) {
-      throw new UserError(`input "check": starts with "[" but is not a JSON array of strings (${(err as Error).message})`);
+      throw new UserError(`starts with "[" but is not a JSON array of strings (${(err as Error).message})`);
     }
     if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string'))
-      throw new UserError('input "check": the exec form is a non-empty JSON array of strings, e.g. ["/app", "--version"]');
+      throw new UserError('the exec form is a non-empty JSON array of strings, e.g. ["/app", "--version"]');
     return { shell: false, argv: argv as string[] };
   }
   return { shell: true, argv: ['/bin/sh', '-c', t] };
@@ -55,7 +55,7 @@ export async function runChecks(opts: { cmd: CheckCommand; source: ImageSource; 
   const runnable = await runnablePlatforms();
   for (const p of opts.platforms)
     if (p !== host && !runnable.some((r) => p === r || p.startsWith(`${r}/`)))
-      throw new UserError(`input "check": ${p} cannot run on this ${host} machine: no QEMU handler is registered for it (run setup-buildx-qemu with qemu-platforms: ${p} first)`);
+      throw new OptionError('cmd', `${p} cannot run on this ${host} machine: no QEMU handler is registered for it (run setup-buildx-qemu with qemu-platforms: ${p} first)`);
   if (opts.imageId) {
     await runOne(docker, opts.imageId, opts.cmd, opts.platforms[0], opts.platforms[0] !== host);
     return opts.platforms;

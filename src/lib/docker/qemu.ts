@@ -70,7 +70,7 @@ export async function registerHostHandlers(platforms: string[] | 'all', opts: { 
           .filter((p) => p !== host)
           .map((p) => {
             const arch = qemuArchFor(p);
-            if (!arch) throw new UserError(`input "qemu-platforms": no QEMU emulation is known for "${p}" (known: ${Object.values(PLATFORMS).join(', ')})`);
+            if (!arch) throw new UserError(`no QEMU emulation is known for "${p}" (known: ${Object.values(PLATFORMS).join(', ')})`);
             return arch;
           });
   const added: string[] = [];

@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 
 export async function uploadArtifact(name: string, files: string[], rootDir: string, retentionDays?: number): Promise<string> {
   if (!process.env.ACTIONS_RUNTIME_TOKEN || !process.env.GITHUB_ACTIONS)
-    throw new UserError('input "upload-artifact": artifacts can only be uploaded inside a GitHub Actions job (no ACTIONS_RUNTIME_TOKEN here); the bundle is on disk');
+    throw new UserError('artifacts can only be uploaded inside a GitHub Actions job (no ACTIONS_RUNTIME_TOKEN here); the bundle is on disk');
   const { DefaultArtifactClient } = await import('@actions/artifact');
   const res = await new DefaultArtifactClient().uploadArtifact(name, files, rootDir, retentionDays ? { retentionDays } : {});
   if (res.id === undefined) throw new UserError(`artifact ${name}: the upload returned no id`);

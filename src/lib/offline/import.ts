@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { verifySha256Sums } from '../archive/checksums.js';
 import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
-import { UserError, within } from '../errors.js';
+import { asOption, OptionError, UserError } from '../errors.js';
 import { info, notice } from '../log.js';
 import { removeStaleTemp, tempDir } from '../temp.js';
 import type { Digest } from '../registry/digest.js';
@@ -97,7 +97,7 @@ export interface ImportedImage {
  * `repository`; one recorded only by tag whose digest another entry names in full is that entry.
  */
 function placeImages(images: ArchivedImage[], opts: ImportOptions) {
-  const prefix = within('input "target"', () => parseTargetPrefix(opts.target));
+  const prefix = asOption('target', () => parseTargetPrefix(opts.target));
   // repository: a path under the target, with an optional tag (myapp, team/myapp:1.0)
   let repo: { path: string; tag?: string } | undefined;
   if (opts.repository !== undefined && opts.repository !== '') {
@@ -121,8 +121,9 @@ function placeImages(images: ArchivedImage[], opts: ImportOptions) {
       }
     } else {
       if (!repo)
-        throw new UserError(
-          `${opts.file}: image ${i + 1} records ${img.tag ? `only the tag "${img.tag}", no repository` : 'no name (repository:tag)'}, so it cannot be placed under ${opts.target}: give the repository to push it as (input "repository", e.g. myapp${img.tag ? '' : ':1.0'})${img.tag ? ', or write the archive with a full reference (skopeo copy … oci-archive:<file>:<repository>:<tag>)' : ''}`,
+        throw new OptionError(
+          'repository',
+          `${opts.file}: image ${i + 1} records ${img.tag ? `only the tag "${img.tag}", no repository` : 'no name (repository:tag)'}, so it cannot be placed under ${opts.target}: give the repository to push it as (e.g. myapp${img.tag ? '' : ':1.0'})${img.tag ? ', or write the archive with a full reference (skopeo copy … oci-archive:<file>:<repository>:<tag>)' : ''}`,
         );
       const target: Reference = { registry: prefix.registry, repository: prefix.namespace ? `${prefix.namespace}/${repo.path}` : repo.path, tag: img.tag ?? repo.tag ?? 'latest' };
       return { img, name: `image ${i + 1} (${img.tag ? `tag "${img.tag}"` : 'no name'} in the archive)`, target };
@@ -138,7 +139,7 @@ export async function importArchive(opts: ImportOptions): Promise<ImportedImage[
   if (stale) info(`removed ${stale} temporary folder(s) left by an earlier run that was stopped`);
   const isDir = statSync(opts.file).isDirectory();
   const sidecar = `${opts.file.replace(/[\\/]+$/, '')}.sha256`;
-  within('input "target"', () => parseTargetPrefix(opts.target));
+  asOption('target', () => parseTargetPrefix(opts.target));
   // The archive is indexed (read only) while its checksum is verified; nothing is pushed before
   // the verification is done, and a mismatch is the error reported even if the index fails too.
   if (isPart(opts.file)) {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 import { parsePlatform, type Platform } from '../image/manifest.js';
 import { listEntries } from '../list.js';
 import { parseReference, ReferenceError, uniqueReferences, withDefaultTag, type Reference } from '../registry/reference.js';
@@ -38,7 +38,7 @@ export function pluginImageArchive(spec: { name: string; version: string }, ref:
 
 export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   const file = resolve(path);
-  if (!existsSync(file)) throw new UserError(`input "spec": ${path} was not found`);
+  if (!existsSync(file)) throw new OptionError('path', `${path} was not found`);
   const base = dirname(file);
   let doc: Record<string, unknown>;
   try {

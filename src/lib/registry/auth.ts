@@ -108,23 +108,22 @@ export interface RegistryAuthEntry {
 }
 
 /**
- * Parses the `registry-auth` input: a YAML map of registry → {username, password} or
+ * Parses registry credentials: a YAML map of registry → {username, password} or
  * {username-env, password-env} (names of environment variables holding them).
  */
-export function parseRegistryAuth(text: string, env: NodeJS.ProcessEnv = process.env, inputName = 'registry-auth'): RegistryAuthEntry[] {
+export function parseRegistryAuth(text: string, env: NodeJS.ProcessEnv = process.env): RegistryAuthEntry[] {
   if (!text.trim()) return [];
   let doc: unknown;
   try {
     // as text: an unquoted password like 0123456 or 12e3 stays what was written
     doc = parseYaml(text, { schema: 'failsafe' });
   } catch (err) {
-    throw new UserError(`input "${inputName}" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new UserError(`not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
-    throw new UserError(`input "${inputName}" must be a map of registry → {username, password} or {username-env, password-env}`);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UserError(`expected a map of registry → {username, password} or {username-env, password-env}`);
   const out: RegistryAuthEntry[] = [];
   for (const [registry, value] of Object.entries(doc as Record<string, unknown>)) {
-    const where = `input "${inputName}", registry ${registry}`;
+    const where = `registry ${registry}`;
     if (!value || typeof value !== 'object') throw new UserError(`${where}: expected {username, password} or {username-env, password-env}`);
     const v = value as Record<string, unknown>;
     const known = ['username', 'password', 'username-env', 'password-env'];

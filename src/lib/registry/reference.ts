@@ -108,12 +108,11 @@ export function isLoopback(registry: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** Validates registry host[:port] entries (insecure-registries and the like); names the input. */
-export function registryHosts(list: string[], inputName: string): string[] {
+/** Validates registry host[:port] entries (insecure registries, mirrors); names the entry on error. */
+export function registryHosts(list: string[]): string[] {
   return list.map((h) => {
-    if (/^[a-z]+:\/\//i.test(h))
-      throw new UserError(`input "${inputName}": "${h}": give host[:port] without a scheme (e.g. ${h.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')})`);
-    if (!HOST.test(h)) throw new UserError(`input "${inputName}": "${h}" is not a registry host[:port]`);
+    if (/^[a-z]+:\/\//i.test(h)) throw new UserError(`"${h}": give host[:port] without a scheme (e.g. ${h.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '')})`);
+    if (!HOST.test(h)) throw new UserError(`"${h}" is not a registry host[:port]`);
     return normaliseRegistry(h);
   });
 }

@@ -2,7 +2,7 @@
 // win), and meta.yml: one image per entry, tag → Dockerfile.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../errors.js';
+import { OptionError } from '../errors.js';
 import { headRevision, originUrl } from './describe.js';
 
 export async function ociLabels(opts: { dir: string; version: string; extra: string[]; env?: NodeJS.ProcessEnv; now?: Date }): Promise<Record<string, string>> {
@@ -18,7 +18,7 @@ export async function ociLabels(opts: { dir: string; version: string; extra: str
   labels['org.opencontainers.image.created'] = (epoch ?? opts.now ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   for (const e of opts.extra) {
     const eq = e.indexOf('=');
-    if (eq <= 0) throw new UserError(`input "labels": "${e}" is not key=value`);
+    if (eq <= 0) throw new OptionError('extra', `"${e}" is not key=value`);
     labels[e.slice(0, eq).trim()] = e.slice(eq + 1);
   }
   return labels;
@@ -30,24 +30,24 @@ export interface MetaEntry {
   dockerfile: string;
 }
 
-/** meta.yml: a map of tag → Dockerfile path (relative to the context), in file order. */
+/** meta.yml: a map of tag → Dockerfile path (relative to the context), in file order (OptionErrors: path, version). */
 export function loadMeta(path: string, vars: { tag: string; version: string }): MetaEntry[] {
-  if (!existsSync(path)) throw new UserError(`input "meta": ${path} was not found`);
+  if (!existsSync(path)) throw new OptionError('path', `${path} was not found`);
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new UserError(`input "meta": ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new OptionError('path', `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc) || Object.keys(doc).length === 0)
-    throw new UserError(`input "meta": ${path} must map each tag to its Dockerfile (e.g. "cuda12: ai/Dockerfile.cuda12")`);
+    throw new OptionError('path', `${path} must map each tag to its Dockerfile (e.g. "cuda12: ai/Dockerfile.cuda12")`);
   return Object.entries(doc as Record<string, unknown>).map(([k, v]) => {
-    if (typeof v !== 'string' || !v.trim()) throw new UserError(`input "meta": ${path}: tag "${k}" must map to a Dockerfile path`);
+    if (typeof v !== 'string' || !v.trim()) throw new OptionError('path', `${path}: tag "${k}" must map to a Dockerfile path`);
     const unknown = /\{(?!tag\}|version\})[^}]*\}/.exec(k);
-    if (unknown) throw new UserError(`input "meta": ${path}: tag "${k}" uses ${unknown[0]}; the placeholders are {tag} and {version}`);
-    if (k.includes('{version}') && !vars.version) throw new UserError(`input "version" is needed: ${path}: tag "${k}" uses {version}`);
+    if (unknown) throw new OptionError('path', `${path}: tag "${k}" uses ${unknown[0]}; the placeholders are {tag} and {version}`);
+    if (k.includes('{version}') && !vars.version) throw new OptionError('version', `${path}: tag "${k}" uses {version}, and no version is given`);
     const tag = k.replace(/\{tag\}/g, vars.tag).replace(/\{version\}/g, vars.version);
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new UserError(`input "meta": ${path}: "${tag}" is not a valid docker tag`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag)) throw new OptionError('path', `${path}: "${tag}" is not a valid docker tag`);
     return { tag, dockerfile: v.trim() };
   });
 }

@@ -3,7 +3,7 @@
 // digest everywhere, credentials never handed to docker), then save for offline use.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError, errorMessage } from '../errors.js';
+import { OptionError, UserError, errorMessage } from '../errors.js';
 import { ArchiveWriter, type ArchiveResult } from '../image/archive-writer.js';
 import { Copier, copyFailure } from '../image/copy.js';
 import { parsePlatform } from '../image/manifest.js';
@@ -148,10 +148,10 @@ export async function release(o: ReleaseOptions): Promise<ReleaseResult> {
                 if (built.localTags.length) await exec(o.docker ?? 'docker', ['rmi', ...built.localTags], { stream: false, allowFailure: true });
                 // with meta.yml, the images before this one are already pushed: say so
                 const before = images.filter((m) => m.pushed).map((m) => m.refs[0]);
-                if (err instanceof UserError && before.length)
-                  throw new UserError(
-                    `${err.message.replace(/; nothing was pushed$/, '')}; this image was not pushed (${before.length === 1 ? 'the image before it in meta.yml was' : `the ${before.length} images before it in meta.yml were`}: ${before.join(', ')})`,
-                  );
+                if (err instanceof UserError && before.length) {
+                  const message = `${err.message.replace(/; nothing was pushed$/, '')}; this image was not pushed (${before.length === 1 ? 'the image before it in meta.yml was' : `the ${before.length} images before it in meta.yml were`}: ${before.join(', ')})`;
+                  throw err instanceof OptionError ? new OptionError(err.option, message) : new UserError(message);
+                }
                 throw err;
               },
             )

@@ -67,11 +67,20 @@ function fromYaml(doc: unknown, where: string, env: NodeJS.ProcessEnv): Destinat
   });
 }
 
-/** The destinations named by `image` and `registries` (inline list, inline YAML or a registry.yaml path). */
-export function loadDestinations(image: string, registries: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Destination[] {
+/**
+ * The destinations named by `image` and `registries` (inline list, inline YAML or a registry.yaml
+ * path). `from` says where the two values came from (an input's name), for messages; each
+ * destination keeps where it was named.
+ */
+export function loadDestinations(
+  image: string,
+  registries: string,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; from?: { image: string; registries: string } } = {},
+): Destination[] {
   const env = opts.env ?? process.env;
+  const from = opts.from ?? { image: 'image', registries: 'registries' };
   const out: Destination[] = [];
-  if (image.trim()) out.push({ repository: repo(image.trim(), 'input "image"'), where: 'input "image"' });
+  if (image.trim()) out.push({ repository: repo(image.trim(), from.image), where: from.image });
   const text = registries.trim();
   if (text) {
     const single = !text.includes('\n') ? resolve(opts.cwd ?? process.cwd(), text) : undefined;
@@ -80,27 +89,27 @@ export function loadDestinations(image: string, registries: string, opts: { cwd?
       try {
         doc = parseYaml(readFileSync(single, 'utf8'));
       } catch (err) {
-        throw new UserError(`input "registries": ${text} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+        throw new UserError(`${from.registries}: ${text} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
       }
-      out.push(...fromYaml(doc, `input "registries" (${text})`, env));
-    } else if (single && /\.ya?ml$/i.test(text)) throw new UserError(`input "registries": file ${text} was not found`);
+      out.push(...fromYaml(doc, `${from.registries} (${text})`, env));
+    } else if (single && /\.ya?ml$/i.test(text)) throw new UserError(`${from.registries}: file ${text} was not found`);
     else if (/^\s*(-\s+)?[\w-]+:\s/m.test(text) && /repository:/.test(text)) {
       let doc: unknown;
       try {
         doc = parseYaml(text);
       } catch (err) {
-        throw new UserError(`input "registries" is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+        throw new UserError(`${from.registries} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
       }
-      out.push(...fromYaml(doc, 'input "registries"', env));
+      out.push(...fromYaml(doc, from.registries, env));
     } else
       text
         .split(/[\n,]/)
         .map((l) => l.replace(/#.*$/, '').trim())
         .forEach((l, i) => {
-          if (l) out.push({ repository: repo(l, `input "registries", line ${i + 1}`), where: `input "registries", line ${i + 1}` });
+          if (l) out.push({ repository: repo(l, `${from.registries}, line ${i + 1}`), where: `${from.registries}, line ${i + 1}` });
         });
   }
-  if (out.length === 0) throw new UserError('input "image" (or "registries") is required: the repository the release image is tagged and pushed as');
+  if (out.length === 0) throw new UserError(`${from.image} (or ${from.registries}) is required: the repository the release image is tagged and pushed as`);
   const seen = new Set<string>();
   const creds = new Map<string, Destination>();
   for (const d of out) {

@@ -2,7 +2,7 @@
 // and from the product version by `tag-rules`, and prerelease detection for `latest: auto`.
 import { existsSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 
 const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -23,23 +23,23 @@ export function releaseTag(input: string, env: NodeJS.ProcessEnv = process.env):
   if (input.trim()) return input.trim();
   const ref = env.GITHUB_REF ?? '';
   if (ref.startsWith('refs/tags/')) return ref.slice('refs/tags/'.length);
-  throw new UserError(`input "tag" is empty and ${ref ? `GITHUB_REF (${ref}) is not a tag` : 'GITHUB_REF is not set'}: give the release tag`);
+  throw new UserError(`no tag given and ${ref ? `GITHUB_REF (${ref}) is not a tag` : 'GITHUB_REF is not set'}: give the release tag`);
 }
 
-/** A git tag as a docker tag: characters docker does not allow become "-" (release/1.0 → release-1.0). */
+/** A git tag as a docker tag: characters docker does not allow become "-" (release/1.0 → release-1.0); an OptionError naming `what` when nothing is left. */
 export function dockerTag(s: string, what: string): string {
   const t = s
     .replace(/[^A-Za-z0-9_.-]/g, '-')
     .replace(/^[.-]+/, '')
     .slice(0, 128);
-  if (!DOCKER_TAG.test(t)) throw new UserError(`${what} "${s}" cannot be made into a docker tag`);
+  if (!DOCKER_TAG.test(t)) throw new OptionError(what, `${what} "${s}" cannot be made into a docker tag`);
   return t;
 }
 
 /** The version tag: from the first digit on, lower-cased (openEuler-22.03-LTS-SP1 → 22.03-lts-sp1, v1.2.0 → 1.2.0). */
 export function versionTag(version: string): string {
   const from = version.search(/\d/);
-  return dockerTag((from > 0 ? version.slice(from) : version).toLowerCase(), 'input "version"');
+  return dockerTag((from > 0 ? version.slice(from) : version).toLowerCase(), 'version');
 }
 
 const PRE = /(^|[-._+])(alpha|beta|rc|pre|preview|dev|snapshot|nightly|canary|next)([-._]?\d*)($|[-._+])/i;
@@ -149,6 +149,6 @@ export function deriveTags(tag: string, version: string, rules: TagRules, env: N
   const prerelease = isPrerelease(tag, env) || (version !== '' && isPrerelease(version, env));
   if (rules.latest === 'true' || (rules.latest === 'auto' && !prerelease)) add('latest', rules.latest === 'true' ? 'latest: true' : 'latest: auto, not a prerelease');
   const tags = Object.keys(reasons);
-  if (tags.length === 0) throw new UserError('input "tag-rules" leaves no tag to push (tag: false, no version, no special match, no latest)');
+  if (tags.length === 0) throw new OptionError('rules', 'leave no tag to push (tag: false, no version, no special match, no latest)');
   return { tags, prerelease, reasons };
 }

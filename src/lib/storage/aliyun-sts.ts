@@ -4,7 +4,7 @@
 // an upload longer than the token's lifetime keeps going.
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 import { addSecret, debug } from '../log.js';
 import { retry, RetryableError } from '../retry.js';
 import { networkReason } from '../http.js';
@@ -58,7 +58,7 @@ export async function oidcToken(audience: string, env: NodeJS.ProcessEnv = proce
     addSecret(value);
     return value;
   }
-  throw new UserError('input "role-arn" needs an OIDC token: on GitHub give the job "permissions: id-token: write"; elsewhere set ALIBABA_CLOUD_OIDC_TOKEN_FILE');
+  throw new OptionError('role', 'needs an OIDC token: on GitHub give the job "permissions: id-token: write"; elsewhere set ALIBABA_CLOUD_OIDC_TOKEN_FILE');
 }
 
 /** One AssumeRoleWithOIDC call. */

@@ -69,7 +69,9 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Promise<SourceFile[]> {
+/** The files the entries name (paths, directories, globs); `from` says where the list came from (e.g. an input). */
+export async function selectFiles(entries: ListEntry[], opts: { from?: string; cwd?: string } = {}): Promise<SourceFile[]> {
+  const cwd = opts.cwd ?? process.cwd();
   const out = new Map<string, SourceFile>();
   const add = async (path: string, key: string, where: string) => {
     const prev = out.get(key);
@@ -79,7 +81,7 @@ export async function selectFiles(entries: ListEntry[], cwd = process.cwd()): Pr
     out.set(key, { path, key, size: (await stat(path)).size });
   };
   for (const e of entries) {
-    const where = `input "source" line ${e.line}`;
+    const where = `${opts.from ? `${opts.from} ` : ''}line ${e.line}`;
     if (/[*?]/.test(e.value)) {
       const first = e.value.search(/[*?]/);
       const baseRel = e.value.slice(0, e.value.lastIndexOf('/', first) + 1);

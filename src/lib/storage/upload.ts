@@ -2,7 +2,7 @@
 // skipped when unchanged, verified after upload; progress with rate and ETA.
 import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 import { formatBytes } from '../format.js';
 import { extname } from 'node:path';
 import { mapLimit } from '../concurrency.js';
@@ -75,20 +75,22 @@ export interface UploadAllOptions {
   acl?: string;
 }
 
-/** Refuses a part size the store would refuse at the end of a long upload. */
+/** Refuses a part size the store would refuse at the end of a long upload (an OptionError: partSize). */
 function checkPartSize(files: SourceFile[], storage: Storage, partSize: number): void {
   const limits = storage.limits;
   if (!limits) return;
   const multipart = files.filter((f) => f.size > partSize);
   if (multipart.length && limits.minPartSize && partSize < limits.minPartSize)
-    throw new UserError(
-      `input "part-size": ${formatBytes(partSize)} is below the ${formatBytes(limits.minPartSize)} a part must be at ${storage.base} (${multipart[0].path} goes up in parts)`,
+    throw new OptionError(
+      'partSize',
+      `${formatBytes(partSize)} is below the ${formatBytes(limits.minPartSize)} a part must be at ${storage.base} (${multipart[0].path} goes up in parts)`,
     );
   for (const f of multipart) {
     const parts = Math.ceil(f.size / partSize);
     if (parts > limits.maxParts)
-      throw new UserError(
-        `input "part-size": ${f.path} (${formatBytes(f.size)}) would take ${parts} parts of ${formatBytes(partSize)}, and ${storage.base} takes at most ${limits.maxParts}; use a part size of at least ${formatBytes(Math.ceil(f.size / limits.maxParts))}`,
+      throw new OptionError(
+        'partSize',
+        `${f.path} (${formatBytes(f.size)}) would take ${parts} parts of ${formatBytes(partSize)}, and ${storage.base} takes at most ${limits.maxParts}; use a part size of at least ${formatBytes(Math.ceil(f.size / limits.maxParts))}`,
       );
   }
 }

@@ -1,11 +1,11 @@
 // The image list of sync-images: a plain list (one reference per line, # comments) or YAML
 // mapping each source to one or more targets with optional tag renames; target prefixes,
-// strip-prefix, shards. Every error names the input, the file and the line.
+// strip-prefix, shards. Every error names the file and the line; the caller adds the input.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { UserError, within } from '../errors.js';
+import { asOption, OptionError, UserError } from '../errors.js';
 import { mapTarget, parseTargetPrefix } from '../registry/target.js';
 import { listEntries } from '../list.js';
 import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
@@ -25,20 +25,19 @@ export interface ImageListText {
   file?: string;
 }
 
-/** `images` is inline text or the path of a file holding it. */
-export function loadImageList(raw: string, cwd = process.cwd(), inputName = 'images'): ImageListText {
+/** An image list: inline text, or the path of a file holding it. */
+export function loadImageList(raw: string, cwd = process.cwd()): ImageListText {
   const trimmed = raw.trim();
-  if (!trimmed) throw new UserError(`input "${inputName}" is empty: give image references (one per line) or the path of a file holding them`);
+  if (!trimmed) throw new UserError('no image references: give them one per line, or the path of a file holding them');
   if (!trimmed.includes('\n')) {
     const path = resolve(cwd, trimmed);
     if (existsSync(path) && statSync(path).isFile()) return { text: readFileSync(path, 'utf8'), file: trimmed };
     const entries = listEntries(trimmed);
-    if (entries.length === 0) throw new UserError(`input "${inputName}" lists no images (only a comment)`);
-    if (/\.(txt|list|lst|ya?ml)$/i.test(trimmed) || /^\.{0,2}\//.test(trimmed)) throw new UserError(`input "${inputName}": file ${trimmed} was not found`);
+    if (entries.length === 0) throw new UserError('lists no images (only a comment)');
+    if (/\.(txt|list|lst|ya?ml)$/i.test(trimmed) || /^\.{0,2}\//.test(trimmed)) throw new UserError(`file ${trimmed} was not found`);
     // one word without a tag is more likely a list file that is not there than an image
     const only = entries.length === 1 ? entries[0].value : undefined;
-    if (only && !/[@]/.test(only) && !/:[^/]*$/.test(only))
-      throw new UserError(`input "${inputName}": there is no file named ${only} (for the image ${only}:latest, write the tag)`);
+    if (only && !/[@]/.test(only) && !/:[^/]*$/.test(only)) throw new UserError(`there is no file named ${only} (for the image ${only}:latest, write the tag)`);
   }
   return { text: raw };
 }
@@ -48,13 +47,14 @@ export interface Shard {
   count: number;
 }
 
-export function parseShard(s: string, inputName = 'shard'): Shard | undefined {
+/** `i/n`: the i-th of n shards. */
+export function parseShard(s: string): Shard | undefined {
   if (!s) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(s.trim());
-  if (!m) throw new UserError(`input "${inputName}": "${s}" is not i/n (e.g. 2/4)`);
+  if (!m) throw new UserError(`"${s}" is not i/n (e.g. 2/4)`);
   const index = Number(m[1]);
   const count = Number(m[2]);
-  if (count < 1 || index < 1 || index > count) throw new UserError(`input "${inputName}": "${s}" is out of range (i must be from 1 to n, and n at least 1)`);
+  if (count < 1 || index < 1 || index > count) throw new UserError(`"${s}" is out of range (i must be from 1 to n, and n at least 1)`);
   return { index, count };
 }
 
@@ -75,7 +75,8 @@ export interface PlanOptions {
   targets: string[];
   stripPrefix?: string;
   shard?: Shard;
-  inputName?: string;
+  /** what the list is called in messages ("images line 3: …") */
+  listName?: string;
 }
 
 /** A reference as written, its mistakes named by where it was written. */
@@ -94,19 +95,22 @@ function ref(s: string, where: string, defaultRegistry?: string): Reference {
 }
 
 /** A plain image list: one reference per line, each with where it was written. */
-export function parseImageLines(list: ImageListText, opts: { inputName?: string; defaultRegistry?: string } = {}): { source: Reference; where: string }[] {
-  const inputName = opts.inputName ?? 'images';
+export function parseImageLines(list: ImageListText, opts: { listName?: string; defaultRegistry?: string } = {}): { source: Reference; where: string }[] {
+  const listName = opts.listName ?? 'images';
   return listEntries(list.text).map((e) => {
-    const where = list.file ? `${inputName} file ${list.file} line ${e.line}` : `${inputName} line ${e.line}`;
+    const where = list.file ? `${listName} file ${list.file} line ${e.line}` : `${listName} line ${e.line}`;
     return { source: ref(e.value, where, opts.defaultRegistry), where };
   });
 }
 
-/** Parses the list (plain or YAML) into items: each source with the targets it goes to. */
+/**
+ * Parses the list (plain or YAML) into items: each source with the targets it goes to. Mistakes in
+ * a line are named by the line; OptionErrors name targets, sourceRegistry, or list (no images).
+ */
 export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
-  const inputName = opts.inputName ?? 'images';
-  const at = (line: number) => (list.file ? `${inputName} file ${list.file} line ${line}` : `${inputName} line ${line}`);
-  const prefixes = opts.targets.map((t) => within('input "target"', () => parseTargetPrefix(t)));
+  const listName = opts.listName ?? 'images';
+  const at = (line: number) => (list.file ? `${listName} file ${list.file} line ${line}` : `${listName} line ${line}`);
+  const prefixes = opts.targets.map((t) => asOption('targets', () => parseTargetPrefix(t)));
   let defaultRegistry: string | undefined;
   if (opts.sourceRegistry) {
     const host = opts.sourceRegistry
@@ -114,7 +118,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
       .replace(/^https?:\/\//, '')
       .replace(/\/+$/, '');
     if (host.includes('/') || !looksLikeRegistry(host) || !/^[A-Za-z0-9.-]+(:\d+)?$/.test(host))
-      throw new UserError(`input "source-registry": "${opts.sourceRegistry}" must be a registry host[:port] (e.g. harbor.example.com); write a namespace in the list lines`);
+      throw new OptionError('sourceRegistry', `"${opts.sourceRegistry}" must be a registry host[:port] (e.g. harbor.example.com); write a namespace in the list lines`);
     defaultRegistry = normaliseRegistry(host);
   }
   const items: SyncItem[] = [];
@@ -143,7 +147,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
   if (doc.errors.length && looksLikeYaml(list.text)) {
     // meant as YAML, unless it reads as a plain list: then the YAML mistake is what to show
     try {
-      parseImageLines(list, { inputName, defaultRegistry });
+      parseImageLines(list, { listName, defaultRegistry });
     } catch {
       const e = doc.errors[0];
       throw new UserError(`${at(e.linePos?.[0]?.line ?? 1)}: not valid YAML: ${e.message.split('\n')[0]}`);
@@ -158,7 +162,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
       items.push({ source, targets: withPrefixes(source, where), where });
     }
   } else if (!yamlStructured) {
-    for (const { source, where } of parseImageLines(list, { inputName, defaultRegistry })) items.push({ source, targets: withPrefixes(source, where), where });
+    for (const { source, where } of parseImageLines(list, { listName, defaultRegistry })) items.push({ source, targets: withPrefixes(source, where), where });
   } else if (isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
       const keyNode = pair.key as YamlNode;
@@ -198,7 +202,7 @@ export function buildPlan(list: ImageListText, opts: PlanOptions): SyncItem[] {
     }
   }
   let out = [...merged.values()];
-  if (out.length === 0) throw new UserError(`input "${inputName}" lists no images${list.file ? ` (file ${list.file})` : ''}`);
+  if (out.length === 0) throw new OptionError('list', `lists no images${list.file ? ` (file ${list.file})` : ''}`);
   if (opts.shard) out = inShard(out, opts.shard);
   return out;
 }
