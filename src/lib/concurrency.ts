@@ -17,16 +17,26 @@ export class Semaphore {
   }
 }
 
-/** Runs fn over items with at most `limit` at once; results in input order. */
+/**
+ * Runs fn over items with at most `limit` at once; results in input order. After a failure no
+ * new item starts, and the call settles only once those already running have: nothing it began
+ * keeps working (writing, sending) after it has failed. The first failure is thrown.
+ */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i], i);
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return out;
 }

@@ -1,12 +1,12 @@
 // Hand-made OCI archives for tests of what an importer must refuse: each part of an image
 // (layers, config, manifest, index) written from scratch, so one of them can be wrong on purpose
 // (a missing blob, a false size, diff_ids that do not match) in ways no tool would write.
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync } from 'node:zlib';
 import { TarWriter } from '../../src/lib/archive/tar.js';
+import { digestOfStream, MT, sha256Digest } from './oci.js';
 
 export interface CraftLayer {
   /** the files of the layer (name → content), or a file of `zeros` bytes (streamed, never held) */
@@ -58,17 +58,7 @@ async function filesTar(files: Record<string, string>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function digestOfStream(s: Readable): Promise<{ digest: string; size: number }> {
-  const h = createHash('sha256');
-  let size = 0;
-  for await (const c of s) {
-    h.update(c as Buffer);
-    size += (c as Buffer).length;
-  }
-  return { digest: `sha256:${h.digest('hex')}`, size };
-}
-
-const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const sha = sha256Digest;
 
 /** Writes the archive; returns the digests of what it holds. */
 export async function craftOciArchive(file: string, opts: CraftOptions): Promise<{ index: string; manifest: string; diffIds: string[] }> {
@@ -82,7 +72,7 @@ export async function craftOciArchive(file: string, opts: CraftOptions): Promise
       const open = gzip ? () => plain().pipe(createGzip({ level: 1 })) : plain;
       const diff = await digestOfStream(plain());
       const stored = gzip ? await digestOfStream(open()) : diff;
-      layers.push({ open, ...stored, diffId: diff.digest, mediaType: `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}` });
+      layers.push({ open, ...stored, diffId: diff.digest, mediaType: gzip ? MT.layer : MT.layerTar });
     } else {
       const tar = await filesTar(l.files ?? {});
       const bytes = gzip ? gzipSync(tar) : tar;
@@ -91,17 +81,17 @@ export async function craftOciArchive(file: string, opts: CraftOptions): Promise
         digest: sha(bytes),
         size: bytes.length,
         diffId: sha(tar),
-        mediaType: `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}`,
+        mediaType: gzip ? MT.layer : MT.layerTar,
       });
     }
   }
   const real = layers.map((l) => l.diffId);
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: opts.diffIds ? opts.diffIds(real) : real } }));
-  const configDesc = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length };
+  const configDesc = { mediaType: MT.config, digest: sha(config), size: config.length };
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      mediaType: MT.manifest,
       config: configDesc,
       layers: layers.map((l, i) => ({ mediaType: l.mediaType, digest: l.digest, size: i === opts.lieAboutSize ? l.size + 7 : l.size })),
     }),
@@ -109,10 +99,10 @@ export async function craftOciArchive(file: string, opts: CraftOptions): Promise
   const index = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.index.v1+json',
+      mediaType: MT.index,
       manifests: [
         {
-          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          mediaType: MT.manifest,
           digest: sha(manifest),
           size: manifest.length,
           ...(opts.refName ? { annotations: { 'org.opencontainers.image.ref.name': opts.refName } } : {}),

@@ -5,17 +5,11 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable, Transform } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { TarWriter } from '../../src/lib/archive/tar.js';
-
-export const MT = {
-  index: 'application/vnd.oci.image.index.v1+json',
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
-} as const;
+import { hashing, MT, sha256Digest } from './oci.js';
 
 export interface FixtureOptions {
   /** e.g. ['app', 'release/db'] */
@@ -76,22 +70,8 @@ function randomStream(seed: string, bytes: number, compressible: number): Readab
   });
 }
 
-function hashing(): { stream: Transform; digest: () => string; size: () => number } {
-  const h = createHash('sha256');
-  let n = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      h.update(chunk);
-      n += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  let d: string | undefined;
-  return { stream, digest: () => (d ??= `sha256:${h.digest('hex')}`), size: () => n };
-}
-
 async function writeBlob(dir: string, data: Buffer): Promise<Descriptor & { mediaType: '' }> {
-  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const digest = sha256Digest(data);
   const path = join(dir, 'blobs', 'sha256', digest.slice(7));
   if (!existsSync(path)) writeFileSync(path, data);
   return { mediaType: '', digest, size: data.length };
@@ -210,9 +190,7 @@ export function inspectRaw(ref: string, creds?: { username: string; password: st
   return execFileSync('skopeo', [...args, `docker://${ref}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export function sha256(data: string | Buffer): string {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
-}
+export { sha256Digest as sha256 };
 
 /** Deterministic pseudo-random bytes (an LCG): test payloads that are the same every run. */
 export function seededBytes(n: number, seed: number): Buffer {

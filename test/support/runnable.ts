@@ -10,7 +10,7 @@ import { TarWriter } from '../../src/lib/archive/tar.js';
 import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
 import { Copier } from '../../src/lib/image/copy.js';
 import { OciLayoutSource } from '../../src/lib/image/oci-layout.js';
-import { MT } from './fixtures.js';
+import { MT } from './oci.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

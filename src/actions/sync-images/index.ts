@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes, plural } from '../../lib/format.js';
-import { RegistryPool } from '../../lib/image/open.js';
+import { RegistryPool, registryOpener } from '../../lib/image/open.js';
 import { parsePlatform } from '../../lib/image/manifest.js';
 import { validatePlatforms } from '../../lib/docker/build.js';
 import { checkInputDirectory, forInput, forInputs, input, inputDirectory, Problems } from '../../lib/inputs.js';
@@ -77,7 +77,7 @@ export default defineAction({
     const pool = new RegistryPool({ credentials: credentialChain(auth), insecureRegistries: insecure });
     const report = await runSync({
       items,
-      pool,
+      open: registryOpener(pool),
       concurrency: inputs.concurrency,
       blobConcurrency: inputs.blobConcurrency,
       platforms,

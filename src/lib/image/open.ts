@@ -3,6 +3,7 @@
 import { RegistryClient, type ClientOptions } from '../registry/client.js';
 import { OciLayoutSource, OciLayoutTarget } from './oci-layout.js';
 import { RegistrySource, RegistryTarget } from './registry-transport.js';
+import type { Reference } from '../registry/reference.js';
 import type { ImageRef, ImageSource, ImageTarget } from './transport.js';
 
 export class RegistryPool {
@@ -24,4 +25,18 @@ export function openSource(ref: ImageRef, pool: RegistryPool): ImageSource {
 
 export function openTarget(ref: ImageRef, pool: RegistryPool): ImageTarget {
   return ref.transport === 'docker' ? new RegistryTarget(pool.client(ref.ref.registry), ref.ref) : new OciLayoutTarget(ref.dir, ref.tag);
+}
+
+/** Opens images named by registry references: a run's one way to reach them (registries, or a test's stores). */
+export interface ImageOpener {
+  source(ref: Reference): ImageSource;
+  target(ref: Reference): ImageTarget;
+}
+
+/** Images in registries, one client per registry from the pool. */
+export function registryOpener(pool: RegistryPool): ImageOpener {
+  return {
+    source: (ref) => openSource({ transport: 'docker', ref }, pool),
+    target: (ref) => openTarget({ transport: 'docker', ref }, pool),
+  };
 }

@@ -3,7 +3,7 @@
 import { Semaphore } from '../concurrency.js';
 import { errorMessage } from '../errors.js';
 import { Copier, PlatformMismatchError, type CopyResult } from '../image/copy.js';
-import { openSource, openTarget, type RegistryPool } from '../image/open.js';
+import type { ImageOpener } from '../image/open.js';
 import type { Platform } from '../image/manifest.js';
 import { Progress, warning } from '../log.js';
 import { formatReference } from '../registry/reference.js';
@@ -44,7 +44,8 @@ export interface SyncReport {
 
 export interface SyncOptions {
   items: SyncItem[];
-  pool: RegistryPool;
+  /** how sources and targets are reached (registryOpener(pool) for registries) */
+  open: ImageOpener;
   concurrency: number;
   blobConcurrency: number;
   platforms?: Platform[];
@@ -89,6 +90,9 @@ function retryLines(entries: ReportEntry[], items: SyncItem[], pick: (e: ReportE
   });
 }
 
+const FAILED = ['missing-source', 'no-platform', 'failed'] as const;
+const failed = (r: ImageResult): r is (typeof FAILED)[number] => (FAILED as readonly ImageResult[]).includes(r);
+
 /** Images whose source and targets are looked up (HEAD) at once, ahead of the copying. */
 export const CHECK_CONCURRENCY = 64;
 
@@ -103,15 +107,20 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
   const notAttempted = (item: SyncItem): ReportEntry => ({ source: formatReference(item.source), result: 'not-attempted', platforms: [], bytes: 0, seconds: 0, targets: [] });
   const entries = await Promise.all(
     opts.items.map(async (item): Promise<ReportEntry> => {
-      const source = openSource({ transport: 'docker', ref: item.source }, opts.pool);
-      const targets = item.targets.map((t) => openTarget({ transport: 'docker', ref: t }, opts.pool));
+      const source = opts.open.source(item.source);
+      const targets = item.targets.map((t) => opts.open.target(t));
       const checked = await checks.run(async () => (stop ? undefined : copier.check(source, targets, { platforms: opts.platforms })));
-      const r = checked && (await copies.run(async () => (stop ? undefined : copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun, checked }))));
-      if (!r) return notAttempted(item);
-      const entry = classify(item, r);
+      // a failure stops the others while it still holds its place: the next copy cannot start first
+      const entry = await copies.run(async () => {
+        if (stop || !checked) return undefined;
+        const e = classify(item, await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun, checked }));
+        if (opts.failFast && failed(e.result)) stop = true;
+        return e;
+      });
+      if (!entry) return notAttempted(item);
       progress.add({ items: 1 });
       if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')} (kept: ${entry.platforms.join(', ')})`);
-      if (entry.result === 'missing-source' || entry.result === 'no-platform' || entry.result === 'failed') {
+      if (failed(entry.result)) {
         const why =
           entry.error ??
           entry.targets
@@ -120,7 +129,6 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
             .join('; ');
         const what = { 'missing-source': 'source unavailable', 'no-platform': 'no requested platform', failed: 'failed' }[entry.result];
         warning(`${entry.source}: ${what}: ${why}`);
-        if (opts.failFast) stop = true;
       }
       return entry;
     }),
