@@ -14,6 +14,14 @@ export function runnerTemp(): string {
   return process.env.RUNNER_TEMP || tmpdir();
 }
 
+/**
+ * A folder a step keeps its results in when none is given: `name` under $RUNNER_TEMP on a runner,
+ * else `elsewhere` (a visible folder under the working directory, not the system's temp).
+ */
+export function runnerTempOr(name: string, elsewhere: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.RUNNER_TEMP ? join(env.RUNNER_TEMP, name) : elsewhere;
+}
+
 /** The process's start time in clock ticks since boot (Linux), or 0 where it cannot be read. */
 export function startTime(pid: number): number {
   try {

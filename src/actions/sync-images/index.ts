@@ -1,6 +1,7 @@
 // sync-images: copy an image list between registries, every platform, digests preserved.
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { runnerTempOr } from '../../lib/temp.js';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes, plural } from '../../lib/format.js';
 import { RegistryPool, registryOpener } from '../../lib/image/open.js';
@@ -51,7 +52,7 @@ export default defineAction({
     );
     const shard = await problems.check(() => forInput('shard', () => parseShard(inputs.shard)));
     const insecure = await problems.check(() => forInput('insecure-registries', () => registryHosts(inputs.insecureRegistries)));
-    const dir = resolve(inputs.outputDir || (process.env.RUNNER_TEMP ? join(process.env.RUNNER_TEMP, 'airlift') : 'airlift-output'));
+    const dir = resolve(inputs.outputDir || runnerTempOr('airlift', 'airlift-output'));
     await problems.check(() => checkInputDirectory(dir, 'output-dir', inputs.outputDir || dir));
     if (platforms && everything) {
       const pinned = everything.find((i) => i.targets.some((t) => t.digest && !t.tag));

@@ -1,7 +1,8 @@
 // upload-oss: release files to Aliyun OSS, S3(-compatible) stores, an HTTP endpoint or a directory:
 // multipart, parallel, resumable, checksum-verified.
 import { rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { runnerTempOr } from '../../lib/temp.js';
 import { UserError } from '../../lib/errors.js';
 import { formatBytes } from '../../lib/format.js';
 import { checkInputDirectory, forInput, forInputs, input, inputDirectory, Problems, type Inputs } from '../../lib/inputs.js';
@@ -51,7 +52,7 @@ function stsUrl(s: string): string {
  */
 function resolveUpload(inputs: { stateDir: string; destination: string; version: string; tag: string }, env: NodeJS.ProcessEnv = process.env) {
   return {
-    stateDir: resolve(inputs.stateDir || (env.RUNNER_TEMP ? join(env.RUNNER_TEMP, 'airlift-upload') : '.airlift/upload')),
+    stateDir: resolve(inputs.stateDir || runnerTempOr('airlift-upload', '.airlift/upload', env)),
     destination: () => forInput('destination', () => expandDestination(inputs.destination, { version: inputs.version, tag: inputs.tag || tagFromRef(env.GITHUB_REF ?? '') })),
   };
 }

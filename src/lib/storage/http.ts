@@ -9,7 +9,6 @@ import { counted } from './describe.js';
 import { VerificationError, type LocalFile, type RemoteObject, type Storage, type UploadOptions, type UploadResult } from './types.js';
 
 /** A destination as printed and recorded: an http(s) URL without user:password or query (a signature). */
-/** A destination as it may be shown (no credentials, no query). */
 export const shownDestination = shownUrl;
 
 export class HttpStorage implements Storage {
