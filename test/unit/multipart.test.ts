@@ -1,8 +1,8 @@
 // The multipart routine S3 and OSS share, in process against a store kept in memory: which parts
 // go up, what a failure leaves behind, what a resumed run sends, and when it starts over.
-import { test, describe } from 'node:test';
+import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -68,10 +68,19 @@ function options(stateDir: string, resume: boolean): UploadOptions {
 }
 const checkpoints = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.json'));
 
+const made: string[] = [];
+/** a temporary folder, removed when this file's tests are done */
+const tempFolder = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 describe('multipart upload (in process)', () => {
   test('every part goes up once, in order at completion; the checkpoint is gone after', async () => {
     configureLog({ mode: 'cli', write: () => {} });
-    const dir = mkdtempSync(join(tmpdir(), 'al-mp-'));
+    const dir = tempFolder('al-mp-');
     const store = new Store();
     const r = await uploadMultipart(file, options(dir, true), store.calls());
     assert.equal(r.sent, 11);
@@ -84,7 +93,7 @@ describe('multipart upload (in process)', () => {
   });
 
   test('with resume, a failed part leaves the checkpoint and the upload; the next run sends only what is missing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'al-mp-'));
+    const dir = tempFolder('al-mp-');
     const store = new Store();
     store.fail.set(7, { times: 1, retryable: false });
     await assert.rejects(uploadMultipart(file, options(dir, true), store.calls()), /part 7: access denied/);
@@ -102,7 +111,7 @@ describe('multipart upload (in process)', () => {
   });
 
   test('a resumed upload the store no longer has is started over; without resume a failure aborts and leaves nothing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'al-mp-'));
+    const dir = tempFolder('al-mp-');
     const store = new Store();
     store.fail.set(3, { times: 1, retryable: false });
     await assert.rejects(uploadMultipart(file, options(dir, true), store.calls()));
@@ -111,7 +120,7 @@ describe('multipart upload (in process)', () => {
     assert.equal(r.sent, 11, 'a new upload: every part');
     assert.ok(store.objects.get('file')!.equals(bytes));
 
-    const off = mkdtempSync(join(tmpdir(), 'al-mp-'));
+    const off = tempFolder('al-mp-');
     const s2 = new Store();
     s2.fail.set(5, { times: 1, retryable: false });
     await assert.rejects(uploadMultipart(file, options(off, false), s2.calls()));
@@ -121,7 +130,7 @@ describe('multipart upload (in process)', () => {
   });
 
   test('a part failing with a transient error is sent again and the upload completes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'al-mp-'));
+    const dir = tempFolder('al-mp-');
     const store = new Store();
     store.fail.set(2, { times: 1, retryable: true });
     const r = await uploadMultipart(file, options(dir, false), store.calls());

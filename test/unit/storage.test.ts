@@ -3,7 +3,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,17 +28,26 @@ const OPTS = (stateDir: string): UploadAllOptions => ({
 });
 
 function release(): { dir: string; files: string[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'al-store-src-'));
+  const dir = tempFolder('al-store-src-');
   writeFileSync(join(dir, 'app-1.0.tar.gz'), Buffer.alloc(300_000, 7));
   writeFileSync(join(dir, 'SHA256SUMS'), `${sha(Buffer.alloc(300_000, 7))}  app-1.0.tar.gz\n`);
   return { dir, files: [join(dir, 'app-1.0.tar.gz'), join(dir, 'SHA256SUMS')] };
 }
 
+const made: string[] = [];
+/** a temporary folder, removed when this file's tests are done */
+const tempFolder = (prefix: string) => {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  made.push(d);
+  return d;
+};
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 describe('file:// store (in process)', () => {
   test('files land whole under their keys; a second run skips them; nothing temporary is left', async () => {
     configureLog({ mode: 'cli', write: (l) => logged.push(l) });
     const src = release();
-    const out = mkdtempSync(join(tmpdir(), 'al-store-out-'));
+    const out = tempFolder('al-store-out-');
     const storage = openStorage(`file://${out}/releases/1.0`, {});
     const files = await selectFiles(listEntries(src.files.join('\n')));
     const first = await uploadAll(files, storage, OPTS(join(out, '.state')));
@@ -100,7 +109,7 @@ describe('http(s):// store (in process)', () => {
   test('each file PUT with the token and its sha256; a 503 is retried; a store that received other bytes has them removed and is sent the file again', async () => {
     configureLog({ mode: 'cli', write: (l) => logged.push(l) });
     const src = release();
-    const state = mkdtempSync(join(tmpdir(), 'al-store-state-'));
+    const state = tempFolder('al-store-state-');
     const storage = openStorage(`${base}/1.0`, { token: 'upload-token-1234' });
     quirks.set('/upload/1.0/app-1.0.tar.gz', 'busy');
     quirks.set('/upload/1.0/SHA256SUMS', 'lie');
@@ -130,7 +139,7 @@ describe('http(s):// store (in process)', () => {
     const lines: string[] = [];
     configureLog({ mode: 'cli', write: (l) => lines.push(l) });
     const src = release();
-    const state = mkdtempSync(join(tmpdir(), 'al-store-state-'));
+    const state = tempFolder('al-store-state-');
     const wrong = openStorage(`${base}/1.0`, { token: 'wrong-token-5678' });
     const files = await selectFiles(listEntries(src.files[0]));
     const err = await uploadAll(files, wrong, { ...OPTS(state), skipUnchanged: false }).catch((e: Error) => e);
