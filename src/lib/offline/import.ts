@@ -6,13 +6,13 @@ import { basename, join } from 'node:path';
 import { verifySha256Sums } from '../archive/checksums.js';
 import { isPart } from '../archive/split.js';
 import { mapLimit } from '../concurrency.js';
-import { asOption, OptionError, UserError } from '../errors.js';
+import { asOption, OptionError, UserError, within } from '../errors.js';
 import { info, notice } from '../log.js';
 import { removeStaleTemp, tempDir } from '../temp.js';
 import type { Digest } from '../registry/digest.js';
 import { parseManifest, platformMatches, platformString, type Descriptor, type Platform } from '../image/manifest.js';
 import type { ImageSource } from '../image/transport.js';
-import { COMPONENT, formatReference, parseReference, ReferenceError, TAG, withDefaultTag, type Reference } from '../registry/reference.js';
+import { COMPONENT, formatReference, parseReference, TAG, withDefaultTag, type Reference } from '../registry/reference.js';
 import { mapTarget, parseTargetPrefix } from '../registry/target.js';
 import { ArchiveReader, type ArchivedImage } from '../image/archive-reader.js';
 import { checkArchivedImages } from '../image/archive-check.js';
@@ -113,12 +113,8 @@ function placeImages(images: ArchivedImage[], opts: ImportOptions) {
   return images.map((img, i) => {
     let src: Reference;
     if (img.name) {
-      try {
-        src = parseReference(img.name);
-      } catch (err) {
-        if (err instanceof ReferenceError) throw new UserError(`${opts.file}: ${err.message}`);
-        throw err;
-      }
+      const name = img.name;
+      src = within(opts.file, () => parseReference(name));
     } else {
       if (!repo)
         throw new OptionError(

@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, delimiter, join, relative } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { UserError } from '../errors.js';
+import { UserError, within } from '../errors.js';
 import { exec } from '../exec.js';
-import { parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
+import { parseReference, withDefaultTag, type Reference } from '../registry/reference.js';
 import { walk } from './components.js';
 
 export interface ReferencedImage {
@@ -53,12 +53,7 @@ export function interpolate(value: string, vars: Map<string, string>, where: str
 }
 
 function parseRef(image: string, where: string): Reference {
-  try {
-    return withDefaultTag(parseReference(image));
-  } catch (err) {
-    if (err instanceof ReferenceError) throw new UserError(`${where}: image "${image}": ${err.message}`);
-    throw err;
-  }
+  return within(`${where}: image "${image}"`, () => withDefaultTag(parseReference(image)));
 }
 
 /** The images of every compose file in a folder, each with the file and service it came from. */

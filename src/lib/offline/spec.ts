@@ -2,10 +2,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { OptionError, UserError } from '../errors.js';
+import { OptionError, UserError, within } from '../errors.js';
 import { parsePlatform, type Platform } from '../image/manifest.js';
 import { listEntries } from '../list.js';
-import { parseReference, ReferenceError, uniqueReferences, withDefaultTag, type Reference } from '../registry/reference.js';
+import { parseReference, uniqueReferences, withDefaultTag, type Reference } from '../registry/reference.js';
 import type { PackFormat } from './pack.js';
 
 export interface BundleSpec {
@@ -66,14 +66,7 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
   const imgs = doc.images;
   // {version} in an image reference is the bundle's version (the release image of this release)
   const refs = (values: { value: string; line: number }[], where: string) =>
-    values.map((v) => {
-      try {
-        return withDefaultTag(parseReference(v.value.replaceAll('{version}', version)));
-      } catch (err) {
-        if (err instanceof ReferenceError) throw new UserError(`${where} line ${v.line}: ${err.message}`);
-        throw err;
-      }
-    });
+    values.map((v) => within(`${where} line ${v.line}`, () => withDefaultTag(parseReference(v.value.replaceAll('{version}', version)))));
   if (Array.isArray(imgs))
     images = refs(
       imgs.map((v, i) => ({ value: String(v), line: i + 1 })),
@@ -94,11 +87,7 @@ export function loadSpec(path: string, versionOverride?: string): BundleSpec {
       images.push(...refs(listEntries(readFileSync(f, 'utf8')), `${path}: images.file ${String(o.file)}`));
     }
     if (o.platform !== undefined) {
-      try {
-        platform = parsePlatform(String(o.platform));
-      } catch (err) {
-        throw new UserError(`${at('images.platform')}: ${(err as Error).message}`);
-      }
+      platform = within(at('images.platform'), () => parsePlatform(String(o.platform)));
     }
     if (o.format !== undefined) {
       if (!['docker-archive', 'oci-archive', 'oci'].includes(String(o.format))) throw new UserError(`${at('images.format')} must be docker-archive, oci-archive or oci`);

@@ -8,7 +8,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { sha256File } from '../archive/checksums.js';
-import { UserError, errorMessage } from '../errors.js';
+import { UserError, errorMessage, within } from '../errors.js';
 import { header, httpSend, readBody } from '../http.js';
 import { ArchiveReader } from '../image/archive-reader.js';
 import { compressLayers } from '../image/compress.js';
@@ -55,12 +55,7 @@ export function parseArchiveLines(lines: { value: string; line: number }[], vars
       throw new UserError(
         `${at}: "${raw.trim()}" is not <platform>=<path or URL> [sha256] (e.g. linux/arm64=https://repo.example.com/openEuler-{version}/{index}/{arch}/openEuler-docker.{arch}.tar.xz)`,
       );
-    let platform: string;
-    try {
-      platform = platformString(parsePlatform(m[1].includes('/') ? m[1] : `linux/${m[1]}`));
-    } catch (err) {
-      throw new UserError(`${at}: ${errorMessage(err)}`);
-    }
+    const platform = within(at, () => platformString(parsePlatform(m[1].includes('/') ? m[1] : `linux/${m[1]}`)));
     if (specs.some((s) => s.platform === platform)) throw new UserError(`${at}: ${platform} is listed twice`);
     const arch = parsePlatform(platform).architecture;
     const index = vars.updateDate ? `docker_img/update/${vars.updateDate}` : 'docker_img';

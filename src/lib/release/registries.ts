@@ -4,10 +4,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../errors.js';
+import { UserError, within } from '../errors.js';
 import { addSecret } from '../log.js';
 import type { RegistryAuthEntry } from '../registry/auth.js';
-import { formatReference, parseReference, ReferenceError, type Reference } from '../registry/reference.js';
+import { formatReference, parseReference, type Reference } from '../registry/reference.js';
 
 export interface Destination {
   /** registry + repository, no tag */
@@ -19,13 +19,7 @@ export interface Destination {
 }
 
 function repo(s: string, where: string): Reference {
-  let r: Reference;
-  try {
-    r = parseReference(s);
-  } catch (err) {
-    if (err instanceof ReferenceError) throw new UserError(`${where}: ${err.message}`);
-    throw err;
-  }
+  const r = within(where, () => parseReference(s));
   if (r.tag || r.digest) throw new UserError(`${where}: "${s}" names a ${r.digest ? 'digest' : `tag (${r.tag})`}; give the repository only, tags come from tag and tag-rules`);
   return r;
 }

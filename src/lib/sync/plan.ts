@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { asOption, OptionError, UserError } from '../errors.js';
+import { asOption, OptionError, UserError, within } from '../errors.js';
 import { mapTarget, parseTargetPrefix } from '../registry/target.js';
 import { listEntries } from '../list.js';
-import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, ReferenceError, withDefaultTag, type Reference } from '../registry/reference.js';
+import { formatReference, looksLikeRegistry, normaliseRegistry, parseReference, withDefaultTag, type Reference } from '../registry/reference.js';
 
 export interface SyncItem {
   source: Reference;
@@ -81,12 +81,7 @@ export interface PlanOptions {
 
 /** A reference as written, its mistakes named by where it was written. */
 function parseAt(s: string, where: string, defaultRegistry?: string): Reference {
-  try {
-    return parseReference(s, { defaultRegistry });
-  } catch (err) {
-    if (err instanceof ReferenceError) throw new UserError(`${where}: ${err.message}`);
-    throw err;
-  }
+  return within(where, () => parseReference(s, { defaultRegistry }));
 }
 
 /** A source: "app" is "app:latest", one name for one image, so the two merge and clash as one. */
