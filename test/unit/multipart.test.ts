@@ -1,15 +1,14 @@
 // The multipart routine S3 and OSS share, in process against a store kept in memory: which parts
 // go up, what a failure leaves behind, what a resumed run sends, and when it starts over.
-import { test, describe, after } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { configureLog } from '../../src/lib/log.js';
 import { uploadMultipart, type MultipartCalls } from '../../src/lib/storage/multipart.js';
 import type { LocalFile, UploadOptions } from '../../src/lib/storage/types.js';
 import { sha256Digest } from '../support/oci.js';
+import { tempFolder } from '../support/temp-folder.js';
 
 const SIZE = 10 * 1000 + 7;
 const PART = 1000;
@@ -67,15 +66,6 @@ function options(stateDir: string, resume: boolean): UploadOptions {
   return { contentType: 'application/octet-stream', partConcurrency: 3, verify: true, resume, stateDir, open: () => Readable.from([]) };
 }
 const checkpoints = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.json'));
-
-const made: string[] = [];
-/** a temporary folder, removed when this file's tests are done */
-const tempFolder = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('multipart upload (in process)', () => {
   test('every part goes up once, in order at completion; the checkpoint is gone after', async () => {

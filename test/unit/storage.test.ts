@@ -3,16 +3,16 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configureLog } from '../../src/lib/log.js';
 import { openStorage } from '../../src/lib/storage/open.js';
 import { selectFiles } from '../../src/lib/storage/select.js';
 import { uploadAll, type UploadAllOptions } from '../../src/lib/storage/upload.js';
 import { listEntries } from '../../src/lib/list.js';
+import { tempFolder } from '../support/temp-folder.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const logged: string[] = [];
@@ -33,15 +33,6 @@ function release(): { dir: string; files: string[] } {
   writeFileSync(join(dir, 'SHA256SUMS'), `${sha(Buffer.alloc(300_000, 7))}  app-1.0.tar.gz\n`);
   return { dir, files: [join(dir, 'app-1.0.tar.gz'), join(dir, 'SHA256SUMS')] };
 }
-
-const made: string[] = [];
-/** a temporary folder, removed when this file's tests are done */
-const tempFolder = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('file:// store (in process)', () => {
   test('files land whole under their keys; a second run skips them; nothing temporary is left', async () => {
