@@ -11,6 +11,7 @@ import { startRegistry, type Registry } from '../support/registry.js';
 import { buildOciFixture, inspectRaw, pushFixture, seededBytes, sha256, type Fixture } from '../support/fixtures.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { startS3rver } from '../support/s3rver.js';
+import { startOssServer } from '../support/oss.js';
 import { workDir } from '../support/proc.js';
 import { needs } from '../support/tools.js';
 import { runCli, type CliRun } from '../support/cli.js';
@@ -125,43 +126,68 @@ describe('fault run: ~10 % of requests faulted, every result verified or a clear
     assert.ok(faults >= 10, `faults were injected (${faults}; ${outcomes.join('; ')})`);
   });
 
-  test('upload to S3 (multipart): verified or a clear failure, never a wrong object', { timeout: 120_000 }, async () => {
+  test('upload to S3 and OSS (several files at once, multipart): verified or a clear failure, never a wrong object, no stack trace', { timeout: 180_000 }, async () => {
     const s3 = await startS3rver({ buckets: ['release'] });
-    const proxy = await startFaultProxy(s3.endpoint, { seed: 17 });
+    const oss = await startOssServer({ buckets: ['infra-release'] });
+    const stores = [
+      {
+        name: 'S3',
+        dest: 's3://release',
+        creds: [s3.accessKeyId, s3.secretAccessKey],
+        proxy: await startFaultProxy(s3.endpoint, { seed: 17 }),
+        stored: (key: string) => join(s3.dataDir, 'release', `${key}._S3rver_object`),
+      },
+      {
+        name: 'OSS',
+        dest: 'oss://infra-release',
+        creds: [oss.accessKeyId, oss.accessKeySecret],
+        proxy: await startFaultProxy(oss.endpoint, { seed: 18 }),
+        stored: (key: string) => join(oss.dataDir, 'infra-release', 'objects', encodeURIComponent(key)),
+      },
+    ];
     try {
       const dir = workDir('fault-upload');
-      const body = seededBytes(1_500_000, 91);
-      writeFileSync(join(dir, 'bundle.tar'), body);
+      const files = ['bundle.tar', 'installer.tar', 'charts.tgz'];
+      files.forEach((f, i) => writeFileSync(join(dir, f), seededBytes(600_000 + i * 250_000, 91 + i)));
       let faults = 0;
-      for (const seed of [1, 2, 3]) {
-        await proxy.setRules(WRITE_FAULTS.map((r) => ({ ...r })));
-        const r = await runCli([
-          'upload-oss',
-          '--source',
-          join(dir, 'bundle.tar'),
-          '--destination',
-          `s3://release/fault${seed}`,
-          '--part-size',
-          '100KiB',
-          '--endpoint',
-          proxy.url,
-          '--access-key-id',
-          s3.accessKeyId,
-          '--access-key-secret',
-          s3.secretAccessKey,
-          '--state-dir',
-          workDir('fault-state'),
-        ]);
-        if (r.code === 0)
-          assert.ok(readFileSync(join(s3.dataDir, 'release', `fault${seed}/bundle.tar._S3rver_object`)).equals(body), `upload seed ${seed}: the stored bytes are the file's`);
-        else clearFailure(r, `upload seed ${seed}`);
-        faults += Object.values((await proxy.stats()).faults).reduce((n, c) => n + c, 0);
-        await proxy.resetStats();
-      }
-      assert.ok(faults >= 3, `faults were injected (${faults})`);
+      for (const store of stores)
+        for (const seed of [1, 2, 3]) {
+          await store.proxy.setRules(WRITE_FAULTS.map((r) => ({ ...r })));
+          const r = await runCli([
+            'upload-oss',
+            '--source',
+            dir,
+            '--destination',
+            `${store.dest}/fault${seed}`,
+            '--part-size',
+            '100KiB',
+            '--concurrency',
+            '3',
+            '--endpoint',
+            store.proxy.url,
+            '--access-key-id',
+            store.creds[0],
+            '--access-key-secret',
+            store.creds[1],
+            '--state-dir',
+            workDir('fault-state'),
+          ]);
+          if (r.code === 0) {
+            for (const f of files)
+              assert.ok(
+                readFileSync(store.stored(`fault${seed}/${f}`)).equals(readFileSync(join(dir, f))),
+                `${store.name} upload seed ${seed}: the stored bytes of ${f} are the file's`,
+              );
+            assert.doesNotMatch(r.stderr, /^\s+at /m, `${store.name} upload seed ${seed}: no stack trace in a green run`);
+          } else clearFailure(r, `${store.name} upload seed ${seed}`);
+          faults += Object.values((await store.proxy.stats()).faults).reduce((n, c) => n + c, 0);
+          await store.proxy.resetStats();
+        }
+      assert.ok(faults >= 6, `faults were injected (${faults})`);
     } finally {
-      await proxy.stop();
+      for (const store of stores) await store.proxy.stop();
       await s3.stop();
+      await oss.stop();
     }
   });
 });

@@ -76,6 +76,20 @@ describe('sync run (in process)', () => {
     );
   });
 
+  test('fail-fast: a source the check finds missing stops the copies not yet started, wherever it stands in the list', async () => {
+    quiet();
+    const items = buildPlan({ text: 'src.example/release/app:1.0\nsrc.example/release/db:1.0\nsrc.example/release/web:1.0\nsrc.example/gone:1' }, { targets: ['mirror.example'] });
+    const mem = memoryOpener({ 'src.example/release/app:1.0': image('app'), 'src.example/release/db:1.0': image('db'), 'src.example/release/web:1.0': image('web') });
+    const report = await run({ items, open: mem.opener, concurrency: 1, failFast: true });
+    // the first copy had begun before the last check came back; the rest never start
+    assert.deepEqual(
+      report.entries.map((e) => e.result),
+      ['synced', 'not-attempted', 'not-attempted', 'missing-source'],
+    );
+    assert.deepEqual(report.failedPush, ['src.example/release/db:1.0', 'src.example/release/web:1.0']);
+    assert.deepEqual(report.missingSource, ['src.example/gone:1']);
+  });
+
   test('a dry run writes nothing; a platform no image has is no-platform, in neither retry list', async () => {
     quiet();
     const items = buildPlan({ text: 'src.example/release/app:1.0' }, { targets: ['mirror.example'] });

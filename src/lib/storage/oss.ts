@@ -2,6 +2,7 @@
 // tokens, path style for custom endpoints. Small files: one PUT. Large files: our own
 // multipart upload, checkpointed for resume. Every part and the whole object are checked
 // against the CRC-64 OSS returns (x-oss-hash-crc64ecma), which ali-oss itself never checks.
+import { format } from 'node:util';
 import { idleTimeoutMs, networkReason } from '../http.js';
 import { errorMessage, UserError } from '../errors.js';
 import { debug, info, warning } from '../log.js';
@@ -34,6 +35,24 @@ interface OssError {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type OssClient = any;
 
+let urllibQuieted = false;
+
+/**
+ * ali-oss's HTTP client (urllib 2) prints an error that comes after a request was answered (a
+ * reset while the body was still going out; the answer is already handled, the part retried or
+ * done) with console.warn, stack and all, into an otherwise clean log. Those lines go to the debug
+ * log, without the stack; every other warning is left as it is.
+ */
+function quietUrllib(): void {
+  if (urllibQuieted) return;
+  urllibQuieted = true;
+  const warn = console.warn.bind(console);
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('[urllib:warn]')) debug(`ali-oss: ${format(...args).split('\nstack:')[0]}`);
+    else warn(...args);
+  };
+}
+
 export class OssStorage implements Storage {
   readonly wantsCrc64 = true;
   /** OSS takes 10,000 parts of 100 KiB or more */
@@ -53,6 +72,7 @@ export class OssStorage implements Storage {
 
   private oss(): Promise<OssClient> {
     return (this.client ??= (async () => {
+      quietUrllib();
       const m = await import('ali-oss');
       const OSS = (m as unknown as { default?: unknown }).default ?? m;
       const custom = this.opts.endpoint && !/\.aliyuncs\.com/.test(this.opts.endpoint);

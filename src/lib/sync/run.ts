@@ -110,9 +110,13 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
       const source = opts.open.source(item.source);
       const targets = item.targets.map((t) => opts.open.target(t));
       const checked = await checks.run(async () => (stop ? undefined : copier.check(source, targets, { platforms: opts.platforms })));
+      // a source the check could not read is a failure already: with fail-fast it stops the
+      // copies not yet started, wherever it stands in the list (the checks finish in any order)
+      const doomed = checked?.sourceError !== undefined;
+      if (opts.failFast && doomed) stop = true;
       // a failure stops the others while it still holds its place: the next copy cannot start first
       const entry = await copies.run(async () => {
-        if (stop || !checked) return undefined;
+        if (!checked || (stop && !doomed)) return undefined;
         const e = classify(item, await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun, checked }));
         if (opts.failFast && failed(e.result)) stop = true;
         return e;
