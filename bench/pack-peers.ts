@@ -8,12 +8,11 @@
 //   node --import tsx bench/pack-peers.ts [--runs 3] [--images 20] [--shapes "loopback,80ms"] [--tools airlift,skopeo,crane]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRegistry } from '../test/support/registry.js';
-import { buildOciFixture, pushFixture } from '../test/support/fixtures.js';
 import { workDir } from '../test/support/proc.js';
 import { builtTool } from '../test/support/buildkitd.js';
 import { arg, bestPeerLine, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
-import { measure, shapeByName, Toxiproxy, type Shape } from './net.js';
+import { shapeByName, type Shape } from './net.js';
+import { fixtureRegistry, overShapes } from './shaped.js';
 
 const runs = Number(arg('runs', '3'));
 const count = Number(arg('images', '20'));
@@ -61,57 +60,25 @@ function load(tool: Tool, dst: string, images: Image[], archive: string, layouts
 }
 
 async function main() {
-  const names = Array.from({ length: count }, (_, i) => `app${String(i).padStart(3, '0')}`);
-  process.stderr.write(`building the fixture (${count} images × 2 platforms, shared base)…\n`);
-  const fx = await buildOciFixture(workDir('pack-peers-fx'), {
-    images: names,
-    baseLayerBytes: 20 * 1024 * 1024,
-    appLayerBytes: 2200 * 1024,
-    appLayers: 2,
-    compressible: 0,
-    gzipLevel: 1,
-  });
+  const { fx, src, totalBytes: total, bigBlob } = await fixtureRegistry('pack-peers', count);
   const images: Image[] = fx.images.map((i) => ({ name: i.name, tag: i.tag }));
-  const total = [...fx.blobs.values()].reduce((a, b) => a + b, 0);
-  const src = await startRegistry();
-  pushFixture(fx, { host: src.host }, { namespace: 'release' });
-  // inputs for the import legs, made once on loopback: Airlift's archive and one OCI layout per image
-  const inputs = workDir('pack-peers-in');
-  pack('airlift', src.host, images, inputs);
-  const layouts = join(inputs, 'layouts');
-  for (const i of images) must(timed(CRANE, ['pull', '--insecure', '--format', 'oci', `${src.host}/release/${i.name}:${i.tag}`, join(layouts, i.name)]), 'crane pull (inputs)');
-  const bigBlob = `/v2/release/${fx.images[0].name}/blobs/${fx.images[0].manifests[0].layers[0].digest}`;
-  const proxy = await Toxiproxy.start();
-  const tables: string[] = [];
+  let tables: string[];
   try {
-    for (const shape of shapes) {
-      const results: Record<string, Sample[]> = {};
-      let measured = '';
-      for (let r = 0; r < runs; r++) {
-        for (const tool of TOOLS) {
-          const id = `${tool}-${r}-${shape.name.replace(/\W+/g, '')}`;
-          const srcHost = await proxy.shaped(`src-${id}`, src.host, shape);
-          if (!measured && srcHost !== src.host) {
-            const m = await measure(`http://${srcHost}`, '/v2/', bigBlob);
-            measured = `measured through the proxy: RTT ${fmt(m.rttMs, 0)} ms, one stream ${fmt(m.streamMbit, 0)} Mbit/s`;
-          }
-          (results[`${tool} pack`] ??= []).push(pack(tool, srcHost, images, workDir(`pack-${id}`)));
-          const dst = await startRegistry();
-          const dstHost = await proxy.shaped(`dst-${id}`, dst.host, shape);
-          (results[`${tool} import`] ??= []).push(load(tool, dstHost, images, join(inputs, 'airlift.tar'), layouts));
-          process.stderr.write(
-            `${shape.name} run ${r + 1}/${runs} ${tool}: pack ${fmt(results[`${tool} pack`].at(-1)!.seconds)}s, import ${fmt(results[`${tool} import`].at(-1)!.seconds)}s\n`,
-          );
-          await proxy.remove(`src-${id}`);
-          await proxy.remove(`dst-${id}`);
-          await dst.stop();
-        }
-      }
-      tables.push(table(shape, results, measured || 'loopback: no proxy'));
-      console.log(tables.at(-1));
-    }
+    // inputs for the import legs, made once on loopback: Airlift's archive and one OCI layout per image
+    const inputs = workDir('pack-peers-in');
+    pack('airlift', src.host, images, inputs);
+    const layouts = join(inputs, 'layouts');
+    for (const i of images) must(timed(CRANE, ['pull', '--insecure', '--format', 'oci', `${src.host}/release/${i.name}:${i.tag}`, join(layouts, i.name)]), 'crane pull (inputs)');
+    tables = await overShapes(
+      { shapes, runs, tools: TOOLS, src, bigBlob },
+      ({ tool, id, srcHost, dstHost, results }) => {
+        (results[`${tool} pack`] ??= []).push(pack(tool, srcHost, images, workDir(`pack-${id}`)));
+        (results[`${tool} import`] ??= []).push(load(tool, dstHost, images, join(inputs, 'airlift.tar'), layouts));
+        return `pack ${fmt(results[`${tool} pack`].at(-1)!.seconds)}s, import ${fmt(results[`${tool} import`].at(-1)!.seconds)}s`;
+      },
+      table,
+    );
   } finally {
-    await proxy.stop();
     await src.stop();
   }
   console.log(

@@ -6,12 +6,12 @@
 //   node --import tsx bench/peers.ts [--runs 3] [--images 20] [--shapes "loopback,20ms,80ms"] [--remote both|source|target] [--base-mb 20] [--tools airlift,skopeo,crane,regsync,floor]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startRegistry, type Registry } from '../test/support/registry.js';
-import { buildOciFixture, pushFixture, type Fixture } from '../test/support/fixtures.js';
+import { type Fixture } from '../test/support/fixtures.js';
 import { workDir } from '../test/support/proc.js';
 import { builtTool } from '../test/support/buildkitd.js';
 import { arg, bestPeerLine, cells, fmt, must, stats, tableHead, timed, type Sample } from './common.js';
-import { measure, shapeByName, SHAPES, Toxiproxy, type Shape } from './net.js';
+import { shapeByName, SHAPES, type Shape } from './net.js';
+import { fixtureRegistry, overShapes } from './shaped.js';
 
 const runs = Number(arg('runs', '3'));
 const count = Number(arg('images', '20'));
@@ -80,57 +80,20 @@ async function main() {
     const { buildSync } = await import('esbuild');
     buildSync({ entryPoints: [join(import.meta.dirname, 'floor.ts')], bundle: true, platform: 'node', format: 'esm', outfile: floorJs, logLevel: 'error' });
   }
-  const names = Array.from({ length: count }, (_, i) => `app${String(i).padStart(3, '0')}`);
-  process.stderr.write(`building the fixture (${count} images × 2 platforms, shared base)…\n`);
-  const fx = await buildOciFixture(workDir('peers-fx'), {
-    images: names,
-    baseLayerBytes: baseMb * 1024 * 1024,
-    appLayerBytes: 2200 * 1024,
-    appLayers: 2,
-    compressible: 0,
-    gzipLevel: 1,
-  });
-  const total = [...fx.blobs.values()].reduce((a, b) => a + b, 0);
-  const src = await startRegistry();
-  pushFixture(fx, { host: src.host }, { namespace: 'release' });
-  const bigBlob = `/v2/release/${fx.images[0].name}/blobs/${fx.images[0].manifests[0].layers[0].digest}`;
-  const proxy = await Toxiproxy.start();
-  const tables: string[] = [];
+  const { fx, src, totalBytes: total, bigBlob } = await fixtureRegistry('peers', count, baseMb);
+  let tables: string[];
   try {
-    for (const shape of shapes) {
-      const results: Record<string, Sample[]> = {};
-      let measured = '';
-      for (let r = 0; r < runs; r++) {
-        for (const tool of TOOLS) {
-          const dst: Registry = await startRegistry();
-          const id = `${tool}-${r}-${shape.name.replace(/\W+/g, '')}`;
-          const srcHost = remote === 'target' ? src.host : await proxy.shaped(`src-${id}`, src.host, shape);
-          const dstHost = remote === 'source' ? dst.host : await proxy.shaped(`dst-${id}`, dst.host, shape);
-          if (!measured && srcHost !== src.host) {
-            const m = await measure(`http://${srcHost}`, '/v2/', bigBlob);
-            measured = `measured through the proxy: RTT ${fmt(m.rttMs, 0)} ms, one stream ${fmt(m.streamMbit, 0)} Mbit/s`;
-          }
-          if (!measured && dstHost !== dst.host) {
-            // only the (empty) target is behind the shape: its round trip; no blob there to stream
-            const m = await measure(`http://${dstHost}`, '/v2/', '/v2/');
-            measured = `the target measured through the proxy: RTT ${fmt(m.rttMs, 0)} ms`;
-          }
-          const out = workDir(`peers-${id}`);
-          // the floor client does the whole work whatever is there: it has no warm case
-          for (const phase of tool === 'floor' ? (['cold'] as const) : (['cold', 'warm'] as const)) (results[`${tool} ${phase}`] ??= []).push(run(tool, srcHost, dstHost, fx, out));
-          process.stderr.write(
-            `${shape.name} run ${r + 1}/${runs} ${tool}: cold ${fmt(results[`${tool} cold`].at(-1)!.seconds)}s${tool === 'floor' ? '' : `, warm ${fmt(results[`${tool} warm`].at(-1)!.seconds)}s`}\n`,
-          );
-          await proxy.remove(`src-${id}`);
-          await proxy.remove(`dst-${id}`);
-          await dst.stop();
-        }
-      }
-      tables.push(table(shape, results, measured || 'loopback: no proxy'));
-      console.log(tables.at(-1));
-    }
+    tables = await overShapes(
+      { shapes, runs, tools: TOOLS, src, bigBlob, remote: remote as 'both' | 'source' | 'target' },
+      ({ tool, id, srcHost, dstHost, results }) => {
+        const out = workDir(`peers-${id}`);
+        // the floor client does the whole work whatever is there: it has no warm case
+        for (const phase of tool === 'floor' ? (['cold'] as const) : (['cold', 'warm'] as const)) (results[`${tool} ${phase}`] ??= []).push(run(tool, srcHost, dstHost, fx, out));
+        return `cold ${fmt(results[`${tool} cold`].at(-1)!.seconds)}s${tool === 'floor' ? '' : `, warm ${fmt(results[`${tool} warm`].at(-1)!.seconds)}s`}`;
+      },
+      table,
+    );
   } finally {
-    await proxy.stop();
     await src.stop();
   }
   console.log(
