@@ -3,7 +3,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { readAll } from './streams.js';
+import { readAll, TooLargeError } from './streams.js';
 
 export interface HttpRequest {
   method: string;
@@ -88,8 +88,10 @@ export function httpSend(req: HttpRequest): Promise<HttpResponse> {
 
 /** Reads a (small) response body fully; bounded so a misbehaving server cannot exhaust memory. */
 export async function readBody(res: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
-  return readAll(res, limit).catch((err: Error) => {
-    throw new Error(`response body ${err.message}`);
+  return readAll(res, limit).catch((err: unknown) => {
+    // only the limit is ours to name; a connection that broke keeps its code (and stays retryable)
+    if (err instanceof TooLargeError) throw new Error(`response body ${err.message}`);
+    throw err;
   });
 }
 

@@ -3,6 +3,9 @@
 // writes against.
 import { Transform } from 'node:stream';
 
+/** A stream gave more than the limit it was read with. */
+export class TooLargeError extends Error {}
+
 /** Everything a stream yields, as one buffer: for manifests, configs and other small bodies. Past `limit` bytes the stream is destroyed and an error thrown. */
 export async function readAll(stream: AsyncIterable<unknown> & { destroy?: () => void }, limit = Infinity): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -12,7 +15,7 @@ export async function readAll(stream: AsyncIterable<unknown> & { destroy?: () =>
     n += b.length;
     if (n > limit) {
       stream.destroy?.();
-      throw new Error(`larger than ${limit} bytes`);
+      throw new TooLargeError(`larger than ${limit} bytes`);
     }
     chunks.push(b);
   }
