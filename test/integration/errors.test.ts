@@ -5,6 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort, workDir } from '../support/proc.js';
 import { runCli, startCli, type CliRun } from '../support/cli.js';
@@ -106,6 +108,24 @@ describe('clear errors', () => {
     assert.equal(buildx.code, 1);
     assert.match(buildx.stderr, new RegExp(`input "buildx-url": http://127\\.0\\.0\\.1:${port}/buildx got no answer: nothing accepts connections there`));
     assert.doesNotMatch(buildx.stderr + http.stderr, /fetch failed|^error: connect ECONNREFUSED/m);
+  });
+
+  test('a buildx-url that answers 503 until the retries run out: the error still names the input', { timeout: 60_000 }, async () => {
+    let asked = 0;
+    const server = createServer((_req, res) => {
+      asked++;
+      res.writeHead(503).end('busy');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = await runWithin(45_000, ['setup-buildx-qemu', '--qemu-mode', 'none', '--buildx-url', `http://127.0.0.1:${port}/buildx`, '--buildx-version', 'v0.38.2']);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`error: input "buildx-url": http://127\\.0\\.0\\.1:${port}/buildx answered 503`));
+      assert.ok(asked > 1, `retried (${asked} requests)`);
+    } finally {
+      server.close();
+    }
   });
 
   test('sync-images: a YAML target without a registry is refused, not sent to Docker Hub; the log counts images and targets as they are', async () => {

@@ -122,7 +122,9 @@ export default defineAction({
       if (inputs.uploadArtifact) {
         setOutput(
           'artifact-id',
-          await forInput('upload-artifact', () => uploadArtifact(inputs.artifactName || basename(res.file), files, resolve(inputs.outputDir), inputs.retentionDays || undefined)),
+          await forInputs({ upload: 'upload-artifact' }, () =>
+            uploadArtifact(inputs.artifactName || basename(res.file), files, resolve(inputs.outputDir), inputs.retentionDays || undefined),
+          ),
         );
       }
       return;
@@ -177,7 +179,7 @@ export default defineAction({
         : [...res.files.filter((f) => f.path !== basename(output) || res.files.length === 1).map((f) => join(dir, f.path)), res.checksums, res.manifest];
     setOutput('files', files.join('\n'));
     if (inputs.uploadArtifact) {
-      const id = await forInput('upload-artifact', () => uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined));
+      const id = await forInputs({ upload: 'upload-artifact' }, () => uploadArtifact(inputs.artifactName || basename(output), files, dir, inputs.retentionDays || undefined));
       setOutput('artifact-id', id);
     }
   },

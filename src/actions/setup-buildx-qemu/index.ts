@@ -67,7 +67,7 @@ export default defineAction({
     const satisfied = all ? foreign(already).length > 0 : requested.every((p) => p === hostPlatform() || already.includes(p));
     const useHost = async () => {
       await ensureBinfmtMounted();
-      const added = await forInput('qemu-platforms', () => registerHostHandlers(wanted));
+      const added = await forInputs({ platforms: 'qemu-platforms' }, () => registerHostHandlers(wanted));
       info(`QEMU (host qemu-user-static): ${added.length ? `registered ${added.join(', ')}` : 'handlers already registered'}`);
       mode = 'host';
     };

@@ -72,7 +72,10 @@ async function fetchBinary(source: string, dest: string): Promise<void> {
       await pipeline(Readable.fromWeb(res.body as never), createWriteStream(dest));
     }).catch((err: unknown) => {
       const why = networkReason(err);
-      throw why ? new OptionError('source', `${where} got no answer: ${why}`, { cause: err }) : err;
+      if (why) throw new OptionError('source', `${where} got no answer: ${why}`, { cause: err });
+      // a 5xx or 429 until the retries ran out: still a problem with the URL given
+      if (err instanceof RetryableError) throw new OptionError('source', err.message, { cause: err });
+      throw err;
     });
   } else
     await copyFile(source, dest).catch((err: Error) => {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { OptionError, UserError } from '../errors.js';
 import { exec, packageFor } from '../exec.js';
 import { notice } from '../log.js';
 
@@ -70,7 +70,7 @@ export async function registerHostHandlers(platforms: string[] | 'all', opts: { 
           .filter((p) => p !== host)
           .map((p) => {
             const arch = qemuArchFor(p);
-            if (!arch) throw new UserError(`no QEMU emulation is known for "${p}" (known: ${Object.values(PLATFORMS).join(', ')})`);
+            if (!arch) throw new OptionError('platforms', `no QEMU emulation is known for "${p}" (known: ${Object.values(PLATFORMS).join(', ')})`);
             return arch;
           });
   const added: string[] = [];
