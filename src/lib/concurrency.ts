@@ -19,20 +19,25 @@ export class Semaphore {
 
 /**
  * Runs fn over items with at most `limit` at once; results in input order. After a failure no
- * new item starts, and the call settles only once those already running have: nothing it began
- * keeps working (writing, sending) after it has failed. The first failure is thrown.
+ * new item starts, the signal given to the running ones is aborted (so they stop retrying), and
+ * the call settles only once they have: nothing it began keeps working (writing, sending) after
+ * it has failed. The first failure is thrown.
  */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number, signal: AbortSignal) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
+  const failed = new AbortController();
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
     while (!failure && next < items.length) {
       const i = next++;
       try {
-        out[i] = await fn(items[i], i);
+        out[i] = await fn(items[i], i, failed.signal);
       } catch (error) {
-        failure ??= { error };
+        if (!failure) {
+          failure = { error };
+          failed.abort(error);
+        }
       }
     }
   };

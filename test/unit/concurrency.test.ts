@@ -34,4 +34,14 @@ describe('mapLimit', () => {
     await tick(60);
     assert.deepEqual(started, [1, 2, 3], 'and nothing ran on afterwards');
   });
+
+  test('the running items are told of the failure (their signal is aborted with it)', async () => {
+    const seen: (string | undefined)[] = [];
+    await mapLimit([1, 2], 2, async (x, _i, signal) => {
+      if (x === 1) throw new Error('first failed');
+      await new Promise((r) => signal.addEventListener('abort', r, { once: true }));
+      seen.push(String(signal.reason));
+    }).catch(() => undefined);
+    assert.deepEqual(seen, ['Error: first failed']);
+  });
 });

@@ -2,10 +2,11 @@
 // go up, what a failure leaves behind, what a resumed run sends, and when it starts over.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { configureLog } from '../../src/lib/log.js';
 import { uploadMultipart, type MultipartCalls } from '../../src/lib/storage/multipart.js';
+import { CheckpointFile } from '../../src/lib/storage/checkpoint.js';
 import type { LocalFile, UploadOptions } from '../../src/lib/storage/types.js';
 import { sha256Digest } from '../support/oci.js';
 import { tempFolder } from '../support/temp-folder.js';
@@ -117,6 +118,32 @@ describe('multipart upload (in process)', () => {
     assert.deepEqual(s2.aborted, ['upload-1']);
     assert.equal(s2.uploads.size, 0);
     assert.deepEqual(checkpoints(off), []);
+  });
+
+  test('checkpoint saves that come while one is written are folded into the next, and none is lost', async () => {
+    const cp = new CheckpointFile(tempFolder('al-mp-'), 'identity');
+    const state = { url: 'mem://bucket/file', uploadId: 'upload-9', parts: {} as Record<number, string> };
+    const saves: Promise<void>[] = [];
+    for (let n = 1; n <= 40; n++) {
+      state.parts[n] = `"etag-${n}"`;
+      const p = cp.save(state);
+      // when a save has settled, the file holds at least what it was given
+      saves.push(p.then(() => assert.ok(Object.keys((JSON.parse(readFileSync(cp.path, 'utf8')) as typeof state).parts).length >= n, `save ${n}`)));
+    }
+    await Promise.all(saves);
+    assert.equal(Object.keys((await cp.load())!.parts).length, 40);
+  });
+
+  test('once a part has failed for good, the others stop retrying: the failure is reported at once', async () => {
+    const dir = tempFolder('al-mp-');
+    const store = new Store();
+    store.fail.set(2, { times: 100, retryable: true }); // would retry for seconds
+    store.fail.set(3, { times: 1, retryable: false });
+    const t0 = Date.now();
+    await assert.rejects(uploadMultipart(file, options(dir, false), store.calls()), /part 3: access denied/);
+    assert.ok(Date.now() - t0 < 200, `reported in ${Date.now() - t0} ms`);
+    assert.ok(store.partCalls.filter((n) => n === 2).length <= 2, 'part 2 was not retried on');
+    assert.deepEqual(store.aborted, ['upload-1']);
   });
 
   test('a part failing with a transient error is sent again and the upload completes', async () => {

@@ -32,6 +32,9 @@ export async function listCheckpoints(stateDir: string): Promise<(Checkpoint & {
 export class CheckpointFile {
   readonly path: string;
   private writing: Promise<void> = Promise.resolve();
+  /** the write not begun yet, which will hold the latest state */
+  private next?: Promise<void>;
+  private latest?: Checkpoint;
   constructor(stateDir: string, identity: string) {
     this.path = join(stateDir, `${createHash('sha256').update(identity).digest('hex').slice(0, 32)}.json`);
   }
@@ -43,13 +46,21 @@ export class CheckpointFile {
       return undefined;
     }
   }
+  /**
+   * Records `c`. Saves that come while a write is under way are folded into one next write of
+   * the latest state (not one write per part); the promise settles once a write holding `c` has.
+   */
   save(c: Checkpoint): Promise<void> {
-    this.writing = this.writing.then(async () => {
+    this.latest = c;
+    this.next ??= this.writing.then(async () => {
+      this.next = undefined;
+      const state = JSON.stringify(this.latest);
       await makeDirs(join(this.path, '..'));
-      await writeFile(`${this.path}.tmp`, JSON.stringify(c));
+      await writeFile(`${this.path}.tmp`, state);
       await rename(`${this.path}.tmp`, this.path);
     });
-    return this.writing;
+    this.writing = this.next;
+    return this.next;
   }
   async remove(): Promise<void> {
     await this.writing.catch(() => undefined);

@@ -50,9 +50,10 @@ export async function uploadMultipart<Done>(
   let done: Done;
   let etags: string[];
   try {
-    await mapLimit(todo, opts.partConcurrency, async (n) => {
+    // once a part has failed for good, the others stop retrying
+    await mapLimit(todo, opts.partConcurrency, async (n, _i, failed) => {
       const [start, end] = range(n);
-      st.parts[n] = await retry(() => calls.uploadPart(st.uploadId, n, start, end), retrying);
+      st.parts[n] = await retry(() => calls.uploadPart(st.uploadId, n, start, end), { ...retrying, signal: failed });
       sent++;
       await cp.save(st);
     });
