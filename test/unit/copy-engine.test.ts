@@ -3,7 +3,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { Copier } from '../../src/lib/image/copy.js';
+import { Copier, settledBy } from '../../src/lib/image/copy.js';
 import { fanOut } from '../../src/lib/image/fanout.js';
 import { count, image, MemorySource, MemoryStore, MemoryTarget } from '../support/memory-images.js';
 import { sha256Digest } from '../support/oci.js';
@@ -112,6 +112,21 @@ describe('copy engine (in process)', () => {
       ['would-copy'],
     );
     assert.deepEqual(store.log, []);
+  });
+});
+
+describe('settledBy', () => {
+  test('the check decides the copy when every target holds the digest, not when one lacks it or a platform filter hides the digest', async () => {
+    const img = image('app');
+    const store = new MemoryStore('r.example');
+    const copier = new Copier();
+    const there = new MemoryTarget(store, 'mirror/app');
+    const missing = new MemoryTarget(store, 'mirror/other');
+    await copier.copy(new MemorySource(img), [there]);
+    assert.equal(settledBy(await copier.check(new MemorySource(img), [there]), [there]), true);
+    assert.equal(settledBy(await copier.check(new MemorySource(img), [there, missing]), [there, missing]), false);
+    const filtered = { platforms: [{ os: 'linux', architecture: 'arm64' }] };
+    assert.equal(settledBy(await copier.check(new MemorySource(img), [there], filtered), [there]), false);
   });
 });
 

@@ -90,6 +90,31 @@ describe('sync run (in process)', () => {
     assert.deepEqual(report.missingSource, ['src.example/gone:1']);
   });
 
+  test('an image the check settles (here: its source is gone) does not wait for a copy slot held by a long copy', async () => {
+    // app's blobs go up only when the gate opens
+    let opened = 0;
+    const gate = new Promise<void>((r) => setTimeout(() => ((opened = Date.now()), r()), 400));
+    const mem = memoryOpener(
+      { 'src.example/release/app:1.0': image('app') },
+      {
+        targetFor: (t) => {
+          const put = t.putBlob.bind(t);
+          t.putBlob = async (d, body) => (await gate, put(d, body));
+        },
+      },
+    );
+    const lines: { at: number; line: string }[] = [];
+    configureLog({ mode: 'cli', write: (line) => lines.push({ at: Date.now(), line }) });
+    const items = buildPlan({ text: 'src.example/release/app:1.0\nsrc.example/release/gone:1.0' }, { targets: ['mirror.example'] });
+    const report = await run({ items, open: mem.opener, concurrency: 1 });
+    assert.deepEqual(
+      report.entries.map((e) => e.result),
+      ['synced', 'missing-source'],
+    );
+    const gone = lines.find((l) => /gone:1\.0: source unavailable/.test(l.line));
+    assert.ok(gone && gone.at < opened, `reported while app's copy held the slot (${gone ? gone.at - opened : 'no line'} ms from the gate)`);
+  });
+
   test('a dry run writes nothing; a platform no image has is no-platform, in neither retry list', async () => {
     quiet();
     const items = buildPlan({ text: 'src.example/release/app:1.0' }, { targets: ['mirror.example'] });

@@ -79,6 +79,15 @@ export interface Check {
   targetErrors: Map<ImageTarget, unknown>;
 }
 
+/**
+ * Whether the check alone decides the copy (the source could not be read, or every target holds
+ * the source's digest or failed its look): copy() given it then reads and sends nothing.
+ */
+export function settledBy(check: Check, targets: ImageTarget[]): boolean {
+  if ('sourceError' in check) return true;
+  return check.source !== undefined && targets.every((t) => check.targetErrors.has(t) || check.existing.get(t) === check.source);
+}
+
 /** What copying an image involves: its manifests, as they will be written, and the blobs they need. */
 export interface ImagePlan {
   top: Manifest;

@@ -2,7 +2,7 @@
 // results classified for the report and the successors of miss_image.txt/miss_push_image.txt.
 import { Semaphore } from '../concurrency.js';
 import { errorMessage } from '../errors.js';
-import { Copier, PlatformMismatchError, type CopyResult } from '../image/copy.js';
+import { Copier, PlatformMismatchError, settledBy, type CopyResult } from '../image/copy.js';
 import type { ImageOpener } from '../image/open.js';
 import type { Platform } from '../image/manifest.js';
 import { Progress, warning } from '../log.js';
@@ -114,13 +114,16 @@ export async function runSync(opts: SyncOptions): Promise<SyncReport> {
       // copies not yet started, wherever it stands in the list (the checks finish in any order)
       const doomed = checked?.sourceError !== undefined;
       if (opts.failFast && doomed) stop = true;
-      // a failure stops the others while it still holds its place: the next copy cannot start first
-      const entry = await copies.run(async () => {
+      const copy = async () => {
         if (!checked || (stop && !doomed)) return undefined;
         const e = classify(item, await copier.copy(source, targets, { platforms: opts.platforms, dryRun: opts.dryRun, checked }));
         if (opts.failFast && failed(e.result)) stop = true;
         return e;
-      });
+      };
+      // an image the check settles (already everywhere, or its source unreadable) needs no copy
+      // slot: it does not wait behind large copies. Any other failure stops the others while it
+      // still holds its place: the next copy cannot start first.
+      const entry = checked && settledBy(checked, targets) ? await copy() : await copies.run(copy);
       if (!entry) return notAttempted(item);
       progress.add({ items: 1 });
       if (entry.missingPlatforms) warning(`${entry.source}: has no ${entry.missingPlatforms.join(', ')} (kept: ${entry.platforms.join(', ')})`);
