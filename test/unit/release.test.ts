@@ -66,6 +66,12 @@ test('destinations: image + inline list, registry.yaml with env credentials, eve
   assert.deepEqual(d[1].credentials, { username: 'u', password: 'p' });
   assert.equal(d[2].insecure, true);
   assert.equal(loadDestinations('', 'a.example/x/app\nb.example/y/app # mirror', { env }).length, 2);
+  // comma-separated on one line: each named by its own line; a comment may hold a comma
+  assert.throws(
+    () => loadDestinations('', 'a.example/x/app, b.example/y/app # mirrors, both\nc.example/z/app, Bad/Repo', { env }),
+    /^UserError: registries, line 2: "Bad\/Repo" is not a valid/,
+  );
+  assert.equal(loadDestinations('', 'a.example/x/app, b.example/y/app # mirrors, both', { env }).length, 2);
   assert.throws(() => loadDestinations('', '', { env }), /^UserError: image \(or registries\) is required/);
   assert.throws(() => loadDestinations('', 'missing.yaml', { cwd: dir, env }), /^UserError: registries: file missing.yaml was not found/);
   assert.throws(() => loadDestinations('', 'registry.yaml', { cwd: dir, env: {} }), /entry 1: environment variable H_USER \(username-env\) is not set/);

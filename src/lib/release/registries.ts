@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError, within } from '../errors.js';
 import { addSecret } from '../log.js';
+import { listEntries } from '../list.js';
 import type { RegistryAuthEntry } from '../registry/auth.js';
 import { formatReference, parseReference, type Reference } from '../registry/reference.js';
 
@@ -96,12 +97,10 @@ export function loadDestinations(
       }
       out.push(...fromYaml(doc, from.registries, env));
     } else
-      text
-        .split(/[\n,]/)
-        .map((l) => l.replace(/#.*$/, '').trim())
-        .forEach((l, i) => {
-          if (l) out.push({ repository: repo(l, `${from.registries}, line ${i + 1}`), where: `${from.registries}, line ${i + 1}` });
-        });
+      for (const e of listEntries(text)) {
+        const where = `${from.registries}, line ${e.line}`;
+        out.push({ repository: repo(e.value, where), where });
+      }
   }
   if (out.length === 0) throw new UserError(`${from.image} (or ${from.registries}) is required: the repository the release image is tagged and pushed as`);
   const seen = new Set<string>();
