@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { Semaphore } from '../src/lib/concurrency.js';
 import { arg } from './common.js';
 
 const src = arg('src', '');
@@ -44,18 +45,8 @@ async function ok(res: IncomingMessage, what: string, codes: number[]): Promise<
   return res;
 }
 
-let active = 0;
-const queue: (() => void)[] = [];
-async function limited<T>(fn: () => Promise<T>): Promise<T> {
-  if (active >= 32) await new Promise<void>((r) => queue.push(r));
-  active++;
-  try {
-    return await fn();
-  } finally {
-    active--;
-    queue.shift()?.();
-  }
-}
+const blobs = new Semaphore(32);
+const limited = <T>(fn: () => Promise<T>) => blobs.run(fn);
 
 /** blob digest → the transfer into the first repository that needed it */
 const first = new Map<string, { repo: string; done: Promise<void> }>();

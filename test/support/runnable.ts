@@ -1,18 +1,17 @@
 // A tiny runnable multi-platform image: per platform one layer holding /bin/true (any static
 // program for that platform), written as an OCI image layout and packed as an OCI archive,
 // i.e. what `docker buildx build --output type=oci` writes.
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { TarWriter } from '../../src/lib/archive/tar.js';
 import { ArchiveWriter } from '../../src/lib/image/archive-writer.js';
-import { Copier } from '../../src/lib/image/copy.js';
+import { Copier, copyFailure } from '../../src/lib/image/copy.js';
 import { OciLayoutSource } from '../../src/lib/image/oci-layout.js';
-import { MT } from './oci.js';
+import { MT, sha256Digest } from './oci.js';
 
-const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const sha = sha256Digest;
 
 async function layerTar(program: Buffer): Promise<Buffer> {
   const out = new PassThrough();
@@ -50,7 +49,8 @@ export async function runnableImage(dir: string, archive: string, programs: Reco
   );
   const w = new ArchiveWriter(archive, 'oci-archive');
   const res = await new Copier().copy(new OciLayoutSource(dir, tag), [w.target(`example.invalid/runnable:${tag}`)]);
-  if (res.targets[0].status !== 'copied') throw new Error(`packing ${dir}: ${String(res.targets[0].error ?? res.sourceError)}`);
+  const failure = copyFailure(res);
+  if (failure) throw new Error(`packing ${dir}: ${String(failure.error)}`);
   await w.finish();
   return index.digest;
 }
