@@ -70,7 +70,9 @@ export class Toxiproxy {
         if (attempt < 3) continue;
         throw err;
       }
-      if (!r.ok && !(method === 'DELETE' && r.status === 404)) throw new Error(`toxiproxy ${method} ${path}: ${r.status} ${await r.text()}`);
+      // a resent create may find the first one done (its answer was what got lost)
+      const doneBefore = attempt > 1 && method === 'POST' && r.status === 409;
+      if (!r.ok && !doneBefore && !(method === 'DELETE' && r.status === 404)) throw new Error(`toxiproxy ${method} ${path}: ${r.status} ${await r.text()}`);
       await r.arrayBuffer();
       return;
     }
